@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import NeuralNetwork
+import Tensors
+
+/// `eqr bench kernels`: sgemm GFLOP/s (the practical ceiling, measured in the same run)
+/// and the forward/backward GFLOP/s of every convolution shape the model uses, plus the
+/// spatial transformer's time per call.
+struct BenchKernelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels", abstract: "Measure sgemm, convolution and spatial-transformer throughput.")
+
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Flag(help: "Fewer repetitions and only the 64×64 shapes (for smoke tests).") var quick = false
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: "Batch size.") var batch = 16
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
+    }
+
+    /// One convolution of the model at one resolution.
+    struct ConvShape {
+        var name: String, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int, size: Int
+    }
+
+    /// The convolutions of f/h (encoder) and g (renderer) at a model resolution.
+    static func modelConvolutions(resolution r: Int) -> [ConvShape] {
+        [
+            ConvShape(name: "enc1 3→32 s1", inputChannels: 3, outputChannels: 32, kernel: 3, stride: 1, size: r),
+            ConvShape(name: "enc2 32→64 s2", inputChannels: 32, outputChannels: 64, kernel: 3, stride: 2, size: r),
+            ConvShape(name: "enc3 64→64 s2", inputChannels: 64, outputChannels: 64, kernel: 3, stride: 2, size: r / 2),
+            ConvShape(name: "dec1 64→64 s1", inputChannels: 64, outputChannels: 64, kernel: 3, stride: 1, size: r / 4),
+            ConvShape(name: "dec2 64→32 s1", inputChannels: 64, outputChannels: 32, kernel: 3, stride: 1, size: r / 2),
+            ConvShape(name: "dec3 32→3 s1", inputChannels: 32, outputChannels: 3, kernel: 3, stride: 1, size: r),
+        ]
+    }
+
+    struct LayerFigures: Encodable {
+        var name: String
+        var shape: [Int]
+        var forward_gflops: Double
+        var backward_gflops: Double
+        var forward_ratio_to_sgemm: Double
+        var backward_ratio_to_sgemm: Double
+        var forward_ms: Double
+        var backward_ms: Double
+        var im2col_share_of_forward: Double
+    }
+
+    struct TransformerFigures: Encodable {
+        var shape: [Int]
+        var forward_ms: Double
+        var backward_ms: Double
+    }
+
+    struct Report: Encodable {
+        var threads: Int
+        var sgemm_gflops: Double
+        var sgemm_size: Int
+        var layers: [LayerFigures]
+        var spatial_transformer: [TransformerFigures]
+    }
+
+    func run() throws {
+        if let threads { Parallel.workerCount = threads }
+        let repetitions = quick ? 2 : 5
+        let sgemmSize = quick ? 1024 : 2048
+        // The ceiling: one large sgemm with OpenBLAS's own threads on every worker core.
+        BLAS.threadCount = Parallel.workerCount
+        let sgemm = Self.measureSgemm(size: sgemmSize, repetitions: repetitions)
+        BLAS.threadCount = 1  // the layers' policy (see BLAS)
+        var layers: [LayerFigures] = []
+        for resolution in quick ? [64] : [64, 128] {
+            for shape in Self.modelConvolutions(resolution: resolution) {
+                layers.append(measure(shape, sgemm: sgemm, repetitions: repetitions))
+            }
+        }
+        var transformers: [TransformerFigures] = []
+        for size in quick ? [16] : [16, 32] {
+            transformers.append(Self.measureTransformer(shape: [batch, 64, size, size], repetitions: repetitions))
+        }
+        let report = Report(threads: Parallel.workerCount, sgemm_gflops: sgemm, sgemm_size: sgemmSize, layers: layers, spatial_transformer: transformers)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            printTable(report)
+        }
+    }
+
+    /// The best of `repetitions` timings of `body`, in seconds.
+    static func bestTime(repetitions: Int, _ body: () -> Void) -> Double {
+        let clock = ContinuousClock()
+        var best = Double.infinity
+        for _ in 0..<repetitions {
+            let start = clock.now
+            body()
+            best = min(best, (clock.now - start).secondsDouble)
+        }
+        return best
+    }
+
+    static func measureSgemm(size n: Int, repetitions: Int) -> Double {
+        let a = randomInput([n, n], seed: 1), b = randomInput([n, n], seed: 2)
+        _ = BLAS.matmul(a, b)  // warm up threads and caches
+        let seconds = bestTime(repetitions: repetitions) { _ = BLAS.matmul(a, b) }
+        return 2 * Double(n * n * n) / seconds / 1e9
+    }
+
+    static func randomInput(_ shape: [Int], seed: UInt64) -> Tensor {
+        var generator = SeededGenerator(seed: seed)
+        return Tensor(shape: shape, uniformIn: -1...1, generator: &generator)
+    }
+
+    func measure(_ s: ConvShape, sgemm: Double, repetitions: Int) -> LayerFigures {
+        var generator = SeededGenerator(seed: 3)
+        let conv = Conv2D(inputChannels: s.inputChannels, outputChannels: s.outputChannels, kernelSize: s.kernel,
+                          stride: s.stride, padding: s.kernel / 2, generator: &generator)
+        let input = Self.randomInput([batch, s.inputChannels, s.size, s.size], seed: 4)
+        let output = conv(input)
+        let outputGradient = Self.randomInput(output.shape, seed: 5)
+        let forward = Self.bestTime(repetitions: repetitions) { _ = conv(input) }
+        let backward = Self.bestTime(repetitions: repetitions) {
+            let tape = Tape()
+            tape.push(input)  // what forward would have kept
+            _ = conv.backward(outputGradient, tape: tape)
+        }
+        // The im2col share: unfolding every sample (spread over the workers as forward does),
+        // against the whole forward pass.
+        let geometry = ConvolutionGeometry(channels: s.inputChannels, height: s.size, width: s.size, kernelHeight: s.kernel,
+                                           kernelWidth: s.kernel, stride: s.stride, padding: s.kernel / 2)
+        let unfold = Self.bestTime(repetitions: repetitions) {
+            input.withUnsafePointer { x in
+                Parallel.forEach(batch) { n in
+                    ScratchPool.withBuffer(count: geometry.columnRows * geometry.columnCount) { columns in
+                        Im2col.unfold(x + n * s.inputChannels * s.size * s.size, into: columns, geometry: geometry)
+                    }
+                }
+            }
+        }
+        let flops = 2 * Double(batch * s.outputChannels * geometry.columnRows * geometry.columnCount)
+        let forwardGflops = flops / forward / 1e9, backwardGflops = 2 * flops / backward / 1e9
+        return LayerFigures(
+            name: "\(s.name) @\(s.size)", shape: [batch, s.inputChannels, s.size, s.size] + [s.outputChannels, s.kernel, s.stride],
+            forward_gflops: forwardGflops, backward_gflops: backwardGflops,
+            forward_ratio_to_sgemm: forwardGflops / sgemm, backward_ratio_to_sgemm: backwardGflops / sgemm,
+            forward_ms: forward * 1000, backward_ms: backward * 1000, im2col_share_of_forward: unfold / forward)
+    }
+
+    static func measureTransformer(shape: [Int], repetitions: Int) -> TransformerFigures {
+        let input = randomInput(shape, seed: 6)
+        var theta = Tensor(shape: [shape[0], 6])
+        for n in 0..<shape[0] { theta.scalars.replaceSubrange((n * 6)..<(n * 6 + 6), with: [0.9, -0.2, 0.1, 0.2, 0.9, -0.05]) }
+        let transformer = SpatialTransformer()
+        let outputGradient = randomInput(shape, seed: 7)
+        let forward = bestTime(repetitions: repetitions) { _ = transformer.forward(input: input, theta: theta, tape: nil) }
+        let backward = bestTime(repetitions: repetitions) {
+            let tape = Tape()
+            _ = transformer.forward(input: input, theta: theta, tape: tape)
+            _ = transformer.backward(outputGradient, tape: tape)
+        } - forward
+        return TransformerFigures(shape: shape, forward_ms: forward * 1000, backward_ms: max(0, backward) * 1000)
+    }
+
+    func printTable(_ r: Report) {
+        func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+        print("threads \(r.threads); sgemm \(r.sgemm_size)³: \(f(r.sgemm_gflops)) GFLOP/s (the ceiling for the ratios below)")
+        print("conv layer (batch \(batch))".padding(toLength: 30, withPad: " ", startingAt: 0)
+              + "  fwd ms   fwd GF/s  fwd/sgemm   bwd ms   bwd GF/s  bwd/sgemm  im2col share")
+        for l in r.layers {
+            print(l.name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                  + String(format: "%8.2f %10.1f %9.0f%% %8.2f %10.1f %9.0f%% %11.0f%%",
+                           l.forward_ms, l.forward_gflops, 100 * l.forward_ratio_to_sgemm,
+                           l.backward_ms, l.backward_gflops, 100 * l.backward_ratio_to_sgemm, 100 * l.im2col_share_of_forward))
+        }
+        for t in r.spatial_transformer {
+            print("spatial transformer \(t.shape): forward \(f(t.forward_ms, 2)) ms, backward \(f(t.backward_ms, 2)) ms per call")
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// The `eqr` command: an ffmpeg-style host for the equivariant renderer, plus tools.
+@main
+struct EqrCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eqr",
+        abstract: "Equivariant rendering: separate a moving character from its background and re-render it.",
+        subcommands: [DemoCommand.self, BenchCommand.self])
+}
+
+/// `eqr bench ...`: benchmark commands that print measured figures.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks that print measured figures.",
+        subcommands: [BenchKernelsCommand.self, BenchIOCommand.self])
+}

@@ -1,0 +1,46 @@
+import Foundation
+import XCTest
+
+/// `eqr` end to end: real process, real stdout/stderr and exit codes.
+final class CommandLineTests: XCTestCase {
+    func testBenchKernelsJSONHasTheMeasuredFigures() throws {
+        let result = try EqrProcess.run(["bench", "kernels", "--quick", "--json", "--batch", "2"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        let sgemm = try XCTUnwrap(object["sgemm_gflops"] as? Double)
+        XCTAssertGreaterThan(sgemm, 0.1)
+        let layers = try XCTUnwrap(object["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.count, 6)
+        for layer in layers {
+            XCTAssertNotNil(layer["name"] as? String)
+            XCTAssertEqual((layer["shape"] as? [Int])?.count, 7)
+            XCTAssertGreaterThan(try XCTUnwrap(layer["forward_gflops"] as? Double), 0)
+            XCTAssertGreaterThan(try XCTUnwrap(layer["backward_gflops"] as? Double), 0)
+        }
+    }
+
+    func testDemoPrintsAFallingLoss() throws {
+        let result = try EqrProcess.run(["demo", "--steps", "60", "--every", "20"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let losses = result.standardOutput.split(separator: "\n")
+            .filter { $0.hasPrefix("step ") }
+            .compactMap { line in line.split(separator: " ").last.flatMap { Double($0) } }
+        XCTAssertEqual(losses.count, 3, result.standardOutput)
+        XCTAssertLessThan(losses.last!, losses.first!, result.standardOutput)
+    }
+
+    func testUnknownOptionFailsWithAMessage() throws {
+        let result = try EqrProcess.run(["demo", "--stepz", "3"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.standardError.contains("--stepz"), result.standardError)
+    }
+
+    func testInvalidValueFailsWithAMessage() throws {
+        let result = try EqrProcess.run(["demo", "--steps", "0"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.standardError.contains("--steps must be positive"), result.standardError)
+        let threads = try EqrProcess.run(["bench", "kernels", "--threads", "0"])
+        XCTAssertNotEqual(threads.status, 0)
+        XCTAssertTrue(threads.standardError.contains("--threads must be at least 1"), threads.standardError)
+    }
+}

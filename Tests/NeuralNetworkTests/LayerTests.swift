@@ -1,0 +1,101 @@
+import NeuralNetwork
+import Tensors
+import TestSupport
+import XCTest
+
+final class LayerTests: XCTestCase {
+    /// The GEMM convolution equals the textbook sum, including bias, stride and padding.
+    func testConv2DMatchesDirectConvolution() {
+        var g = SeededGenerator(seed: 3)
+        for (k, s, p) in [(3, 1, 1), (3, 2, 1), (1, 1, 0), (4, 2, 0)] {
+            let conv = Conv2D(inputChannels: 3, outputChannels: 4, kernelSize: k, stride: s, padding: p, generator: &g)
+            conv.bias.value = randomTensor([4], seed: 4)
+            let x = randomTensor([2, 3, 8, 7], seed: 5)
+            let y = conv(x)
+            let oh = (8 + 2 * p - k) / s + 1, ow = (7 + 2 * p - k) / s + 1
+            XCTAssertEqual(y.shape, [2, 4, oh, ow])
+            for n in 0..<2 { for o in 0..<4 { for i in 0..<oh { for j in 0..<ow {
+                var sum = Double(conv.bias.value.scalars[o])
+                for c in 0..<3 { for ky in 0..<k { for kx in 0..<k {
+                    let iy = i * s - p + ky, ix = j * s - p + kx
+                    guard iy >= 0, iy < 8, ix >= 0, ix < 7 else { continue }
+                    sum += Double(conv.weight.value.scalars[((o * 3 + c) * k + ky) * k + kx]) * Double(x.scalars[((n * 3 + c) * 8 + iy) * 7 + ix])
+                } } }
+                XCTAssertEqual(Double(y.scalars[((n * 4 + o) * oh + i) * ow + j]), sum, accuracy: 1e-4, "k\(k) s\(s) p\(p)")
+            } } } }
+        }
+    }
+
+    func testGroupNormNormalisesEachGroup() {
+        let norm = GroupNorm(groups: 2, channels: 4)
+        let y = norm(randomTensor([1, 4, 5, 5], seed: 1, range: 3...9))
+        for group in 0..<2 {
+            let values = y.scalars[(group * 50)..<((group + 1) * 50)].map(Double.init)
+            let mean = values.reduce(0, +) / 50
+            let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 50
+            XCTAssertEqual(mean, 0, accuracy: 1e-5)
+            XCTAssertEqual(variance, 1, accuracy: 1e-3)
+        }
+    }
+
+    func testNearestUpsampleRepeatsPixels() {
+        let y = Upsample2x(mode: .nearest)(Tensor(shape: [1, 1, 1, 2], scalars: [1, 2]))
+        XCTAssertEqual(y.scalars, [1, 1, 2, 2, 1, 1, 2, 2])
+    }
+
+    func testBilinearUpsampleUsesPixelCentres() {
+        // Input [0, 4] → output centres at input coordinates −0.25(clamped 0), 0.25, 0.75, 1.25(clamped 1).
+        let y = Upsample2x(mode: .bilinear)(Tensor(shape: [1, 1, 1, 2], scalars: [0, 4]))
+        XCTAssertEqual(Array(y.scalars[0..<4]), [0, 1, 3, 4])
+    }
+
+    func testInferenceLeavesNoRecordAndTrainingMirrorsForward() {
+        var g = SeededGenerator(seed: 1)
+        let net = Sequential([Conv2D(inputChannels: 1, outputChannels: 2, kernelSize: 3, padding: 1, generator: &g), ReLU()])
+        let tape = Tape()
+        let x = randomTensor([1, 1, 4, 4], seed: 2)
+        XCTAssertEqual(net.forward(x, tape: tape), net(x))
+        XCTAssertEqual(tape.count, 2)
+        _ = net.backward(Tensor(shape: [1, 2, 4, 4], repeating: 1), tape: tape)
+        XCTAssertEqual(tape.count, 0)
+    }
+
+    // MARK: - Bad arguments name the layer and the shapes
+
+    func testConvRejectsWrongChannelCount() {
+        var g = SeededGenerator(seed: 1)
+        let conv = Conv2D(inputChannels: 3, outputChannels: 32, kernelSize: 3, stride: 2, padding: 1, generator: &g)
+        XCTAssertThrowsError(try conv.outputShape(for: [16, 4, 64, 64])) { error in
+            XCTAssertEqual("\(error)", "Conv2D(3→32, 3×3, stride 2, padding 1): expects input [N, 3, H, W], got [16, 4, 64, 64]")
+        }
+        XCTAssertThrowsError(try conv.outputShape(for: [16, 3, 64])) { error in
+            XCTAssertTrue("\(error)".contains("got [16, 3, 64]"))
+        }
+    }
+
+    func testConvRejectsInputSmallerThanKernel() {
+        var g = SeededGenerator(seed: 1)
+        let conv = Conv2D(inputChannels: 1, outputChannels: 1, kernelSize: 5, generator: &g)
+        XCTAssertThrowsError(try conv.outputShape(for: [1, 1, 3, 8])) { error in
+            XCTAssertEqual("\(error)", "Conv2D(1→1, 5×5, stride 1, padding 0): input [1, 1, 3, 8] is smaller than the kernel")
+        }
+    }
+
+    func testSequentialReportsTheFirstLayerThatRefuses() {
+        var g = SeededGenerator(seed: 1)
+        let net = Sequential([
+            Conv2D(inputChannels: 3, outputChannels: 8, kernelSize: 3, padding: 1, generator: &g),
+            GroupNorm(groups: 2, channels: 6),
+        ])
+        XCTAssertThrowsError(try net.outputShape(for: [2, 3, 8, 8])) { error in
+            XCTAssertEqual("\(error)", "GroupNorm(2 groups, 6 channels): expects input [N, 6, H, W], got [2, 8, 8, 8]")
+        }
+    }
+
+    func testDenseRejectsWrongFeatureCount() {
+        var g = SeededGenerator(seed: 1)
+        XCTAssertThrowsError(try Dense(inputFeatures: 12, outputFeatures: 6, generator: &g).outputShape(for: [4, 2, 3, 3])) { error in
+            XCTAssertTrue("\(error)".hasPrefix("Dense(12→6): expects input [N, 12]"), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Tensors
+import TestSupport
+import XCTest
+
+final class Im2colTests: XCTestCase {
+    let geometries = [
+        ConvolutionGeometry(channels: 2, height: 5, width: 6, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        ConvolutionGeometry(channels: 3, height: 7, width: 5, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
+        ConvolutionGeometry(channels: 1, height: 8, width: 8, kernelHeight: 4, kernelWidth: 4, stride: 2, padding: 0),
+        ConvolutionGeometry(channels: 2, height: 4, width: 4, kernelHeight: 5, kernelWidth: 5, stride: 1, padding: 2),
+        ConvolutionGeometry(channels: 2, height: 3, width: 3, kernelHeight: 3, kernelWidth: 3, stride: 3, padding: 2),
+    ]
+
+    /// im2col equals the definition, element by element.
+    func testUnfoldMatchesDefinition() {
+        for (index, g) in geometries.enumerated() {
+            let image = randomTensor([g.channels, g.height, g.width], seed: UInt64(index))
+            var columns = [Float](repeating: .nan, count: g.columnRows * g.columnCount)
+            image.withUnsafePointer { x in columns.withUnsafeMutableBufferPointer { Im2col.unfold(x, into: $0.baseAddress!, geometry: g) } }
+            for c in 0..<g.channels {
+                for ky in 0..<g.kernelHeight {
+                    for kx in 0..<g.kernelWidth {
+                        for oy in 0..<g.outputHeight {
+                            for ox in 0..<g.outputWidth {
+                                let iy = oy * g.stride - g.padding + ky, ix = ox * g.stride - g.padding + kx
+                                let inside = iy >= 0 && iy < g.height && ix >= 0 && ix < g.width
+                                let expected = inside ? image.scalars[(c * g.height + iy) * g.width + ix] : 0
+                                let row = (c * g.kernelHeight + ky) * g.kernelWidth + kx
+                                XCTAssertEqual(columns[row * g.columnCount + oy * g.outputWidth + ox], expected, "geometry \(index)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// col2im is the adjoint of im2col: ⟨unfold(x), y⟩ = ⟨x, fold(y)⟩.
+    func testFoldIsTheAdjointOfUnfold() {
+        for (index, g) in geometries.enumerated() {
+            let x = randomTensor([g.channels, g.height, g.width], seed: UInt64(10 + index))
+            let y = randomTensor([g.columnRows, g.columnCount], seed: UInt64(20 + index))
+            var unfolded = [Float](repeating: 0, count: g.columnRows * g.columnCount)
+            var folded = Tensor(shape: x.shape)
+            x.withUnsafePointer { p in unfolded.withUnsafeMutableBufferPointer { Im2col.unfold(p, into: $0.baseAddress!, geometry: g) } }
+            y.withUnsafePointer { p in folded.withUnsafeMutablePointer { Im2col.fold(p, into: $0, geometry: g) } }
+            let left = zip(unfolded, y.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let right = zip(x.scalars, folded.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            XCTAssertEqual(left, right, accuracy: 1e-4 * max(1, abs(left)), "geometry \(index)")
+        }
+    }
+}
+
+final class BLASTests: XCTestCase {
+    func testMatmulMatchesNaiveProductForEveryTransposition() {
+        let a = randomTensor([4, 3], seed: 1), b = randomTensor([3, 5], seed: 2)
+        var expected = [Float](repeating: 0, count: 20)
+        for i in 0..<4 { for j in 0..<5 { for k in 0..<3 { expected[i * 5 + j] += a.scalars[i * 3 + k] * b.scalars[k * 5 + j] } } }
+        func transposed(_ t: Tensor) -> Tensor {
+            let (r, c) = (t.shape[0], t.shape[1])
+            return Tensor(shape: [c, r], scalars: (0..<(r * c)).map { t.scalars[($0 % r) * c + $0 / r] })
+        }
+        for (product, label) in [
+            (BLAS.matmul(a, b), "AB"), (BLAS.matmul(transposed(a), b, transposeA: .transposed), "(Aᵀ)ᵀB"),
+            (BLAS.matmul(a, transposed(b), transposeB: .transposed), "A(Bᵀ)ᵀ"),
+            (BLAS.matmul(transposed(a), transposed(b), transposeA: .transposed, transposeB: .transposed), "(Aᵀ)ᵀ(Bᵀ)ᵀ"),
+        ] {
+            XCTAssertEqual(product.shape, [4, 5], label)
+            for i in 0..<20 { XCTAssertEqual(product.scalars[i], expected[i], accuracy: 1e-5, label) }
+        }
+    }
+
+    func testThreadCountCanBeSet() {
+        let saved = BLAS.threadCount
+        BLAS.threadCount = 1
+        XCTAssertEqual(BLAS.threadCount, 1)
+        BLAS.threadCount = saved
+    }
+}
+
+final class TensorTests: XCTestCase {
+    func testSeededGeneratorIsDeterministic() {
+        var a = SeededGenerator(seed: 9), b = SeededGenerator(seed: 9), c = SeededGenerator(seed: 10)
+        let x = (0..<5).map { _ in a.next() }
+        XCTAssertEqual(x, (0..<5).map { _ in b.next() })
+        XCTAssertNotEqual(x, (0..<5).map { _ in c.next() })
+        for _ in 0..<1000 { XCTAssert((0..<1).contains(a.nextUnitFloat())) }
+    }
+
+    func testBatchesRoundTrip() {
+        let t = randomTensor([3, 2, 2], seed: 3)
+        let joined = Tensor.concatenatingBatches([t.batches(0..<1), t.batches(1..<3)])
+        XCTAssertEqual(joined, t)
+        XCTAssertEqual(t.batches(1..<2).shape, [1, 2, 2])
+    }
+
+    func testArithmetic() {
+        let a = Tensor(shape: [2], scalars: [1, 2]), b = Tensor(shape: [2], scalars: [3, 5])
+        XCTAssertEqual((a + b).scalars, [4, 7])
+        XCTAssertEqual((b - a).scalars, [2, 3])
+        XCTAssertEqual((a * 3).scalars, [3, 6])
+        XCTAssertEqual(b.sum(), 8)
+        XCTAssertFalse(Tensor(shape: [1], scalars: [.nan]).isFinite)
+    }
+}
