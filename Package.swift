@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
         .library(name: "VideoIO", targets: ["VideoIO"]),
+        .library(name: "SyntheticScenes", targets: ["SyntheticScenes"]),
+        .library(name: "EquivariantRenderer", targets: ["EquivariantRenderer"]),
         .executable(name: "eqr", targets: ["eqr"]),
     ],
     dependencies: [
@@ -32,10 +34,12 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "NeuralNetwork", dependencies: ["Tensors"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
+        .target(name: "SyntheticScenes", dependencies: ["Tensors", "NeuralNetwork"]),
+        .target(name: "EquivariantRenderer", dependencies: ["Tensors", "NeuralNetwork", "SyntheticScenes", "VideoIO"]),
         .executableTarget(
             name: "eqr",
             dependencies: [
-                "Tensors", "NeuralNetwork", "VideoIO",
+                "Tensors", "NeuralNetwork", "VideoIO", "SyntheticScenes", "EquivariantRenderer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -43,7 +47,9 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensors", "NeuralNetwork"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"]),
-        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"]),
+        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "CMalloc"]),
+        .testTarget(name: "SyntheticScenesTests", dependencies: ["SyntheticScenes", "TestSupport"]),
+        .testTarget(name: "EquivariantRendererTests", dependencies: ["EquivariantRenderer", "TestSupport"]),
         .testTarget(name: "EqrTests"),
     ],
     swiftLanguageModes: [.v5]

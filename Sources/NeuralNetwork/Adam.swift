@@ -33,6 +33,13 @@ public final class Adam {
         public var firstMoments: [Tensor]
         /// Second-moment estimates, one tensor per parameter.
         public var secondMoments: [Tensor]
+
+        /// Creates a state (e.g. read back from a checkpoint).
+        public init(step: Int, firstMoments: [Tensor], secondMoments: [Tensor]) {
+            self.step = step
+            self.firstMoments = firstMoments
+            self.secondMoments = secondMoments
+        }
     }
 
     /// The parameter groups.

@@ -6,7 +6,7 @@ struct EqrCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eqr",
         abstract: "Equivariant rendering: separate a moving character from its background and re-render it.",
-        subcommands: [DemoCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, EvalCommand.self, InfoCommand.self, DemoCommand.self, BenchCommand.self])
 }
 
 /// `eqr bench ...`: benchmark commands that print measured figures.

@@ -103,3 +103,35 @@ final class TensorTests: XCTestCase {
         XCTAssertFalse(Tensor(shape: [1], scalars: [.nan]).isFinite)
     }
 }
+
+final class AffineTransformTests: XCTestCase {
+    func testInverseAndComposition() {
+        let m = AffineTransform(angle: 0.4, scaleX: 1.3, scaleY: 0.8, shear: 0.2, translationX: 0.1, translationY: -0.3)
+        let identity = m.composed(after: m.inverse!)
+        for (a, b) in zip(identity.elements, AffineTransform.identity.elements) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        let p = m.apply(x: 0.5, y: -0.25)
+        let back = m.inverse!.apply(x: p.x, y: p.y)
+        XCTAssertEqual(back.x, 0.5, accuracy: 1e-5)
+        XCTAssertEqual(back.y, -0.25, accuracy: 1e-5)
+        XCTAssertNil(AffineTransform([1, 2, 0, 2, 4, 0]).inverse)
+    }
+
+    func testTranslationAndRotationMoveAsDocumented() {
+        XCTAssertEqual(AffineTransform(translationX: 0.5).apply(x: 0, y: 0).x, 0.5)
+        let quarter = AffineTransform(angle: .pi / 2).apply(x: 1, y: 0)  // x axis turns towards −y (up on screen)
+        XCTAssertEqual(quarter.x, 0, accuracy: 1e-6)
+        XCTAssertEqual(quarter.y, -1, accuracy: 1e-6)
+    }
+}
+
+final class ChannelTests: XCTestCase {
+    func testChannelConcatenationRoundTrips() {
+        let a = randomTensor([2, 3, 2, 2], seed: 1), b = randomTensor([2, 1, 2, 2], seed: 2)
+        let joined = Tensor.concatenatingChannels([a, b])
+        XCTAssertEqual(joined.shape, [2, 4, 2, 2])
+        XCTAssertEqual(Array(joined.scalars[12..<16]), b.scalars[0..<4].map { $0 })  // sample 0, channel 3
+        let parts = joined.splittingChannels([3, 1])
+        XCTAssertEqual(parts[0], a)
+        XCTAssertEqual(parts[1], b)
+    }
+}

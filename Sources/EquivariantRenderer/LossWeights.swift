@@ -1,0 +1,30 @@
+/// Weights of the training losses (all four are reported separately whatever the weights).
+public struct LossWeights: Equatable, Codable, Sendable {
+    /// L_s = ‖g(T^z(f(x)) + h(x)) − x'‖², next-frame prediction.
+    public var scene: Float
+    /// ‖g(f(x) + h(x)) − x‖², the identity case of the scene loss.
+    public var reconstruction: Float
+    /// L_c = ‖T^z(f(x)) − f(x')‖², equivariance of f. Kept small: on its own it rewards a
+    /// silent f (DESIGN.md §1).
+    public var character: Float
+    /// L_b = ‖h(x') − h(x)‖², invariance of h.
+    public var background: Float
+
+    /// Creates weights; defaults follow the prototype (w_c = w_b = 0.1).
+    public init(scene: Float = 1, reconstruction: Float = 1, character: Float = 0.1, background: Float = 0.1) {
+        self.scene = scene
+        self.reconstruction = reconstruction
+        self.character = character
+        self.background = background
+    }
+
+    /// Throws unless every weight is finite and non-negative and the scene weight positive.
+    public func validate() throws {
+        for (name, value) in [("scene", scene), ("reconstruction", reconstruction), ("character", character), ("background", background)] {
+            guard value.isFinite, value >= 0 else {
+                throw ModelError.invalidConfiguration("loss weight \(name) must be a finite number ≥ 0, got \(value)")
+            }
+        }
+        guard scene > 0 else { throw ModelError.invalidConfiguration("the scene loss weight must be positive") }
+    }
+}

@@ -1,0 +1,64 @@
+import NeuralNetwork
+import Tensors
+
+/// Builders for the conv nets of the model. Layer names become checkpoint keys, so they are
+/// part of the file format: change them only with a format version bump.
+enum Networks {
+    /// An encoder (f or h): image [N, 3, R, R] → features [N, C', R/4, R/4].
+    ///
+    /// conv3×3 (3→B) · GN · LReLU · conv3×3/2 (B→C') · GN · LReLU · conv3×3/2 (C'→C') · GN ·
+    /// LReLU · conv3×3 (C'→C'), the last linear so features can be signed (f and h add up).
+    static func encoder(_ prefix: String, _ c: ModelConfiguration, _ g: inout SeededGenerator) -> Sequential {
+        let b = c.baseChannels, f = c.featureChannels
+        return Sequential([
+            Conv2D(inputChannels: 3, outputChannels: b, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).conv1", generator: &g),
+            GroupNorm(groups: c.groups, channels: b, name: "\(prefix).norm1"), LeakyReLU(slope: 0.2),
+            Conv2D(inputChannels: b, outputChannels: f, kernelSize: 3, stride: 2, padding: 1, name: "\(prefix).conv2", generator: &g),
+            GroupNorm(groups: c.groups, channels: f, name: "\(prefix).norm2"), LeakyReLU(slope: 0.2),
+            Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: 2, padding: 1, name: "\(prefix).conv3", generator: &g),
+            GroupNorm(groups: c.groups, channels: f, name: "\(prefix).norm3"), LeakyReLU(slope: 0.2),
+            Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).conv4", generator: &g),
+        ])
+    }
+
+    /// The renderer g: features [N, C', R/4, R/4] → image [N, 3, R, R] in (0, 1).
+    ///
+    /// conv3×3 (C'→C') · GN · LReLU · up×2 · conv3×3 (C'→B) · GN · LReLU · up×2 ·
+    /// conv3×3 (B→3) · sigmoid.
+    static func renderer(_ c: ModelConfiguration, _ g: inout SeededGenerator) -> Sequential {
+        let b = c.baseChannels, f = c.featureChannels
+        return Sequential([
+            Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: 1, padding: 1, name: "g.conv1", generator: &g),
+            GroupNorm(groups: c.groups, channels: f, name: "g.norm1"), LeakyReLU(slope: 0.2),
+            Upsample2x(mode: .bilinear),
+            Conv2D(inputChannels: f, outputChannels: b, kernelSize: 3, stride: 1, padding: 1, name: "g.conv2", generator: &g),
+            GroupNorm(groups: c.groups, channels: b, name: "g.norm2"), LeakyReLU(slope: 0.2),
+            Upsample2x(mode: .bilinear),
+            Conv2D(inputChannels: b, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1, name: "g.conv3", generator: &g),
+            Sigmoid(),
+        ])
+    }
+
+    /// A localisation net regressing a sampling matrix θ (6 numbers) from a stack of maps:
+    /// strided convs down to side/8 of `inputSize`, then two dense layers. The last layer
+    /// starts at zero weights and identity bias, so training starts from T^z = identity.
+    static func localisation(
+        _ prefix: String, inputChannels: Int, inputSize: Int, convolutions: [Int], _ g: inout SeededGenerator
+    ) -> Sequential {
+        var layers: [Layer] = []
+        var channels = inputChannels, size = inputSize
+        for (i, out) in convolutions.enumerated() {
+            layers.append(Conv2D(inputChannels: channels, outputChannels: out, kernelSize: 3, stride: 2, padding: 1,
+                                 name: "\(prefix).conv\(i + 1)", generator: &g))
+            layers.append(LeakyReLU(slope: 0.2))
+            channels = out
+            size = (size + 1) / 2
+        }
+        let hidden = Dense(inputFeatures: channels * size * size, outputFeatures: 64, name: "\(prefix).dense1", generator: &g)
+        let head = Dense(inputFeatures: 64, outputFeatures: 6, name: "\(prefix).dense2", generator: &g)
+        head.weight.value.zero()
+        head.bias.value = Tensor(shape: [6], scalars: SpatialTransformer.identity)
+        layers += [hidden, LeakyReLU(slope: 0.2), head]
+        return Sequential(layers)
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import EquivariantRenderer
+import Foundation
+
+/// `eqr info model.safetensors`: what a checkpoint holds.
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Print a model checkpoint's variant, resolution, parameters and training metadata.")
+
+    @Argument(help: "A checkpoint written by `eqr train`.") var model: String
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
+        let c = contents.model.configuration
+        var fields: [(String, String)] = [
+            ("variant", c.transformSource.rawValue),
+            ("resolution", "\(c.resolution)x\(c.resolution)"),
+            ("feature map", "\(c.featureChannels)x\(c.featureSize)x\(c.featureSize)"),
+            ("base channels", "\(c.baseChannels)"),
+            ("parameters", "\(contents.model.parameterCount)"),
+            ("optimizer state", contents.optimizerState.map { "Adam, step \($0.step) (resumable)" } ?? "none (inference only)"),
+        ]
+        let skip: Set = ["format", "format_version", "variant", "resolution", "feature_channels", "base_channels", "groups"]
+        for key in contents.metadata.keys.sorted() where !skip.contains(key) {
+            fields.append((key, contents.metadata[key]!))
+        }
+        if json {
+            var object = Dictionary(uniqueKeysWithValues: fields.map { ($0.0.replacingOccurrences(of: " ", with: "_"), $0.1) })
+            object["path"] = model
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(model)
+            for (key, value) in fields { print("  \(key.padding(toLength: 18, withPad: " ", startingAt: 0)) \(value)") }
+        }
+    }
+}

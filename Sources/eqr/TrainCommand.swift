@@ -1,0 +1,122 @@
+import ArgumentParser
+import EquivariantRenderer
+import Foundation
+import NeuralNetwork
+import SyntheticScenes
+import Tensors
+
+/// `eqr train`: trains a model on synthetic scenes or on videos and writes checkpoints.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an equivariant renderer (f, h, T^z, g) and write safetensors checkpoints.",
+        discussion: """
+        Synthetic scenes (the default) carry the true motion, so every variant trains on them; \
+        --videos trains the pixels and features variants on frame pairs of real footage. \
+        Progress goes to stderr, one JSON line per logged step to --log.
+        """)
+
+    @Option(name: .customLong("variant"), help: "Where T^z comes from: given, pixels or features.")
+    var variant: TransformSource = .features
+    @Option(help: "Model resolution (square frames, a multiple of 8).") var resolution = 64
+    @Option(help: "Total optimisation steps (a resumed run continues up to this count).") var steps = 2000
+    @Option(help: "Training pairs per step.") var batch = 16
+    @Option(name: .customLong("lr"), help: "Adam learning rate.") var learningRate: Float = 2e-3
+    @Option(help: "Seed of the weights and of the batch sequence.") var seed: UInt64 = 1
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(name: .shortAndLong, help: "Checkpoint path (written atomically).") var output: String
+    @Option(help: "Write a checkpoint every this many steps.") var checkpointEvery = 250
+    @Option(help: "JSON-lines training log.") var log: String?
+    @Option(help: "Log and print progress every this many steps.") var logEvery = 25
+    @Option(help: "Resume from this checkpoint (same seed, data and options continue bit for bit).") var resume: String?
+    @Option(help: "Weight of the scene loss L_s.") var wScene: Float = 1
+    @Option(help: "Weight of the reconstruction term.") var wReconstruction: Float = 1
+    @Option(help: "Weight of the equivariance loss L_c.") var wCharacter: Float = 0.1
+    @Option(help: "Weight of the invariance loss L_b.") var wBackground: Float = 0.1
+    @Option(help: "Synthetic world seed (backgrounds, characters).") var worldSeed: UInt64 = 0
+    @Option(help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
+    @Option(help: "Synthetic characters.") var characters = 8
+    @Option(parsing: .upToNextOption, help: "Train on frame pairs of these videos instead of synthetic scenes.") var videos: [String] = []
+    @Option(help: "Frame gap k of video pairs (t, t+k).") var gap = 1
+    @Option(name: .customLong("vf"), help: "FFmpeg filter chain applied to training videos before resizing.") var videoFilter: String?
+    @Flag(help: "No progress lines on stderr.") var quiet = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard steps >= 1 else { throw ValidationError("--steps must be positive, got \(steps)") }
+        guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be in 1...1024, got \(batch)") }
+        guard checkpointEvery >= 1, logEvery >= 1 else { throw ValidationError("--checkpoint-every and --log-every must be positive") }
+        if !videos.isEmpty && variant == .given {
+            throw ValidationError("--variant given needs the true motion of each pair; train it on synthetic scenes (omit --videos)")
+        }
+    }
+
+    func run() throws {
+        if let threads { Parallel.workerCount = threads }
+        let weights = LossWeights(scene: wScene, reconstruction: wReconstruction, character: wCharacter, background: wBackground)
+        var metadata = ["seed": String(seed), "threads": String(Parallel.workerCount), "learning_rate": "\(learningRate)"]
+        let model: EquivariantModel
+        var restoredState: Adam.State?
+        if let resume {
+            let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: resume), expectedVariant: variant)
+            guard contents.model.configuration.resolution == resolution else {
+                throw ValidationError("\(resume) is a \(contents.model.configuration.resolution)×\(contents.model.configuration.resolution) model; pass --resolution \(contents.model.configuration.resolution)")
+            }
+            guard let state = contents.optimizerState else {
+                throw ValidationError("\(resume) has no optimizer state (an inference-only export); resume from a checkpoint written by eqr train")
+            }
+            model = contents.model
+            restoredState = state
+            metadata["training_seconds"] = contents.metadata["training_seconds"]
+        } else {
+            model = try EquivariantModel(configuration: ModelConfiguration(resolution: resolution, transformSource: variant), seed: seed)
+        }
+        let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate)
+        if let restoredState { trainer.optimizer.state = restoredState }
+
+        let data: TrainingData
+        if videos.isEmpty {
+            let generator = try SceneGenerator(SceneGenerator.Configuration(
+                resolution: resolution, worldSeed: worldSeed, trainedBackgroundCount: trainedBackgrounds, characterCount: characters))
+            data = SyntheticTrainingData(generator: generator, seed: seed)
+            metadata["world_seed"] = String(worldSeed)
+            metadata["trained_backgrounds"] = String(trainedBackgrounds)
+            metadata["characters"] = String(characters)
+        } else {
+            data = try VideoTrainingData(paths: videos, resolution: resolution, offset: gap, filter: videoFilter, seed: seed)
+        }
+        var options = TrainingRun.Options()
+        options.batchSize = batch
+        options.totalSteps = steps
+        options.checkpointURL = URL(fileURLWithPath: output)
+        options.checkpointEvery = checkpointEvery
+        options.logURL = log.map { URL(fileURLWithPath: $0) }
+        options.logEvery = logEvery
+        options.metadata = metadata
+        let run = try TrainingRun(trainer: trainer, data: data, options: options)
+        let startStep = trainer.step
+        if !quiet {
+            printError("training \(variant.rawValue) model \(resolution)x\(resolution), \(model.parameterCount) parameters, batch \(batch), steps \(startStep)→\(steps), \(Parallel.workerCount) threads")
+            printError("data: \(data.summary)")
+        }
+        try run.run { entry in
+            guard !quiet else { return }
+            let r = entry.report
+            let remaining = Double(steps - r.step) * Double(batch) / max(entry.samplesPerSecond, 1e-9)
+            var line = String(format: "step %d/%d  total %.5f  scene %.5f  recon %.5f  equiv %.5f  inv %.5f  |f| %.3f  |h| %.3f",
+                              r.step, steps, r.total, r.scene, r.reconstruction, r.character, r.background,
+                              r.characterFeatureMagnitude, r.backgroundFeatureMagnitude)
+            if let t = r.transformError { line += String(format: "  |θz-θx| %.4f", t) }
+            line += String(format: "  %.1f samples/s  ETA %.0fs", entry.samplesPerSecond, remaining)
+            printError(line)
+        }
+        if !quiet { printError("wrote \(output)") }
+    }
+}
+
+extension TransformSource: ExpressibleByArgument {}
+
+/// Writes a line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
