@@ -73,9 +73,9 @@ public final class EquivariantModel {
         warp.forward(input: features, theta: theta, tape: nil)
     }
 
-    /// θ_z for content motions given in pixel space (one `AffineTransform` per sample):
+    /// θ_z for content motions given in pixel space (one `Affine2D` per sample):
     /// the learned map for `given`, the exact correspondence θ = motion⁻¹ otherwise.
-    public func featureTheta(forMotions motions: [AffineTransform]) throws -> Tensor {
+    public func featureTheta(forMotions motions: [Affine2D]) throws -> Tensor {
         let thetaX = try Self.samplingMatrices(for: motions)
         return transformPredictor.source == .given ? transformPredictor.forward(.known(thetaX), tape: nil) : thetaX
     }
@@ -113,7 +113,7 @@ public final class EquivariantModel {
     }
 
     /// Each frame with its character moved by a pixel-space motion (re-render under any affine).
-    public func rerender(_ frames: Tensor, motions: [AffineTransform]) throws -> Tensor {
+    public func rerender(_ frames: Tensor, motions: [Affine2D]) throws -> Tensor {
         try render(frames, theta: featureTheta(forMotions: motions))
     }
 
@@ -148,7 +148,7 @@ public final class EquivariantModel {
     public func renderBackgroundOnly(_ frames: Tensor) throws -> Tensor { render(try encodeBackground(frames)) }
 
     /// θ_x = motion⁻¹ for each motion, as [N, 6].
-    public static func samplingMatrices(for motions: [AffineTransform]) throws -> Tensor {
+    public static func samplingMatrices(for motions: [Affine2D]) throws -> Tensor {
         var scalars: [Float] = []
         for (i, motion) in motions.enumerated() {
             guard let inverse = motion.inverse else { throw ModelError.invalidInput("motion \(i) \(motion) is not invertible") }

@@ -71,7 +71,7 @@ public enum Evaluation {
     /// The scene pieces one setting needs.
     struct Scenes {
         var a: SceneBatch, b: SceneBatch
-        var newMotions: [AffineTransform]
+        var newMotions: [Affine2D]
     }
 
     static func scenes(_ generator: SceneGenerator, split: SceneSplit, samples: Int, seed: UInt64) -> Scenes {
@@ -80,7 +80,7 @@ public enum Evaluation {
         let b = generator.batch(size: samples, split: splitForEval, seed: seed &+ 0x5EED)
         var g = SeededGenerator(seed: seed ^ 0xAFF1)
         let newMotions = (0..<samples).map { _ in
-            AffineTransform(angle: g.nextFloat(in: -0.45...0.45), scaleX: g.nextFloat(in: 0.85...1.2), scaleY: g.nextFloat(in: 0.85...1.2),
+            Affine2D(angle: g.nextFloat(in: -0.45...0.45), scaleX: g.nextFloat(in: 0.85...1.2), scaleY: g.nextFloat(in: 0.85...1.2),
                             translationX: g.nextFloat(in: -0.15...0.15), translationY: g.nextFloat(in: -0.15...0.15))
         }
         return Scenes(a: a, b: b, newMotions: newMotions)
@@ -92,9 +92,9 @@ public enum Evaluation {
     ) throws -> [String: Score] {
         let s = scenes(generator, split: split, samples: samples, seed: seed)
         let a = s.a, b = s.b
-        let posesA = AffineTransform.list(from: a.poses), posesB = AffineTransform.list(from: b.poses)
-        let motionsA = AffineTransform.list(from: a.motions)
-        func truth(_ characters: [Int], _ poses: [AffineTransform], _ plates: Tensor) -> Tensor {
+        let posesA = Affine2D.list(from: a.poses), posesB = Affine2D.list(from: b.poses)
+        let motionsA = Affine2D.list(from: a.motions)
+        func truth(_ characters: [Int], _ poses: [Affine2D], _ plates: Tensor) -> Tensor {
             .concatenatingBatches((0..<samples).map { i in
                 generator.composite(character: characters[i], pose: poses[i], plate: plates.batches(i..<(i + 1)).reshaped(to: Array(plates.shape.dropFirst())))
                     .reshaped(to: [1] + Array(plates.shape.dropFirst()))

@@ -10,7 +10,7 @@ public enum EvaluationSheet {
         guard rows >= 1, rows <= 16 else { throw ModelError.invalidInput("contact sheet rows must be in 1...16, got \(rows)") }
         let s = Evaluation.scenes(generator, split: .heldOutPairings, samples: rows, seed: Evaluation.seedBase &+ seed)
         let a = s.a, b = s.b
-        let motionsA = AffineTransform.list(from: a.motions)
+        let motionsA = Affine2D.list(from: a.motions)
         let theta = model.configuration.transformSource == .given
             ? try model.featureTheta(forMotions: motionsA)
             : try model.estimateTheta(from: a.frames, to: a.nextFrames)
@@ -20,7 +20,7 @@ public enum EvaluationSheet {
             ("bg frame B", b.frames),
             ("swap A on B", try model.swap(characterFrames: a.frames, backgroundFrames: b.frames)),
             ("swap truth", .concatenatingBatches((0..<rows).map { i in
-                generator.composite(character: a.characterIndices[i], pose: AffineTransform.list(from: a.poses)[i],
+                generator.composite(character: a.characterIndices[i], pose: Affine2D.list(from: a.poses)[i],
                                     plate: b.plates.batches(i..<(i + 1)).reshaped(to: [3, generator.configuration.resolution, generator.configuration.resolution]))
                     .reshaped(to: [1, 3, generator.configuration.resolution, generator.configuration.resolution])
             })),

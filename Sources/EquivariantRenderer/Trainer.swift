@@ -89,7 +89,7 @@ public final class Trainer {
         var thetaX: Tensor?
         if let motions = batch.motions {
             guard motions.shape == [n, 6] else { throw ModelError.invalidInput("motions must be [\(n), 6], got \(motions.shape)") }
-            thetaX = try EquivariantModel.samplingMatrices(for: AffineTransform.list(from: motions))
+            thetaX = try EquivariantModel.samplingMatrices(for: Affine2D.list(from: motions))
         }
         if model.transformPredictor.source == .given && thetaX == nil {
             throw ModelError.invalidInput("the `given` variant needs the true motion of every training pair")
@@ -156,9 +156,9 @@ public final class Trainer {
     }
 }
 
-extension AffineTransform {
+extension Affine2D {
     /// The motions stored row by row in an [N, 6] tensor.
-    static func list(from motions: Tensor) -> [AffineTransform] {
-        (0..<motions.shape[0]).map { AffineTransform(Array(motions.scalars[($0 * 6)..<($0 * 6 + 6)])) }
+    static func list(from motions: Tensor) -> [Affine2D] {
+        (0..<motions.shape[0]).map { Affine2D(Array(motions.scalars[($0 * 6)..<($0 * 6 + 6)])) }
     }
 }

@@ -8,7 +8,7 @@ import Tensors
 ///
 /// `A_t` is a **motion** in normalised coordinates (it moves canonical content at p to
 /// `A_t·p`; render with the sampling matrix `A_t⁻¹`), built as
-/// `AffineTransform(angle:scaleX:scaleY:shear:translationX:translationY:)`, i.e.
+/// `Affine2D(angle:scaleX:scaleY:shear:translationX:translationY:)`, i.e.
 /// `p ↦ t + R(angle)·Sh(shear)·diag(sx, sy)·p`. Each of the six parameters (angle, log
 /// scale, log anisotropy, shear, tx, ty) is its centre plus a sum of three sinusoids with
 /// random low frequencies and phases whose amplitudes add up to at most the parameter's
@@ -60,7 +60,7 @@ public struct AffineWalk: Equatable, Sendable {
 
     /// The placement parameters at one time.
     public struct Parameters: Equatable, Sendable {
-        /// Rotation, radians (screen-counter-clockwise, as `AffineTransform`).
+        /// Rotation, radians (screen-counter-clockwise, as `Affine2D`).
         public var angle: Float
         /// Scale along the character's x axis.
         public var scaleX: Float
@@ -74,8 +74,8 @@ public struct AffineWalk: Equatable, Sendable {
         public var translationY: Float
 
         /// The motion these parameters describe.
-        public var transform: AffineTransform {
-            AffineTransform(angle: angle, scaleX: scaleX, scaleY: scaleY, shear: shear, translationX: translationX, translationY: translationY)
+        public var transform: Affine2D {
+            Affine2D(angle: angle, scaleX: scaleX, scaleY: scaleY, shear: shear, translationX: translationX, translationY: translationY)
         }
     }
 
@@ -133,17 +133,17 @@ public struct AffineWalk: Equatable, Sendable {
     }
 
     /// The placement `A_t` (a motion from the canonical pose) at frame `time`.
-    public func pose(at time: Double) -> AffineTransform { parameters(at: time).transform }
+    public func pose(at time: Double) -> Affine2D { parameters(at: time).transform }
 
     /// The motion from frame `time` to frame `time + gap`: `A_{t+gap}·A_t⁻¹`.
-    public func motion(from time: Double, gap: Double) -> AffineTransform {
+    public func motion(from time: Double, gap: Double) -> Affine2D {
         AffineWalk.motion(from: pose(at: time), to: pose(at: time + gap))
     }
 
     /// The motion `B·A⁻¹` that carries content placed at `pose` to `next`.
     ///
     /// - Precondition: `pose` is invertible.
-    public static func motion(from pose: AffineTransform, to next: AffineTransform) -> AffineTransform {
+    public static func motion(from pose: Affine2D, to next: Affine2D) -> Affine2D {
         guard let inverse = pose.inverse else { preconditionFailure("AffineWalk.motion: pose \(pose) is not invertible") }
         return next.composed(after: inverse)
     }

@@ -12,7 +12,7 @@ public enum Compositor {
     /// The sampling matrices `[N, 6]` (θ = A⁻¹) that move content by each motion.
     ///
     /// - Precondition: every motion is invertible.
-    public static func samplingMatrices(for motions: [AffineTransform]) -> Tensor {
+    public static func samplingMatrices(for motions: [Affine2D]) -> Tensor {
         var scalars: [Float] = []
         scalars.reserveCapacity(6 * motions.count)
         for (i, motion) in motions.enumerated() {
@@ -27,7 +27,7 @@ public enum Compositor {
     /// Moves the content of each map `[N, C, H, W]` by its motion (`motions.count == N`).
     ///
     /// - Precondition: the shapes agree and every motion is invertible.
-    public static func move(_ maps: Tensor, by motions: [AffineTransform]) -> Tensor {
+    public static func move(_ maps: Tensor, by motions: [Affine2D]) -> Tensor {
         precondition(maps.rank == 4 && maps.shape[0] == motions.count,
                      "Compositor.move: expects [N, C, H, W] maps with N = \(motions.count) motions, got \(maps.shape)")
         if motions.isEmpty { return maps }

@@ -34,7 +34,7 @@ public struct SceneBatch: Equatable, Sendable {
     public func sample(at index: Int) -> SceneSample {
         precondition(index >= 0 && index < count, "SceneBatch.sample: index \(index) outside 0..<\(count)")
         func item(_ t: Tensor) -> Tensor { t.batches(index..<(index + 1)).reshaped(to: Array(t.shape.dropFirst())) }
-        func transform(_ t: Tensor) -> AffineTransform { AffineTransform(Array(t.scalars[(6 * index)..<(6 * index + 6)])) }
+        func transform(_ t: Tensor) -> Affine2D { Affine2D(Array(t.scalars[(6 * index)..<(6 * index + 6)])) }
         return SceneSample(
             frame: item(frames), nextFrame: item(nextFrames), motion: transform(motions),
             pose: transform(poses), nextPose: transform(nextPoses), plate: item(plates),

@@ -5,7 +5,7 @@ public struct SceneClip: Equatable, Sendable {
     /// The frames, each `[3, H, W]` in [0, 1], at consecutive walk times.
     public var frames: [Tensor]
     /// The character's placement A_t in each frame (a motion from its canonical pose).
-    public var poses: [AffineTransform]
+    public var poses: [Affine2D]
     /// The walk parameters behind each pose (angle, scales, shear, translation).
     public var parameters: [AffineWalk.Parameters]
     /// The clean background, `[3, H, W]`.

@@ -200,7 +200,7 @@ public struct SceneGenerator: Sendable {
     /// The character `index` placed at `pose` (a motion from its canonical pose), `[4, H, W]`.
     ///
     /// - Precondition: the index is in the bank and `pose` is invertible.
-    public func characterLayer(character index: Int, pose: AffineTransform) -> Tensor {
+    public func characterLayer(character index: Int, pose: Affine2D) -> Tensor {
         let side = configuration.resolution
         return Compositor.move(canonicalLayer(character: index).reshaped(to: [1, 4, side, side]), by: [pose])
             .reshaped(to: [4, side, side])
@@ -210,7 +210,7 @@ public struct SceneGenerator: Sendable {
     /// `[3, H, W]` — bit-identical to a sample's frame with the same character, pose and background.
     ///
     /// - Precondition: the indices are in the banks and `pose` is invertible.
-    public func composite(character: Int, pose: AffineTransform, background: Int) -> Tensor {
+    public func composite(character: Int, pose: Affine2D, background: Int) -> Tensor {
         composite(character: character, pose: pose, plate: plate(background: background))
     }
 
@@ -218,7 +218,7 @@ public struct SceneGenerator: Sendable {
     ///
     /// - Precondition: the plate is `[3, resolution, resolution]`, the index is in the bank
     ///   and `pose` is invertible.
-    public func composite(character: Int, pose: AffineTransform, plate: Tensor) -> Tensor {
+    public func composite(character: Int, pose: Affine2D, plate: Tensor) -> Tensor {
         let side = configuration.resolution
         precondition(plate.shape == [3, side, side], "SceneGenerator.composite: plate must be [3, \(side), \(side)], got \(plate.shape)")
         let layer = characterLayer(character: character, pose: pose).reshaped(to: [1, 4, side, side])
@@ -301,7 +301,7 @@ public struct SceneGenerator: Sendable {
     private func render(_ draws: [Draw]) -> SceneBatch {
         let n = draws.count, side = configuration.resolution, plane = side * side
         let gap = Double(configuration.frameGap)
-        var poses: [AffineTransform] = [], nextPoses: [AffineTransform] = []
+        var poses: [Affine2D] = [], nextPoses: [Affine2D] = []
         for d in draws {
             let walk = AffineWalk(seed: d.walkSeed, limits: configuration.walkLimits)
             poses.append(walk.pose(at: Double(d.time)))
@@ -326,7 +326,7 @@ public struct SceneGenerator: Sendable {
         let warped = Compositor.move(canonical, by: poses + nextPoses)
         let layers = warped.batches(0..<n), nextLayers = warped.batches(n..<(2 * n))
         let motions = zip(poses, nextPoses).map { AffineWalk.motion(from: $0, to: $1) }
-        func stack(_ transforms: [AffineTransform]) -> Tensor {
+        func stack(_ transforms: [Affine2D]) -> Tensor {
             Tensor(shape: [transforms.count, 6], scalars: transforms.flatMap(\.elements))
         }
         return SceneBatch(

@@ -1,12 +1,24 @@
 import ArgumentParser
+import VideoIO
 
 /// The `eqr` command: an ffmpeg-style host for the equivariant renderer, plus tools.
 @main
 struct EqrCommand: ParsableCommand {
+    /// FFmpeg's own messages are limited to errors (its informational lines would drown ours).
+    static func main() {
+        VideoIO.setLogLevel(.error)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "eqr",
         abstract: "Equivariant rendering: separate a moving character from its background and re-render it.",
-        subcommands: [TrainCommand.self, EvalCommand.self, InfoCommand.self, DemoCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, EvalCommand.self, SynthCommand.self, InfoCommand.self, DemoCommand.self, BenchCommand.self])
 }
 
 /// `eqr bench ...`: benchmark commands that print measured figures.

@@ -20,7 +20,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testDemoPrintsAFallingLoss() throws {
-        let result = try EqrProcess.run(["demo", "--steps", "60", "--every", "20"])
+        let result = try EqrProcess.run(["demo", "--toy", "--steps", "60", "--every", "20"])
         XCTAssertEqual(result.status, 0, result.standardError)
         let losses = result.standardOutput.split(separator: "\n")
             .filter { $0.hasPrefix("step ") }
@@ -30,13 +30,13 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testUnknownOptionFailsWithAMessage() throws {
-        let result = try EqrProcess.run(["demo", "--stepz", "3"])
+        let result = try EqrProcess.run(["demo", "--toy", "--stepz", "3"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.standardError.contains("--stepz"), result.standardError)
     }
 
     func testInvalidValueFailsWithAMessage() throws {
-        let result = try EqrProcess.run(["demo", "--steps", "0"])
+        let result = try EqrProcess.run(["demo", "--toy", "--steps", "0"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.standardError.contains("--steps must be positive"), result.standardError)
         let threads = try EqrProcess.run(["bench", "kernels", "--threads", "0"])

@@ -18,7 +18,7 @@ final class ModelGradientTests: XCTestCase {
         let next = randomTensor([size, 3, resolution, resolution], seed: seed + 1, range: 0...1)
         var motions: [Float] = []
         for i in 0..<size {
-            motions += AffineTransform(angle: 0.1 * Float(i + 1), scaleX: 1.1, scaleY: 0.95, translationX: 0.05, translationY: -0.1).elements
+            motions += Affine2D(angle: 0.1 * Float(i + 1), scaleX: 1.1, scaleY: 0.95, translationX: 0.05, translationY: -0.1).elements
         }
         return TrainingBatch(frames: frames, nextFrames: next, motions: Tensor(shape: [size, 6], scalars: motions))
     }

@@ -88,7 +88,7 @@ final class TrainingTests: XCTestCase {
         var frames = Tensor(shape: [1, 3, 32, 32])
         frames.scalars[5] = .nan
         XCTAssertThrowsError(try model.reconstruct(frames)) { XCTAssertTrue("\($0)".contains("NaN")) }
-        XCTAssertThrowsError(try model.rerender(Tensor(shape: [1, 3, 32, 32]), motions: [AffineTransform([0, 0, 0, 0, 0, 0])])) {
+        XCTAssertThrowsError(try model.rerender(Tensor(shape: [1, 3, 32, 32]), motions: [Affine2D([0, 0, 0, 0, 0, 0])])) {
             XCTAssertTrue("\($0)".contains("not invertible"), "\($0)")
         }
         let clean = Tensor(shape: [1, 3, 32, 32])
@@ -108,7 +108,7 @@ final class TrainingTests: XCTestCase {
             let theta = try Self.smallModel(source).estimateTheta(from: frames.frames, to: frames.nextFrames)
             XCTAssertEqual(theta.scalars, SpatialTransformer.identity + SpatialTransformer.identity, "\(source)")
         }
-        let motion = AffineTransform(angle: 0.3, scaleX: 1.2, translationX: 0.1)
+        let motion = Affine2D(angle: 0.3, scaleX: 1.2, translationX: 0.1)
         let theta = try Self.smallModel(.given).featureTheta(forMotions: [motion])
         for (a, b) in zip(theta.scalars, motion.inverse!.elements) { XCTAssertEqual(a, b, accuracy: 1e-6) }
     }

@@ -51,7 +51,7 @@ final class CharacterBankTests: XCTestCase {
         let generator = try SceneGenerator(.init(characterCount: 4))
         for character in 0..<4 {
             let canonical = generator.canonicalLayer(character: character)
-            let turned = generator.characterLayer(character: character, pose: AffineTransform(angle: 20 * Float.pi / 180))
+            let turned = generator.characterLayer(character: character, pose: Affine2D(angle: 20 * Float.pi / 180))
             XCTAssertGreaterThan(meanAbsoluteDifference(premultiplied(canonical), premultiplied(turned)), 0.02,
                                  "a 20° turn of character \(character) is invisible")
         }

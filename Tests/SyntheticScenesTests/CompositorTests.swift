@@ -8,16 +8,16 @@ final class CompositorTests: XCTestCase {
         var g = SeededGenerator(seed: 8)
         let maps = Tensor(shape: [6, 4, 20, 24], uniformIn: 0...1, generator: &g)
         var motions = (0..<5).map { AffineWalk(seed: UInt64($0)).pose(at: Double($0) * 40) }
-        motions.append(AffineTransform(angle: 0.3, scaleX: 0.4, scaleY: 0.5, translationX: 0.9, translationY: -0.8))  // mostly outside
+        motions.append(Affine2D(angle: 0.3, scaleX: 0.4, scaleY: 0.5, translationX: 0.9, translationY: -0.8))  // mostly outside
         let theta = Compositor.samplingMatrices(for: motions)
         XCTAssertEqual(Compositor.move(maps, by: motions), SpatialTransformer().forward(input: maps, theta: theta, tape: nil))
     }
 
     func testSamplingMatricesAreInverseMotions() {
-        let motion = AffineTransform(angle: 0.4, scaleX: 1.2, scaleY: 0.9, shear: 0.1, translationX: 0.2, translationY: -0.1)
+        let motion = Affine2D(angle: 0.4, scaleX: 1.2, scaleY: 0.9, shear: 0.1, translationX: 0.2, translationY: -0.1)
         let theta = Compositor.samplingMatrices(for: [motion])
-        let product = AffineTransform(theta.scalars).composed(after: motion).elements
-        for (a, b) in zip(product, AffineTransform.identity.elements) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        let product = Affine2D(theta.scalars).composed(after: motion).elements
+        for (a, b) in zip(product, Affine2D.identity.elements) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 
     func testCompositeBlendsByAlphaAndKeepsThePlateWhereAlphaIsZero() {

@@ -104,21 +104,21 @@ final class TensorTests: XCTestCase {
     }
 }
 
-final class AffineTransformTests: XCTestCase {
+final class Affine2DTests: XCTestCase {
     func testInverseAndComposition() {
-        let m = AffineTransform(angle: 0.4, scaleX: 1.3, scaleY: 0.8, shear: 0.2, translationX: 0.1, translationY: -0.3)
+        let m = Affine2D(angle: 0.4, scaleX: 1.3, scaleY: 0.8, shear: 0.2, translationX: 0.1, translationY: -0.3)
         let identity = m.composed(after: m.inverse!)
-        for (a, b) in zip(identity.elements, AffineTransform.identity.elements) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        for (a, b) in zip(identity.elements, Affine2D.identity.elements) { XCTAssertEqual(a, b, accuracy: 1e-5) }
         let p = m.apply(x: 0.5, y: -0.25)
         let back = m.inverse!.apply(x: p.x, y: p.y)
         XCTAssertEqual(back.x, 0.5, accuracy: 1e-5)
         XCTAssertEqual(back.y, -0.25, accuracy: 1e-5)
-        XCTAssertNil(AffineTransform([1, 2, 0, 2, 4, 0]).inverse)
+        XCTAssertNil(Affine2D([1, 2, 0, 2, 4, 0]).inverse)
     }
 
     func testTranslationAndRotationMoveAsDocumented() {
-        XCTAssertEqual(AffineTransform(translationX: 0.5).apply(x: 0, y: 0).x, 0.5)
-        let quarter = AffineTransform(angle: .pi / 2).apply(x: 1, y: 0)  // x axis turns towards −y (up on screen)
+        XCTAssertEqual(Affine2D(translationX: 0.5).apply(x: 0, y: 0).x, 0.5)
+        let quarter = Affine2D(angle: .pi / 2).apply(x: 1, y: 0)  // x axis turns towards −y (up on screen)
         XCTAssertEqual(quarter.x, 0, accuracy: 1e-6)
         XCTAssertEqual(quarter.y, -1, accuracy: 1e-6)
     }

@@ -2,25 +2,25 @@
 import Glibc
 #endif
 
-/// A 2-D affine map `p ↦ A·p + t` on normalised image coordinates ([−1, 1], pixel centres at
+/// A 2-D affine map `p ↦ A·p + t` (named `Affine2D` so it never clashes with Foundation's `AffineTransform`) on normalised image coordinates ([−1, 1], pixel centres at
 /// `(2i + 1)/n − 1`, x to the right, y down), stored as the 2×3 matrix `[a, b, tx; c, d, ty]`.
 ///
 /// Two readings of the same matrix appear in the project, and names say which:
 /// a **motion** moves image content (a point at p ends up at M·p); a **sampling matrix** θ
 /// (what `SpatialTransformer` takes) maps each output location to the input location it
 /// reads. To move content by M, sample with θ = M⁻¹.
-public struct AffineTransform: Equatable, Sendable, CustomStringConvertible {
+public struct Affine2D: Equatable, Sendable, CustomStringConvertible {
     /// Row-major `[a, b, tx, c, d, ty]`.
     public var elements: [Float]
 
     /// Creates a transform from its six row-major elements.
     public init(_ elements: [Float]) {
-        precondition(elements.count == 6, "AffineTransform: needs 6 elements, got \(elements.count)")
+        precondition(elements.count == 6, "Affine2D: needs 6 elements, got \(elements.count)")
         self.elements = elements
     }
 
     /// The identity.
-    public static let identity = AffineTransform([1, 0, 0, 0, 1, 0])
+    public static let identity = Affine2D([1, 0, 0, 0, 1, 0])
 
     /// Rotation by `angle` radians (counter-clockwise on screen, i.e. with y down, positive
     /// angles turn x towards −y), uniform or per-axis scale, shear along x, then translation,
@@ -42,9 +42,9 @@ public struct AffineTransform: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// `self ∘ other`: first `other`, then `self`.
-    public func composed(after other: AffineTransform) -> AffineTransform {
+    public func composed(after other: Affine2D) -> Affine2D {
         let p = elements, q = other.elements
-        return AffineTransform([
+        return Affine2D([
             p[0] * q[0] + p[1] * q[3], p[0] * q[1] + p[1] * q[4], p[0] * q[2] + p[1] * q[5] + p[2],
             p[3] * q[0] + p[4] * q[3], p[3] * q[1] + p[4] * q[4], p[3] * q[2] + p[4] * q[5] + p[5],
         ])
@@ -54,11 +54,11 @@ public struct AffineTransform: Equatable, Sendable, CustomStringConvertible {
     public var determinant: Float { elements[0] * elements[4] - elements[1] * elements[3] }
 
     /// The inverse map, or `nil` when the linear part is singular (or not finite).
-    public var inverse: AffineTransform? {
+    public var inverse: Affine2D? {
         let e = elements, det = determinant
         guard det.isFinite, abs(det) > 1e-12, e.allSatisfy(\.isFinite) else { return nil }
         let ia = e[4] / det, ib = -e[1] / det, ic = -e[3] / det, id = e[0] / det
-        return AffineTransform([ia, ib, -(ia * e[2] + ib * e[5]), ic, id, -(ic * e[2] + id * e[5])])
+        return Affine2D([ia, ib, -(ia * e[2] + ib * e[5]), ic, id, -(ic * e[2] + id * e[5])])
     }
 
     /// `[a, b, tx; c, d, ty]` with three decimals.

@@ -1,0 +1,76 @@
+import Foundation
+import Tensors
+
+/// A motion template: the sequence of feature-space transforms θ_z estimated from a clip
+/// (frame t → t+1), saved as a small JSON file and replayable on another character.
+///
+/// Replaying composes the steps: frame k of the replay renders the target with the
+/// accumulated sampling matrix θ₁·θ₂·…·θ_k (each θ maps output → input, so later steps
+/// are applied first to the output coordinates), i.e. the target moves the way the
+/// source clip moved.
+public struct MotionTemplate: Codable, Equatable, Sendable {
+    /// The variant of the model that estimated it (`pixels` or `features`).
+    public var variant: String
+    /// The model resolution.
+    public var resolution: Int
+    /// Frame rate of the source clip, when known.
+    public var frameRate: Double?
+    /// θ_z of each step t → t+1, six numbers each.
+    public var steps: [[Float]]
+
+    /// Creates a template.
+    public init(variant: String, resolution: Int, frameRate: Double?, steps: [[Float]]) {
+        self.variant = variant
+        self.resolution = resolution
+        self.frameRate = frameRate
+        self.steps = steps
+    }
+
+    /// Estimates the template of consecutive `frames` ([T, 3, R, R], T ≥ 2).
+    public static func extract(model: EquivariantModel, frames: Tensor, frameRate: Double? = nil) throws -> MotionTemplate {
+        guard frames.rank == 4, frames.shape[0] >= 2 else {
+            throw ModelError.invalidInput("a motion template needs at least 2 frames, got \(frames.shape)")
+        }
+        let t = frames.shape[0]
+        var steps: [[Float]] = []
+        for start in Swift.stride(from: 0, to: t - 1, by: 16) {
+            let end = min(start + 16, t - 1)
+            let theta = try model.estimateTheta(from: frames.batches(start..<end), to: frames.batches((start + 1)..<(end + 1)))
+            for i in 0..<(end - start) { steps.append(Array(theta.scalars[(i * 6)..<(i * 6 + 6)])) }
+        }
+        return MotionTemplate(variant: model.configuration.transformSource.rawValue, resolution: model.configuration.resolution,
+                              frameRate: frameRate, steps: steps)
+    }
+
+    /// The accumulated sampling matrices: element k moves the target by the first k + 1 steps.
+    public func accumulatedThetas() -> [Affine2D] {
+        var total = Affine2D.identity
+        return steps.map { step in
+            total = total.composed(after: Affine2D(step))
+            return total
+        }
+    }
+
+    /// Reads and validates a template file.
+    public static func read(contentsOf url: URL) throws -> MotionTemplate {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ModelError.invalidInput("cannot read the motion template \(url.path): \(error.localizedDescription)")
+        }
+        let template: MotionTemplate
+        do { template = try JSONDecoder().decode(MotionTemplate.self, from: data) } catch {
+            throw ModelError.invalidInput("\(url.path) is not a motion template (JSON with variant, resolution, steps)")
+        }
+        guard !template.steps.isEmpty, template.steps.allSatisfy({ $0.count == 6 && $0.allSatisfy(\.isFinite) }) else {
+            throw ModelError.invalidInput("\(url.path): every step must be 6 finite numbers")
+        }
+        return template
+    }
+
+    /// Writes the template as JSON, atomically.
+    public func write(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: url, options: .atomic)
+    }
+}

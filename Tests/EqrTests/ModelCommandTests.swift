@@ -1,0 +1,114 @@
+import Foundation
+import XCTest
+
+/// `eqr synth`, `train`, `info`, `eval` and `demo` end to end on tiny settings.
+final class ModelCommandTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// Frame count of a video, from the stock ffprobe.
+    func frameCount(_ video: String) throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        process.arguments = ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames,width,height", "-of", "csv=p=0", video]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        let fields = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
+        return Int(fields.last ?? "") ?? -1
+    }
+
+    func testSynthWritesAVideoAndItsTransforms() throws {
+        let result = try EqrProcess.run(["synth", path("clip.mp4"), "--frames", "12", "--resolution", "32"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertEqual(try frameCount(path("clip.mp4")), 12)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("clip.mp4.json")))) as? [String: Any])
+        let frames = try XCTUnwrap(json["frames"] as? [[String: Any]])
+        XCTAssertEqual(frames.count, 12)
+        XCTAssertEqual((frames[3]["motion"] as? [Double])?.count, 6)
+        // Existing outputs are kept unless -y is given.
+        let again = try EqrProcess.run(["synth", path("clip.mp4"), "--frames", "12", "--resolution", "32"])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.standardError.contains("exists; pass -y"), again.standardError)
+    }
+
+    func testTrainInfoEvalResumeAndDemo() throws {
+        let model = path("m.safetensors"), log = path("m.jsonl")
+        let train = try EqrProcess.run(["train", "--variant", "features", "--resolution", "16", "--steps", "4", "--batch", "2",
+                                        "--checkpoint-every", "2", "--log-every", "1", "-o", model, "--log", log])
+        XCTAssertEqual(train.status, 0, train.standardError)
+        XCTAssertTrue(train.standardError.contains("step 4/4"), train.standardError)
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count, 4)
+
+        let info = try EqrProcess.run(["info", model, "--json"])
+        XCTAssertEqual(info.status, 0, info.standardError)
+        let fields = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(info.standardOutput.utf8)) as? [String: String])
+        XCTAssertEqual(fields["variant"], "features")
+        XCTAssertEqual(fields["resolution"], "16x16")
+        XCTAssertEqual(fields["step"], "4")
+
+        let resume = try EqrProcess.run(["train", "--variant", "features", "--resolution", "16", "--steps", "6", "--batch", "2",
+                                         "--resume", model, "-o", model, "--log", log, "--log-every", "1"])
+        XCTAssertEqual(resume.status, 0, resume.standardError)
+        XCTAssertTrue(resume.standardError.contains("steps 4→6"), resume.standardError)
+
+        let eval = try EqrProcess.run(["eval", "-m", model, "--samples", "2", "--json", "--sheet", path("sheet.png"), "--log", log, "--plot", path("plot.png")])
+        XCTAssertEqual(eval.status, 0, eval.standardError)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(eval.standardOutput.utf8)) as? [String: Any])
+        XCTAssertEqual(report["variant"] as? String, "features")
+        let metrics = try XCTUnwrap(report["metrics"] as? [String: [String: Double]])
+        for key in ["prediction", "swap", "rerender", "transfer", "background_leak", "character_leak", "baseline_copy", "baseline_classical_swap"] {
+            XCTAssertNotNil(metrics[key]?["psnr"], key)
+            XCTAssertNotNil(metrics[key]?["ssim"], key)
+        }
+        XCTAssertNotNil(report["metrics_unseen"] as? [String: [String: Double]])
+        for png in ["sheet.png", "plot.png"] {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path(png)))
+            XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], png)
+        }
+
+        let demo = try EqrProcess.run(["demo", "-m", model, "--out", path("demo"), "--frames", "5"])
+        XCTAssertEqual(demo.status, 0, demo.standardError)
+        XCTAssertEqual(try frameCount(path("demo/demo-swap.mp4")), 5)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("demo/demo-sheet.png")))
+    }
+
+    func testTrainOnAVideoFile() throws {
+        XCTAssertEqual(try EqrProcess.run(["synth", path("clip.mp4"), "--frames", "10", "--resolution", "64"]).status, 0)
+        let train = try EqrProcess.run(["train", "--variant", "pixels", "--resolution", "16", "--steps", "2", "--batch", "2",
+                                        "--videos", path("clip.mp4"), "-o", path("v.safetensors")])
+        XCTAssertEqual(train.status, 0, train.standardError)
+        XCTAssertTrue(train.standardError.contains("data: video: clip.mp4 (10 frames)"), train.standardError)
+    }
+
+    func testBadInputsFailClearly() throws {
+        try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: path("junk.safetensors")))
+        let cases: [([String], String)] = [
+            (["info", path("missing.safetensors")], "missing.safetensors"),
+            (["info", path("junk.safetensors")], "invalid checkpoint"),
+            (["eval", "-m", path("junk.safetensors")], "invalid checkpoint"),
+            (["train", "--variant", "given", "--videos", "a.mp4", "-o", path("x.safetensors")], "--variant given needs the true motion"),
+            (["train", "--variant", "sideways", "-o", path("x.safetensors")], "sideways"),
+            (["train", "--variant", "pixels", "--resolution", "30", "--steps", "1", "-o", path("x.safetensors")], "multiple of 8"),
+            (["train", "--variant", "pixels", "--steps", "1", "--videos", path("nope.mp4"), "-o", path("x.safetensors")], "nope.mp4"),
+            (["synth", path("s.mp4"), "--character", "99"], "--character 99"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try EqrProcess.run(arguments)
+            XCTAssertNotEqual(result.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(result.standardError.contains(expected), "\(arguments): \(result.standardError)")
+            XCTAssertFalse(result.standardError.contains("Fatal error"), result.standardError)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.safetensors")))
+    }
+}
