@@ -51,6 +51,21 @@ public struct MotionTemplate: Codable, Equatable, Sendable {
         }
     }
 
+    /// Renders `frame` ([1, 3, R, R]) moved by every accumulated step: the replay of the
+    /// template on another character, one frame per step. The background features are
+    /// encoded once.
+    public func replay(model: EquivariantModel, onto frame: Tensor) throws -> [Tensor] {
+        guard resolution == model.configuration.resolution else {
+            throw ModelError.invalidInput("the template was estimated at \(resolution)×\(resolution), the model runs at \(model.configuration.resolution)×\(model.configuration.resolution)")
+        }
+        try model.checkFrames(frame)
+        guard frame.shape[0] == 1 else { throw ModelError.invalidInput("replay takes one frame [1, 3, R, R], got \(frame.shape)") }
+        let character = try model.encodeCharacter(frame), background = try model.encodeBackground(frame)
+        return accumulatedThetas().map { theta in
+            model.render(model.swapFeatures(character: character, background: background, theta: Tensor(shape: [1, 6], scalars: theta.elements)))
+        }
+    }
+
     /// Reads and validates a template file.
     public static func read(contentsOf url: URL) throws -> MotionTemplate {
         let data: Data

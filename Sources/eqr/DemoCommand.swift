@@ -31,7 +31,7 @@ struct DemoCommand: ParsableCommand {
         if toy { return try runToy() }
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
         let net = contents.model, side = net.configuration.resolution
-        let generator = try EvalCommand.sceneGenerator(for: contents)
+        let generator = try SceneWorld(checkpoint: contents).makeGenerator()
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         // Character 0 over background 0: a pairing held out of training. New background: 3.
         let clip = generator.clip(frames: frames, character: 0, background: 0, seed: 2026)

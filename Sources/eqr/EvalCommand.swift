@@ -29,7 +29,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         if let threads { Parallel.workerCount = threads }
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
-        let generator = try Self.sceneGenerator(for: contents)
+        let generator = try SceneWorld(checkpoint: contents).makeGenerator()
         let report = try Evaluation.run(model: contents.model, generator: generator, samples: samples, seed: seed)
         if let sheet {
             try ImageFile.write(try EvaluationSheet.render(model: contents.model, generator: generator, seed: seed), to: sheet)
@@ -44,16 +44,6 @@ struct EvalCommand: ParsableCommand {
         } else {
             print(Self.table(report))
         }
-    }
-
-    /// The synthetic world the model was trained on (from its metadata), or the default one.
-    static func sceneGenerator(for contents: Checkpoint.Contents) throws -> SceneGenerator {
-        let m = contents.metadata
-        return try SceneGenerator(SceneGenerator.Configuration(
-            resolution: contents.model.configuration.resolution,
-            worldSeed: m["world_seed"].flatMap { UInt64($0) } ?? 0,
-            trainedBackgroundCount: m["trained_backgrounds"].flatMap { Int($0) } ?? 8,
-            characterCount: m["characters"].flatMap { Int($0) } ?? 8))
     }
 
     /// The Markdown table the README shows.

@@ -36,10 +36,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Synthetic world seed (backgrounds, characters).") var worldSeed: UInt64 = 0
     @Option(help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
     @Option(help: "Synthetic characters.") var characters = 8
-    @Option(parsing: .upToNextOption, help: "Train on frame pairs of these videos instead of synthetic scenes.") var videos: [String] = []
+    @Option(help: "A directory of photos to use as synthetic backgrounds (the first --trained-backgrounds train, the rest are unseen).") var backgroundImages: String?
+    @Option(parsing: .upToNextOption, help: "Train on frame pairs of these videos (files or directories of files) instead of synthetic scenes.") var videos: [String] = []
     @Option(help: "Frame gap k of video pairs (t, t+k).") var gap = 1
     @Option(name: .customLong("vf"), help: "FFmpeg filter chain applied to training videos before resizing.") var videoFilter: String?
     @Flag(help: "No progress lines on stderr.") var quiet = false
+
+    /// File endings taken from a directory given to --videos.
+    static let videoExtensions: Set<String> = ["mp4", "mov", "mkv", "avi", "webm", "m4v", "mpg", "mpeg", "ts", "y4m", "gif"]
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -76,14 +80,13 @@ struct TrainCommand: ParsableCommand {
 
         let data: TrainingData
         if videos.isEmpty {
-            let generator = try SceneGenerator(SceneGenerator.Configuration(
-                resolution: resolution, worldSeed: worldSeed, trainedBackgroundCount: trainedBackgrounds, characterCount: characters))
-            data = SyntheticTrainingData(generator: generator, seed: seed)
-            metadata["world_seed"] = String(worldSeed)
-            metadata["trained_backgrounds"] = String(trainedBackgrounds)
-            metadata["characters"] = String(characters)
+            let world = SceneWorld(resolution: resolution, worldSeed: worldSeed, trainedBackgrounds: trainedBackgrounds,
+                                   characters: characters, backgroundImages: backgroundImages)
+            data = SyntheticTrainingData(generator: try world.makeGenerator(), seed: seed)
+            metadata.merge(world.metadata) { $1 }
         } else {
-            data = try VideoTrainingData(paths: videos, resolution: resolution, offset: gap, filter: videoFilter, seed: seed)
+            let paths = try videos.flatMap { try SceneWorld.files(in: $0, extensions: Self.videoExtensions) }
+            data = try VideoTrainingData(paths: paths, resolution: resolution, offset: gap, filter: videoFilter, seed: seed)
         }
         var options = TrainingRun.Options()
         options.batchSize = batch

@@ -85,10 +85,34 @@ final class ModelCommandTests: XCTestCase {
 
     func testTrainOnAVideoFile() throws {
         XCTAssertEqual(try EqrProcess.run(["synth", path("clip.mp4"), "--frames", "10", "--resolution", "64"]).status, 0)
+        // A directory of videos is expanded to its video files.
         let train = try EqrProcess.run(["train", "--variant", "pixels", "--resolution", "16", "--steps", "2", "--batch", "2",
-                                        "--videos", path("clip.mp4"), "-o", path("v.safetensors")])
+                                        "--videos", directory.path, "-o", path("v.safetensors")])
         XCTAssertEqual(train.status, 0, train.standardError)
         XCTAssertTrue(train.standardError.contains("data: video: clip.mp4 (10 frames)"), train.standardError)
+    }
+
+    func testPhotoBackgrounds() throws {
+        let photos = directory.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+        for i in 0..<4 {
+            let ffmpeg = Process()
+            ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+            ffmpeg.arguments = ["-v", "error", "-f", "lavfi", "-i", "mandelbrot=size=96x64:start_scale=\(1 + i)", "-frames:v", "1", photos.appendingPathComponent("p\(i).png").path]
+            try ffmpeg.run()
+            ffmpeg.waitUntilExit()
+            XCTAssertEqual(ffmpeg.terminationStatus, 0)
+        }
+        let model = path("photo.safetensors")
+        let train = try EqrProcess.run(["train", "--variant", "given", "--resolution", "16", "--steps", "2", "--batch", "2",
+                                        "--background-images", photos.path, "--trained-backgrounds", "3", "-o", model])
+        XCTAssertEqual(train.status, 0, train.standardError)
+        let eval = try EqrProcess.run(["eval", "-m", model, "--samples", "2", "--json"])
+        XCTAssertEqual(eval.status, 0, eval.standardError)
+        let tooFew = try EqrProcess.run(["train", "--variant", "given", "--resolution", "16", "--steps", "1",
+                                         "--background-images", photos.path, "--trained-backgrounds", "4", "-o", path("x.safetensors")])
+        XCTAssertNotEqual(tooFew.status, 0)
+        XCTAssertTrue(tooFew.standardError.contains("holds 4 images"), tooFew.standardError)
     }
 
     func testBadInputsFailClearly() throws {

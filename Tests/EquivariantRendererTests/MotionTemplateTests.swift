@@ -18,6 +18,12 @@ final class MotionTemplateTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: url) }
         try template.write(to: url)
         XCTAssertEqual(try MotionTemplate.read(contentsOf: url), template)
+        let replay = try template.replay(model: model, onto: frames.batches(0..<1))
+        XCTAssertEqual(replay.count, 19)
+        XCTAssertEqual(replay[0].shape, [1, 3, 32, 32])
+        // At initialisation every estimated step is the identity, so the replay is the reconstruction.
+        let reconstruction = try model.reconstruct(frames.batches(0..<1))
+        XCTAssertLessThan(zip(replay[18].scalars, reconstruction.scalars).map { abs($0 - $1) }.max()!, 1e-4)
 
         // Accumulation: moving by M1 then M2 samples with θ1·θ2.
         let m1 = Affine2D(angle: 0.2, translationX: 0.1), m2 = Affine2D(scaleX: 1.2, scaleY: 0.9, translationY: -0.05)
