@@ -147,14 +147,9 @@ public final class EquivariantModel {
     /// g(h(x)): the background alone.
     public func renderBackgroundOnly(_ frames: Tensor) throws -> Tensor { render(try encodeBackground(frames)) }
 
-    /// θ_x = motion⁻¹ for each motion, as [N, 6].
+    /// θ_x = motion⁻¹ for each motion, as [N, 6]; a non-invertible motion is an input error.
     public static func samplingMatrices(for motions: [Affine2D]) throws -> Tensor {
-        var scalars: [Float] = []
-        for (i, motion) in motions.enumerated() {
-            guard let inverse = motion.inverse else { throw ModelError.invalidInput("motion \(i) \(motion) is not invertible") }
-            scalars += inverse.elements
-        }
-        return Tensor(shape: [motions.count, 6], scalars: scalars)
+        do { return try Affine2D.samplingMatrices(for: motions) } catch { throw ModelError.invalidInput(error.description) }
     }
 
     func checkTheta(_ theta: Tensor, batch: Int) throws {

@@ -155,10 +155,3 @@ public final class Trainer {
             transformError: transformError)
     }
 }
-
-extension Affine2D {
-    /// The motions stored row by row in an [N, 6] tensor.
-    static func list(from motions: Tensor) -> [Affine2D] {
-        (0..<motions.shape[0]).map { Affine2D(Array(motions.scalars[($0 * 6)..<($0 * 6 + 6)])) }
-    }
-}

@@ -13,15 +13,7 @@ public enum Compositor {
     ///
     /// - Precondition: every motion is invertible.
     public static func samplingMatrices(for motions: [Affine2D]) -> Tensor {
-        var scalars: [Float] = []
-        scalars.reserveCapacity(6 * motions.count)
-        for (i, motion) in motions.enumerated() {
-            guard let inverse = motion.inverse else {
-                preconditionFailure("Compositor: motion \(i) \(motion) is not invertible")
-            }
-            scalars += inverse.elements
-        }
-        return Tensor(shape: [motions.count, 6], scalars: scalars)
+        do { return try Affine2D.samplingMatrices(for: motions) } catch { preconditionFailure("Compositor: \(error)") }
     }
 
     /// Moves the content of each map `[N, C, H, W]` by its motion (`motions.count == N`).

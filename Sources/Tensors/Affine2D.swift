@@ -67,3 +67,35 @@ public struct Affine2D: Equatable, Sendable, CustomStringConvertible {
         return "[\(f[0]), \(f[1]), \(f[2]); \(f[3]), \(f[4]), \(f[5])]"
     }
 }
+
+// MARK: - Batches of sampling matrices
+
+extension Affine2D {
+    /// A motion without an inverse, found while building sampling matrices.
+    public struct NotInvertible: Error, CustomStringConvertible {
+        /// Its position in the list.
+        public var index: Int
+        /// The motion.
+        public var motion: Affine2D
+        /// `"motion <index> <matrix> is not invertible"`.
+        public var description: String { "motion \(index) \(motion) is not invertible" }
+    }
+
+    /// The sampling matrices θ = M⁻¹, as an `[N, 6]` tensor, that move content by each motion
+    /// (what `SpatialTransformer` takes).
+    public static func samplingMatrices(for motions: [Affine2D]) throws(NotInvertible) -> Tensor {
+        var scalars: [Float] = []
+        scalars.reserveCapacity(6 * motions.count)
+        for (index, motion) in motions.enumerated() {
+            guard let inverse = motion.inverse else { throw NotInvertible(index: index, motion: motion) }
+            scalars += inverse.elements
+        }
+        return Tensor(shape: [motions.count, 6], scalars: scalars)
+    }
+
+    /// The motions stored row by row in an `[N, 6]` tensor.
+    public static func list(from motions: Tensor) -> [Affine2D] {
+        precondition(motions.rank == 2 && motions.shape[1] == 6, "Affine2D.list: expects [N, 6], got \(motions.shape)")
+        return (0..<motions.shape[0]).map { Affine2D(Array(motions.scalars[($0 * 6)..<($0 * 6 + 6)])) }
+    }
+}
