@@ -1,3 +1,4 @@
+import NeuralNetwork
 import SyntheticScenes
 import Tensors
 
@@ -112,7 +113,11 @@ public enum Evaluation {
             thetaPrediction = try model.featureTheta(forMotions: motionsA)
         } else {
             thetaPrediction = try inBatches(samples) { r in try model.estimateTheta(from: a.frames.batches(r), to: a.nextFrames.batches(r)) }
-            transformError[split == .unseenBackgrounds ? "unseen" : "trained"] = (thetaPrediction - thetaTrue).meanAbsolute()
+            let setting = split == .unseenBackgrounds ? "unseen" : "trained"
+            transformError[setting] = (thetaPrediction - thetaTrue).meanAbsolute()
+            // The same error for a predictor that always answers "no motion".
+            let identity = Tensor(shape: thetaTrue.shape, scalars: (0..<thetaTrue.count).map { SpatialTransformer.identity[$0 % 6] })
+            transformError[setting + "_identity_baseline"] = (identity - thetaTrue).meanAbsolute()
         }
         record("prediction", try inBatches(samples) { r in try model.render(a.frames.batches(r), theta: thetaPrediction.batches(r)) }, a.nextFrames)
         record("baseline_copy", a.frames, a.nextFrames)

@@ -38,6 +38,8 @@ public struct StepReport: Equatable, Codable, Sendable {
     public var backgroundFeatureMagnitude: Float
     /// Mean |θ_z − θ_x| for batches that carry the true motion (how far T^z is from T^x).
     public var transformError: Float?
+    /// Global L2 norm of the gradient before clipping.
+    public var gradientNorm: Float?
 }
 
 /// Trains an `EquivariantModel` with Adam on the scene, reconstruction, equivariance and
@@ -54,16 +56,30 @@ public final class Trainer {
     public let optimizer: Adam
     /// Loss weights.
     public let weights: LossWeights
+    /// When positive, gradients whose global L2 norm exceeds it are scaled down to it
+    /// before the update (guards against the occasional spike of a learned T^z).
+    public let gradientClipNorm: Float
 
     /// Creates a trainer with Adam at `learningRate` over all parameters.
-    public init(model: EquivariantModel, weights: LossWeights = LossWeights(), learningRate: Float = 2e-3) throws {
+    public init(model: EquivariantModel, weights: LossWeights = LossWeights(), learningRate: Float = 2e-3, gradientClipNorm: Float = 0) throws {
         try weights.validate()
         guard learningRate.isFinite, learningRate > 0, learningRate < 1 else {
             throw ModelError.invalidConfiguration("learning rate must be in (0, 1), got \(learningRate)")
         }
+        guard gradientClipNorm.isFinite, gradientClipNorm >= 0 else {
+            throw ModelError.invalidConfiguration("gradient clip norm must be ≥ 0 (0 = off), got \(gradientClipNorm)")
+        }
         self.model = model
         self.weights = weights
+        self.gradientClipNorm = gradientClipNorm
         optimizer = Adam(parameters: model.parameters, learningRate: learningRate)
+    }
+
+    /// The global L2 norm of all parameter gradients.
+    func gradientNorm() -> Float {
+        var sum = 0.0
+        for p in model.parameters { for g in p.gradient.scalars { sum += Double(g) * Double(g) } }
+        return Float(sum.squareRoot())
     }
 
     /// Steps taken so far.
@@ -74,6 +90,12 @@ public final class Trainer {
     @discardableResult
     public func train(on batch: TrainingBatch) throws -> StepReport {
         var report = try computeGradients(on: batch)
+        let norm = gradientNorm()
+        report.gradientNorm = norm
+        if gradientClipNorm > 0 && norm > gradientClipNorm {
+            let scale = gradientClipNorm / norm
+            for p in model.parameters { p.gradient = p.gradient * scale }
+        }
         optimizer.step()
         report.step = step
         return report

@@ -33,6 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of the reconstruction term.") var wReconstruction: Float = 1
     @Option(help: "Weight of the equivariance loss L_c.") var wCharacter: Float = 0.1
     @Option(help: "Weight of the invariance loss L_b.") var wBackground: Float = 0.1
+    @Option(help: "Clip the global gradient norm to this value (0: off).") var clipGradNorm: Float = 0
     @Option(help: "Synthetic world seed (backgrounds, characters).") var worldSeed: UInt64 = 0
     @Option(help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
     @Option(help: "Synthetic characters.") var characters = 8
@@ -75,7 +76,8 @@ struct TrainCommand: ParsableCommand {
         } else {
             model = try EquivariantModel(configuration: ModelConfiguration(resolution: resolution, transformSource: variant), seed: seed)
         }
-        let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate)
+        let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate, gradientClipNorm: clipGradNorm)
+        metadata["gradient_clip_norm"] = "\(clipGradNorm)"
         if let restoredState { trainer.optimizer.state = restoredState }
 
         let data: TrainingData
@@ -110,6 +112,7 @@ struct TrainCommand: ParsableCommand {
                               r.step, steps, r.total, r.scene, r.reconstruction, r.character, r.background,
                               r.characterFeatureMagnitude, r.backgroundFeatureMagnitude)
             if let t = r.transformError { line += String(format: "  |θz-θx| %.4f", t) }
+            if let g = r.gradientNorm { line += String(format: "  ‖∇‖ %.3f", g) }
             line += String(format: "  %.1f samples/s  ETA %.0fs", entry.samplesPerSecond, remaining)
             printError(line)
         }
