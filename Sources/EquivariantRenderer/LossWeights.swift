@@ -9,13 +9,18 @@ public struct LossWeights: Equatable, Codable, Sendable {
     public var character: Float
     /// L_b = ‖h(x') − h(x)‖², invariance of h.
     public var background: Float
+    /// Divide L_c by the energy of the target features, `mean(f(x')²) + ε`, so that
+    /// shrinking f or warping it out of the frame (zero padding) no longer lowers L_c: the
+    /// unnormalised loss rewards a silent f and a T^z that samples nothing.
+    public var normalizesCharacter: Bool
 
-    /// Creates weights; defaults follow the prototype (w_c = w_b = 0.1).
-    public init(scene: Float = 1, reconstruction: Float = 1, character: Float = 0.1, background: Float = 0.1) {
+    /// Creates weights; defaults follow the prototype (w_c = w_b = 0.1), with L_c normalised.
+    public init(scene: Float = 1, reconstruction: Float = 1, character: Float = 0.1, background: Float = 0.1, normalizesCharacter: Bool = true) {
         self.scene = scene
         self.reconstruction = reconstruction
         self.character = character
         self.background = background
+        self.normalizesCharacter = normalizesCharacter
     }
 
     /// Throws unless every weight is finite and non-negative and the scene weight positive.

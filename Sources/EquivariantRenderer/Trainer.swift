@@ -138,7 +138,7 @@ public final class Trainer {
         // Losses.
         let scene = Loss.meanSquaredError(prediction, batch.nextFrames)
         let recon = Loss.meanSquaredError(reconstruction, batch.frames)
-        let equivariance = Loss.meanSquaredError(warped, fNext)
+        let equivariance = weights.normalizesCharacter ? Self.normalizedSquaredError(warped, fNext) : Self.plainSquaredError(warped, fNext)
         let invariance = Loss.meanSquaredError(hNext, hx)
         let w = weights
         let total = w.scene * scene.value + w.reconstruction * recon.value + w.character * equivariance.value + w.background * invariance.value
@@ -158,7 +158,7 @@ public final class Trainer {
         let dHx = dPredictionFeatures + dReconstructionFeatures - dInvariance
         _ = model.backgroundEncoder.backward(.concatenatingBatches([dHx, dInvariance]), tape: tape)
         var dFx = dFxFromWarp + dReconstructionFeatures
-        var dFNext = equivariance.gradient * (-w.character)
+        var dFNext = equivariance.targetGradient * w.character
         if let (a, b) = predictorFeatureGradients {
             dFx += a
             dFNext += b
@@ -175,5 +175,23 @@ public final class Trainer {
             character: equivariance.value, background: invariance.value,
             characterFeatureMagnitude: Float(fx.meanAbsolute()), backgroundFeatureMagnitude: Float(hx.meanAbsolute()),
             transformError: transformError)
+    }
+
+    /// `mean((p − t)²)` with its gradients with respect to p and t.
+    static func plainSquaredError(_ p: Tensor, _ t: Tensor) -> (value: Float, gradient: Tensor, targetGradient: Tensor) {
+        let (value, gradient) = Loss.meanSquaredError(p, t)
+        return (value, gradient, gradient * -1)
+    }
+
+    /// `mean((p − t)²) / (mean(t²) + ε)` with its gradients: for p, `2(p − t)/(n·d)`; for t,
+    /// `−2(p − t)/(n·d) − L·2t/(n·d)` where d is the denominator and L the value.
+    static func normalizedSquaredError(_ p: Tensor, _ t: Tensor) -> (value: Float, gradient: Tensor, targetGradient: Tensor) {
+        let (numerator, numeratorGradient) = Loss.meanSquaredError(p, t)
+        let energy = Float(t.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(t.count, 1)))
+        let denominator = energy + 1e-4
+        let value = numerator / denominator
+        let gradient = numeratorGradient * (1 / denominator)
+        let targetGradient = gradient * -1 - t * (2 * value / (Float(t.count) * denominator))
+        return (value, gradient, targetGradient)
     }
 }

@@ -33,6 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of the reconstruction term.") var wReconstruction: Float = 1
     @Option(help: "Weight of the equivariance loss L_c.") var wCharacter: Float = 0.1
     @Option(help: "Weight of the invariance loss L_b.") var wBackground: Float = 0.1
+    @Flag(help: "Use the plain equivariance loss ‖T^z(f(x)) − f(x')‖² instead of dividing it by mean(f(x')²).") var plainEquivariance = false
     @Option(help: "Clip the global gradient norm to this value (0: off).") var clipGradNorm: Float = 0
     @Option(help: "Synthetic world seed (backgrounds, characters).") var worldSeed: UInt64 = 0
     @Option(help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
@@ -58,7 +59,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Parallel.workerCount = threads }
-        let weights = LossWeights(scene: wScene, reconstruction: wReconstruction, character: wCharacter, background: wBackground)
+        let weights = LossWeights(scene: wScene, reconstruction: wReconstruction, character: wCharacter, background: wBackground,
+                                  normalizesCharacter: !plainEquivariance)
         var metadata = ["seed": String(seed), "threads": String(Parallel.workerCount), "learning_rate": "\(learningRate)"]
         let model: EquivariantModel
         var restoredState: Adam.State?
