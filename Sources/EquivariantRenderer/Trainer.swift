@@ -60,11 +60,24 @@ public final class Trainer {
     /// before the update (guards against the occasional spike of a learned T^z).
     public let gradientClipNorm: Float
 
-    /// Creates a trainer with Adam at `learningRate` over all parameters.
-    public init(model: EquivariantModel, weights: LossWeights = LossWeights(), learningRate: Float = 2e-3, gradientClipNorm: Float = 0) throws {
+    /// Creates a trainer with Adam at `learningRate` over f, h and g, and at
+    /// `learningRate × transformLearningRateScale` over the T^z predictor.
+    ///
+    /// The predictor gets a smaller step because Adam moves every weight by about the
+    /// learning rate whatever its gradient: through a dense head over many hidden units that
+    /// shifts θ_z by O(1) per step, enough to warp the features entirely out of the frame,
+    /// where zero padding leaves no gradient to come back (seen at step ~350 of a `features`
+    /// run at 2e-3).
+    public init(
+        model: EquivariantModel, weights: LossWeights = LossWeights(), learningRate: Float = 2e-3,
+        transformLearningRateScale: Float = 0.05, gradientClipNorm: Float = 0
+    ) throws {
         try weights.validate()
         guard learningRate.isFinite, learningRate > 0, learningRate < 1 else {
             throw ModelError.invalidConfiguration("learning rate must be in (0, 1), got \(learningRate)")
+        }
+        guard transformLearningRateScale.isFinite, transformLearningRateScale > 0, transformLearningRateScale <= 1 else {
+            throw ModelError.invalidConfiguration("transform learning-rate scale must be in (0, 1], got \(transformLearningRateScale)")
         }
         guard gradientClipNorm.isFinite, gradientClipNorm >= 0 else {
             throw ModelError.invalidConfiguration("gradient clip norm must be ≥ 0 (0 = off), got \(gradientClipNorm)")
@@ -72,7 +85,13 @@ public final class Trainer {
         self.model = model
         self.weights = weights
         self.gradientClipNorm = gradientClipNorm
-        optimizer = Adam(parameters: model.parameters, learningRate: learningRate)
+        let predictor = model.transformPredictor.parameters
+        let rest = model.parameters.filter { p in !predictor.contains { $0 === p } }
+        // Same order as `model.parameters` (the predictor's are last), which checkpoints rely on.
+        optimizer = Adam(groups: [
+            .init(parameters: rest, learningRate: learningRate),
+            .init(parameters: predictor, learningRate: learningRate * transformLearningRateScale),
+        ])
     }
 
     /// The global L2 norm of all parameter gradients.

@@ -34,6 +34,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of the equivariance loss L_c.") var wCharacter: Float = 0.1
     @Option(help: "Weight of the invariance loss L_b.") var wBackground: Float = 0.1
     @Flag(help: "Use the plain equivariance loss ‖T^z(f(x)) − f(x')‖² instead of dividing it by mean(f(x')²).") var plainEquivariance = false
+    @Option(help: "Learning rate of the T^z predictor relative to --lr.") var transformLrScale: Float = 0.05
     @Option(help: "Clip the global gradient norm to this value (0: off).") var clipGradNorm: Float = 0
     @Option(help: "Synthetic world seed (backgrounds, characters).") var worldSeed: UInt64 = 0
     @Option(help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
@@ -78,7 +79,9 @@ struct TrainCommand: ParsableCommand {
         } else {
             model = try EquivariantModel(configuration: ModelConfiguration(resolution: resolution, transformSource: variant), seed: seed)
         }
-        let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate, gradientClipNorm: clipGradNorm)
+        let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate,
+                                  transformLearningRateScale: transformLrScale, gradientClipNorm: clipGradNorm)
+        metadata["transform_lr_scale"] = "\(transformLrScale)"
         metadata["gradient_clip_norm"] = "\(clipGradNorm)"
         if let restoredState { trainer.optimizer.state = restoredState }
 
