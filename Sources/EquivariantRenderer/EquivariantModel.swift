@@ -157,3 +157,20 @@ public final class EquivariantModel {
         guard theta.isFinite else { throw ModelError.invalidInput("theta contains NaN or infinite values") }
     }
 }
+
+extension EquivariantModel {
+    /// Copies the weights of f, h and g from another model of the same architecture (any
+    /// T^z variant) — e.g. to start a `pixels` or `features` model from a `given` one —
+    /// and returns how many tensors were copied. The T^z predictor keeps its own weights.
+    @discardableResult
+    public func copyEncodersAndRenderer(from other: EquivariantModel) throws -> Int {
+        let c = configuration, o = other.configuration
+        guard c.resolution == o.resolution, c.featureChannels == o.featureChannels, c.baseChannels == o.baseChannels, c.groups == o.groups else {
+            throw ModelError.invalidConfiguration("cannot copy f, h, g from a \(o.resolution)×\(o.resolution) model with \(o.featureChannels)/\(o.baseChannels) channels into a \(c.resolution)×\(c.resolution) one with \(c.featureChannels)/\(c.baseChannels)")
+        }
+        let pairs = zip(characterEncoder.parameters + backgroundEncoder.parameters + renderer.parameters,
+                        other.characterEncoder.parameters + other.backgroundEncoder.parameters + other.renderer.parameters)
+        for (mine, theirs) in pairs { mine.value = theirs.value }
+        return Array(pairs).count
+    }
+}

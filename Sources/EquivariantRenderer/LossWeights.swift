@@ -9,23 +9,27 @@ public struct LossWeights: Equatable, Codable, Sendable {
     public var character: Float
     /// L_b = ‖h(x') − h(x)‖², invariance of h.
     public var background: Float
+    /// L_t = ‖θ_z − θ_x‖², supervision of the T^z predictor by the true motion where the
+    /// data has it (synthetic scenes); 0 keeps training label-free. Ignored by `given`.
+    public var transform: Float
     /// Divide L_c by the energy of the target features, `mean(f(x')²) + ε`, so that
     /// shrinking f or warping it out of the frame (zero padding) no longer lowers L_c: the
     /// unnormalised loss rewards a silent f and a T^z that samples nothing.
     public var normalizesCharacter: Bool
 
     /// Creates weights; defaults follow the prototype (w_c = w_b = 0.1), with L_c normalised.
-    public init(scene: Float = 1, reconstruction: Float = 1, character: Float = 0.1, background: Float = 0.1, normalizesCharacter: Bool = true) {
+    public init(scene: Float = 1, reconstruction: Float = 1, character: Float = 0.1, background: Float = 0.1, transform: Float = 0, normalizesCharacter: Bool = true) {
         self.scene = scene
         self.reconstruction = reconstruction
         self.character = character
         self.background = background
+        self.transform = transform
         self.normalizesCharacter = normalizesCharacter
     }
 
     /// Throws unless every weight is finite and non-negative and the scene weight positive.
     public func validate() throws {
-        for (name, value) in [("scene", scene), ("reconstruction", reconstruction), ("character", character), ("background", background)] {
+        for (name, value) in [("scene", scene), ("reconstruction", reconstruction), ("character", character), ("background", background), ("transform", transform)] {
             guard value.isFinite, value >= 0 else {
                 throw ModelError.invalidConfiguration("loss weight \(name) must be a finite number ≥ 0, got \(value)")
             }

@@ -160,7 +160,11 @@ public final class Trainer {
         let equivariance = weights.normalizesCharacter ? Self.normalizedSquaredError(warped, fNext) : Self.plainSquaredError(warped, fNext)
         let invariance = Loss.meanSquaredError(hNext, hx)
         let w = weights
+        // Optional supervision of a learned T^z by the true motion (synthetic data only).
+        let supervision: (value: Float, gradient: Tensor)? =
+            (w.transform > 0 && model.transformPredictor.source != .given) ? thetaX.map { Loss.meanSquaredError(thetaZ, $0) } : nil
         let total = w.scene * scene.value + w.reconstruction * recon.value + w.character * equivariance.value + w.background * invariance.value
+            + w.transform * (supervision?.value ?? 0)
         guard total.isFinite else {
             tape.clear()
             throw ModelError.invalidInput("the loss is not finite (\(total)) at step \(step + 1); lower the learning rate or check the data")
@@ -172,7 +176,8 @@ public final class Trainer {
         let dPredictionFeatures = renderedGradient.batches(0..<n), dReconstructionFeatures = renderedGradient.batches(n..<(2 * n))
         let dWarped = dPredictionFeatures + equivariance.gradient * w.character
         let (dFxFromWarp, dTheta) = model.warp.backward(dWarped, tape: tape)
-        let predictorFeatureGradients = model.transformPredictor.backward(dTheta, tape: tape)
+        let predictorFeatureGradients = model.transformPredictor.backward(
+            supervision.map { dTheta + $0.gradient * w.transform } ?? dTheta, tape: tape)
         let dInvariance = invariance.gradient * w.background
         let dHx = dPredictionFeatures + dReconstructionFeatures - dInvariance
         _ = model.backgroundEncoder.backward(.concatenatingBatches([dHx, dInvariance]), tape: tape)

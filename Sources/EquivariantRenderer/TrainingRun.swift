@@ -71,11 +71,11 @@ public final class TrainingRun {
             let report = try trainer.train(on: batch)
             let now = clock.now
             if report.step % options.logEvery == 0 || report.step == options.totalSteps {
-                let seconds = Self.seconds(now - lastLog)
+                let seconds = (now - lastLog).inSeconds
                 let entry = LogEntry(
                     report: report,
                     samplesPerSecond: Double((report.step - lastLogStep) * options.batchSize) / max(seconds, 1e-9),
-                    elapsedSeconds: Self.seconds(now - start))
+                    elapsedSeconds: (now - start).inSeconds)
                 entries.append(entry)
                 try log?.append(entry)
                 progress(entry)
@@ -85,7 +85,7 @@ public final class TrainingRun {
             if let url = options.checkpointURL, report.step % options.checkpointEvery == 0 || report.step == options.totalSteps {
                 var metadata = options.metadata
                 metadata["step"] = String(report.step)
-                metadata["training_seconds"] = String(format: "%.1f", secondsBefore + Self.seconds(now - start))
+                metadata["training_seconds"] = String(format: "%.1f", secondsBefore + (now - start).inSeconds)
                 metadata["loss_weights"] = Self.json(trainer.weights)
                 metadata["data"] = data.summary
                 metadata["batch_size"] = String(options.batchSize)
@@ -93,11 +93,6 @@ public final class TrainingRun {
             }
         }
         return entries
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        let (s, atto) = d.components
-        return Double(s) + Double(atto) * 1e-18
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

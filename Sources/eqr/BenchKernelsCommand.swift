@@ -98,7 +98,7 @@ struct BenchKernelsCommand: ParsableCommand {
         for _ in 0..<repetitions {
             let start = clock.now
             body()
-            best = min(best, (clock.now - start).secondsDouble)
+            best = min(best, (clock.now - start).inSeconds)
         }
         return best
     }

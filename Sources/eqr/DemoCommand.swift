@@ -82,16 +82,8 @@ struct DemoCommand: ParsableCommand {
                 window.removeAll()
             }
         }
-        let seconds = (clock.now - start).secondsDouble
+        let seconds = (clock.now - start).inSeconds
         print("trained \(steps) steps in \(formatted(Float(seconds))) s (\(formatted(Float(Double(steps * task.batchSize) / seconds))) samples/s)")
-    }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var secondsDouble: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) * 1e-18
     }
 }
 

@@ -18,7 +18,7 @@ struct EqrCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eqr",
         abstract: "Equivariant rendering: separate a moving character from its background and re-render it.",
-        subcommands: [TrainCommand.self, EvalCommand.self, SynthCommand.self, InfoCommand.self, DemoCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, EvalCommand.self, SynthCommand.self, InfoCommand.self, ExportCommand.self, DemoCommand.self, BenchCommand.self])
 }
 
 /// `eqr bench ...`: benchmark commands that print measured figures.

@@ -28,11 +28,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write a checkpoint every this many steps.") var checkpointEvery = 250
     @Option(help: "JSON-lines training log.") var log: String?
     @Option(help: "Log and print progress every this many steps.") var logEvery = 25
+    @Option(help: "Start f, h and g from this checkpoint's weights (e.g. a `given` model); the T^z predictor starts fresh.") var initFrom: String?
     @Option(help: "Resume from this checkpoint (same seed, data and options continue bit for bit).") var resume: String?
     @Option(help: "Weight of the scene loss L_s.") var wScene: Float = 1
     @Option(help: "Weight of the reconstruction term.") var wReconstruction: Float = 1
     @Option(help: "Weight of the equivariance loss L_c.") var wCharacter: Float = 0.1
     @Option(help: "Weight of the invariance loss L_b.") var wBackground: Float = 0.1
+    @Option(help: "Weight of L_t = ‖θ_z − θ_true‖², supervising a learned T^z with the true motion of synthetic pairs (0: label-free).") var wTransform: Float = 0
     @Flag(help: "Use the plain equivariance loss ‖T^z(f(x)) − f(x')‖² instead of dividing it by mean(f(x')²).") var plainEquivariance = false
     @Option(help: "Learning rate of the T^z predictor relative to --lr.") var transformLrScale: Float = 0.05
     @Option(help: "Clip the global gradient norm to this value (0: off).") var clipGradNorm: Float = 0
@@ -53,6 +55,7 @@ struct TrainCommand: ParsableCommand {
         guard steps >= 1 else { throw ValidationError("--steps must be positive, got \(steps)") }
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be in 1...1024, got \(batch)") }
         guard checkpointEvery >= 1, logEvery >= 1 else { throw ValidationError("--checkpoint-every and --log-every must be positive") }
+        if initFrom != nil && resume != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if !videos.isEmpty && variant == .given {
             throw ValidationError("--variant given needs the true motion of each pair; train it on synthetic scenes (omit --videos)")
         }
@@ -61,7 +64,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         if let threads { Parallel.workerCount = threads }
         let weights = LossWeights(scene: wScene, reconstruction: wReconstruction, character: wCharacter, background: wBackground,
-                                  normalizesCharacter: !plainEquivariance)
+                                  transform: wTransform, normalizesCharacter: !plainEquivariance)
         var metadata = ["seed": String(seed), "threads": String(Parallel.workerCount), "learning_rate": "\(learningRate)"]
         let model: EquivariantModel
         var restoredState: Adam.State?
@@ -78,6 +81,11 @@ struct TrainCommand: ParsableCommand {
             metadata["training_seconds"] = contents.metadata["training_seconds"]
         } else {
             model = try EquivariantModel(configuration: ModelConfiguration(resolution: resolution, transformSource: variant), seed: seed)
+            if let initFrom {
+                let source = try Checkpoint.load(contentsOf: URL(fileURLWithPath: initFrom))
+                let copied = try model.copyEncodersAndRenderer(from: source.model)
+                metadata["init_from"] = "\(URL(fileURLWithPath: initFrom).lastPathComponent) (\(source.model.configuration.transformSource.rawValue), step \(source.metadata["step"] ?? "?"), \(copied) tensors)"
+            }
         }
         let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate,
                                   transformLearningRateScale: transformLrScale, gradientClipNorm: clipGradNorm)

@@ -77,6 +77,18 @@ final class ModelCommandTests: XCTestCase {
             XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], png)
         }
 
+        // A pixels model started from this one's f, h and g, and an inference-only export.
+        let started = try EqrProcess.run(["train", "--variant", "pixels", "--resolution", "16", "--steps", "1", "--batch", "2",
+                                          "--init-from", model, "-o", path("p.safetensors")])
+        XCTAssertEqual(started.status, 0, started.standardError)
+        let startedInfo = try EqrProcess.run(["info", path("p.safetensors")])
+        XCTAssertTrue(startedInfo.standardOutput.contains("init_from"), startedInfo.standardOutput)
+        let export = try EqrProcess.run(["export", model, path("small.safetensors")])
+        XCTAssertEqual(export.status, 0, export.standardError)
+        let sizes = try [model, path("small.safetensors")].map { try XCTUnwrap(FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) }
+        XCTAssertLessThan(sizes[1] * 2, sizes[0])
+        XCTAssertTrue(try EqrProcess.run(["info", path("small.safetensors")]).standardOutput.contains("none (inference only)"))
+
         let demo = try EqrProcess.run(["demo", "-m", model, "--out", path("demo"), "--frames", "5"])
         XCTAssertEqual(demo.status, 0, demo.standardError)
         XCTAssertEqual(try frameCount(path("demo/demo-swap.mp4")), 5)

@@ -97,3 +97,18 @@ final class CheckpointTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint.load(contentsOf: url)) { XCTAssertTrue("\($0)".contains("NaN"), "\($0)") }
     }
 }
+
+final class WeightCopyTests: XCTestCase {
+    func testCopyEncodersAndRendererKeepsThePredictor() throws {
+        let given = try ModelGradientTests.tinyModel(.given, seed: 1)
+        let pixels = try ModelGradientTests.tinyModel(.pixels, seed: 2)
+        let predictorBefore = pixels.transformPredictor.parameters.map(\.value)
+        let copied = try pixels.copyEncodersAndRenderer(from: given)
+        XCTAssertEqual(copied, given.characterEncoder.parameters.count + given.backgroundEncoder.parameters.count + given.renderer.parameters.count)
+        let frames = ModelGradientTests.batch(seed: 3).frames
+        XCTAssertEqual(try pixels.reconstruct(frames), try given.reconstruct(frames))
+        XCTAssertEqual(pixels.transformPredictor.parameters.map(\.value), predictorBefore)
+        let other = try EquivariantModel(configuration: ModelConfiguration(resolution: 32, featureChannels: 4, baseChannels: 4, groups: 2, transformSource: .pixels), seed: 1)
+        XCTAssertThrowsError(try other.copyEncodersAndRenderer(from: given)) { XCTAssertTrue("\($0)".contains("cannot copy"), "\($0)") }
+    }
+}

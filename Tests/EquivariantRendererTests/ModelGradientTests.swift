@@ -26,7 +26,7 @@ final class ModelGradientTests: XCTestCase {
     func checkGradients(_ source: TransformSource) throws {
         let model = try Self.tinyModel(source)
         // Weights that make every loss term matter.
-        let trainer = try Trainer(model: model, weights: LossWeights(scene: 1, reconstruction: 0.7, character: 0.5, background: 0.3))
+        let trainer = try Trainer(model: model, weights: LossWeights(scene: 1, reconstruction: 0.7, character: 0.5, background: 0.3, transform: 0.4))
         let batch = Self.batch(seed: 10)
         // Move the predictor off its zero-weight start so its input gradients are non-trivial.
         for p in model.transformPredictor.parameters {
