@@ -50,6 +50,7 @@ public enum Evaluation {
         ("rerender", "char under new affine"),
         ("baseline_classical_rerender", "mask warped by true affine"),
         ("transfer", "motion of A on char B"),
+        ("baseline_transfer_copy", "char B left unmoved"),
         ("background_leak", "g(h(x)) vs clean plate"),
         ("character_leak", "f over two bgs, same h"),
     ]
@@ -146,6 +147,7 @@ public enum Evaluation {
             record("transfer", try inBatches(samples) { r in
                 try model.transfer(from: a.frames.batches(r), to: a.nextFrames.batches(r), onto: b.frames.batches(r))
             }, transferTruth)
+            record("baseline_transfer_copy", b.frames, transferTruth)
         }
 
         // Leaks: the background render against the clean plate; f of the same character and
