@@ -55,6 +55,13 @@ struct TrainCommand: ParsableCommand {
         guard steps >= 1 else { throw ValidationError("--steps must be positive, got \(steps)") }
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be in 1...1024, got \(batch)") }
         guard checkpointEvery >= 1, logEvery >= 1 else { throw ValidationError("--checkpoint-every and --log-every must be positive") }
+        for (flag, path) in [("-o", Optional(output)), ("--log", log)] {
+            guard let path else { continue }
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            guard FileManager.default.isWritableFile(atPath: directory) else {
+                throw ValidationError("\(flag) \(path): the directory \(directory) does not exist or is not writable")
+            }
+        }
         if initFrom != nil && resume != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if !videos.isEmpty && variant == .given {
             throw ValidationError("--variant given needs the true motion of each pair; train it on synthetic scenes (omit --videos)")

@@ -138,6 +138,7 @@ final class ModelCommandTests: XCTestCase {
             (["train", "--variant", "pixels", "--resolution", "30", "--steps", "1", "-o", path("x.safetensors")], "multiple of 8"),
             (["train", "--variant", "pixels", "--steps", "1", "--videos", path("nope.mp4"), "-o", path("x.safetensors")], "nope.mp4"),
             (["synth", path("s.mp4"), "--character", "99"], "--character 99"),
+            (["train", "--variant", "pixels", "--steps", "1", "-o", path("no/such/dir/x.safetensors")], "does not exist or is not writable"),
         ]
         for (arguments, expected) in cases {
             let result = try EqrProcess.run(arguments)
