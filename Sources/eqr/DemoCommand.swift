@@ -36,12 +36,13 @@ struct DemoCommand: ParsableCommand {
         // Character 0 over background 0: a pairing held out of training. New background: 3.
         let clip = generator.clip(frames: frames, character: 0, background: 0, seed: 2026)
         let still = generator.plate(background: 3)
-        let background = try net.encodeBackground(still.reshaped(to: [1, 3, side, side]))  // encoded once
+        let swap = try Retargeter(model: net, effect: .swap)
+        try swap.setStillBackground(still.reshaped(to: [1, 3, side, side]))  // encoded once
         let videoPath = out + "/demo-swap.mp4"
         let writer = try VideoWriter(path: videoPath, width: 3 * side, height: side, frameRate: 25, outputSize: (6 * side, 2 * side), scaling: .nearest)
         var psnr = 0.0
         for (t, (frame, pose)) in zip(clip.frames, clip.poses).enumerated() {
-            let swapped = net.render(try net.encodeCharacter(frame.reshaped(to: [1, 3, side, side])) + background)
+            let swapped = try swap.render(frame.reshaped(to: [1, 3, side, side]), index: t)
             let truth = generator.composite(character: 0, pose: pose, plate: still).reshaped(to: [1, 3, side, side])
             psnr += ImageMetrics.psnr(swapped, truth) / Double(frames)
             // input | model's swap | ground truth, side by side
