@@ -7,6 +7,16 @@ struct EqrCommand: ParsableCommand {
     /// FFmpeg's own messages are limited to errors (its informational lines would drown ours).
     static func main() {
         VideoIO.setLogLevel(.error)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["-h", "effects"] || arguments == ["--help", "effects"] {
+            print(EffectSpecification.help)
+            return
+        }
+        // ffmpeg-style invocations (`eqr -i … out.mp4`) go to the host; words to subcommands.
+        if let first = arguments.first, first.hasPrefix("-"), !["-h", "--help", "--version"].contains(first) {
+            HostCommand.main(arguments)
+            return
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

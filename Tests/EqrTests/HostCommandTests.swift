@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+
+/// The ffmpeg-style host end to end, with the committed default model.
+final class HostCommandTests: XCTestCase {
+    var directory: URL!
+    let model = CommittedModelTests.models.appendingPathComponent("features-64.safetensors").path
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-host-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        XCTAssertEqual(try EqrProcess.run(["synth", path("char.mp4"), "--frames", "12", "--resolution", "96"]).status, 0)
+        try ffmpeg(["-f", "lavfi", "-i", "color=c=0x3366aa:size=96x96", "-frames:v", "1", path("bg.png")])
+        try ffmpeg(["-f", "lavfi", "-i", "color=c=0x3366aa:size=160x90", "-frames:v", "1", path("wide.png")])
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    func ffmpeg(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        process.arguments = ["-v", "error", "-y"] + arguments
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, arguments.joined(separator: " "))
+    }
+
+    /// Width, height and frame count from ffprobe.
+    func probe(_ video: String) throws -> [Int] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        process.arguments = ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=width,height,nb_read_frames", "-of", "csv=p=0", video]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").compactMap { Int($0) }
+    }
+
+    func testEffectsProduceVideosAtTheInputsSizeAndLength() throws {
+        let runs: [[String]] = [
+            ["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-effect", "swap", path("swap.mp4")],
+            ["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-effect", "transform=angle=20:scale=1.3:tx=0.1:ty=0", "-c:v", "libx264", "-crf", "20", path("transform.mp4")],
+            ["-i", path("char.mp4"), "-m", model, "-effect", "reconstruct", "-frames:v", "5", path("reconstruct.mp4")],
+        ]
+        for arguments in runs {
+            let result = try EqrProcess.run(arguments)
+            XCTAssertEqual(result.status, 0, result.standardError)
+        }
+        XCTAssertEqual(try probe(path("swap.mp4")), [96, 96, 12])
+        XCTAssertEqual(try probe(path("transform.mp4")), [96, 96, 12])
+        XCTAssertEqual(try probe(path("reconstruct.mp4")), [96, 96, 5])
+
+        let extract = try EqrProcess.run(["-i", path("char.mp4"), "-m", model, "-extract-motion", path("walk.json")])
+        XCTAssertEqual(extract.status, 0, extract.standardError)
+        let transfer = try EqrProcess.run(["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-effect", "transfer=template=\(path("walk.json"))", "-nostats", path("transfer.mp4")])
+        XCTAssertEqual(transfer.status, 0, transfer.standardError)
+        XCTAssertEqual(try probe(path("transfer.mp4")), [96, 96, 12])
+    }
+
+    func testPostFilterRunsOnTheOutput() throws {
+        let base = ["-i", path("char.mp4"), "-m", model, "-effect", "reconstruct", "-c:v", "ffv1", "-nostats"]
+        XCTAssertEqual(try EqrProcess.run(base + [path("plain.mkv")]).status, 0)
+        XCTAssertEqual(try EqrProcess.run(base + ["-vf:out", "hflip", path("flipped.mkv")]).status, 0)
+        // Flipping the flipped output back gives the plain output (FFV1 is lossless).
+        try ffmpeg(["-i", path("flipped.mkv"), "-vf", "hflip", "-c:v", "ffv1", path("back.mkv")])
+        try ffmpeg(["-i", path("plain.mkv"), "-f", "rawvideo", "-pix_fmt", "rgb24", path("a.rgb")])
+        try ffmpeg(["-i", path("back.mkv"), "-f", "rawvideo", "-pix_fmt", "rgb24", path("b.rgb")])
+        try ffmpeg(["-i", path("flipped.mkv"), "-f", "rawvideo", "-pix_fmt", "rgb24", path("c.rgb")])
+        let a = try Data(contentsOf: URL(fileURLWithPath: path("a.rgb"))), b = try Data(contentsOf: URL(fileURLWithPath: path("b.rgb")))
+        let c = try Data(contentsOf: URL(fileURLWithPath: path("c.rgb")))
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, c)
+    }
+
+    func testBadInputsAreClearErrors() throws {
+        try Data("junk".utf8).write(to: URL(fileURLWithPath: path("junk.safetensors")))
+        try Data("junk".utf8).write(to: URL(fileURLWithPath: path("exists.mp4")))
+        let cases: [([String], String)] = [
+            (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-effect", "wobble", path("o.mp4")], "unknown effect 'wobble'"),
+            (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-effect", "transform=angle=400", path("o.mp4")], "angle=400 is outside -180...180"),
+            (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-effect", "transform=zoom=2", path("o.mp4")], "unknown option 'zoom'"),
+            (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", path("missing.safetensors"), path("o.mp4")], "missing.safetensors"),
+            (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", path("junk.safetensors"), path("o.mp4")], "invalid checkpoint"),
+            (["-i", path("bg.png.nope"), "-i", path("bg.png"), "-m", model, path("o.mp4")], "bg.png.nope"),
+            (["-i", path("junk.safetensors"), "-i", path("bg.png"), "-m", model, path("o.mp4")], "junk.safetensors"),
+            (["-i", path("char.mp4"), "-i", path("wide.png"), "-m", model, path("o.mp4")], "aspect"),
+            (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, path("exists.mp4")], "exists; pass -y"),
+            (["-i", path("char.mp4"), "-m", model, "-effect", "swap", path("o.mp4")], "needs a background"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try EqrProcess.run(arguments)
+            XCTAssertNotEqual(result.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(result.standardError.contains(expected), "\(arguments.last!): \(result.standardError)")
+            XCTAssertFalse(result.standardError.contains("Fatal error"), result.standardError)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("o.mp4")))
+        XCTAssertEqual(try String(contentsOfFile: path("exists.mp4"), encoding: .utf8), "junk")
+        let help = try EqrProcess.run(["-h", "effects"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.standardOutput.contains("transform options:"), help.standardOutput)
+    }
+}
