@@ -61,6 +61,15 @@ final class HostCommandTests: XCTestCase {
         XCTAssertEqual(try probe(path("transfer.mp4")), [96, 96, 12])
     }
 
+    func testAShortBackgroundVideoIsLoopedOrHeld() throws {
+        try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=96x96:rate=25", "-frames:v", "5", path("bgv.mp4")])
+        for loop in ["1", "0"] {
+            let result = try EqrProcess.run(["-i", path("char.mp4"), "-i", path("bgv.mp4"), "-m", model, "-bg-loop", loop, "-nostats", path("moving\(loop).mp4")])
+            XCTAssertEqual(result.status, 0, result.standardError)
+            XCTAssertEqual(try probe(path("moving\(loop).mp4")), [96, 96, 12], "-bg-loop \(loop)")
+        }
+    }
+
     func testPostFilterRunsOnTheOutput() throws {
         let base = ["-i", path("char.mp4"), "-m", model, "-effect", "reconstruct", "-c:v", "ffv1", "-nostats"]
         XCTAssertEqual(try EqrProcess.run(base + [path("plain.mkv")]).status, 0)
