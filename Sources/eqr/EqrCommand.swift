@@ -35,5 +35,5 @@ struct EqrCommand: ParsableCommand {
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks that print measured figures.",
-        subcommands: [BenchKernelsCommand.self, BenchIOCommand.self])
+        subcommands: [BenchKernelsCommand.self, BenchIOCommand.self, BenchHostCommand.self])
 }

@@ -70,6 +70,15 @@ final class HostCommandTests: XCTestCase {
         }
     }
 
+    func testBenchHostReportsFiguresAsJSON() throws {
+        let result = try EqrProcess.run(["bench", "host", "--frames", "10", "-m", model, "--json"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        for key in ["fps", "ffmpeg_fps", "rss_mb_short", "rss_mb_long"] {
+            XCTAssertGreaterThan(try XCTUnwrap(object[key] as? Double), 0, key)
+        }
+    }
+
     func testPostFilterRunsOnTheOutput() throws {
         let base = ["-i", path("char.mp4"), "-m", model, "-effect", "reconstruct", "-c:v", "ffv1", "-nostats"]
         XCTAssertEqual(try EqrProcess.run(base + [path("plain.mkv")]).status, 0)

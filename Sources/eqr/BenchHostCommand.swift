@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import VideoIO
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `eqr bench host`: end-to-end host throughput on a 640×480 clip with the `swap` effect,
+/// next to plain `ffmpeg` decode+encode of the same clip with the same encoder (the
+/// ceiling), and peak memory for a short and a 10× longer input (it must be flat).
+struct BenchHostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "host", abstract: "Measure the eqr host's frames/s and peak memory against plain ffmpeg.")
+
+    @Option(name: .shortAndLong, help: "Model checkpoint.") var model = "examples/models/features-64.safetensors"
+    @Option(help: "Frames of the short input (the long one has 10×).") var frames = 200
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard frames >= 10, frames <= 5000 else { throw ValidationError("--frames must be in 10...5000, got \(frames)") }
+    }
+
+    /// Wall seconds and peak resident memory (MB) of a child process.
+    static func measure(_ executable: String, _ arguments: [String]) throws -> (seconds: Double, peakMB: Double) {
+        let start = Date()
+        var pid: pid_t = 0
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else {
+            throw ValidationError("cannot start \(executable)")
+        }
+        var status: Int32 = 0
+        var usage = rusage()
+        guard wait4(pid, &status, 0, &usage) == pid, status == 0 else {
+            throw ValidationError("\(executable) \(arguments.joined(separator: " ")) failed (status \(status))")
+        }
+        return (Date().timeIntervalSince(start), Double(usage.ru_maxrss) / 1024)
+    }
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("model \(model) not found (run from the repository root or pass -m)") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-bench-host-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+        // Inputs: 640×480 clips of `frames` and 10×`frames` frames, and a 640×480 background.
+        for (name, count) in [("short.mp4", frames), ("long.mp4", 10 * frames)] {
+            let source = try VideoReader(generator: "testsrc2=size=640x480:rate=25")
+            let writer = try VideoWriter(path: path(name), width: 640, height: 480, frameRate: 25)
+            for _ in 0..<count { try writer.write(try source.next()!) }
+            try writer.finish()
+        }
+        let background = try VideoReader(generator: "mandelbrot=size=640x480").next()!
+        try ImageFile.write(background, to: path("bg.png"))
+
+        let eqr = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        func host(_ input: String, _ output: String) throws -> (seconds: Double, peakMB: Double) {
+            try Self.measure(eqr, ["-i", path(input), "-i", path("bg.png"), "-m", model, "-effect", "swap", "-nostats", "-y", path(output)])
+        }
+        let short = try host("short.mp4", "out-short.mp4")
+        let long = try host("long.mp4", "out-long.mp4")
+        let ffmpeg = try Self.measure("/usr/bin/ffmpeg", ["-v", "error", "-y", "-i", path("long.mp4"), "-c:v", VideoIO.defaultVideoEncoder, "-pix_fmt", "yuv420p", path("ffmpeg.mp4")])
+        let fps = Double(10 * frames) / long.seconds, ffmpegFPS = Double(10 * frames) / ffmpeg.seconds
+        if json {
+            let object: [String: Any] = [
+                "fps": (fps * 10).rounded() / 10, "ffmpeg_fps": (ffmpegFPS * 10).rounded() / 10, "ratio": (fps / ffmpegFPS * 1000).rounded() / 1000,
+                "rss_mb_short": (short.peakMB * 10).rounded() / 10, "rss_mb_long": (long.peakMB * 10).rounded() / 10,
+                "frames_short": frames, "frames_long": 10 * frames, "input": "640x480", "effect": "swap", "model": model,
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("eqr bench host — 640x480 input, swap effect, \(model)")
+            print(String(format: "  eqr host        %7.1f frames/s  (%d frames)", fps, 10 * frames))
+            print(String(format: "  ffmpeg dec+enc  %7.1f frames/s  (same clip, %@) — host/ffmpeg %.2f", ffmpegFPS, VideoIO.defaultVideoEncoder, fps / ffmpegFPS))
+            print(String(format: "  peak RSS        %7.1f MB for %d frames, %.1f MB for %d frames", short.peakMB, frames, long.peakMB, 10 * frames))
+        }
+    }
+}
