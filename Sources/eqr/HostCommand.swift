@@ -24,6 +24,10 @@ struct HostCommand: ParsableCommand {
     @Option(name: .customLong("b:v", withSingleDash: true), help: "Encoder bit rate.") var bitRate: String?
     @Option(name: .customLong("preset", withSingleDash: true), help: "Encoder preset.") var preset: String?
     @Option(name: .customLong("frames:v", withSingleDash: true), help: "Stop after this many frames.") var maxFrames: Int?
+    @Option(name: .customShort("t"), help: "Stop after this many seconds of input.") var duration: Double?
+    @Option(name: .customShort("r"), help: "Output frame rate (frames are dropped or repeated by libavfilter's fps filter).") var outputRate: Double?
+    @Option(name: .customLong("pix_fmt", withSingleDash: true), help: "Output pixel format (default yuv420p).") var pixelFormat: String?
+    @Option(name: .customLong("loglevel", withSingleDash: true), help: "quiet, fatal, error (default), warning, info or debug, as in ffmpeg; quiet also hides progress.") var logLevel = "error"
     @Option(name: .customLong("bg-loop", withSingleDash: true), help: "A background video shorter than the input: 1 loops it, 0 holds its last frame.") var backgroundLoop = 1
     @Option(name: .customLong("extract-motion", withSingleDash: true), help: "Write the motion template of the input here instead of rendering.") var extractMotion: String?
     @Flag(name: .customShort("y"), help: "Overwrite the output.") var overwrite = false
@@ -34,6 +38,11 @@ struct HostCommand: ParsableCommand {
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("no input: give the character video with -i") }
         if let maxFrames, maxFrames < 1 { throw ValidationError("-frames:v must be at least 1, got \(maxFrames)") }
+        if let duration, !(duration > 0 && duration.isFinite) { throw ValidationError("-t must be a positive number of seconds, got \(duration)") }
+        if let outputRate, !(outputRate > 0 && outputRate <= 1000) { throw ValidationError("-r must be in (0, 1000], got \(outputRate)") }
+        guard Self.logLevels[logLevel] != nil else {
+            throw ValidationError("-loglevel \(logLevel) is not one of \(Self.logLevels.keys.sorted().joined(separator: ", "))")
+        }
         guard backgroundLoop == 0 || backgroundLoop == 1 else { throw ValidationError("-bg-loop must be 0 or 1, got \(backgroundLoop)") }
         if extractMotion == nil {
             guard let output else { throw ValidationError("no output file given (it comes last, as in ffmpeg)") }
@@ -43,7 +52,13 @@ struct HostCommand: ParsableCommand {
         }
     }
 
+    static let logLevels: [String: VideoIO.LogLevel] = [
+        "quiet": .quiet, "fatal": .fatal, "error": .error, "warning": .warning, "info": .info, "debug": .debug,
+    ]
+
     func run() throws {
+        VideoIO.setLogLevel(Self.logLevels[logLevel]!)
+        let showStats = !noStats && logLevel != "quiet"
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
         let net = contents.model, side = net.configuration.resolution
         let reader = try VideoReader(path: inputs[0], size: (side, side), filter: preFilter)
@@ -72,12 +87,15 @@ struct HostCommand: ParsableCommand {
         if let crf { options["crf"] = crf }
         if let bitRate { options["b:v"] = bitRate }
         if let preset { options["preset"] = preset }
+        if let pixelFormat { options["pix_fmt"] = pixelFormat }
+        let postChain = [outputRate.map { "fps=\($0)" }, postFilter].compactMap { $0 }.joined(separator: ",")
         let rate = reader.frameRate ?? 25
         let writer = try VideoWriter(path: output!, width: side, height: side, frameRate: rate, codec: codec, options: options,
-                                     filter: postFilter, outputSize: (reader.sourceWidth, reader.sourceHeight))
+                                     filter: postChain.isEmpty ? nil : postChain, outputSize: (reader.sourceWidth, reader.sourceHeight))
         let clock = ContinuousClock(), start = clock.now
         var index = 0, lastBackground: Frame?
-        while maxFrames.map({ index < $0 }) ?? true, let frame = try reader.next() {
+        let frameLimit = [maxFrames, duration.map { Int(($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
+        while frameLimit.map({ index < $0 }) ?? true, let frame = try reader.next() {
             var background: Tensor?
             if let backgroundReader {
                 let next = try nextBackground(backgroundReader, pending: &pending) ?? lastBackground
@@ -87,7 +105,7 @@ struct HostCommand: ParsableCommand {
             let rendered = try retargeter.render(Self.tensor(frame, side), index: index, background: background)
             try writer.write(try Frame(width: side, height: side, planarFloat: rendered.scalars.map { min(max($0, 0), 1) }, timestamp: frame.timestamp, index: index))
             index += 1
-            if !noStats && index % 25 == 0 {
+            if showStats && index % 25 == 0 {
                 let fps = Double(index) / max((clock.now - start).inSeconds, 1e-9)
                 let total = reader.estimatedFrameCount.map { " of \($0)" } ?? ""
                 FileHandle.standardError.write(Data(String(format: "\rframe %d%@  %.1f fps", index, total, fps).utf8))
@@ -95,7 +113,7 @@ struct HostCommand: ParsableCommand {
         }
         guard index > 0 else { throw ValidationError("\(inputs[0]) produced no frames") }
         try writer.finish()
-        if !noStats { FileHandle.standardError.write(Data("\rframe \(index), done: \(output!)\n".utf8)) }
+        if showStats { FileHandle.standardError.write(Data("\rframe \(index), done: \(output!)\n".utf8)) }
     }
 
     /// The next background frame: pending ones first, then the reader, looping or holding.

@@ -70,6 +70,20 @@ final class HostCommandTests: XCTestCase {
         }
     }
 
+    func testDurationRateAndLogLevel() throws {
+        let base = ["-i", path("char.mp4"), "-m", model, "-effect", "reconstruct"]
+        XCTAssertEqual(try EqrProcess.run(base + ["-t", "0.2", "-loglevel", "quiet", path("t.mp4")]).status, 0)
+        XCTAssertEqual(try probe(path("t.mp4")), [96, 96, 5])
+        let quiet = try EqrProcess.run(base + ["-r", "10", "-loglevel", "quiet", path("r.mp4")])
+        XCTAssertEqual(quiet.status, 0, quiet.standardError)
+        XCTAssertEqual(quiet.standardError, "")
+        let count = try probe(path("r.mp4"))[2]
+        XCTAssertTrue((4...6).contains(count), "12 frames at 25 fps resampled to 10 fps gave \(count)")
+        let bad = try EqrProcess.run(base + ["-loglevel", "loud", path("x.mp4")])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.standardError.contains("-loglevel loud is not one of"), bad.standardError)
+    }
+
     func testBenchHostReportsFiguresAsJSON() throws {
         let result = try EqrProcess.run(["bench", "host", "--frames", "10", "-m", model, "--json"])
         XCTAssertEqual(result.status, 0, result.standardError)
