@@ -15,18 +15,7 @@ final class ModelCommandTests: XCTestCase {
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     /// Frame count of a video, from the stock ffprobe.
-    func frameCount(_ video: String) throws -> Int {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
-        process.arguments = ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames,width,height", "-of", "csv=p=0", video]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        process.waitUntilExit()
-        let fields = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
-        return Int(fields.last ?? "") ?? -1
-    }
+    func frameCount(_ video: String) throws -> Int { try FFmpegTools.probe(video).last ?? -1 }
 
     func testSynthWritesAVideoAndItsTransforms() throws {
         let result = try EqrProcess.run(["synth", path("clip.mp4"), "--frames", "12", "--resolution", "32"])
@@ -108,12 +97,7 @@ final class ModelCommandTests: XCTestCase {
         let photos = directory.appendingPathComponent("photos")
         try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
         for i in 0..<4 {
-            let ffmpeg = Process()
-            ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-            ffmpeg.arguments = ["-v", "error", "-f", "lavfi", "-i", "mandelbrot=size=96x64:start_scale=\(1 + i)", "-frames:v", "1", photos.appendingPathComponent("p\(i).png").path]
-            try ffmpeg.run()
-            ffmpeg.waitUntilExit()
-            XCTAssertEqual(ffmpeg.terminationStatus, 0)
+            try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "mandelbrot=size=96x64:start_scale=\(1 + i)", "-frames:v", "1", photos.appendingPathComponent("p\(i).png").path])
         }
         let model = path("photo.safetensors")
         let train = try EqrProcess.run(["train", "--variant", "given", "--resolution", "16", "--steps", "2", "--batch", "2",

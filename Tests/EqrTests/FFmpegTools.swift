@@ -1,0 +1,28 @@
+import Foundation
+import XCTest
+
+/// The stock `ffmpeg` and `ffprobe` binaries, as the tests' independent reference.
+enum FFmpegTools {
+    /// Runs `ffmpeg -v error -y <arguments>` and asserts it succeeded.
+    static func ffmpeg(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        process.arguments = ["-v", "error", "-y"] + arguments
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, arguments.joined(separator: " "), file: file, line: line)
+    }
+
+    /// Width, height and decoded frame count of the first video stream.
+    static func probe(_ video: String) throws -> [Int] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        process.arguments = ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=width,height,nb_read_frames", "-of", "csv=p=0", video]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").compactMap { Int($0) }
+    }
+}
