@@ -64,6 +64,7 @@ public final class VideoWriter {
     private var stream: UnsafeMutablePointer<AVStream>?
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var packetsWritten = 0
+    private var audio: AudioPassthrough?
     private var fileOpened = false
     // Image-sequence mode.
     private var imageEncoder: String?
@@ -90,13 +91,15 @@ public final class VideoWriter {
     ///   - scaling: the resampling algorithm for `outputSize`.
     ///   - containerFormat: force a muxer by name (`ffmpeg -f`), e.g. `"matroska"`.
     ///   - muxerOptions: muxer AVOptions, e.g. `["movflags": "+faststart"]`.
+    ///   - audioSource: copy this file's audio stream (if it has one) into the output without
+    ///     re-encoding, interleaved with the video and cut where the video ends.
     /// - Throws: ``VideoIOError`` — `invalidArgument`, `unknownOutputFormat`,
     ///   `encoderNotFound`, `invalidEncoderOption`, `encodeFailed`, `unknownFilter`,
     ///   `filterFailed`, `outputOpenFailed`, `writeFailed`.
     public init(path: String, width: Int, height: Int, frameRate: Double, codec: String? = nil,
                 options: [String: String] = [:], filter: String? = nil,
                 outputSize: (width: Int, height: Int)? = nil, scaling: ScaleAlgorithm = .bicubic,
-                containerFormat: String? = nil, muxerOptions: [String: String] = [:]) throws {
+                containerFormat: String? = nil, muxerOptions: [String: String] = [:], audioFrom audioSource: String? = nil) throws {
         self.path = path
         self.width = width
         self.height = height
@@ -127,8 +130,10 @@ public final class VideoWriter {
                                 sampleAspect: AVRational(num: 1, den: 1), frameRate: rate)
         do {
             if isImageSequence {
+                if audioSource != nil { throw VideoIOError.invalidArgument("an image sequence cannot carry audio") }
                 try openImageSequence(input: input, head: head, filter: filter, codec: codec, options: options)
             } else {
+                audio = try audioSource.flatMap { try AudioPassthrough.open(path: $0) }
                 try openVideo(input: input, head: head, filter: filter, codec: codec, options: options,
                               containerFormat: containerFormat, muxerOptions: muxerOptions)
             }
@@ -236,6 +241,7 @@ public final class VideoWriter {
         if ret < 0 { throw VideoIOError.encodeFailed(encoder: encoderName, code: ret, message: ffErrorString(ret)) }
         st.pointee.time_base = enc.pointee.time_base
         st.pointee.avg_frame_rate = rate
+        try audio?.addStream(to: fmt)
 
         if oformat.pointee.flags & AVFMT_NOFILE == 0 {
             ret = avio_open(&fmt.pointee.pb, temporaryPath, AVIO_FLAG_WRITE)
@@ -286,6 +292,7 @@ public final class VideoWriter {
             try graph!.push(inputFrame!)
             framesWritten += 1
             try drainGraph()
+            try audio?.copy(upTo: Double(framesWritten) / frameRate) { try writePacket($0) }
         } catch {
             discard()
             throw error
@@ -307,6 +314,7 @@ public final class VideoWriter {
             } else {
                 try send(nil)
                 if packetsWritten == 0 { throw VideoIOError.noFrames(path: path) }
+                try audio?.copy(upTo: Double(framesWritten) / frameRate) { try writePacket($0) }
                 let fmt = formatContext!
                 var ret = av_write_trailer(fmt)
                 if ret < 0 { throw VideoIOError.writeFailed(path: path, code: ret, message: ffErrorString(ret)) }
@@ -399,6 +407,7 @@ public final class VideoWriter {
 
     private func releaseResources() {
         graph = nil
+        audio = nil
         if let fmt = formatContext {
             if fileOpened { avio_closep(&fmt.pointee.pb); fileOpened = false }
             avformat_free_context(fmt)

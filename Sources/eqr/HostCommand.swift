@@ -10,7 +10,7 @@ import VideoIO
 struct HostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eqr", abstract: "Re-render the character of a video (ffmpeg-style command line).",
-        discussion: "Effects: see `eqr -h effects`. Audio is not copied yet.")
+        discussion: "Effects: see `eqr -h effects`. The character input's audio is copied unless -an is given.")
 
     @Option(name: .customShort("i"), help: "Input: first the character video, then the background (image or video).")
     var inputs: [String] = []
@@ -30,6 +30,7 @@ struct HostCommand: ParsableCommand {
     @Option(name: .customLong("loglevel", withSingleDash: true), help: "quiet, fatal, error (default), warning, info or debug, as in ffmpeg; quiet also hides progress.") var logLevel = "error"
     @Option(name: .customLong("bg-loop", withSingleDash: true), help: "A background video shorter than the input: 1 loops it, 0 holds its last frame.") var backgroundLoop = 1
     @Option(name: .customLong("extract-motion", withSingleDash: true), help: "Write the motion template of the input here instead of rendering.") var extractMotion: String?
+    @Flag(name: .customLong("an", withSingleDash: true), help: "Drop the character input's audio (copied by default).") var noAudio = false
     @Flag(name: .customShort("y"), help: "Overwrite the output.") var overwrite = false
     @Flag(name: .customShort("n"), help: "Never overwrite the output.") var neverOverwrite = false
     @Flag(name: .customLong("nostats", withSingleDash: true), help: "No progress on stderr.") var noStats = false
@@ -91,7 +92,8 @@ struct HostCommand: ParsableCommand {
         let postChain = [outputRate.map { "fps=\($0)" }, postFilter].compactMap { $0 }.joined(separator: ",")
         let rate = reader.frameRate ?? 25
         let writer = try VideoWriter(path: output!, width: side, height: side, frameRate: rate, codec: codec, options: options,
-                                     filter: postChain.isEmpty ? nil : postChain, outputSize: (reader.sourceWidth, reader.sourceHeight))
+                                     filter: postChain.isEmpty ? nil : postChain, outputSize: (reader.sourceWidth, reader.sourceHeight),
+                                     audioFrom: noAudio ? nil : inputs[0])
         let clock = ContinuousClock(), start = clock.now
         var index = 0, lastBackground: Frame?
         let frameLimit = [maxFrames, duration.map { Int(($0 * rate).rounded(.up)) }].compactMap { $0 }.min()

@@ -66,6 +66,23 @@ final class HostCommandTests: XCTestCase {
         XCTAssertTrue(bad.standardError.contains("-loglevel loud is not one of"), bad.standardError)
     }
 
+    func testAudioOfTheCharacterInputPassesThrough() throws {
+        try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=96x96:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+                    "-t", "2", "-c:v", "libx264", "-c:a", "aac", "-shortest", path("audio.mp4")])
+        let base = ["-i", path("audio.mp4"), "-i", path("bg.png"), "-m", model, "-nostats"]
+        XCTAssertEqual(try EqrProcess.run(base + [path("with.mp4")]).status, 0)
+        let streams = try FFmpegTools.streams(path("with.mp4"))
+        XCTAssertEqual(streams.map { $0.split(separator: ",")[0] }, ["video", "audio"])
+        let audioSeconds = try XCTUnwrap(Double(streams[1].split(separator: ",")[1]))
+        XCTAssertEqual(audioSeconds, 2, accuracy: 0.05)
+        // Cut with the video, and dropped with -an.
+        XCTAssertEqual(try EqrProcess.run(base + ["-frames:v", "10", path("short.mp4")]).status, 0)
+        let shortAudio = try XCTUnwrap(Double(try FFmpegTools.streams(path("short.mp4"))[1].split(separator: ",")[1]))
+        XCTAssertEqual(shortAudio, 0.4, accuracy: 0.05)
+        XCTAssertEqual(try EqrProcess.run(base + ["-an", path("silent.mp4")]).status, 0)
+        XCTAssertEqual(try FFmpegTools.streams(path("silent.mp4")).map { $0.split(separator: ",")[0] }, ["video"])
+    }
+
     func testBenchHostReportsFiguresAsJSON() throws {
         let result = try EqrProcess.run(["bench", "host", "--frames", "10", "-m", model, "--json"])
         XCTAssertEqual(result.status, 0, result.standardError)
