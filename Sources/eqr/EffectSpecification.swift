@@ -22,6 +22,44 @@ enum EffectSpecification {
         Option(effect: "transform", name: "ty", help: "vertical shift, normalised units (down is positive)", defaultValue: 0, range: -2...2),
     ]
 
+    /// A motion from `transform` options (missing ones take their defaults).
+    static func motion(from pairs: [String: String], context: String) throws -> Affine2D {
+        var values: [String: Double] = [:]
+        for o in table where o.effect == "transform" { values[o.name] = o.defaultValue }
+        for (key, raw) in pairs {
+            guard let option = table.first(where: { $0.effect == "transform" && $0.name == key }) else {
+                throw ValidationError("\(context): unknown option '\(key)' (known: \(table.map(\.name).joined(separator: ", ")), keyframes)")
+            }
+            guard let value = Double(raw), value.isFinite else { throw ValidationError("\(context): \(key)=\(raw) is not a number") }
+            guard option.range.contains(value) else {
+                throw ValidationError("\(context): \(key)=\(raw) is outside \(format(option.range.lowerBound))...\(format(option.range.upperBound))")
+            }
+            values[key] = value
+        }
+        return Affine2D(angle: Float(values["angle"]! * .pi / 180), scaleX: Float(values["scale"]! * values["sx"]!),
+                        scaleY: Float(values["scale"]! * values["sy"]!), shear: Float(values["shear"]!),
+                        translationX: Float(values["tx"]!), translationY: Float(values["ty"]!))
+    }
+
+    /// Keyframes from a JSON file: `[{"frame": 0, "angle": 0}, {"frame": 100, "angle": 90, "tx": 0.2}, …]`.
+    static func keyframes(fromFile path: String) throws -> [Int: Affine2D] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the keyframe file \(path)") }
+        guard let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]], !list.isEmpty else {
+            throw ValidationError("\(path) is not a JSON list of keyframes like [{\"frame\": 0, \"angle\": 10}]")
+        }
+        var keyframes: [Int: Affine2D] = [:]
+        for (i, entry) in list.enumerated() {
+            guard let frame = entry["frame"] as? Int, frame >= 0 else { throw ValidationError("\(path): keyframe \(i) needs a \"frame\" ≥ 0") }
+            var pairs: [String: String] = [:]
+            for (key, value) in entry where key != "frame" {
+                guard let number = value as? Double else { throw ValidationError("\(path): keyframe \(i): \(key) is not a number") }
+                pairs[key] = String(number)
+            }
+            keyframes[frame] = try motion(from: pairs, context: "\(path) keyframe \(i)")
+        }
+        return keyframes
+    }
+
     /// `eqr -h effects`.
     static var help: String {
         var lines = [
@@ -36,6 +74,7 @@ enum EffectSpecification {
         for o in table where o.effect == "transform" {
             lines.append("  \(o.name.padding(toLength: 6, withPad: " ", startingAt: 0)) \(o.help); default \(format(o.defaultValue)), range \(format(o.range.lowerBound))...\(format(o.range.upperBound))")
         }
+        lines.append("  keyframes  a JSON file [{\"frame\": 0, \"angle\": 0}, {\"frame\": 100, \"angle\": 90}]: options per frame, interpolated")
         lines.append("transfer options:")
         lines.append("  template  path of a motion template JSON (required)")
         return lines.joined(separator: "\n")
@@ -57,22 +96,11 @@ enum EffectSpecification {
             guard pairs.isEmpty else { throw ValidationError("-effect \(name) takes no options, got \(pairs.keys.sorted().joined(separator: ", "))") }
             return name == "swap" ? .swap : .reconstruct
         case "transform":
-            var values: [String: Double] = [:]
-            for o in table where o.effect == "transform" { values[o.name] = o.defaultValue }
-            for (key, raw) in pairs {
-                guard let option = table.first(where: { $0.effect == "transform" && $0.name == key }) else {
-                    throw ValidationError("-effect transform: unknown option '\(key)' (known: \(table.map(\.name).joined(separator: ", ")))")
-                }
-                guard let value = Double(raw), value.isFinite else { throw ValidationError("-effect transform: \(key)=\(raw) is not a number") }
-                guard option.range.contains(value) else {
-                    throw ValidationError("-effect transform: \(key)=\(raw) is outside \(format(option.range.lowerBound))...\(format(option.range.upperBound))")
-                }
-                values[key] = value
+            if let file = pairs["keyframes"] {
+                guard pairs.count == 1 else { throw ValidationError("-effect transform: keyframes=FILE cannot be combined with other options") }
+                return .transform(keyframes: try keyframes(fromFile: file))
             }
-            let motion = Affine2D(angle: Float(values["angle"]! * .pi / 180), scaleX: Float(values["scale"]! * values["sx"]!),
-                                  scaleY: Float(values["scale"]! * values["sy"]!), shear: Float(values["shear"]!),
-                                  translationX: Float(values["tx"]!), translationY: Float(values["ty"]!))
-            return .transform(keyframes: [0: motion])
+            return .transform(keyframes: [0: try motion(from: pairs, context: "-effect transform")])
         case "transfer":
             guard let path = pairs["template"], pairs.count == 1 else {
                 throw ValidationError("-effect transfer needs exactly template=FILE (a motion template from -extract-motion)")

@@ -92,6 +92,17 @@ final class HostCommandTests: XCTestCase {
         }
     }
 
+    func testKeyframedTransformFromAFile() throws {
+        try Data("[{\"frame\": 0, \"angle\": 0}, {\"frame\": 11, \"angle\": 90, \"tx\": 0.2}]".utf8).write(to: URL(fileURLWithPath: path("kf.json")))
+        let ok = try EqrProcess.run(["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-effect", "transform=keyframes=\(path("kf.json"))", "-nostats", path("kf.mp4")])
+        XCTAssertEqual(ok.status, 0, ok.standardError)
+        XCTAssertEqual(try probe(path("kf.mp4")), [96, 96, 12])
+        try Data("[{\"frame\": 0, \"angle\": 900}]".utf8).write(to: URL(fileURLWithPath: path("bad.json")))
+        let bad = try EqrProcess.run(["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-effect", "transform=keyframes=\(path("bad.json"))", path("x.mp4")])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.standardError.contains("keyframe 0: angle=900.0 is outside -180...180"), bad.standardError)
+    }
+
     func testPostFilterRunsOnTheOutput() throws {
         let base = ["-i", path("char.mp4"), "-m", model, "-effect", "reconstruct", "-c:v", "ffv1", "-nostats"]
         XCTAssertEqual(try EqrProcess.run(base + [path("plain.mkv")]).status, 0)
