@@ -47,9 +47,9 @@ public final class Conv2D: Layer {
     /// Column-matrix floats per forward tile (256 KB, about a core's L2 share).
     static let tileFloats = 64 * 1024
 
-    /// `0..<extent` cut into consecutive ranges of `rowsPerTile` (the last may be shorter).
-    static func tiles(of extent: Int, rowsPerTile: Int) -> [Range<Int>] {
-        Swift.stride(from: 0, to: extent, by: rowsPerTile).map { $0..<min($0 + rowsPerTile, extent) }
+    /// `rows` cut into consecutive ranges of `rowsPerTile` (the last may be shorter).
+    static func tiles(of rows: Range<Int>, rowsPerTile: Int) -> [Range<Int>] {
+        Swift.stride(from: rows.lowerBound, to: rows.upperBound, by: rowsPerTile).map { $0..<min($0 + rowsPerTile, rows.upperBound) }
     }
 
     /// `W'[c, o, ky, kx] = W[o, c, k−1−ky, k−1−kx]`, shaped `[inputChannels, outputChannels·k·k]`.
@@ -124,8 +124,7 @@ public final class Conv2D: Layer {
                             // cache (≈256 KB), so the GEMM reads what im2col just wrote.
                             let tileRows = max(1, min(rows.count, Self.tileFloats / max(1, k * ow)))
                             ScratchPool.withBuffer(count: k * tileRows * ow) { col in
-                                for tileStart in Swift.stride(from: rows.lowerBound, to: rows.upperBound, by: tileRows) {
-                                    let tile = tileStart..<min(tileStart + tileRows, rows.upperBound)
+                                for tile in Self.tiles(of: rows, rowsPerTile: tileRows) {
                                     let tileWidth = tile.count * ow
                                     Im2col.unfold(x + n * inPlane, into: col, geometry: g, outputRows: tile)
                                     BLAS.gemm(.none, .none, m: cout, n: tileWidth, k: k, a: w, lda: k, b: col, ldb: tileWidth,
@@ -197,7 +196,7 @@ public final class Conv2D: Layer {
                                             continue
                                         }
                                         // dW += dY_n · col(X_n)ᵀ, tile by tile of output rows.
-                                        for tile in Self.tiles(of: oh, rowsPerTile: weightTileRows) {
+                                        for tile in Self.tiles(of: 0..<oh, rowsPerTile: weightTileRows) {
                                             Im2col.unfold(xn, into: col, geometry: g, outputRows: tile)
                                             BLAS.gemm(.none, .transposed, m: cout, n: k, k: tile.count * ow, a: dyn + tile.lowerBound * ow, lda: p,
                                                       b: col, ldb: tile.count * ow, beta: 1, c: dw, ldc: k)
@@ -205,7 +204,7 @@ public final class Conv2D: Layer {
                                         if let gradientGeometry {
                                             // dX_n = conv(dY_n, flipped Wᵀ), tile by tile of input rows.
                                             let kk = gradientGeometry.columnRows
-                                            for tile in Self.tiles(of: g.height, rowsPerTile: inputTileRows) {
+                                            for tile in Self.tiles(of: 0..<g.height, rowsPerTile: inputTileRows) {
                                                 Im2col.unfold(dyn, into: col, geometry: gradientGeometry, outputRows: tile)
                                                 BLAS.gemm(.none, .none, m: inputChannels, n: tile.count * g.width, k: kk, a: flippedBuffer.baseAddress!, lda: kk,
                                                           b: col, ldb: tile.count * g.width, beta: 0, c: dxn + tile.lowerBound * g.width, ldc: g.height * g.width)
