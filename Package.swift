@@ -3,6 +3,16 @@ import PackageDescription
 
 /// The equivariant renderer: a Swift library that learns to split a moving character from
 /// its static background, an ffmpeg-style host (`eqr`), a C ABI and a frei0r plugin.
+/// Linker settings for a shared object that C hosts load without a Swift toolchain: the
+/// Swift runtime and Foundation linked in statically (their static archives do not pull in
+/// each other, hence the group), and a version script that exports only the public C symbols.
+func staticSwiftRuntime(exporting versionScript: String) -> [LinkerSetting] {
+    let foundation = ["Foundation", "FoundationInternationalization", "FoundationEssentials", "CoreFoundation",
+                      "_FoundationCollections", "_FoundationCShims", "_FoundationICU", "swiftSynchronization"]
+    return [.unsafeFlags(["-static-stdlib", "-Xlinker", "--start-group"] + foundation.flatMap { ["-Xlinker", "-l\($0)"] }
+                         + ["-Xlinker", "--end-group", "-Xlinker", "--version-script=\(versionScript)"])]
+}
+
 let package = Package(
     name: "EquivariantRendering",
     products: [
@@ -12,6 +22,10 @@ let package = Package(
         .library(name: "SyntheticScenes", targets: ["SyntheticScenes"]),
         .library(name: "EquivariantRenderer", targets: ["EquivariantRenderer"]),
         .executable(name: "eqr", targets: ["eqr"]),
+        // The C ABI, libequivariant.so: Swift runtime linked in, only eqr_* exported.
+        .library(name: "equivariant", type: .dynamic, targets: ["Equivariant"]),
+        // The frei0r plugin, installed as equivariant.so: Swift runtime linked in, only f0r_* exported.
+        .library(name: "equivariant-frei0r", type: .dynamic, targets: ["Frei0rEffect"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,6 +40,7 @@ let package = Package(
             pkgConfig: "libavformat libavcodec libavfilter libswscale libavutil",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libswscale-dev", "libavutil-dev"])]),
         .systemLibrary(name: "CMalloc", path: "CInterop/CMalloc"),
+        .systemLibrary(name: "CEquivariant", path: "CInterop/CEquivariant"),
         .systemLibrary(
             name: "CFrei0r", path: "CInterop/CFrei0r",
             providers: [.apt(["frei0r-plugins-dev"])]),
@@ -36,6 +51,12 @@ let package = Package(
         .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
         .target(name: "SyntheticScenes", dependencies: ["Tensors", "NeuralNetwork"]),
         .target(name: "EquivariantRenderer", dependencies: ["Tensors", "NeuralNetwork", "SyntheticScenes", "VideoIO"]),
+        .target(
+            name: "Equivariant", dependencies: ["CEquivariant", "EquivariantRenderer", "VideoIO", "Tensors"],
+            linkerSettings: staticSwiftRuntime(exporting: "CInterop/equivariant.map")),
+        .target(
+            name: "Frei0rEffect", dependencies: ["CFrei0r", "EquivariantRenderer", "VideoIO", "Tensors"],
+            linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r.map")),
         .executableTarget(
             name: "eqr",
             dependencies: [

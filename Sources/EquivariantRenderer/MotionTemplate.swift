@@ -31,13 +31,30 @@ public struct MotionTemplate: Codable, Equatable, Sendable {
         guard frames.rank == 4, frames.shape[0] >= 2 else {
             throw ModelError.invalidInput("a motion template needs at least 2 frames, got \(frames.shape)")
         }
-        let t = frames.shape[0]
-        var steps: [[Float]] = []
-        for start in Swift.stride(from: 0, to: t - 1, by: 16) {
-            let end = min(start + 16, t - 1)
-            let theta = try model.estimateTheta(from: frames.batches(start..<end), to: frames.batches((start + 1)..<(end + 1)))
-            for i in 0..<(end - start) { steps.append(Array(theta.scalars[(i * 6)..<(i * 6 + 6)])) }
+        var next = 0
+        return try extract(model: model, frameRate: frameRate) {
+            defer { next += 1 }
+            return next < frames.shape[0] ? frames.batches(next..<(next + 1)) : nil
         }
+    }
+
+    /// Estimates the template of a stream of frames ([1, 3, R, R] each, until `nextFrame`
+    /// returns nil), holding at most 17 frames at a time: pairs are estimated in batches of 16.
+    public static func extract(model: EquivariantModel, frameRate: Double? = nil, nextFrame: () throws -> Tensor?) throws -> MotionTemplate {
+        var window: [Tensor] = [], steps: [[Float]] = []
+        func estimateWindow() throws {
+            guard window.count >= 2 else { return }
+            let frames = Tensor.concatenatingBatches(window), pairs = window.count - 1
+            let theta = try model.estimateTheta(from: frames.batches(0..<pairs), to: frames.batches(1..<(pairs + 1)))
+            for i in 0..<pairs { steps.append(Array(theta.scalars[(i * 6)..<(i * 6 + 6)])) }
+            window = [window[pairs]]
+        }
+        while let frame = try nextFrame() {
+            window.append(frame)
+            if window.count == 17 { try estimateWindow() }
+        }
+        try estimateWindow()
+        guard !steps.isEmpty else { throw ModelError.invalidInput("a motion template needs at least 2 frames, got \(window.count)") }
         return MotionTemplate(variant: model.configuration.transformSource.rawValue, resolution: model.configuration.resolution,
                               frameRate: frameRate, steps: steps)
     }

@@ -40,7 +40,8 @@ public final class Retargeter {
     public let model: EquivariantModel
     /// The effect.
     public let effect: RetargetEffect
-    private var stillBackground: Tensor?
+    /// h(b) of the still background, once one is set.
+    public private(set) var stillBackgroundFeatures: Tensor?
     private let templateThetas: [Affine2D]
 
     /// Creates a pipeline; throws if the effect does not fit the model.
@@ -67,7 +68,7 @@ public final class Retargeter {
 
     /// Encodes a still background once; later frames reuse its features.
     public func setStillBackground(_ frame: Tensor) throws {
-        stillBackground = try model.encodeBackground(frame)
+        stillBackgroundFeatures = try model.encodeBackground(frame)
     }
 
     /// Renders frame `index` of the character input. `background` is this frame's
@@ -77,8 +78,8 @@ public final class Retargeter {
         let backgroundFeatures: Tensor
         if let background {
             backgroundFeatures = try model.encodeBackground(background)
-        } else if let stillBackground {
-            backgroundFeatures = stillBackground
+        } else if let stillBackgroundFeatures {
+            backgroundFeatures = stillBackgroundFeatures
         } else {
             throw ModelError.invalidInput("the \(effect) effect needs a background: set a still one or pass one per frame")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EquivariantRenderer
 import VideoIO
 
 /// The `eqr` command: an ffmpeg-style host for the equivariant renderer, plus tools.

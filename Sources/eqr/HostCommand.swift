@@ -65,24 +65,15 @@ struct HostCommand: ParsableCommand {
         let reader = try VideoReader(path: inputs[0], size: (side, side), filter: preFilter)
         if let extractMotion { return try extract(net, reader, to: extractMotion) }
         let retargeter = try Retargeter(model: net, effect: try EffectSpecification.parse(effect))
-        var backgroundReader: VideoReader?
-        var pending: [Frame] = []  // background frames read ahead while probing
+        var background: BackgroundSource?
         if retargeter.needsBackground {
             guard inputs.count >= 2 else { throw ValidationError("-effect \(effect) needs a background: add a second -i") }
-            let probe = try VideoReader(path: inputs[1], filter: backgroundFilter)
-            let (cw, ch) = (Double(reader.sourceWidth), Double(reader.sourceHeight)), (bw, bh) = (Double(probe.width), Double(probe.height))
+            let source = try BackgroundSource(path: inputs[1], side: side, filter: backgroundFilter, loops: backgroundLoop == 1)
+            let (cw, ch) = (Double(reader.sourceWidth), Double(reader.sourceHeight)), (bw, bh) = (Double(source.width), Double(source.height))
             if abs(cw / ch - bw / bh) > 0.02 {
                 throw ValidationError("the background is \(Int(bw))x\(Int(bh)) (aspect \(String(format: "%.3f", bw / bh))), the character input \(Int(cw))x\(Int(ch)) (aspect \(String(format: "%.3f", cw / ch))); crop or pad one with -vf:1 / -vf:0")
             }
-            let background = try VideoReader(path: inputs[1], size: (side, side), filter: backgroundFilter)
-            let first = try background.next()
-            guard let first else { throw ValidationError("the background \(inputs[1]) has no frames") }
-            if let second = try background.next() {
-                backgroundReader = background
-                pending = [first, second]
-            } else {
-                try retargeter.setStillBackground(Self.tensor(first, side))
-            }
+            if let still = source.still { try retargeter.setStillBackground(still) } else { background = source }
         }
         var options: [String: String] = [:]
         if let crf { options["crf"] = crf }
@@ -95,16 +86,10 @@ struct HostCommand: ParsableCommand {
                                      filter: postChain.isEmpty ? nil : postChain, outputSize: (reader.sourceWidth, reader.sourceHeight),
                                      audioFrom: noAudio ? nil : inputs[0])
         let clock = ContinuousClock(), start = clock.now
-        var index = 0, lastBackground: Frame?
+        var index = 0
         let frameLimit = [maxFrames, duration.map { Int(($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
         while frameLimit.map({ index < $0 }) ?? true, let frame = try reader.next() {
-            var background: Tensor?
-            if let backgroundReader {
-                let next = try nextBackground(backgroundReader, pending: &pending) ?? lastBackground
-                lastBackground = next
-                background = next.map { Self.tensor($0, side) }
-            }
-            let rendered = try retargeter.render(Self.tensor(frame, side), index: index, background: background)
+            let rendered = try retargeter.render(frame.modelTensor, index: index, background: background?.nextFrame())
             try writer.write(try Frame(width: side, height: side, planarFloat: rendered.scalars.map { min(max($0, 0), 1) }, timestamp: frame.timestamp, index: index))
             index += 1
             if showStats && index % 25 == 0 {
@@ -118,27 +103,15 @@ struct HostCommand: ParsableCommand {
         if showStats { FileHandle.standardError.write(Data("\rframe \(index), done: \(output!)\n".utf8)) }
     }
 
-    /// The next background frame: pending ones first, then the reader, looping or holding.
-    func nextBackground(_ reader: VideoReader, pending: inout [Frame]) throws -> Frame? {
-        if !pending.isEmpty { return pending.removeFirst() }
-        if let frame = try reader.next() { return frame }
-        guard backgroundLoop == 1 else { return nil }
-        try reader.seek(to: 0)
-        return try reader.next()
-    }
-
+    /// Writes the motion template of the character input, streaming its frames.
     func extract(_ net: EquivariantModel, _ reader: VideoReader, to path: String) throws {
-        var frames: [Tensor] = []
-        let side = net.configuration.resolution
-        while maxFrames.map({ frames.count < $0 }) ?? true, let frame = try reader.next() {
-            frames.append(Self.tensor(frame, side))
+        var count = 0
+        let template = try MotionTemplate.extract(model: net, frameRate: reader.frameRate) {
+            guard maxFrames.map({ count < $0 }) ?? true, let frame = try reader.next() else { return nil }
+            count += 1
+            return frame.modelTensor
         }
-        let template = try MotionTemplate.extract(model: net, frames: .concatenatingBatches(frames), frameRate: reader.frameRate)
         try template.write(to: URL(fileURLWithPath: path))
         if !noStats { FileHandle.standardError.write(Data("wrote \(path): \(template.steps.count) steps\n".utf8)) }
-    }
-
-    static func tensor(_ frame: Frame, _ side: Int) -> Tensor {
-        Tensor(shape: [1, 3, side, side], scalars: frame.planarFloat())
     }
 }

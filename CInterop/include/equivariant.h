@@ -1,0 +1,236 @@
+/*
+ * equivariant.h: the C interface of libequivariant, the equivariant renderer.
+ *
+ * A trained model separates a moving character from its static background and re-renders
+ * the character over a new background, under an affine transform, or moving the way
+ * another clip moves. Models are the safetensors checkpoints written by `eqr train`.
+ *
+ * Basic usage (error handling shortened):
+ *
+ *     eqr_error error;
+ *     eqr_model *model = eqr_model_load("model.safetensors", eqr_model_default_params(), &error);
+ *     if (model == NULL) { fprintf(stderr, "%s\n", error.message); return 1; }
+ *     eqr_context *ctx = eqr_context_new(model);
+ *     eqr_context_set_background_file(ctx, "beach.jpg", 1);
+ *     eqr_context_set_effect(ctx, "transform=angle=20:scale=1.3");
+ *     eqr_image in  = { in_pixels,  width, height, width * 4, EQR_PIXEL_RGBA8 };
+ *     eqr_image out = { out_pixels, width, height, width * 4, EQR_PIXEL_RGBA8 };
+ *     for (each frame) {
+ *         if (eqr_context_process(ctx, &in, &out) != EQR_OK)
+ *             fprintf(stderr, "%s\n", eqr_context_last_error(ctx));
+ *     }
+ *     eqr_context_free(ctx);
+ *     eqr_model_free(model);
+ *
+ * Images are packed 8-bit RGBA or RGB of any size and row stride; the library resizes them
+ * to the model's square resolution and back with libswscale (bicubic). Outputs written as
+ * RGBA get an opaque alpha channel.
+ *
+ * Affine numbers: six floats, row-major [a, b, tx, c, d, ty], on normalised image
+ * coordinates ([-1, 1] on both axes, x to the right, y down). A "motion" moves image
+ * content (a point p ends up at A·p + t); a "theta" is the feature-space sampling matrix
+ * θ_z that the spatial transformer applies (each output location reads the input at
+ * θ·p). To move content by a motion M, sample with θ = M⁻¹ (eqr_theta_for_motion).
+ *
+ * Thread safety: an eqr_model is read-only after loading and may be shared by any number
+ * of threads. An eqr_context holds per-stream state (background, effect, frame count,
+ * scratch buffers, last error) and must be used by one thread at a time; give each thread
+ * its own. Handles are checked on every call: NULL, freed handles and a model passed as a
+ * context (or the reverse) return EQR_ERROR_INVALID_HANDLE instead of crashing.
+ */
+#ifndef EQUIVARIANT_H
+#define EQUIVARIANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EQR_VERSION_MAJOR 0
+#define EQR_VERSION_MINOR 6
+#define EQR_VERSION_PATCH 0
+
+/* Status codes: 0 is success, every error is negative. */
+typedef enum eqr_status {
+    EQR_OK = 0,
+    EQR_ERROR_NULL_ARGUMENT = -1,    /* a required pointer was NULL */
+    EQR_ERROR_INVALID_HANDLE = -2,   /* freed handle, or a handle of the wrong type */
+    EQR_ERROR_INVALID_ARGUMENT = -3, /* bad size, stride, pixel format, option or number */
+    EQR_ERROR_FILE = -4,             /* a file is missing, unreadable or not decodable */
+    EQR_ERROR_INVALID_MODEL = -5,    /* the file is not a valid checkpoint */
+    EQR_ERROR_UNSUPPORTED = -6,      /* the model's T^z variant cannot do this */
+    EQR_ERROR_NOT_READY = -7,        /* the call needs a background and none is set */
+    EQR_ERROR_INTERNAL = -8          /* a bug: please report it with the message */
+} eqr_status;
+
+/* Pixel layouts of eqr_image. */
+typedef enum eqr_pixel_format {
+    EQR_PIXEL_RGBA8 = 0, /* 4 bytes per pixel: R, G, B, A */
+    EQR_PIXEL_RGB8 = 1   /* 3 bytes per pixel: R, G, B */
+} eqr_pixel_format;
+
+/* A caller-owned image. Inputs are only read; outputs are written in place. */
+typedef struct eqr_image {
+    uint8_t *pixels;         /* first byte of the top row */
+    int32_t width;           /* 1 ... 16384 */
+    int32_t height;          /* 1 ... 16384 */
+    int32_t stride;          /* bytes from one row to the next, >= width * bytes per pixel */
+    eqr_pixel_format format; /* EQR_PIXEL_RGBA8 or EQR_PIXEL_RGB8 */
+} eqr_image;
+
+/* Options for eqr_model_load; start from eqr_model_default_params(). */
+typedef struct eqr_model_params {
+    /* Worker threads for the library's loops, process-wide (the last load sets it);
+       0 keeps the current setting (one per core). */
+    int32_t n_threads;
+    /* Refuse checkpoints of another T^z variant: "given", "pixels", "features", or NULL
+       for any. */
+    const char *expected_variant;
+} eqr_model_params;
+
+/* Where eqr_model_load reports failure. */
+typedef struct eqr_error {
+    eqr_status status;  /* EQR_OK after a successful load */
+    char message[512];  /* NUL-terminated; empty after a successful load */
+} eqr_error;
+
+/* A loaded model (opaque, read-only, shareable across threads). */
+typedef struct eqr_model eqr_model;
+/* Per-thread state for one stream of frames (opaque). */
+typedef struct eqr_context eqr_context;
+
+/* ---- Library ---------------------------------------------------------------------- */
+
+/* The library version as "MAJOR.MINOR.PATCH"; never NULL. */
+const char *eqr_version(void);
+
+/* A static description of a status code; "unknown status" for values not listed above. */
+const char *eqr_status_string(eqr_status status);
+
+/* Builds a motion (six floats into motion_out) from a rotation in degrees
+   (counter-clockwise on screen), a uniform scale and a shift in normalised units,
+   about the image centre. Returns EQR_ERROR_NULL_ARGUMENT if motion_out is NULL,
+   EQR_ERROR_INVALID_ARGUMENT for non-finite numbers or a scale <= 0. */
+eqr_status eqr_motion_make(double angle_degrees, double scale, double tx, double ty, float *motion_out);
+
+/* ---- Models ----------------------------------------------------------------------- */
+
+/* Default load options. */
+eqr_model_params eqr_model_default_params(void);
+
+/* Loads a checkpoint. Returns NULL on failure and, if error is not NULL, fills it with
+   EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_FILE, EQR_ERROR_INVALID_MODEL or
+   EQR_ERROR_INVALID_ARGUMENT and a message naming the problem. */
+eqr_model *eqr_model_load(const char *path, eqr_model_params params, eqr_error *error);
+
+/* Releases a model. NULL and already-freed handles are ignored. Contexts made from the
+   model keep working; its memory goes with the last of them. */
+void eqr_model_free(eqr_model *model);
+
+/* The model's square resolution R in pixels; EQR_ERROR_INVALID_HANDLE for a bad handle. */
+int32_t eqr_model_resolution(const eqr_model *model);
+
+/* The T^z variant, "given", "pixels" or "features"; NULL for a bad handle. */
+const char *eqr_model_variant(const eqr_model *model);
+
+/* The number of floats in one feature map (C' × R/4 × R/4), the size of the buffers of
+   eqr_encode_character, eqr_encode_background and eqr_render; EQR_ERROR_INVALID_HANDLE
+   for a bad handle. */
+int32_t eqr_model_feature_count(const eqr_model *model);
+
+/* ---- Contexts --------------------------------------------------------------------- */
+
+/* A new context on a model (swap effect, no background). NULL for a bad model handle. */
+eqr_context *eqr_context_new(const eqr_model *model);
+
+/* Releases a context. NULL and already-freed handles are ignored. */
+void eqr_context_free(eqr_context *ctx);
+
+/* The message of the context's last failed call ("" if none), valid until the next call
+   on the context; a static message for a bad handle. Never NULL. */
+const char *eqr_context_last_error(const eqr_context *ctx);
+
+/* Uses an in-memory still image as the background for every frame (encoded once).
+   Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE or
+   EQR_ERROR_INVALID_ARGUMENT (bad image). */
+eqr_status eqr_context_set_background(eqr_context *ctx, const eqr_image *background);
+
+/* Uses an image or video file (decoded with FFmpeg) as the background. A video supplies
+   one frame per processed frame; when it is shorter than the input it starts again if
+   loop is non-zero, else holds its last frame. Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT,
+   EQR_ERROR_INVALID_HANDLE or EQR_ERROR_FILE. */
+eqr_status eqr_context_set_background_file(eqr_context *ctx, const char *path, int32_t loop);
+
+/* Chooses the effect of eqr_context_process, in the syntax of `eqr -effect`: "swap",
+   "reconstruct", "transform=angle=20:scale=1.3:tx=0.1:ty=0", "transform=keyframes=FILE"
+   or "transfer=template=FILE" (see `eqr -h effects` for every option and its range).
+   The background and the frame count are kept. Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT,
+   EQR_ERROR_INVALID_HANDLE, EQR_ERROR_INVALID_ARGUMENT (the message names the bad option
+   and its range) or EQR_ERROR_FILE (unreadable keyframe or template file). */
+eqr_status eqr_context_set_effect(eqr_context *ctx, const char *effect);
+
+/* Renders the next frame of a stream with the context's effect, exactly as the `eqr` host
+   does, and advances the frame count. in and out may differ in size and format (not in
+   memory). Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE,
+   EQR_ERROR_INVALID_ARGUMENT (bad image) or EQR_ERROR_NOT_READY (no background). */
+eqr_status eqr_context_process(eqr_context *ctx, const eqr_image *in, eqr_image *out);
+
+/* Restarts the frame count at zero (keyframes and motion templates start again).
+   Returns EQR_OK or EQR_ERROR_INVALID_HANDLE. */
+eqr_status eqr_context_rewind(eqr_context *ctx);
+
+/* ---- One-frame conveniences (no frame count, no effect) --------------------------- */
+
+/* The character of `character` over the context's background. Returns EQR_OK,
+   EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE, EQR_ERROR_INVALID_ARGUMENT or
+   EQR_ERROR_NOT_READY (no background set). */
+eqr_status eqr_swap(eqr_context *ctx, const eqr_image *character, eqr_image *out);
+
+/* The character of `frame` moved by `motion` (six floats), over the context's background
+   when one is set, else over the frame's own background. Returns EQR_OK,
+   EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE or EQR_ERROR_INVALID_ARGUMENT
+   (bad image, non-invertible or non-finite motion). */
+eqr_status eqr_transform(eqr_context *ctx, const eqr_image *frame, const float *motion, eqr_image *out);
+
+/* The character of `frame` moved the way the character of `driver` moved to
+   `driver_next`, over the context's background when one is set, else the frame's own.
+   Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE,
+   EQR_ERROR_INVALID_ARGUMENT or EQR_ERROR_UNSUPPORTED (a `given` model cannot estimate
+   motion). */
+eqr_status eqr_transfer(eqr_context *ctx, const eqr_image *driver, const eqr_image *driver_next,
+                        const eqr_image *frame, eqr_image *out);
+
+/* ---- Building blocks: f, h, T^z and g --------------------------------------------- */
+
+/* f(x): writes the character features of `frame` (count = eqr_model_feature_count floats).
+   Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE or
+   EQR_ERROR_INVALID_ARGUMENT (bad image, or count differs from the model's). */
+eqr_status eqr_encode_character(eqr_context *ctx, const eqr_image *frame, float *features, int32_t count);
+
+/* h(x): writes the background features of `frame`; failures as eqr_encode_character. */
+eqr_status eqr_encode_background(eqr_context *ctx, const eqr_image *frame, float *features, int32_t count);
+
+/* Estimates θ_z (six floats into theta_out) that moves the character of `from` to where
+   it is in `to`. Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE,
+   EQR_ERROR_INVALID_ARGUMENT or EQR_ERROR_UNSUPPORTED (a `given` model). */
+eqr_status eqr_estimate_transform(eqr_context *ctx, const eqr_image *from, const eqr_image *to, float *theta_out);
+
+/* θ_z for a content motion: the model's learned map for `given`, M⁻¹ otherwise.
+   Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE or
+   EQR_ERROR_INVALID_ARGUMENT (non-invertible or non-finite motion). */
+eqr_status eqr_theta_for_motion(eqr_context *ctx, const float *motion, float *theta_out);
+
+/* g(T^z(character) + background): renders features into `out`. theta may be NULL for
+   the identity; count is the length of both feature buffers. Returns EQR_OK,
+   EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE or EQR_ERROR_INVALID_ARGUMENT
+   (wrong count, non-finite numbers, bad image). */
+eqr_status eqr_render(eqr_context *ctx, const float *character, const float *theta, const float *background,
+                      int32_t count, eqr_image *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EQUIVARIANT_H */

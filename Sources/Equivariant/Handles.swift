@@ -1,0 +1,54 @@
+import CEquivariant
+import EquivariantRenderer
+import VideoIO
+
+/// What an `eqr_model *` stands for: a loaded model, read-only and shared.
+final class ModelHandle {
+    let model: EquivariantModel
+
+    init(model: EquivariantModel) { self.model = model }
+
+    /// The variant's name, from a static table so it outlives the handle.
+    var variant: CString { Self.variantNames[model.configuration.transformSource]! }
+
+    private static let variantNames = Dictionary(uniqueKeysWithValues: TransformSource.allCases.map { ($0, CString($0.rawValue)) })
+
+    /// Live `eqr_model` handles.
+    static let registry = HandleRegistry<ModelHandle>()
+}
+
+/// What an `eqr_context *` stands for: one stream's pipeline and its last error.
+final class ContextHandle {
+    let owner: ModelHandle
+    let pipeline: PixelRetargeter
+    private(set) var lastError = CString("")
+
+    init(owner: ModelHandle) throws {
+        self.owner = owner
+        pipeline = try PixelRetargeter(model: owner.model)
+    }
+
+    var model: EquivariantModel { owner.model }
+
+    /// Runs one C call: stores the failure's message and returns its status.
+    func perform(_ body: () throws -> Void) -> eqr_status {
+        do {
+            try body()
+            lastError = CString("")
+            return EQR_OK
+        } catch {
+            let failure = CallFailure(error)
+            lastError = CString(failure.message)
+            return failure.status
+        }
+    }
+
+    /// Live `eqr_context` handles.
+    static let registry = HandleRegistry<ContextHandle>()
+
+    /// The status of a call on a handle that is not a live context.
+    static func perform(_ handle: OpaquePointer?, _ body: (ContextHandle) throws -> Void) -> eqr_status {
+        guard let context = registry.object(handle) else { return EQR_ERROR_INVALID_HANDLE }
+        return context.perform { try body(context) }
+    }
+}

@@ -1,0 +1,129 @@
+import EquivariantRenderer
+import Foundation
+import VideoIO
+
+/// One frei0r filter instance: its parameters, and the pipeline built from them on the
+/// first frame after they change. Frames are counted (the host's time argument is not
+/// trusted). Whenever the pipeline cannot be built or a frame fails, a message goes to
+/// stderr (once per cause) and the frame passes through unchanged.
+final class PluginInstance {
+    let width: Int
+    let height: Int
+    private var strings: [PluginParameter: String] = [.model: "", .background: "", .effect: "swap"]
+    private var numbers: [PluginParameter: Double] = [.angle: PluginParameter.neutral, .scale: PluginParameter.neutral,
+                                                      .translationX: PluginParameter.neutral, .translationY: PluginParameter.neutral]
+    /// C copies of the string parameters, handed out by `f0r_get_param_value`.
+    private var stringCopies: [PluginParameter: UnsafeMutablePointer<CChar>] = [:]
+    private var pipeline: PixelRetargeter?
+    private var sourcesChanged = true
+    private var effectChanged = true
+    private var reported: Set<String> = []
+
+    init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+        if width % 16 != 0 {
+            report("frame width \(width) is not a multiple of 16: FFmpeg's frei0r filter (5.1) hands such frames over with padded rows, so they arrive sheared. Pad and crop around the plugin: -vf \"pad=ceil(iw/16)*16:ih,frei0r=equivariant:...,crop=\(width):ih:0:0\"")
+        }
+    }
+
+    deinit { stringCopies.values.forEach { free($0) } }
+
+    // MARK: - Parameters
+
+    func setString(_ parameter: PluginParameter, _ value: String) {
+        guard strings[parameter] != value else { return }
+        strings[parameter] = value
+        if parameter == .effect && pipeline != nil { effectChanged = true } else { sourcesChanged = true }
+    }
+
+    func setNumber(_ parameter: PluginParameter, _ value: Double) {
+        guard numbers[parameter] != value else { return }
+        if !(0...1).contains(value) {
+            report("\(parameter.name)=\(value) is outside frei0r's [0, 1]; using \(min(max(value, 0), 1))")
+        }
+        numbers[parameter] = value
+        if pipeline != nil { effectChanged = true } else { sourcesChanged = true }
+    }
+
+    func number(_ parameter: PluginParameter) -> Double { numbers[parameter] ?? PluginParameter.neutral }
+
+    /// A C copy of a string parameter that stays valid until the parameter changes again.
+    func stringCopy(_ parameter: PluginParameter) -> UnsafeMutablePointer<CChar> {
+        if let old = stringCopies[parameter] { free(old) }
+        let copy = strdup(strings[parameter] ?? "")!
+        stringCopies[parameter] = copy
+        return copy
+    }
+
+    /// The effect the parameters describe: `transform` without inline options takes the
+    /// numeric parameters; any other text is parsed like `eqr -effect`.
+    func effect() throws -> RetargetEffect {
+        let text = strings[.effect] ?? "swap"
+        guard text == "transform" else { return try EffectSpecification.parse(text) }
+        var values: [String: Double] = [:]
+        for parameter in [PluginParameter.angle, .scale, .translationX, .translationY] {
+            let option = parameter.transformOption(number(parameter))
+            values[option.key] = option.value
+        }
+        return .transform(keyframes: [0: EffectSpecification.motion(values)])
+    }
+
+    // MARK: - Frames
+
+    /// Renders one frame (RGBA8888, `width`×`height`, rows packed).
+    func update(_ input: UnsafePointer<UInt32>, _ output: UnsafeMutablePointer<UInt32>) {
+        let bytes = width * height * 4
+        do {
+            let pipeline = try preparedPipeline()
+            let source = PixelBuffer(base: UnsafeMutableRawPointer(mutating: input), width: width, height: height, stride: width * 4, layout: .rgba8)
+            let destination = PixelBuffer(base: UnsafeMutableRawPointer(output), width: width, height: height, stride: width * 4, layout: .rgba8)
+            try pipeline.process(source, into: destination)
+        } catch {
+            report("\(error); frames pass through unchanged")
+            if UnsafeRawPointer(input) != UnsafeRawPointer(output) { memmove(output, input, bytes) }
+        }
+    }
+
+    /// The pipeline for the current parameters, rebuilt when the model or background
+    /// changed; an effect change keeps the frame count and background.
+    private func preparedPipeline() throws -> PixelRetargeter {
+        if sourcesChanged {
+            pipeline = nil
+            sourcesChanged = false
+            effectChanged = false
+            let modelPath = strings[.model] ?? ""
+            guard !modelPath.isEmpty else { throw PluginError("no model: the first parameter must be the path of a .safetensors checkpoint") }
+            let next = try PixelRetargeter(model: try SharedModels.model(at: modelPath), effect: try effect())
+            let backgroundPath = strings[.background] ?? ""
+            if !backgroundPath.isEmpty {
+                try next.setBackground(path: backgroundPath, loops: true)
+            }
+            guard next.isReady else { throw PluginError("the \(next.effect) effect needs a background: the second parameter must be an image or video path") }
+            pipeline = next
+        }
+        guard let pipeline else { throw PluginError("no usable model or background (see the message above)") }
+        if effectChanged {
+            effectChanged = false
+            do {
+                try pipeline.setEffect(try effect())
+            } catch {
+                self.pipeline = nil
+                throw error
+            }
+        }
+        return pipeline
+    }
+
+    /// Writes a message to stderr once per distinct text.
+    private func report(_ message: String) {
+        guard reported.insert(message).inserted else { return }
+        FileHandle.standardError.write(Data("equivariant (frei0r): \(message)\n".utf8))
+    }
+}
+
+/// A plugin-level failure with its message.
+struct PluginError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,129 @@
+import CFFmpeg
+
+/// How a caller's packed 8-bit pixels are laid out.
+public enum PixelLayout: Sendable, Equatable {
+    /// Four bytes per pixel: red, green, blue, alpha.
+    case rgba8
+    /// Three bytes per pixel: red, green, blue.
+    case rgb8
+
+    /// Bytes per pixel.
+    public var bytesPerPixel: Int { self == .rgba8 ? 4 : 3 }
+
+    var avFormat: AVPixelFormat { self == .rgba8 ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24 }
+}
+
+/// A caller-owned image: packed 8-bit pixels of any size and row stride, as C hosts and
+/// frei0r plugins hand them over.
+public struct PixelBuffer {
+    /// The first byte of the top row.
+    public var base: UnsafeMutableRawPointer
+    /// Width in pixels.
+    public var width: Int
+    /// Height in pixels.
+    public var height: Int
+    /// Bytes from one row to the next (at least `width × bytesPerPixel`).
+    public var stride: Int
+    /// The pixel layout.
+    public var layout: PixelLayout
+
+    /// Describes a buffer; nothing is copied.
+    public init(base: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int, layout: PixelLayout) {
+        self.base = base
+        self.width = width
+        self.height = height
+        self.stride = stride
+        self.layout = layout
+    }
+
+    /// Throws `invalidArgument` unless the size and stride describe a real image.
+    public func validate() throws {
+        guard width > 0, height > 0, width <= 16384, height <= 16384 else {
+            throw VideoIOError.invalidArgument("image size \(width)x\(height) is outside 1x1...16384x16384")
+        }
+        guard stride >= width * layout.bytesPerPixel, stride <= 1 << 20 else {
+            throw VideoIOError.invalidArgument("row stride \(stride) is smaller than width × \(layout.bytesPerPixel) = \(width * layout.bytesPerPixel) bytes")
+        }
+    }
+}
+
+/// Resizes caller-owned pixels to and from square model frames with libswscale (bicubic,
+/// like the `eqr` host's `scale` filter). Keeps its swscale contexts between calls, so one
+/// scaler per thread; not thread-safe.
+public final class PixelScaler {
+    private var inbound: OpaquePointer?
+    private var outbound: OpaquePointer?
+    private var square: [UInt8] = []
+
+    /// Creates a scaler.
+    public init() {}
+
+    deinit {
+        sws_freeContext(inbound)
+        sws_freeContext(outbound)
+    }
+
+    /// The image resized to `side`×`side`, as planar RGB floats in [0, 1] (`3·side·side`
+    /// values, red plane first). Alpha is ignored.
+    /// - Throws: `invalidArgument` for a bad size or stride, `filterFailed` if swscale fails.
+    public func planarFloat(from image: PixelBuffer, side: Int) throws -> [Float] {
+        try image.validate()
+        square = [UInt8](repeating: 0, count: side * side * 3)
+        inbound = sws_getCachedContext(inbound, Int32(image.width), Int32(image.height), image.layout.avFormat,
+                                       Int32(side), Int32(side), AV_PIX_FMT_RGB24, SWS_BICUBIC, nil, nil, nil)
+        guard let context = inbound else { throw scaleFailure(image.width, image.height, side, side) }
+        square.withUnsafeMutableBufferPointer { destination in
+            var sourcePlanes: [UnsafePointer<UInt8>?] = [UnsafePointer(image.base.assumingMemoryBound(to: UInt8.self)), nil, nil, nil]
+            var sourceStrides: [Int32] = [Int32(image.stride), 0, 0, 0]
+            var destinationPlanes: [UnsafeMutablePointer<UInt8>?] = [destination.baseAddress, nil, nil, nil]
+            var destinationStrides: [Int32] = [Int32(side * 3), 0, 0, 0]
+            _ = sws_scale(context, &sourcePlanes, &sourceStrides, 0, Int32(image.height), &destinationPlanes, &destinationStrides)
+        }
+        let plane = side * side
+        var planar = [Float](repeating: 0, count: 3 * plane)
+        for i in 0..<plane {
+            planar[i] = Float(square[3 * i]) / 255
+            planar[plane + i] = Float(square[3 * i + 1]) / 255
+            planar[2 * plane + i] = Float(square[3 * i + 2]) / 255
+        }
+        return planar
+    }
+
+    /// Writes a `side`×`side` planar RGB frame (floats, clamped to [0, 1]) into `image`,
+    /// resized to the image's size; alpha, when present, is set to opaque.
+    /// - Throws: `invalidArgument` for a bad size, stride or plane count, `filterFailed` if swscale fails.
+    public func write(planarFloat planar: [Float], side: Int, into image: PixelBuffer) throws {
+        try image.validate()
+        let plane = side * side
+        guard side > 0, planar.count == 3 * plane else {
+            throw VideoIOError.invalidArgument("expected \(3 * max(side, 0) * max(side, 0)) planar values for a \(side)x\(side) frame, got \(planar.count)")
+        }
+        square = [UInt8](repeating: 0, count: plane * 3)
+        for i in 0..<plane {
+            for c in 0..<3 {
+                let v = planar[c * plane + i]
+                square[3 * i + c] = UInt8((v.isNaN ? 0 : min(max(v, 0), 1)) * 255 + 0.5)
+            }
+        }
+        outbound = sws_getCachedContext(outbound, Int32(side), Int32(side), AV_PIX_FMT_RGB24,
+                                        Int32(image.width), Int32(image.height), image.layout.avFormat, SWS_BICUBIC, nil, nil, nil)
+        guard let context = outbound else { throw scaleFailure(side, side, image.width, image.height) }
+        square.withUnsafeBufferPointer { source in
+            var sourcePlanes: [UnsafePointer<UInt8>?] = [source.baseAddress, nil, nil, nil]
+            var sourceStrides: [Int32] = [Int32(side * 3), 0, 0, 0]
+            var destinationPlanes: [UnsafeMutablePointer<UInt8>?] = [image.base.assumingMemoryBound(to: UInt8.self), nil, nil, nil]
+            var destinationStrides: [Int32] = [Int32(image.stride), 0, 0, 0]
+            _ = sws_scale(context, &sourcePlanes, &sourceStrides, 0, Int32(side), &destinationPlanes, &destinationStrides)
+        }
+        if image.layout == .rgba8 {
+            for y in 0..<image.height {
+                let row = image.base.advanced(by: y * image.stride).assumingMemoryBound(to: UInt8.self)
+                for x in 0..<image.width { row[4 * x + 3] = 255 }
+            }
+        }
+    }
+
+    private func scaleFailure(_ w: Int, _ h: Int, _ w2: Int, _ h2: Int) -> VideoIOError {
+        .filterFailed(chain: "swscale \(w)x\(h) -> \(w2)x\(h2)", code: EQR_AVERROR_EINVAL, message: "libswscale cannot convert between these sizes")
+    }
+}
