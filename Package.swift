@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "CMalloc"]),
         .testTarget(name: "SyntheticScenesTests", dependencies: ["SyntheticScenes", "TestSupport"]),
         .testTarget(name: "EquivariantRendererTests", dependencies: ["EquivariantRenderer", "TestSupport"]),
-        .testTarget(name: "EqrTests"),
+        .testTarget(name: "EqrTests", exclude: ["C"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -15,6 +15,8 @@ final class PluginInstance {
     /// C copies of the string parameters, handed out by `f0r_get_param_value`.
     private var stringCopies: [PluginParameter: UnsafeMutablePointer<CChar>] = [:]
     private var pipeline: PixelRetargeter?
+    /// Why the pipeline could not be built from the current parameters.
+    private var setupFailure: Error?
     private var sourcesChanged = true
     private var effectChanged = true
     private var reported: Set<String> = []
@@ -90,29 +92,41 @@ final class PluginInstance {
     private func preparedPipeline() throws -> PixelRetargeter {
         if sourcesChanged {
             pipeline = nil
+            setupFailure = nil
             sourcesChanged = false
             effectChanged = false
-            let modelPath = strings[.model] ?? ""
-            guard !modelPath.isEmpty else { throw PluginError("no model: the first parameter must be the path of a .safetensors checkpoint") }
-            let next = try PixelRetargeter(model: try SharedModels.model(at: modelPath), effect: try effect())
-            let backgroundPath = strings[.background] ?? ""
-            if !backgroundPath.isEmpty {
-                try next.setBackground(path: backgroundPath, loops: true)
+            do {
+                pipeline = try makePipeline()
+            } catch {
+                setupFailure = error
             }
-            guard next.isReady else { throw PluginError("the \(next.effect) effect needs a background: the second parameter must be an image or video path") }
-            pipeline = next
         }
-        guard let pipeline else { throw PluginError("no usable model or background (see the message above)") }
+        if let setupFailure { throw setupFailure }
+        guard let pipeline else { throw PluginError("no pipeline") }
         if effectChanged {
             effectChanged = false
             do {
                 try pipeline.setEffect(try effect())
             } catch {
                 self.pipeline = nil
+                setupFailure = error
                 throw error
             }
         }
         return pipeline
+    }
+
+    /// Loads the model (shared) and the background for the current parameters.
+    private func makePipeline() throws -> PixelRetargeter {
+        let modelPath = strings[.model] ?? ""
+        guard !modelPath.isEmpty else { throw PluginError("no model: the first parameter must be the path of a .safetensors checkpoint") }
+        let next = try PixelRetargeter(model: try SharedModels.model(at: modelPath), effect: try effect())
+        let backgroundPath = strings[.background] ?? ""
+        if !backgroundPath.isEmpty {
+            try next.setBackground(path: backgroundPath, loops: true)
+        }
+        guard next.isReady else { throw PluginError("the \(next.effect) effect needs a background: the second parameter must be an image or video path") }
+        return next
     }
 
     /// Writes a message to stderr once per distinct text.

@@ -50,10 +50,14 @@ public struct PixelBuffer {
 /// Resizes caller-owned pixels to and from square model frames with libswscale (bicubic,
 /// like the `eqr` host's `scale` filter). Keeps its swscale contexts between calls, so one
 /// scaler per thread; not thread-safe.
+///
+/// libswscale reads and writes in SIMD blocks past the end of rows, so it only ever touches
+/// the scaler's own padded buffers; the caller's rows are copied in and out.
 public final class PixelScaler {
     private var inbound: OpaquePointer?
     private var outbound: OpaquePointer?
-    private var square: [UInt8] = []
+    private var staging = PaddedImage()
+    private var square = PaddedImage()
 
     /// Creates a scaler.
     public init() {}
@@ -68,23 +72,31 @@ public final class PixelScaler {
     /// - Throws: `invalidArgument` for a bad size or stride, `filterFailed` if swscale fails.
     public func planarFloat(from image: PixelBuffer, side: Int) throws -> [Float] {
         try image.validate()
-        square = [UInt8](repeating: 0, count: side * side * 3)
+        staging.resize(width: image.width, height: image.height, bytesPerPixel: image.layout.bytesPerPixel)
+        square.resize(width: side, height: side, bytesPerPixel: 3)
+        let rowBytes = image.width * image.layout.bytesPerPixel, stagingStride = staging.stride
+        staging.bytes.withUnsafeMutableBytes { destination in
+            for y in 0..<image.height {
+                (destination.baseAddress! + y * stagingStride).copyMemory(from: image.base + y * image.stride, byteCount: rowBytes)
+            }
+        }
         inbound = sws_getCachedContext(inbound, Int32(image.width), Int32(image.height), image.layout.avFormat,
                                        Int32(side), Int32(side), AV_PIX_FMT_RGB24, SWS_BICUBIC, nil, nil, nil)
         guard let context = inbound else { throw scaleFailure(image.width, image.height, side, side) }
-        square.withUnsafeMutableBufferPointer { destination in
-            var sourcePlanes: [UnsafePointer<UInt8>?] = [UnsafePointer(image.base.assumingMemoryBound(to: UInt8.self)), nil, nil, nil]
-            var sourceStrides: [Int32] = [Int32(image.stride), 0, 0, 0]
-            var destinationPlanes: [UnsafeMutablePointer<UInt8>?] = [destination.baseAddress, nil, nil, nil]
-            var destinationStrides: [Int32] = [Int32(side * 3), 0, 0, 0]
-            _ = sws_scale(context, &sourcePlanes, &sourceStrides, 0, Int32(image.height), &destinationPlanes, &destinationStrides)
-        }
+        Self.scale(context, from: &staging, to: &square)
         let plane = side * side
         var planar = [Float](repeating: 0, count: 3 * plane)
-        for i in 0..<plane {
-            planar[i] = Float(square[3 * i]) / 255
-            planar[plane + i] = Float(square[3 * i + 1]) / 255
-            planar[2 * plane + i] = Float(square[3 * i + 2]) / 255
+        let squareStride = square.stride
+        square.bytes.withUnsafeBufferPointer { bytes in
+            for y in 0..<side {
+                let row = y * squareStride
+                for x in 0..<side {
+                    let i = y * side + x, p = row + 3 * x
+                    planar[i] = Float(bytes[p]) / 255
+                    planar[plane + i] = Float(bytes[p + 1]) / 255
+                    planar[2 * plane + i] = Float(bytes[p + 2]) / 255
+                }
+            }
         }
         return planar
     }
@@ -98,32 +110,65 @@ public final class PixelScaler {
         guard side > 0, planar.count == 3 * plane else {
             throw VideoIOError.invalidArgument("expected \(3 * max(side, 0) * max(side, 0)) planar values for a \(side)x\(side) frame, got \(planar.count)")
         }
-        square = [UInt8](repeating: 0, count: plane * 3)
-        for i in 0..<plane {
-            for c in 0..<3 {
-                let v = planar[c * plane + i]
-                square[3 * i + c] = UInt8((v.isNaN ? 0 : min(max(v, 0), 1)) * 255 + 0.5)
+        square.resize(width: side, height: side, bytesPerPixel: 3)
+        staging.resize(width: image.width, height: image.height, bytesPerPixel: image.layout.bytesPerPixel)
+        let squareStride = square.stride
+        square.bytes.withUnsafeMutableBufferPointer { bytes in
+            for y in 0..<side {
+                for x in 0..<side {
+                    for c in 0..<3 {
+                        let v = planar[c * plane + y * side + x]
+                        bytes[y * squareStride + 3 * x + c] = UInt8((v.isNaN ? 0 : min(max(v, 0), 1)) * 255 + 0.5)
+                    }
+                }
             }
         }
         outbound = sws_getCachedContext(outbound, Int32(side), Int32(side), AV_PIX_FMT_RGB24,
                                         Int32(image.width), Int32(image.height), image.layout.avFormat, SWS_BICUBIC, nil, nil, nil)
         guard let context = outbound else { throw scaleFailure(side, side, image.width, image.height) }
-        square.withUnsafeBufferPointer { source in
-            var sourcePlanes: [UnsafePointer<UInt8>?] = [source.baseAddress, nil, nil, nil]
-            var sourceStrides: [Int32] = [Int32(side * 3), 0, 0, 0]
-            var destinationPlanes: [UnsafeMutablePointer<UInt8>?] = [image.base.assumingMemoryBound(to: UInt8.self), nil, nil, nil]
-            var destinationStrides: [Int32] = [Int32(image.stride), 0, 0, 0]
-            _ = sws_scale(context, &sourcePlanes, &sourceStrides, 0, Int32(side), &destinationPlanes, &destinationStrides)
-        }
-        if image.layout == .rgba8 {
+        Self.scale(context, from: &square, to: &staging)
+        let rowBytes = image.width * image.layout.bytesPerPixel, stagingStride = staging.stride
+        staging.bytes.withUnsafeBytes { source in
             for y in 0..<image.height {
-                let row = image.base.advanced(by: y * image.stride).assumingMemoryBound(to: UInt8.self)
-                for x in 0..<image.width { row[4 * x + 3] = 255 }
+                let row = image.base + y * image.stride
+                row.copyMemory(from: source.baseAddress! + y * stagingStride, byteCount: rowBytes)
+                if image.layout == .rgba8 {
+                    let pixels = row.assumingMemoryBound(to: UInt8.self)
+                    for x in 0..<image.width { pixels[4 * x + 3] = 255 }
+                }
+            }
+        }
+    }
+
+    private static func scale(_ context: OpaquePointer, from source: inout PaddedImage, to destination: inout PaddedImage) {
+        let sourceStride = source.stride, sourceHeight = source.height, destinationStride = destination.stride
+        source.bytes.withUnsafeBufferPointer { input in
+            destination.bytes.withUnsafeMutableBufferPointer { output in
+                var sourcePlanes: [UnsafePointer<UInt8>?] = [input.baseAddress, nil, nil, nil]
+                var sourceStrides: [Int32] = [Int32(sourceStride), 0, 0, 0]
+                var destinationPlanes: [UnsafeMutablePointer<UInt8>?] = [output.baseAddress, nil, nil, nil]
+                var destinationStrides: [Int32] = [Int32(destinationStride), 0, 0, 0]
+                _ = sws_scale(context, &sourcePlanes, &sourceStrides, 0, Int32(sourceHeight), &destinationPlanes, &destinationStrides)
             }
         }
     }
 
     private func scaleFailure(_ w: Int, _ h: Int, _ w2: Int, _ h2: Int) -> VideoIOError {
         .filterFailed(chain: "swscale \(w)x\(h) -> \(w2)x\(h2)", code: EQR_AVERROR_EINVAL, message: "libswscale cannot convert between these sizes")
+    }
+}
+
+/// A packed image in a buffer laid out the way libswscale wants: rows 64-byte aligned and
+/// padding after the last row for its SIMD over-reads.
+struct PaddedImage {
+    var bytes: [UInt8] = []
+    var stride = 0
+    var height = 0
+
+    mutating func resize(width: Int, height: Int, bytesPerPixel: Int) {
+        stride = (width * bytesPerPixel + 63) / 64 * 64
+        self.height = height
+        let needed = stride * height + 128
+        if bytes.count != needed { bytes = [UInt8](repeating: 0, count: needed) }
     }
 }

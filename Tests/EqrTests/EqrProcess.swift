@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs the built `eqr` binary (next to the test bundle) and captures its output.
+/// Runs the built `eqr` binary (next to the test bundle), or any program, and captures its output.
 struct EqrProcess {
     var status: Int32
     var standardOutput: String
@@ -10,11 +10,24 @@ struct EqrProcess {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("eqr")
     }
 
+    /// The directory of the built products (eqr, libequivariant.so, the frei0r plugin).
+    static var products: URL { executable.deletingLastPathComponent() }
+
+    /// The package's root directory (for examples/ and CInterop/).
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> EqrProcess {
+        try run(program: executable.path, arguments, environment: environment)
+    }
+
+    /// Runs any program; `environment` adds to this process's, or replaces it when `inherit` is false.
+    static func run(program: String, _ arguments: [String], environment: [String: String] = [:], inherit: Bool = true) throws -> EqrProcess {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = inherit ? ProcessInfo.processInfo.environment.merging(environment) { $1 } : environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -38,4 +38,19 @@ enum FFmpegTools {
         return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .split(separator: "\n").map(String.init)
     }
+
+    /// PSNR (average and worst frame, in dB) between two videos of the same size, compared
+    /// as RGB by ffmpeg's `psnr` filter; identical videos give infinity.
+    static func psnr(_ a: String, _ b: String) throws -> (average: Double, minimum: Double) {
+        let result = try EqrProcess.run(program: "/usr/bin/ffmpeg", ["-nostdin", "-i", a, "-i", b, "-lavfi", "[0:v]format=rgb24[a];[1:v]format=rgb24[b];[a][b]psnr", "-f", "null", "-"])
+        guard let line = result.standardError.split(separator: "\n").last(where: { $0.contains("average:") }) else {
+            throw NSError(domain: "psnr", code: 1, userInfo: [NSLocalizedDescriptionKey: "ffmpeg printed no PSNR for \(a) vs \(b): \(result.standardError)"])
+        }
+        func value(_ key: String) -> Double {
+            guard let range = line.range(of: key + ":") else { return .nan }
+            let text = line[range.upperBound...].prefix { !$0.isWhitespace }
+            return text == "inf" ? .infinity : Double(text) ?? .nan
+        }
+        return (value("average"), value("min"))
+    }
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs libequivariant (library, header, pkg-config file), the frei0r plugin and eqr.
+#
+#   bash CInterop/install.sh [--prefix DIR] [--no-build] [--build-dir DIR]
+#
+#   --prefix DIR     where to install (default /usr/local):
+#                      DIR/lib/libequivariant.so, DIR/include/equivariant.h,
+#                      DIR/lib/pkgconfig/equivariant.pc, DIR/lib/frei0r-1/equivariant.so,
+#                      DIR/bin/eqr
+#   --no-build       install what DIR (--build-dir) already holds instead of building
+#   --build-dir DIR  the SwiftPM products directory (default .build/release)
+#
+# The two shared objects carry the Swift runtime inside (C hosts need no Swift toolchain).
+# eqr is built with --static-swift-stdlib so it runs without one too. Files are copied to a
+# temporary name and renamed, so an interrupted install never leaves a half-written file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+prefix=/usr/local build=1 products=.build/release
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prefix) prefix="$2"; shift 2 ;;
+        --no-build) build=0; shift ;;
+        --build-dir) products="$2"; shift 2 ;;
+        *) echo "install.sh: unknown option $1 (see the comment at the top)" >&2; exit 2 ;;
+    esac
+done
+if [ "$build" = 1 ]; then
+    swift build -c release --product equivariant
+    swift build -c release --product equivariant-frei0r
+    swift build -c release --product eqr --static-swift-stdlib --scratch-path .build-install
+    eqr_binary=.build-install/release/eqr
+else
+    eqr_binary="$products/eqr"
+fi
+for f in "$products/libequivariant.so" "$products/libequivariant-frei0r.so" "$eqr_binary"; do
+    [ -f "$f" ] || { echo "install.sh: $f is missing; build first or drop --no-build" >&2; exit 1; }
+done
+version=$(sed -n 's/^#define EQR_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' CInterop/include/equivariant.h | paste -sd.)
+
+# put SOURCE DESTINATION MODE: atomic copy.
+put() {
+    mkdir -p "$(dirname "$2")"
+    cp "$1" "$2.tmp.$$"
+    chmod "$3" "$2.tmp.$$"
+    mv -f "$2.tmp.$$" "$2"
+    echo "installed $2"
+}
+put "$products/libequivariant.so" "$prefix/lib/libequivariant.so" 755
+put "$products/libequivariant-frei0r.so" "$prefix/lib/frei0r-1/equivariant.so" 755
+put CInterop/include/equivariant.h "$prefix/include/equivariant.h" 644
+sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" CInterop/equivariant.pc.in > "$prefix/.equivariant.pc.$$"
+put "$prefix/.equivariant.pc.$$" "$prefix/lib/pkgconfig/equivariant.pc" 644
+rm -f "$prefix/.equivariant.pc.$$"
+put "$eqr_binary" "$prefix/bin/eqr" 755

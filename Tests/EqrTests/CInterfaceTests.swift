@@ -1,0 +1,139 @@
+import Foundation
+import XCTest
+
+/// libequivariant from C: the header, the exported symbols, the installed library with its
+/// pkg-config file, a plain dlopen host, misuse, threads and valgrind. Everything is compiled
+/// with the system's `cc` against the built shared objects.
+final class CInterfaceTests: XCTestCase {
+    var directory: URL!
+    let features = CommittedModelTests.models.appendingPathComponent("features-64.safetensors").path
+    let given = CommittedModelTests.models.appendingPathComponent("given-64.safetensors").path
+    let header = EqrProcess.packageRoot.appendingPathComponent("CInterop/include/equivariant.h").path
+    let library = EqrProcess.products.appendingPathComponent("libequivariant.so").path
+    let plugin = EqrProcess.products.appendingPathComponent("libequivariant-frei0r.so").path
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-c-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// Runs a program and fails the test (with its stderr) unless it exits 0.
+    @discardableResult
+    func succeed(_ program: String, _ arguments: [String], environment: [String: String] = [:], inherit: Bool = true,
+                 file: StaticString = #filePath, line: UInt = #line) throws -> EqrProcess {
+        let result = try EqrProcess.run(program: program, arguments, environment: environment, inherit: inherit)
+        XCTAssertEqual(result.status, 0, "\(program) \(arguments.joined(separator: " ")):\n\(result.standardError)", file: file, line: line)
+        return result
+    }
+
+    /// Compiles one of the test programs in Tests/EqrTests/C against the built library.
+    func compileTestProgram(_ name: String, extra: [String] = []) throws -> String {
+        try compile(EqrProcess.packageRoot.appendingPathComponent("Tests/EqrTests/C/\(name).c").path, to: name, extra: extra)
+    }
+
+    /// Compiles a C file as strict C99 against the built library.
+    func compile(_ source: String, to name: String, extra: [String]) throws -> String {
+        let products = EqrProcess.products.path
+        try succeed("/usr/bin/cc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", EqrProcess.packageRoot.appendingPathComponent("CInterop/include").path,
+                                    source, "-o", path(name), "-L", products, "-Wl,-rpath,\(products)"] + extra)
+        return path(name)
+    }
+
+    func testHeaderCompilesAsStrictC99AndC11() throws {
+        for standard in ["c99", "c11"] {
+            try succeed("/usr/bin/cc", ["-std=\(standard)", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only", "-x", "c", header])
+        }
+        // A declaration that drifted from the header would be caught by the linker here:
+        // every function the header declares must be exported by the library.
+        let text = try String(contentsOfFile: header, encoding: .utf8)
+        let declared = Set(try text.matches(of: Regex<(Substring, Substring)>(#"\b(eqr_[a-z_0-9]+)\("#)).map { String($0.1) })
+        XCTAssertEqual(declared, try exportedFunctions(library), "header declarations vs exported functions")
+    }
+
+    func exportedFunctions(_ object: String) throws -> Set<String> {
+        let nm = try succeed("/usr/bin/nm", ["-D", "--defined-only", object])
+        // Global symbols are upper-case types in nm's listing; local ones (lower case) are not exported.
+        return Set(nm.standardOutput.split(separator: "\n").compactMap { line -> String? in
+            let parts = line.split(separator: " ")
+            guard parts.count == 3, let type = parts[1].first, type.isUppercase else { return nil }
+            return String(parts[2])
+        })
+    }
+
+    func testSharedObjectsExportOnlyTheirAPIAndNeedNoSwiftRuntime() throws {
+        XCTAssertTrue(try exportedFunctions(library).allSatisfy { $0.hasPrefix("eqr_") })
+        XCTAssertEqual(try exportedFunctions(plugin), ["f0r_init", "f0r_deinit", "f0r_get_plugin_info", "f0r_get_param_info", "f0r_construct",
+                                                      "f0r_destruct", "f0r_set_param_value", "f0r_get_param_value", "f0r_update"])
+        for object in [library, plugin] {
+            let ldd = try succeed("/usr/bin/ldd", [object]).standardOutput
+            XCTAssertFalse(ldd.lowercased().contains("swift"), "\(object) depends on a Swift library:\n\(ldd)")
+            XCTAssertFalse(ldd.contains("not found"), ldd)
+        }
+    }
+
+    func testPlainCHostDlopensBothLibrariesWithoutSwiftOnTheLibraryPath() throws {
+        let host = try compileTestProgram("dlopen_host", extra: ["-ldl"])
+        // An empty environment: no LD_LIBRARY_PATH, so nothing can come from the toolchain.
+        let result = try succeed(host, [library, plugin, features], environment: ["PATH": "/usr/bin:/bin"], inherit: false)
+        XCTAssertTrue(result.standardOutput.contains("plugin equivariant type 0 color model 1 params 7"), result.standardOutput)
+        XCTAssertTrue(result.standardOutput.contains("model parameter reads back: 1, angle reads back: 1, frame rendered: 1"), result.standardOutput)
+    }
+
+    func testMisuseReturnsTheDocumentedErrors() throws {
+        let program = try compileTestProgram("abi_misuse", extra: ["-lequivariant", "-lm"])
+        try Data("not a checkpoint at all".utf8).write(to: URL(fileURLWithPath: path("corrupt.safetensors")))
+        let result = try succeed(program, [features, given, path("corrupt.safetensors")])
+        XCTAssertTrue(result.standardOutput.hasPrefix("all "), result.standardOutput + result.standardError)
+    }
+
+    func testThreadsWithTheirOwnContextsAgreeWithOneThread() throws {
+        let program = try compileTestProgram("abi_threads", extra: ["-lequivariant", "-lpthread"])
+        let result = try succeed(program, [features, "4"])
+        XCTAssertTrue(result.standardOutput.contains("0 mismatches"), result.standardOutput)
+    }
+
+    /// Installs into a temporary prefix, builds examples/c with pkg-config, and checks that
+    /// the example's frames match `eqr`'s for the same model and effect.
+    func testInstalledExampleBuildsWithPkgConfigAndMatchesEqr() throws {
+        let prefix = path("prefix")
+        try succeed("/bin/bash", [EqrProcess.packageRoot.appendingPathComponent("CInterop/install.sh").path, "--prefix", prefix,
+                                  "--no-build", "--build-dir", EqrProcess.products.path])
+        for installed in ["lib/libequivariant.so", "include/equivariant.h", "lib/pkgconfig/equivariant.pc", "lib/frei0r-1/equivariant.so", "bin/eqr"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(prefix)/\(installed)"), installed)
+        }
+        let flags = try succeed("/usr/bin/pkg-config", ["--cflags", "--libs", "equivariant"], environment: ["PKG_CONFIG_PATH": "\(prefix)/lib/pkgconfig"])
+            .standardOutput.split(whereSeparator: \.isWhitespace).map(String.init)
+        XCTAssertTrue(flags.contains("-I\(prefix)/include") && flags.contains("-lequivariant"), flags.joined(separator: " "))
+        let example = EqrProcess.packageRoot.appendingPathComponent("examples/c/retarget.c").path
+        try succeed("/usr/bin/cc", ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", example, "-o", path("retarget")] + flags)
+
+        try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-frames:v", "10", "-pix_fmt", "yuv420p", path("in.mp4")])
+        try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "gradients=size=160x120:seed=3", "-frames:v", "1", path("bg.png")])
+        let effect = "transform=angle=20:scale=1.2"
+        try succeed(path("retarget"), [features, path("bg.png"), effect, path("in.mp4"), path("c.mkv"), "-c:v", "ffv1"])
+        try succeed(EqrProcess.executable.path, ["-i", path("in.mp4"), "-i", path("bg.png"), "-m", features, "-effect", effect,
+                                                 "-c:v", "ffv1", "-pix_fmt", "bgr0", "-nostats", path("eqr.mkv")])
+        XCTAssertEqual(try FFmpegTools.probe(path("c.mkv")), [160, 120, 10])
+        let psnr = try FFmpegTools.psnr(path("c.mkv"), path("eqr.mkv"))
+        // The two paths differ only in where YUV→RGB happens (full size vs model size): ~46 dB measured.
+        XCTAssertGreaterThan(psnr.minimum, 40, "C example vs eqr: \(psnr)")
+        // A different effect is far from it, so the bound means something.
+        try succeed(path("retarget"), [features, path("bg.png"), "swap", path("in.mp4"), path("swap.mkv"), "-c:v", "ffv1"])
+        XCTAssertLessThan(try FFmpegTools.psnr(path("swap.mkv"), path("eqr.mkv")).average, 35)
+    }
+
+    func testExampleRunsCleanUnderValgrind() throws {
+        let program = try compile(EqrProcess.packageRoot.appendingPathComponent("examples/c/retarget.c").path, to: "retarget", extra: ["-lequivariant"])
+        try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "testsrc=size=96x72:rate=10", "-frames:v", "2", "-pix_fmt", "yuv420p", path("in.mp4")])
+        try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "color=c=0x3366aa:size=96x72", "-frames:v", "1", path("bg.png")])
+        let result = try EqrProcess.run(program: "/usr/bin/valgrind", ["--error-exitcode=9", "--leak-check=full", "--errors-for-leak-kinds=definite",
+                                                                     program, features, path("bg.png"), "transform=angle=20", path("in.mp4"), path("out.mkv"), "-c:v", "ffv1"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertTrue(result.standardError.contains("ERROR SUMMARY: 0 errors"), result.standardError)
+        XCTAssertTrue(result.standardError.contains("definitely lost: 0 bytes") || result.standardError.contains("no leaks are possible"), result.standardError)
+    }
+}

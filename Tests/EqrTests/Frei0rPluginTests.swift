@@ -1,0 +1,115 @@
+import Foundation
+import XCTest
+
+/// The frei0r plugin inside Debian's stock `ffmpeg` (`-vf frei0r=equivariant:...`), compared
+/// with `eqr` on the same clips. Both outputs are lossless (FFV1, RGB), so differences come
+/// from the pipelines themselves: ~46-51 dB measured, bounded here at 40 dB.
+final class Frei0rPluginTests: XCTestCase {
+    var directory: URL!
+    let model = CommittedModelTests.models.appendingPathComponent("features-64.safetensors").path
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-frei0r-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // FFmpeg appends ".so" to the filter name: the plugin is found as <dir>/equivariant.so.
+        try FileManager.default.createSymbolicLink(atPath: path("plugins/equivariant.so"),
+                                                   withDestinationPath: EqrProcess.products.appendingPathComponent("libequivariant-frei0r.so").path)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func path(_ name: String) -> String {
+        let url = directory.appendingPathComponent(name)
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        return url.path
+    }
+
+    /// Runs stock ffmpeg with the plugin directory on FREI0R_PATH.
+    func ffmpegWithPlugin(_ input: String, filter: String, output: String) throws -> EqrProcess {
+        try EqrProcess.run(program: "/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", input, "-vf", filter, "-c:v", "ffv1", output],
+                           environment: ["FREI0R_PATH": path("plugins")])
+    }
+
+    func eqr(_ arguments: [String]) throws {
+        let result = try EqrProcess.run(arguments + ["-c:v", "ffv1", "-pix_fmt", "bgr0", "-nostats", "-y"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+    }
+
+    /// A test clip and a background of the given size.
+    func makeInputs(width: Int, height: Int) throws -> (clip: String, background: String) {
+        let clip = path("in-\(width).mp4"), background = path("bg-\(width).png")
+        try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "testsrc=size=\(width)x\(height):rate=10", "-frames:v", "8", "-pix_fmt", "yuv420p", clip])
+        try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "gradients=size=\(width)x\(height):seed=5", "-frames:v", "1", background])
+        return (clip, background)
+    }
+
+    func testWidths64And720MatchEqr() throws {
+        for (width, height) in [(64, 48), (720, 480)] {
+            let (clip, background) = try makeInputs(width: width, height: height)
+            // transform with the numeric parameters: angle 0.5556 → 360·0.5556 − 180 = 20.016°, scale 0.5 → 1.
+            let run = try ffmpegWithPlugin(clip, filter: "frei0r=equivariant:\(model)|\(background)|transform|0.5556|0.5|0.5|0.5", output: path("plugin-\(width).mkv"))
+            XCTAssertEqual(run.status, 0, run.standardError)
+            XCTAssertFalse(run.standardError.contains("equivariant (frei0r)"), run.standardError)
+            try eqr(["-i", clip, "-i", background, "-m", model, "-effect", "transform=angle=20.016", path("eqr-\(width).mkv")])
+            XCTAssertEqual(try FFmpegTools.probe(path("plugin-\(width).mkv")), [width, height, 8])
+            let psnr = try FFmpegTools.psnr(path("plugin-\(width).mkv"), path("eqr-\(width).mkv"))
+            XCTAssertGreaterThan(psnr.minimum, 40, "width \(width): plugin vs eqr \(psnr)")
+            // The effect string parameter (quoted for ffmpeg's option parser) is the same effect.
+            let quoted = try ffmpegWithPlugin(clip, filter: "frei0r=equivariant:'\(model)|\(background)|transform=angle=20.016'", output: path("quoted-\(width).mkv"))
+            XCTAssertEqual(quoted.status, 0, quoted.standardError)
+            XCTAssertEqual(try FFmpegTools.psnr(path("quoted-\(width).mkv"), path("plugin-\(width).mkv")).minimum, .infinity)
+        }
+    }
+
+    /// Width 66 is not a multiple of 16: FFmpeg 5.1 hands the plugin padded rows. The plugin
+    /// says so and how to avoid it; the documented pad/crop pipeline matches eqr on the padded clip.
+    func testWidth66WarnsAndThePadCropPipelineMatchesEqr() throws {
+        let (clip, background) = try makeInputs(width: 66, height: 50)
+        let direct = try ffmpegWithPlugin(clip, filter: "frei0r=equivariant:\(model)|\(background)|swap", output: path("direct.mkv"))
+        XCTAssertEqual(direct.status, 0, direct.standardError)
+        XCTAssertTrue(direct.standardError.contains("frame width 66 is not a multiple of 16"), direct.standardError)
+        XCTAssertTrue(direct.standardError.contains("pad=ceil(iw/16)*16:ih"), direct.standardError)
+
+        try FFmpegTools.ffmpeg(["-i", background, "-vf", "pad=80:ih", path("bg-80.png")])
+        try FFmpegTools.ffmpeg(["-i", clip, "-vf", "pad=80:ih", "-c:v", "ffv1", path("in-80.mkv")])
+        let padded = try ffmpegWithPlugin(clip, filter: "pad=ceil(iw/16)*16:ih,frei0r=equivariant:\(model)|\(path("bg-80.png"))|swap,crop=66:ih:0:0", output: path("padded.mkv"))
+        XCTAssertEqual(padded.status, 0, padded.standardError)
+        XCTAssertFalse(padded.standardError.contains("not a multiple of 16"), padded.standardError)
+        try eqr(["-i", path("in-80.mkv"), "-i", path("bg-80.png"), "-m", model, "-effect", "swap", "-vf:out", "crop=66:ih:0:0", path("eqr-66.mkv")])
+        XCTAssertEqual(try FFmpegTools.probe(path("padded.mkv")), [66, 50, 8])
+        let psnr = try FFmpegTools.psnr(path("padded.mkv"), path("eqr-66.mkv"))
+        XCTAssertGreaterThan(psnr.minimum, 40, "pad/crop pipeline vs eqr: \(psnr)")
+        // The direct run really is damaged (the reason for the warning).
+        XCTAssertLessThan(try FFmpegTools.psnr(path("direct.mkv"), path("eqr-66.mkv")).average, 30)
+    }
+
+    /// A model that cannot load, or a bad effect, is reported on stderr and frames pass
+    /// through unchanged; ffmpeg finishes normally.
+    func testUnusableParametersPassFramesThrough() throws {
+        let (clip, background) = try makeInputs(width: 64, height: 48)
+        try FFmpegTools.ffmpeg(["-i", clip, "-vf", "format=rgba", "-c:v", "ffv1", path("reference.mkv")])
+        let cases: [(filter: String, message: String)] = [
+            ("frei0r=equivariant:/no/such/model.safetensors|\(background)|swap", "/no/such/model.safetensors"),
+            ("frei0r=equivariant:\(model)|\(background)|sideways", "unknown effect 'sideways'"),
+            ("frei0r=equivariant:\(model)", "needs a background"),
+            ("frei0r=equivariant:\(model)|/no/such/background.png|swap", "/no/such/background.png"),
+        ]
+        for (index, item) in cases.enumerated() {
+            let run = try ffmpegWithPlugin(clip, filter: item.filter, output: path("pass-\(index).mkv"))
+            XCTAssertEqual(run.status, 0, run.standardError)
+            XCTAssertTrue(run.standardError.contains("equivariant (frei0r):") && run.standardError.contains(item.message), run.standardError)
+            XCTAssertEqual(run.standardError.components(separatedBy: "equivariant (frei0r):").count - 1, 1, "reported once: \(run.standardError)")
+            XCTAssertEqual(try FFmpegTools.psnr(path("pass-\(index).mkv"), path("reference.mkv")).minimum, .infinity, item.filter)
+        }
+    }
+
+    /// A background video is read frame by frame (and looped) inside the plugin.
+    func testVideoBackgroundFollowsTheFrames() throws {
+        let (clip, _) = try makeInputs(width: 64, height: 48)
+        try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "3", "-pix_fmt", "yuv420p", path("moving.mp4")])
+        let run = try ffmpegWithPlugin(clip, filter: "frei0r=equivariant:\(model)|\(path("moving.mp4"))|swap", output: path("plugin.mkv"))
+        XCTAssertEqual(run.status, 0, run.standardError)
+        try eqr(["-i", clip, "-i", path("moving.mp4"), "-m", model, "-effect", "swap", "-bg-loop", "1", path("eqr.mkv")])
+        XCTAssertGreaterThan(try FFmpegTools.psnr(path("plugin.mkv"), path("eqr.mkv")).minimum, 40)
+    }
+}
