@@ -130,7 +130,9 @@ public final class VideoWriter {
                                 sampleAspect: AVRational(num: 1, den: 1), frameRate: rate)
         do {
             if isImageSequence {
-                if audioSource != nil { throw VideoIOError.invalidArgument("an image sequence cannot carry audio") }
+                if let source = audioSource, try AudioPassthrough.open(path: source) != nil {
+                    throw VideoIOError.invalidArgument("\(source) has audio, which an image sequence cannot carry (drop it with -an)")
+                }
                 try openImageSequence(input: input, head: head, filter: filter, codec: codec, options: options)
             } else {
                 audio = try audioSource.flatMap { try AudioPassthrough.open(path: $0) }

@@ -50,11 +50,27 @@ struct DemoCommand: ParsableCommand {
             try writer.write(try Frame(width: 3 * side, height: side, planarFloat: row, timestamp: Double(t) / 25, index: t))
         }
         try writer.finish()
+
+        // The same clip and background as files, retargeted by the ffmpeg-style host.
+        let clipPath = out + "/demo-clip.mp4", backgroundPath = out + "/demo-background.png", hostPath = out + "/demo-transform.mp4"
+        let clipWriter = try VideoWriter(path: clipPath, width: side, height: side, frameRate: 25, outputSize: (4 * side, 4 * side))
+        for (t, frame) in clip.frames.enumerated() {
+            try clipWriter.write(try Frame(width: side, height: side, planarFloat: frame.scalars, timestamp: Double(t) / 25, index: t))
+        }
+        try clipWriter.finish()
+        let plate = try Frame(width: side, height: side, planarFloat: still.scalars)
+        try ImageFile.write(try plate.resized(width: 4 * side, height: 4 * side), to: backgroundPath)
+        let hostArguments = ["-i", clipPath, "-i", backgroundPath, "-m", model, "-effect", "transform=angle=20:scale=1.2", "-y", "-nostats", hostPath]
+        var host = try HostCommand.parse(hostArguments)
+        try host.validate()
+        try host.run()
+
         let sheetPath = out + "/demo-sheet.png"
         try ImageFile.write(try EvaluationSheet.render(model: net, generator: generator), to: sheetPath)
         print("model: \(model) (\(net.configuration.transformSource.rawValue), \(side)x\(side))")
         print("wrote \(videoPath): \(frames) frames, left to right: input clip | swap onto a new background | ground truth")
         print(String(format: "swap PSNR against the exact ground truth: %.2f dB", psnr))
+        print("wrote \(hostPath): the host on \(clipPath) and \(backgroundPath), as `eqr \(hostArguments.joined(separator: " "))`")
         print("wrote \(sheetPath): held-out scenes (inputs, prediction, swap, re-render, transfer, character only, background only)")
     }
 

@@ -82,6 +82,9 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(demo.status, 0, demo.standardError)
         XCTAssertEqual(try frameCount(path("demo/demo-swap.mp4")), 5)
         XCTAssertTrue(FileManager.default.fileExists(atPath: path("demo/demo-sheet.png")))
+        // The host's run on the demo's clip and background files: 4× the 16-pixel model.
+        XCTAssertEqual(try FFmpegTools.probe(path("demo/demo-transform.mp4")), [64, 64, 5])
+        XCTAssertTrue(demo.standardOutput.contains("-effect transform=angle=20:scale=1.2"), demo.standardOutput)
     }
 
     func testTrainOnAVideoFile() throws {
