@@ -5,12 +5,14 @@ import PackageDescription
 /// its static background, an ffmpeg-style host (`eqr`), a C ABI and a frei0r plugin.
 /// Linker settings for a shared object that C hosts load without a Swift toolchain: the
 /// Swift runtime and Foundation linked in statically (their static archives do not pull in
-/// each other, hence the group), and a version script that exports only the public C symbols.
+/// each other, hence the group), a version script that exports only the public C symbols, and
+/// `-z nodelete`: the runtime keeps worker threads and TLS destructors alive, so the object must
+/// stay mapped when a host dlcloses it (FFmpeg's frei0r filter does, at exit).
 func staticSwiftRuntime(exporting versionScript: String) -> [LinkerSetting] {
     let foundation = ["Foundation", "FoundationInternationalization", "FoundationEssentials", "CoreFoundation",
                       "_FoundationCollections", "_FoundationCShims", "_FoundationICU", "swiftSynchronization"]
     return [.unsafeFlags(["-static-stdlib", "-Xlinker", "--start-group"] + foundation.flatMap { ["-Xlinker", "-l\($0)"] }
-                         + ["-Xlinker", "--end-group", "-Xlinker", "--version-script=\(versionScript)"])]
+                         + ["-Xlinker", "--end-group", "-Xlinker", "--version-script=\(versionScript)", "-Xlinker", "-z", "-Xlinker", "nodelete"])]
 }
 
 let package = Package(
