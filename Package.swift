@@ -12,7 +12,7 @@ func staticSwiftRuntime(exporting versionScript: String) -> [LinkerSetting] {
     let foundation = ["Foundation", "FoundationInternationalization", "FoundationEssentials", "CoreFoundation",
                       "_FoundationCollections", "_FoundationCShims", "_FoundationICU", "swiftSynchronization"]
     return [.unsafeFlags(["-static-stdlib", "-Xlinker", "--start-group"] + foundation.flatMap { ["-Xlinker", "-l\($0)"] }
-                         + ["-Xlinker", "--end-group", "-Xlinker", "--version-script=\(versionScript)", "-Xlinker", "-z", "-Xlinker", "nodelete"])]
+                         + ["-Xlinker", "--end-group", "-Xlinker", "--version-script=\(Context.packageDirectory)/\(versionScript)", "-Xlinker", "-z", "-Xlinker", "nodelete"])]
 }
 
 let package = Package(
