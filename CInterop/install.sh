@@ -37,10 +37,11 @@ for f in "$products/libequivariant.so" "$products/libequivariant-frei0r.so" "$eq
 done
 version=$(sed -n 's/^#define EQR_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' CInterop/include/equivariant.h | paste -sd.)
 
-# put SOURCE DESTINATION MODE: atomic copy.
+# put SOURCE DESTINATION MODE: atomic copy; shared objects lose their debug symbols (-16 MB).
 put() {
     mkdir -p "$(dirname "$2")"
     cp "$1" "$2.tmp.$$"
+    case "$2" in *.so) ! command -v strip >/dev/null || strip --strip-unneeded "$2.tmp.$$" ;; esac
     chmod "$3" "$2.tmp.$$"
     mv -f "$2.tmp.$$" "$2"
     echo "installed $2"
