@@ -167,13 +167,13 @@ eqr_status eqr_context_set_background_file(eqr_context *ctx, const char *path, i
    "reconstruct", "transform=angle=20:scale=1.3:tx=0.1:ty=0", "transform=keyframes=FILE"
    or "transfer=template=FILE" (see `eqr -h effects` for every option and its range).
    The background and the frame count are kept. Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT,
-   EQR_ERROR_INVALID_HANDLE, EQR_ERROR_INVALID_ARGUMENT (the message names the bad option
-   and its range) or EQR_ERROR_FILE (unreadable keyframe or template file). */
+   EQR_ERROR_INVALID_HANDLE or EQR_ERROR_INVALID_ARGUMENT (the message names the bad option
+   and its range, or the keyframe or template file that cannot be read). */
 eqr_status eqr_context_set_effect(eqr_context *ctx, const char *effect);
 
 /* Renders the next frame of a stream with the context's effect, exactly as the `eqr` host
-   does, and advances the frame count. in and out may differ in size and format (not in
-   memory). Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE,
+   does, and advances the frame count. in and out may differ in size and format, or be the
+   same buffer. Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE,
    EQR_ERROR_INVALID_ARGUMENT (bad image) or EQR_ERROR_NOT_READY (no background). */
 eqr_status eqr_context_process(eqr_context *ctx, const eqr_image *in, eqr_image *out);
 
