@@ -96,6 +96,13 @@ int main(int argc, char **argv) {
     EXPECT(eqr_swap(ctx, &in, &out) == EQR_OK);
     EXPECT(eqr_context_rewind(ctx) == EQR_OK && eqr_context_rewind(NULL) == EQR_ERROR_INVALID_HANDLE);
 
+    /* In place (in == out) gives what a separate output gets. */
+    uint8_t copy[sizeof pixels], separate[sizeof pixels];
+    memcpy(copy, pixels, sizeof pixels);
+    eqr_image in_place = { copy, 32, 24, 32 * 4, EQR_PIXEL_RGBA8 }, apart = { separate, 32, 24, 32 * 4, EQR_PIXEL_RGBA8 };
+    EXPECT(eqr_swap(ctx, &in, &apart) == EQR_OK && eqr_swap(ctx, &in_place, &in_place) == EQR_OK);
+    EXPECT(memcmp(copy, separate, sizeof copy) == 0 && memcmp(copy, pixels, sizeof copy) != 0);
+
     /* Building blocks: counts, NaNs, NULLs. */
     EXPECT(eqr_encode_character(ctx, &in, features, count - 1) == EQR_ERROR_INVALID_ARGUMENT);
     EXPECT(eqr_encode_character(ctx, &in, NULL, count) == EQR_ERROR_NULL_ARGUMENT);
