@@ -62,6 +62,11 @@ public final class PixelScaler {
     /// Creates a scaler.
     public init() {}
 
+    /// Bicubic, with chroma kept at full resolution on both sides: by default libswscale
+    /// scales RGB through horizontally subsampled chroma, which bleeds colour at the right
+    /// edge of odd widths (a flat image came back 13 levels off in its last columns).
+    private static let flags = Int32(SWS_BICUBIC | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP | SWS_ACCURATE_RND)
+
     deinit {
         sws_freeContext(inbound)
         sws_freeContext(outbound)
@@ -81,7 +86,7 @@ public final class PixelScaler {
             }
         }
         inbound = sws_getCachedContext(inbound, Int32(image.width), Int32(image.height), image.layout.avFormat,
-                                       Int32(side), Int32(side), AV_PIX_FMT_RGB24, SWS_BICUBIC, nil, nil, nil)
+                                       Int32(side), Int32(side), AV_PIX_FMT_RGB24, Self.flags, nil, nil, nil)
         guard let context = inbound else { throw scaleFailure(image.width, image.height, side, side) }
         Self.scale(context, from: &staging, to: &square)
         let plane = side * side
@@ -124,7 +129,7 @@ public final class PixelScaler {
             }
         }
         outbound = sws_getCachedContext(outbound, Int32(side), Int32(side), AV_PIX_FMT_RGB24,
-                                        Int32(image.width), Int32(image.height), image.layout.avFormat, SWS_BICUBIC, nil, nil, nil)
+                                        Int32(image.width), Int32(image.height), image.layout.avFormat, Self.flags, nil, nil, nil)
         guard let context = outbound else { throw scaleFailure(side, side, image.width, image.height) }
         Self.scale(context, from: &square, to: &staging)
         let rowBytes = image.width * image.layout.bytesPerPixel, stagingStride = staging.stride
