@@ -94,8 +94,10 @@ struct HostCommand: ParsableCommand {
             index += 1
             if showStats && index % 25 == 0 {
                 let fps = Double(index) / max((clock.now - start).inSeconds, 1e-9)
-                let total = reader.estimatedFrameCount.map { " of \($0)" } ?? ""
-                FileHandle.standardError.write(Data(String(format: "\rframe %d%@  %.1f fps", index, total, fps).utf8))
+                let expected = [reader.estimatedFrameCount, frameLimit].compactMap { $0 }.min()
+                let total = expected.map { " of \($0)" } ?? ""
+                let eta = expected.map { String(format: "  ETA %.0f s", Double(max($0 - index, 0)) / max(fps, 1e-9)) } ?? ""
+                FileHandle.standardError.write(Data(String(format: "\rframe %d%@  %.1f fps%@", index, total, fps, eta).utf8))
             }
         }
         guard index > 0 else { throw ValidationError("\(inputs[0]) produced no frames") }

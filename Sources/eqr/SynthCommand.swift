@@ -19,6 +19,7 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Walk seed.") var seed: UInt64 = 1
     @Option(help: "Synthetic world seed.") var worldSeed: UInt64 = 0
     @Option(help: "Where to write the per-frame transforms (default: <output>.json).") var json: String?
+    @Option(help: "Also write the background's clean plate (no character) as an image here.") var plate: String?
     @Option(name: .customLong("c:v"), help: "Video encoder.") var codec: String?
     @Option(help: "Encoder quality (CRF) for libx264.") var crf: Int?
     @Flag(name: .shortAndLong, help: "Overwrite existing outputs.") var yes = false
@@ -51,7 +52,7 @@ struct SynthCommand: ParsableCommand {
 
     func run() throws {
         let jsonPath = json ?? output + ".json"
-        for path in [output, jsonPath] where !yes && FileManager.default.fileExists(atPath: path) {
+        for path in [output, jsonPath] + [plate].compactMap({ $0 }) where !yes && FileManager.default.fileExists(atPath: path) {
             throw ValidationError("\(path) exists; pass -y to overwrite")
         }
         let generator = try SceneGenerator(SceneGenerator.Configuration(resolution: resolution, worldSeed: worldSeed))
@@ -70,6 +71,9 @@ struct SynthCommand: ParsableCommand {
             records.append(FrameRecord(index: i, time: Double(i) / fps, pose: pose.elements, motion: motion.elements))
         }
         try writer.finish()
+        if let plate {
+            try ImageFile.write(try Frame(width: resolution, height: resolution, planarFloat: generator.plate(background: background).scalars), to: plate)
+        }
         let record = ClipRecord(
             resolution: resolution, frame_rate: fps, character: character, background: background, world_seed: worldSeed, walk_seed: seed,
             convention: "2x3 row-major affine maps on normalised coordinates ([-1,1], pixel centres, y down); pose and motion move content (sample with the inverse)",
@@ -77,6 +81,6 @@ struct SynthCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(record).write(to: URL(fileURLWithPath: jsonPath), options: .atomic)
-        print("wrote \(output) (\(frames) frames, \(resolution)x\(resolution), \(fps) fps) and \(jsonPath)")
+        print("wrote \(output) (\(frames) frames, \(resolution)x\(resolution), \(fps) fps) and \(jsonPath)" + (plate.map { ", plate \($0)" } ?? ""))
     }
 }

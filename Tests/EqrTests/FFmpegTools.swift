@@ -26,6 +26,12 @@ enum FFmpegTools {
             .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").compactMap { Int($0) }
     }
 
+    /// The first video stream's frame rate as ffprobe states it (e.g. `25/1`).
+    static func frameRate(_ video: String) throws -> String {
+        try EqrProcess.run(program: "/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=r_frame_rate", "-of", "csv=p=0", video])
+            .standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// `codec_type,duration` of every stream, one line each.
     static func streams(_ file: String) throws -> [String] {
         let process = Process()
