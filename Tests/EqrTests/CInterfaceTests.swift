@@ -90,11 +90,29 @@ final class CInterfaceTests: XCTestCase {
         }
     }
 
+    /// Both shared objects loaded, used and unloaded by a plain C host under valgrind: no
+    /// memory errors in the library, the plugin or the Swift runtimes they carry, no leaks.
+    func testDlopenHostRunsCleanUnderValgrind() throws {
+        let host = try compileTestProgram("dlopen_host", extra: ["-ldl"])
+        let suppressions = EqrProcess.packageRoot.appendingPathComponent("Tests/EqrTests/C/ld-so.supp").path
+        let result = try EqrProcess.run(program: "/usr/bin/valgrind", ["--suppressions=\(suppressions)", "--error-exitcode=9", "--leak-check=full",
+                                                                     "--errors-for-leak-kinds=definite", host, library, plugin, features])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertTrue(result.standardError.contains("ERROR SUMMARY: 0 errors"), result.standardError)
+        XCTAssertTrue(result.standardOutput.contains("frame rendered: 1"), result.standardOutput)
+    }
+
     func testMisuseReturnsTheDocumentedErrors() throws {
         let program = try compileTestProgram("abi_misuse", extra: ["-lequivariant", "-lm"])
         try Data("not a checkpoint at all".utf8).write(to: URL(fileURLWithPath: path("corrupt.safetensors")))
         let result = try succeed(program, [features, given, path("corrupt.safetensors")])
         XCTAssertTrue(result.standardOutput.hasPrefix("all "), result.standardOutput + result.standardError)
+        // The error paths again under valgrind: refusing bad input must not touch bad memory or leak.
+        let suppressions = EqrProcess.packageRoot.appendingPathComponent("Tests/EqrTests/C/ld-so.supp").path
+        let checked = try EqrProcess.run(program: "/usr/bin/valgrind", ["--suppressions=\(suppressions)", "--error-exitcode=9", "--leak-check=full",
+                                                                      "--errors-for-leak-kinds=definite", program, features, given, path("corrupt.safetensors")])
+        XCTAssertEqual(checked.status, 0, checked.standardError)
+        XCTAssertTrue(checked.standardError.contains("ERROR SUMMARY: 0 errors"), checked.standardError)
     }
 
     func testThreadsWithTheirOwnContextsAgreeWithOneThread() throws {
