@@ -28,6 +28,8 @@ let package = Package(
         .library(name: "equivariant", type: .dynamic, targets: ["Equivariant"]),
         // The frei0r plugin, installed as equivariant.so: Swift runtime linked in, only f0r_* exported.
         .library(name: "equivariant-frei0r", type: .dynamic, targets: ["Frei0rEffect"]),
+        // The frei0r mixer2 plugin for MLT (melt, Kdenlive, Shotcut), installed as equivariant_mixer.so.
+        .library(name: "equivariant-frei0r-mixer", type: .dynamic, targets: ["Frei0rMixer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -56,9 +58,9 @@ let package = Package(
         .target(
             name: "Equivariant", dependencies: ["CEquivariant", "EquivariantRenderer", "VideoIO", "Tensors"],
             linkerSettings: staticSwiftRuntime(exporting: "CInterop/equivariant.map")),
-        .target(
-            name: "Frei0rEffect", dependencies: ["CFrei0r", "EquivariantRenderer", "VideoIO", "Tensors"],
-            linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r.map")),
+        .target(name: "Frei0rSupport", dependencies: ["CFrei0r", "EquivariantRenderer", "VideoIO", "Tensors"]),
+        .target(name: "Frei0rEffect", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r.map")),
+        .target(name: "Frei0rMixer", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r.map")),
         .executableTarget(
             name: "eqr",
             dependencies: [

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs libequivariant (library, header, pkg-config file), the frei0r plugin and eqr.
+# Installs libequivariant (library, header, pkg-config file), the frei0r plugins and eqr.
 #
 #   bash CInterop/install.sh [--prefix DIR] [--no-build] [--build-dir DIR]
 #
 #   --prefix DIR     where to install (default /usr/local):
 #                      DIR/lib/libequivariant.so, DIR/include/equivariant.h,
-#                      DIR/lib/pkgconfig/equivariant.pc, DIR/lib/frei0r-1/equivariant.so,
+#                      DIR/lib/pkgconfig/equivariant.pc, DIR/lib/frei0r-1/equivariant.so
+#                      (FFmpeg's filter), DIR/lib/frei0r-1/equivariant_mixer.so (MLT's mixer2),
 #                      DIR/bin/eqr
 #   --no-build       install what DIR (--build-dir) already holds instead of building
 #   --build-dir DIR  the SwiftPM products directory (default .build/release)
@@ -27,12 +28,13 @@ done
 if [ "$build" = 1 ]; then
     swift build -c release --product equivariant
     swift build -c release --product equivariant-frei0r
+    swift build -c release --product equivariant-frei0r-mixer
     swift build -c release --product eqr --static-swift-stdlib --scratch-path .build-install
     eqr_binary=.build-install/release/eqr
 else
     eqr_binary="$products/eqr"
 fi
-for f in "$products/libequivariant.so" "$products/libequivariant-frei0r.so" "$eqr_binary"; do
+for f in "$products/libequivariant.so" "$products/libequivariant-frei0r.so" "$products/libequivariant-frei0r-mixer.so" "$eqr_binary"; do
     [ -f "$f" ] || { echo "install.sh: $f is missing; build first or drop --no-build" >&2; exit 1; }
 done
 version=$(sed -n 's/^#define EQR_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' CInterop/include/equivariant.h | paste -sd.)
@@ -48,6 +50,7 @@ put() {
 }
 put "$products/libequivariant.so" "$prefix/lib/libequivariant.so" 755
 put "$products/libequivariant-frei0r.so" "$prefix/lib/frei0r-1/equivariant.so" 755
+put "$products/libequivariant-frei0r-mixer.so" "$prefix/lib/frei0r-1/equivariant_mixer.so" 755
 put CInterop/include/equivariant.h "$prefix/include/equivariant.h" 644
 sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" CInterop/equivariant.pc.in > "$prefix/.equivariant.pc.$$"
 put "$prefix/.equivariant.pc.$$" "$prefix/lib/pkgconfig/equivariant.pc" 644

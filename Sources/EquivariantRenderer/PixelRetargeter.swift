@@ -87,6 +87,16 @@ public final class PixelRetargeter {
         frameIndex += 1
     }
 
+    /// Renders `input` over `background`, this frame's background (e.g. a video editor's
+    /// second track), and advances the frame count; any background set earlier is ignored.
+    public func process(_ input: PixelBuffer, background: PixelBuffer, into output: PixelBuffer) throws {
+        try output.validate()
+        let frame = try modelFrame(input)
+        let rendered = try retargeter.render(frame, index: frameIndex, background: try modelFrame(background))
+        try write(rendered, into: output)
+        frameIndex += 1
+    }
+
     /// A caller image as a `[1, 3, R, R]` model frame.
     public func modelFrame(_ image: PixelBuffer) throws -> Tensor {
         Tensor(shape: [1, 3, side, side], scalars: try scaler.planarFloat(from: image, side: side))

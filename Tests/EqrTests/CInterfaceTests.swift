@@ -11,6 +11,7 @@ final class CInterfaceTests: XCTestCase {
     let header = EqrProcess.packageRoot.appendingPathComponent("CInterop/include/equivariant.h").path
     let library = EqrProcess.products.appendingPathComponent("libequivariant.so").path
     let plugin = EqrProcess.products.appendingPathComponent("libequivariant-frei0r.so").path
+    let mixer = EqrProcess.products.appendingPathComponent("libequivariant-frei0r-mixer.so").path
 
     override func setUpWithError() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-c-\(UUID().uuidString)")
@@ -65,13 +66,14 @@ final class CInterfaceTests: XCTestCase {
     }
 
     func testSharedObjectsExportOnlyTheirAPIAndNeedNoSwiftRuntime() throws {
-        for object in [library, plugin] {
+        XCTAssertEqual(try exportedFunctions(mixer), try exportedFunctions(plugin).union(["f0r_update2"]))
+        for object in [library, plugin, mixer] {
             XCTAssertTrue(try succeed("/usr/bin/readelf", ["-d", object]).standardOutput.contains("NODELETE"), "\(object) must be nodelete")
         }
         XCTAssertTrue(try exportedFunctions(library).allSatisfy { $0.hasPrefix("eqr_") })
         XCTAssertEqual(try exportedFunctions(plugin), ["f0r_init", "f0r_deinit", "f0r_get_plugin_info", "f0r_get_param_info", "f0r_construct",
                                                       "f0r_destruct", "f0r_set_param_value", "f0r_get_param_value", "f0r_update"])
-        for object in [library, plugin] {
+        for object in [library, plugin, mixer] {
             let ldd = try succeed("/usr/bin/ldd", [object]).standardOutput
             XCTAssertFalse(ldd.lowercased().contains("swift"), "\(object) depends on a Swift library:\n\(ldd)")
             XCTAssertFalse(ldd.contains("not found"), ldd)
@@ -127,7 +129,8 @@ final class CInterfaceTests: XCTestCase {
         let prefix = path("prefix")
         try succeed("/bin/bash", [EqrProcess.packageRoot.appendingPathComponent("CInterop/install.sh").path, "--prefix", prefix,
                                   "--no-build", "--build-dir", EqrProcess.products.path])
-        for installed in ["lib/libequivariant.so", "include/equivariant.h", "lib/pkgconfig/equivariant.pc", "lib/frei0r-1/equivariant.so", "bin/eqr"] {
+        for installed in ["lib/libequivariant.so", "include/equivariant.h", "lib/pkgconfig/equivariant.pc", "lib/frei0r-1/equivariant.so",
+                          "lib/frei0r-1/equivariant_mixer.so", "bin/eqr"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(prefix)/\(installed)"), installed)
         }
         let flags = try succeed("/usr/bin/pkg-config", ["--cflags", "--libs", "equivariant"], environment: ["PKG_CONFIG_PATH": "\(prefix)/lib/pkgconfig"])

@@ -7,6 +7,7 @@ import VideoIO
 /// trusted). Whenever the pipeline cannot be built or a frame fails, a message goes to
 /// stderr (once per cause) and the frame passes through unchanged.
 final class PluginInstance {
+    let kind: PluginKind
     let width: Int
     let height: Int
     private var strings: [PluginParameter: String] = [.model: "", .background: "", .effect: "swap"]
@@ -21,10 +22,11 @@ final class PluginInstance {
     private var effectChanged = true
     private var reported: Set<String> = []
 
-    init(width: Int, height: Int) {
+    init(kind: PluginKind, width: Int, height: Int) {
+        self.kind = kind
         self.width = width
         self.height = height
-        if width % 16 != 0 {
+        if kind == .filter && width % 16 != 0 {
             report("frame width \(width) is not a multiple of 16: FFmpeg's frei0r filter (5.1) hands such frames over with padded rows, so they arrive sheared. Pad and crop around the plugin: -vf \"pad=ceil(iw/16)*16:ih,frei0r=equivariant:...,crop=\(width):ih:0:0\"")
         }
     }
@@ -32,6 +34,11 @@ final class PluginInstance {
     deinit { stringCopies.values.forEach { free($0) } }
 
     // MARK: - Parameters
+
+    /// The parameter at a host's index for this plugin kind, or nil.
+    func parameter(at index: Int32) -> PluginParameter? {
+        kind.parameters.indices.contains(Int(index)) ? kind.parameters[Int(index)] : nil
+    }
 
     func setString(_ parameter: PluginParameter, _ value: String) {
         guard strings[parameter] != value else { return }
@@ -73,14 +80,21 @@ final class PluginInstance {
 
     // MARK: - Frames
 
-    /// Renders one frame (RGBA8888, `width`×`height`, rows packed).
-    func update(_ input: UnsafePointer<UInt32>, _ output: UnsafeMutablePointer<UInt32>) {
+    /// Renders one frame (RGBA8888, `width`×`height`, rows packed); the mixer's second input
+    /// is this frame's background.
+    func update(_ input: UnsafePointer<UInt32>, background: UnsafePointer<UInt32>?, _ output: UnsafeMutablePointer<UInt32>) {
         let bytes = width * height * 4
+        func buffer(_ pointer: UnsafeRawPointer) -> PixelBuffer {
+            PixelBuffer(base: UnsafeMutableRawPointer(mutating: pointer), width: width, height: height, stride: width * 4, layout: .rgba8)
+        }
         do {
             let pipeline = try preparedPipeline()
-            let source = PixelBuffer(base: UnsafeMutableRawPointer(mutating: input), width: width, height: height, stride: width * 4, layout: .rgba8)
-            let destination = PixelBuffer(base: UnsafeMutableRawPointer(output), width: width, height: height, stride: width * 4, layout: .rgba8)
-            try pipeline.process(source, into: destination)
+            if kind == .mixer {
+                guard let background else { throw PluginError("the mixer needs a second input (the background)") }
+                try pipeline.process(buffer(input), background: buffer(background), into: buffer(output))
+            } else {
+                try pipeline.process(buffer(input), into: buffer(output))
+            }
         } catch {
             report("\(error); frames pass through unchanged")
             if UnsafeRawPointer(input) != UnsafeRawPointer(output) { memmove(output, input, bytes) }
@@ -125,7 +139,7 @@ final class PluginInstance {
         if !backgroundPath.isEmpty {
             try next.setBackground(path: backgroundPath, loops: true)
         }
-        guard next.isReady else { throw PluginError("the \(next.effect) effect needs a background: the second parameter must be an image or video path") }
+        guard kind == .mixer || next.isReady else { throw PluginError("the \(next.effect) effect needs a background: the second parameter must be an image or video path") }
         return next
     }
 

@@ -1,14 +1,30 @@
 import EquivariantRenderer
 import Foundation
 
-/// The plugin's parameters, in the order FFmpeg's `frei0r=equivariant:p0|p1|p2|...` assigns
-/// them. frei0r doubles live in [0, 1]; each number's mapping onto the effect's own range is
-/// declared here once (and documented in README.md).
+/// The two plugins built from this code: the filter that FFmpeg runs (background from a file)
+/// and the mixer2 that MLT-based editors run (background from the second input).
+public enum PluginKind: Sendable {
+    /// `equivariant.so`: one input, the background is a path parameter.
+    case filter
+    /// `equivariant_mixer.so`: input 1 is the character, input 2 the background.
+    case mixer
+
+    /// The parameters in host order (FFmpeg's `frei0r=equivariant:p0|p1|...`, MLT's indices).
+    var parameters: [PluginParameter] {
+        switch self {
+        case .filter: return PluginParameter.allCases
+        case .mixer: return PluginParameter.allCases.filter { $0 != .background }
+        }
+    }
+}
+
+/// The plugins' parameters. frei0r doubles live in [0, 1]; each number's mapping onto the
+/// effect's own range is declared here once (and documented in README.md).
 enum PluginParameter: Int32, CaseIterable {
     case model, background, effect, angle, scale, translationX, translationY
 
     /// The frei0r type (`F0R_PARAM_STRING` = 4, `F0R_PARAM_DOUBLE` = 1).
-    var type: Int32 { rawValue <= 2 ? 4 : 1 }
+    var type: Int32 { self == .model || self == .background || self == .effect ? 4 : 1 }
 
     /// The short name shown by hosts.
     var name: String {

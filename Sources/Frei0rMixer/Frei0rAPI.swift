@@ -1,0 +1,1 @@
+../Frei0rEffect/Frei0rAPI.swift
