@@ -46,22 +46,24 @@ public func eqrTransfer(_ context: OpaquePointer?, _ driver: UnsafePointer<eqr_i
     }
 }
 
-@c(eqr_encode_character)
-public func eqrEncodeCharacter(_ context: OpaquePointer?, _ frame: UnsafePointer<eqr_image>?, _ features: UnsafeMutablePointer<Float>?, _ count: Int32) -> eqr_status {
+/// f(x) or h(x) of a caller image into a caller buffer of `count` floats.
+private func encode(_ context: OpaquePointer?, _ frame: UnsafePointer<eqr_image>?, _ features: UnsafeMutablePointer<Float>?, _ count: Int32,
+                    _ encoder: @escaping (EquivariantModel, Tensor) throws -> Tensor) -> eqr_status {
     ContextHandle.perform(context) { handle in
         try CArguments.checkFeatureCount(count, model: handle.owner, "count")
         let image = try handle.pipeline.modelFrame(try CArguments.image(frame, "frame"))
-        try CArguments.write(try handle.model.encodeCharacter(image), to: features, count: Int(count), "features")
+        try CArguments.write(try encoder(handle.model, image), to: features, count: Int(count), "features")
     }
+}
+
+@c(eqr_encode_character)
+public func eqrEncodeCharacter(_ context: OpaquePointer?, _ frame: UnsafePointer<eqr_image>?, _ features: UnsafeMutablePointer<Float>?, _ count: Int32) -> eqr_status {
+    encode(context, frame, features, count) { try $0.encodeCharacter($1) }
 }
 
 @c(eqr_encode_background)
 public func eqrEncodeBackground(_ context: OpaquePointer?, _ frame: UnsafePointer<eqr_image>?, _ features: UnsafeMutablePointer<Float>?, _ count: Int32) -> eqr_status {
-    ContextHandle.perform(context) { handle in
-        try CArguments.checkFeatureCount(count, model: handle.owner, "count")
-        let image = try handle.pipeline.modelFrame(try CArguments.image(frame, "frame"))
-        try CArguments.write(try handle.model.encodeBackground(image), to: features, count: Int(count), "features")
-    }
+    encode(context, frame, features, count) { try $0.encodeBackground($1) }
 }
 
 @c(eqr_estimate_transform)

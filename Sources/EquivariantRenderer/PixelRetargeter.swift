@@ -75,24 +75,15 @@ public final class PixelRetargeter {
     public func rewind() { frameIndex = 0 }
 
     /// Renders `input` with the effect into `output` (any sizes and layouts) and advances
-    /// the frame count.
+    /// the frame count. `background` is this frame's background (e.g. a video editor's second
+    /// track); without it the background set earlier is used.
     /// - Throws: ``ModelError`` when no background is set or the frame is unusable,
     ///   ``VideoIOError`` for bad buffers.
-    public func process(_ input: PixelBuffer, into output: PixelBuffer) throws {
+    public func process(_ input: PixelBuffer, background: PixelBuffer? = nil, into output: PixelBuffer) throws {
         try output.validate()
         let frame = try modelFrame(input)
-        let background = try movingBackground?.nextFrame()
-        let rendered = try retargeter.render(frame, index: frameIndex, background: background)
-        try write(rendered, into: output)
-        frameIndex += 1
-    }
-
-    /// Renders `input` over `background`, this frame's background (e.g. a video editor's
-    /// second track), and advances the frame count; any background set earlier is ignored.
-    public func process(_ input: PixelBuffer, background: PixelBuffer, into output: PixelBuffer) throws {
-        try output.validate()
-        let frame = try modelFrame(input)
-        let rendered = try retargeter.render(frame, index: frameIndex, background: try modelFrame(background))
+        let backgroundFrame = try background.map(modelFrame) ?? movingBackground?.nextFrame()
+        let rendered = try retargeter.render(frame, index: frameIndex, background: backgroundFrame)
         try write(rendered, into: output)
         frameIndex += 1
     }

@@ -2,7 +2,7 @@ import EquivariantRenderer
 import Foundation
 import VideoIO
 
-/// One frei0r filter instance: its parameters, and the pipeline built from them on the
+/// One frei0r instance (filter or mixer): its parameters, and the pipeline built from them on the
 /// first frame after they change. Frames are counted (the host's time argument is not
 /// trusted). Whenever the pipeline cannot be built or a frame fails, a message goes to
 /// stderr (once per cause) and the frame passes through unchanged.
@@ -57,7 +57,7 @@ final class PluginInstance {
 
     func number(_ parameter: PluginParameter) -> Double { numbers[parameter] ?? PluginParameter.neutral }
 
-    /// A C copy of a string parameter that stays valid until the parameter changes again.
+    /// A C copy of a string parameter, valid until the next read of the same parameter.
     func stringCopy(_ parameter: PluginParameter) -> UnsafeMutablePointer<CChar> {
         if let old = stringCopies[parameter] { free(old) }
         let copy = strdup(strings[parameter] ?? "")!
@@ -89,12 +89,8 @@ final class PluginInstance {
         }
         do {
             let pipeline = try preparedPipeline()
-            if kind == .mixer {
-                guard let background else { throw PluginError("the mixer needs a second input (the background)") }
-                try pipeline.process(buffer(input), background: buffer(background), into: buffer(output))
-            } else {
-                try pipeline.process(buffer(input), into: buffer(output))
-            }
+            if kind == .mixer && background == nil { throw PluginError("the mixer needs a second input (the background)") }
+            try pipeline.process(buffer(input), background: background.map { buffer($0) }, into: buffer(output))
         } catch {
             report("\(error); frames pass through unchanged")
             if UnsafeRawPointer(input) != UnsafeRawPointer(output) { memmove(output, input, bytes) }
