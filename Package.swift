@@ -22,12 +22,14 @@ let package = Package(
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
         .library(name: "VideoIO", targets: ["VideoIO"]),
         .library(name: "SyntheticScenes", targets: ["SyntheticScenes"]),
-        .library(name: "EquivariantRenderer", targets: ["EquivariantRenderer"]),
+        .library(name: "EquivariantModel", targets: ["EquivariantModel"]),
+        .library(name: "Retargeting", targets: ["Retargeting"]),
+        .library(name: "Training", targets: ["Training"]),
         .executable(name: "eqr", targets: ["eqr"]),
         // The C ABI, libequivariant.so: Swift runtime linked in, only eqr_* exported.
         .library(name: "equivariant", type: .dynamic, targets: ["Equivariant"]),
-        // The frei0r plugin, installed as equivariant.so: Swift runtime linked in, only f0r_* exported.
-        .library(name: "equivariant-frei0r", type: .dynamic, targets: ["Frei0rEffect"]),
+        // The frei0r filter plugin, installed as equivariant.so: Swift runtime linked in, only f0r_* exported.
+        .library(name: "equivariant-frei0r", type: .dynamic, targets: ["Frei0rFilter"]),
         // The frei0r mixer2 plugin for MLT (melt, Kdenlive, Shotcut), installed as equivariant_mixer.so.
         .library(name: "equivariant-frei0r-mixer", type: .dynamic, targets: ["Frei0rMixer"]),
     ],
@@ -50,31 +52,40 @@ let package = Package(
             providers: [.apt(["frei0r-plugins-dev"])]),
 
         // MARK: - Swift modules
-        .target(name: "Tensors", dependencies: ["COpenBLAS", "CMalloc"]),
+        .target(name: "Tensors", dependencies: ["COpenBLAS"]),
         .target(name: "NeuralNetwork", dependencies: ["Tensors"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
         .target(name: "SyntheticScenes", dependencies: ["Tensors", "NeuralNetwork"]),
-        .target(name: "EquivariantRenderer", dependencies: ["Tensors", "NeuralNetwork", "SyntheticScenes", "VideoIO"]),
+        // The model core: f, h, g, the T^z variants, configuration, checkpoints, trainer (no video I/O).
+        .target(name: "EquivariantModel", dependencies: ["Tensors", "NeuralNetwork"]),
+        // Effects, motion templates, backgrounds and the one frame pipeline every front end runs.
+        .target(name: "Retargeting", dependencies: ["EquivariantModel", "Tensors", "VideoIO"]),
+        // Training data (synthetic scenes, videos), runs, evaluation, metrics, sheets and plots.
+        .target(name: "Training", dependencies: ["EquivariantModel", "Retargeting", "NeuralNetwork", "SyntheticScenes", "Tensors", "VideoIO"]),
+        // Owned C strings and checked handles, shared by the C library and the frei0r plugins.
+        .target(name: "CInteropSupport"),
         .target(
-            name: "Equivariant", dependencies: ["CEquivariant", "EquivariantRenderer", "VideoIO", "Tensors"],
+            name: "Equivariant", dependencies: ["CEquivariant", "CInteropSupport", "EquivariantModel", "Retargeting", "VideoIO", "Tensors"],
             linkerSettings: staticSwiftRuntime(exporting: "CInterop/equivariant.map")),
-        .target(name: "Frei0rSupport", dependencies: ["CFrei0r", "EquivariantRenderer", "VideoIO", "Tensors"]),
-        .target(name: "Frei0rEffect", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r.map")),
-        .target(name: "Frei0rMixer", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r.map")),
+        .target(name: "Frei0rSupport", dependencies: ["CFrei0r", "CInteropSupport", "EquivariantModel", "Retargeting", "VideoIO"]),
+        .target(name: "Frei0rFilter", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r-filter.map")),
+        .target(name: "Frei0rMixer", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r-mixer.map")),
         .executableTarget(
             name: "eqr",
             dependencies: [
-                "Tensors", "NeuralNetwork", "VideoIO", "SyntheticScenes", "EquivariantRenderer",
+                "CMalloc", "COpenBLAS", "Tensors", "NeuralNetwork", "VideoIO", "SyntheticScenes", "EquivariantModel", "Retargeting", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["Tensors", "NeuralNetwork"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Tensors", "NeuralNetwork", "EquivariantModel"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "CMalloc"]),
         .testTarget(name: "SyntheticScenesTests", dependencies: ["SyntheticScenes", "TestSupport"]),
-        .testTarget(name: "EquivariantRendererTests", dependencies: ["EquivariantRenderer", "TestSupport"]),
+        .testTarget(name: "EquivariantModelTests", dependencies: ["EquivariantModel", "Training", "SyntheticScenes", "TestSupport"]),
+        .testTarget(name: "RetargetingTests", dependencies: ["Retargeting", "EquivariantModel", "VideoIO", "SyntheticScenes", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "EquivariantModel", "SyntheticScenes", "TestSupport"]),
         .testTarget(name: "EqrTests", exclude: ["C"]),
     ],
     swiftLanguageModes: [.v5]

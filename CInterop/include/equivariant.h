@@ -163,6 +163,19 @@ eqr_status eqr_context_set_background(eqr_context *ctx, const eqr_image *backgro
    EQR_ERROR_INVALID_HANDLE or EQR_ERROR_FILE. */
 eqr_status eqr_context_set_background_file(eqr_context *ctx, const char *path, int32_t loop);
 
+/* How a background whose aspect ratio differs from the frames' fills them (the same
+   choice as `eqr -bg-fit`). The default is EQR_FIT_COVER. */
+typedef enum eqr_background_fit {
+    EQR_FIT_COVER = 0,   /* scale to cover the frame, centre-crop the overflow */
+    EQR_FIT_CONTAIN = 1, /* scale to fit inside the frame, pad with black */
+    EQR_FIT_STRETCH = 2  /* scale each axis to the frame (distorts) */
+} eqr_background_fit;
+
+/* Sets how the background is fitted to the frames; kept when the background or the effect
+   changes. Returns EQR_OK, EQR_ERROR_INVALID_HANDLE or EQR_ERROR_INVALID_ARGUMENT (a value
+   not listed above). */
+eqr_status eqr_context_set_background_fit(eqr_context *ctx, eqr_background_fit fit);
+
 /* Chooses the effect of eqr_context_process, in the syntax of `eqr -effect`: "swap",
    "reconstruct", "transform=angle=20:scale=1.3:tx=0.1:ty=0", "transform=keyframes=FILE"
    or "transfer=template=FILE" (see `eqr -h effects` for every option and its range).

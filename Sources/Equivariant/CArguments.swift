@@ -1,6 +1,8 @@
 import CEquivariant
+import CInteropSupport
+import EquivariantModel
+import Retargeting
 import Tensors
-import EquivariantRenderer
 import VideoIO
 
 /// Checked conversions of C arguments into Swift values: NULLs, formats, sizes, strides,

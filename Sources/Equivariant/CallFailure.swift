@@ -1,6 +1,8 @@
 import CEquivariant
-import EquivariantRenderer
+import CInteropSupport
+import EquivariantModel
 import Foundation
+import Retargeting
 import VideoIO
 
 /// A failed C call: the status it returns and the message stored as the last error.

@@ -1,6 +1,8 @@
 import CEquivariant
-import EquivariantRenderer
+import CInteropSupport
+import EquivariantModel
 import Foundation
+import Retargeting
 
 // The C ABI's context calls (see CInterop/include/equivariant.h).
 
@@ -39,6 +41,17 @@ public func eqrContextSetBackgroundFile(_ context: OpaquePointer?, _ path: Unsaf
         } catch let error as ModelError {
             throw CallFailure(status: EQR_ERROR_FILE, message: error.description)
         }
+    }
+}
+
+@c(eqr_context_set_background_fit)
+public func eqrContextSetBackgroundFit(_ context: OpaquePointer?, _ fit: eqr_background_fit) -> eqr_status {
+    ContextHandle.perform(context) { handle in
+        let fits: [Int: BackgroundFit] = [Int(EQR_FIT_COVER.rawValue): .cover, Int(EQR_FIT_CONTAIN.rawValue): .contain, Int(EQR_FIT_STRETCH.rawValue): .stretch]
+        guard let chosen = fits[Int(fit.rawValue)] else {
+            throw CallFailure.invalid("fit \(fit.rawValue) is not EQR_FIT_COVER (0), EQR_FIT_CONTAIN (1) or EQR_FIT_STRETCH (2)")
+        }
+        handle.pipeline.backgroundFit = chosen
     }
 }
 

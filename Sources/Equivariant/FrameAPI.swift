@@ -1,37 +1,28 @@
 import CEquivariant
-import EquivariantRenderer
+import EquivariantModel
+import Retargeting
 import Tensors
 
 // The C ABI's one-frame conveniences and building blocks (see CInterop/include/equivariant.h).
+// Every frame goes through the context's FramePipeline, like eqr_context_process.
 
 @c(eqr_swap)
 public func eqrSwap(_ context: OpaquePointer?, _ character: UnsafePointer<eqr_image>?, _ output: UnsafeMutablePointer<eqr_image>?) -> eqr_status {
     ContextHandle.perform(context) { handle in
-        let frame = try handle.pipeline.modelFrame(try CArguments.image(character, "character"))
-        let destination = try CArguments.image(output, "out")
-        guard let background = try handle.pipeline.nextBackgroundFeatures() else {
+        let source = try CArguments.image(character, "character"), destination = try CArguments.image(output, "out")
+        guard handle.pipeline.hasBackground else {
             throw CallFailure.notReady("eqr_swap needs a background: call eqr_context_set_background or eqr_context_set_background_file first")
         }
-        let features = handle.model.swapFeatures(character: try handle.model.encodeCharacter(frame), background: background)
-        try handle.pipeline.write(handle.model.render(features), into: destination)
+        try handle.pipeline.render(source, motion: .none, into: destination)
     }
-}
-
-/// g(T^z(f(x)) + h(b)) for one frame, b being the context's background or else the frame.
-private func renderMoved(_ handle: ContextHandle, _ frame: Tensor, theta: Tensor, into output: UnsafeMutablePointer<eqr_image>?) throws {
-    let destination = try CArguments.image(output, "out")
-    let background = try handle.pipeline.nextBackgroundFeatures() ?? handle.model.encodeBackground(frame)
-    let features = handle.model.swapFeatures(character: try handle.model.encodeCharacter(frame), background: background, theta: theta)
-    try handle.pipeline.write(handle.model.render(features), into: destination)
 }
 
 @c(eqr_transform)
 public func eqrTransform(_ context: OpaquePointer?, _ frame: UnsafePointer<eqr_image>?, _ motion: UnsafePointer<Float>?,
                   _ output: UnsafeMutablePointer<eqr_image>?) -> eqr_status {
     ContextHandle.perform(context) { handle in
-        let image = try handle.pipeline.modelFrame(try CArguments.image(frame, "frame"))
-        let theta = try handle.model.featureTheta(forMotions: [try CArguments.affine(motion, "motion")])
-        try renderMoved(handle, image, theta: theta, into: output)
+        let source = try CArguments.image(frame, "frame"), affine = try CArguments.affine(motion, "motion")
+        try handle.pipeline.render(source, motion: .motion(affine), into: try CArguments.image(output, "out"))
     }
 }
 
@@ -41,8 +32,9 @@ public func eqrTransfer(_ context: OpaquePointer?, _ driver: UnsafePointer<eqr_i
     ContextHandle.perform(context) { handle in
         let from = try handle.pipeline.modelFrame(try CArguments.image(driver, "driver"))
         let to = try handle.pipeline.modelFrame(try CArguments.image(driverNext, "driver_next"))
-        let image = try handle.pipeline.modelFrame(try CArguments.image(frame, "frame"))
-        try renderMoved(handle, image, theta: try handle.model.estimateTheta(from: from, to: to), into: output)
+        let source = try CArguments.image(frame, "frame")
+        let theta = try handle.model.estimateTheta(from: from, to: to)
+        try handle.pipeline.render(source, motion: .theta(theta), into: try CArguments.image(output, "out"))
     }
 }
 
@@ -96,8 +88,7 @@ public func eqrRender(_ context: OpaquePointer?, _ character: UnsafePointer<Floa
         let characterFeatures = Tensor(shape: shape, scalars: try CArguments.floats(character, count: Int(count), "character"))
         let backgroundFeatures = Tensor(shape: shape, scalars: try CArguments.floats(background, count: Int(count), "background"))
         let thetaTensor = try theta.map { Tensor(shape: [1, 6], scalars: try CArguments.floats($0, count: 6, "theta")) }
-        let destination = try CArguments.image(output, "out")
-        let features = handle.model.swapFeatures(character: characterFeatures, background: backgroundFeatures, theta: thetaTensor)
-        try handle.pipeline.write(handle.model.render(features), into: destination)
+        try handle.pipeline.render(characterFeatures: characterFeatures, backgroundFeatures: backgroundFeatures, theta: thetaTensor,
+                                   into: try CArguments.image(output, "out"))
     }
 }

@@ -1,5 +1,7 @@
 import CEquivariant
-import EquivariantRenderer
+import CInteropSupport
+import EquivariantModel
+import Retargeting
 import VideoIO
 
 /// What an `eqr_model *` stands for: a loaded model, read-only and shared.
@@ -9,9 +11,9 @@ final class ModelHandle {
     init(model: EquivariantModel) { self.model = model }
 
     /// The variant's name, from a static table so it outlives the handle.
-    var variant: CString { Self.variantNames[model.configuration.transformSource]! }
+    var variant: CString { Self.variantNames[model.configuration.variant]! }
 
-    private static let variantNames = Dictionary(uniqueKeysWithValues: TransformSource.allCases.map { ($0, CString($0.rawValue)) })
+    private static let variantNames = Dictionary(uniqueKeysWithValues: TransformVariants.names.map { ($0, CString($0)) })
 
     /// Live `eqr_model` handles.
     static let registry = HandleRegistry<ModelHandle>()
@@ -20,12 +22,12 @@ final class ModelHandle {
 /// What an `eqr_context *` stands for: one stream's pipeline and its last error.
 final class ContextHandle {
     let owner: ModelHandle
-    let pipeline: PixelRetargeter
+    let pipeline: FramePipeline
     private(set) var lastError = CString("")
 
     init(owner: ModelHandle) throws {
         self.owner = owner
-        pipeline = try PixelRetargeter(model: owner.model)
+        pipeline = try FramePipeline(model: owner.model)
     }
 
     var model: EquivariantModel { owner.model }

@@ -1,6 +1,8 @@
 import CEquivariant
-import EquivariantRenderer
+import CInteropSupport
+import EquivariantModel
 import Foundation
+import Retargeting
 import Tensors
 
 // The C ABI's library-level calls (see CInterop/include/equivariant.h).

@@ -1,6 +1,8 @@
 import CEquivariant
-import EquivariantRenderer
+import CInteropSupport
+import EquivariantModel
 import Foundation
+import Retargeting
 import Tensors
 
 // The C ABI's model calls (see CInterop/include/equivariant.h).
@@ -22,13 +24,13 @@ public func eqrModelLoad(_ path: UnsafePointer<CChar>?, _ params: eqr_model_para
         guard FileManager.default.isReadableFile(atPath: file) else {
             throw CallFailure(status: EQR_ERROR_FILE, message: "\(file): not readable")
         }
-        var expected: TransformSource?
+        var expected: String?
         if let name = params.expected_variant {
             let text = String(cString: name)
-            guard let variant = TransformSource(rawValue: text) else {
-                throw CallFailure.invalid("expected_variant '\(text)' is not given, pixels or features")
+            guard TransformVariants.named(text) != nil else {
+                throw CallFailure.invalid("expected_variant '\(text)' is not \(TransformVariants.nameList)")
             }
-            expected = variant
+            expected = text
         }
         guard params.n_threads >= 0, params.n_threads <= 1024 else { throw CallFailure.invalid("n_threads \(params.n_threads) is outside 0...1024") }
         if params.n_threads > 0 { Parallel.workerCount = Int(params.n_threads) }

@@ -1,17 +1,18 @@
 import CFrei0r
+import CInteropSupport
 import Foundation
 
 /// The bodies of the frei0r entry points (frei0r.h), shared by the filter and the mixer
 /// plugins; each plugin's target exports thin `f0r_*` functions that call these with its kind.
 /// Pointers arrive untyped and are bound here, so no C type appears in this module's API.
 public enum Frei0rEntryPoints {
-    private static let author = strdup("equivariant-renderer")!
-    private static let explanation = strdup("Re-renders the character of a video over a new background with a trained equivariant renderer")!
-    private static let names: [PluginParameter: UnsafeMutablePointer<CChar>] =
-        Dictionary(uniqueKeysWithValues: PluginParameter.allCases.map { ($0, strdup($0.name)!) })
-    private static let explanations: [PluginParameter: UnsafeMutablePointer<CChar>] =
-        Dictionary(uniqueKeysWithValues: PluginParameter.allCases.map { ($0, strdup($0.explanation)!) })
-    private static let pluginNames: [UnsafeMutablePointer<CChar>] = [strdup("equivariant")!, strdup("equivariant_mixer")!]
+    private static let author = CString("equivariant-renderer")
+    private static let explanation = CString("Re-renders the character of a video over a new background with a trained equivariant renderer")
+    private static let names = Dictionary(uniqueKeysWithValues: PluginParameter.allCases.map { ($0, CString($0.name)) })
+    private static let explanations = Dictionary(uniqueKeysWithValues: PluginParameter.allCases.map { ($0, CString($0.explanation)) })
+    private static let pluginNames = [PluginKind.filter: CString("equivariant"), .mixer: CString("equivariant_mixer")]
+    /// Live plugin instances: the pointers hosts hold are handles checked here.
+    private static let instances = HandleRegistry<PluginInstance>()
 
     /// f0r_init: counts one more user of the shared models; always succeeds.
     public static func initialize() -> Int32 {
@@ -25,24 +26,24 @@ public enum Frei0rEntryPoints {
     /// f0r_get_plugin_info into a `f0r_plugin_info_t`.
     public static func pluginInfo(_ kind: PluginKind, _ pointer: UnsafeMutableRawPointer?) {
         guard let info = pointer?.assumingMemoryBound(to: f0r_plugin_info_t.self) else { return }
-        info.pointee.name = UnsafePointer(pluginNames[kind == .filter ? 0 : 1])
-        info.pointee.author = UnsafePointer(author)
+        info.pointee.name = pluginNames[kind]!.constant
+        info.pointee.author = author.constant
         info.pointee.plugin_type = kind == .filter ? F0R_PLUGIN_TYPE_FILTER : F0R_PLUGIN_TYPE_MIXER2
         info.pointee.color_model = F0R_COLOR_MODEL_RGBA8888
         info.pointee.frei0r_version = FREI0R_MAJOR_VERSION
         info.pointee.major_version = 0
         info.pointee.minor_version = 6
         info.pointee.num_params = Int32(kind.parameters.count)
-        info.pointee.explanation = UnsafePointer(explanation)
+        info.pointee.explanation = explanation.constant
     }
 
     /// f0r_get_param_info into a `f0r_param_info_t`.
     public static func parameterInfo(_ kind: PluginKind, _ pointer: UnsafeMutableRawPointer?, _ index: Int32) {
         guard let info = pointer?.assumingMemoryBound(to: f0r_param_info_t.self), kind.parameters.indices.contains(Int(index)) else { return }
         let parameter = kind.parameters[Int(index)]
-        info.pointee.name = UnsafePointer(names[parameter]!)
+        info.pointee.name = names[parameter]!.constant
         info.pointee.type = parameter.type
-        info.pointee.explanation = UnsafePointer(explanations[parameter]!)
+        info.pointee.explanation = explanations[parameter]!.constant
     }
 
     /// f0r_construct: a new instance, or nil (with a message) for an impossible size.
@@ -51,17 +52,16 @@ public enum Frei0rEntryPoints {
             FileHandle.standardError.write(Data("equivariant (frei0r): frame size \(width)x\(height) is outside 1x1...16384x16384\n".utf8))
             return nil
         }
-        return Unmanaged.passRetained(PluginInstance(kind: kind, width: Int(width), height: Int(height))).toOpaque()
+        return UnsafeMutableRawPointer(instances.register(PluginInstance(kind: kind, width: Int(width), height: Int(height))))
     }
 
     /// f0r_destruct.
     public static func destruct(_ instance: UnsafeMutableRawPointer?) {
-        guard let instance else { return }
-        Unmanaged<PluginInstance>.fromOpaque(instance).release()
+        instances.remove(instance.map(OpaquePointer.init))
     }
 
     private static func instance(_ pointer: UnsafeMutableRawPointer?) -> PluginInstance? {
-        pointer.map { Unmanaged<PluginInstance>.fromOpaque($0).takeUnretainedValue() }
+        instances.object(pointer.map(OpaquePointer.init))
     }
 
     /// f0r_set_param_value: a string parameter arrives as a pointer to the host's `char *`

@@ -1,5 +1,7 @@
-import EquivariantRenderer
+import CInteropSupport
+import EquivariantModel
 import Foundation
+import Retargeting
 import VideoIO
 
 /// One frei0r instance (filter or mixer): its parameters, and the pipeline built from them on the
@@ -14,8 +16,8 @@ final class PluginInstance {
     private var numbers: [PluginParameter: Double] = [.angle: PluginParameter.neutral, .scale: PluginParameter.neutral,
                                                       .translationX: PluginParameter.neutral, .translationY: PluginParameter.neutral]
     /// C copies of the string parameters, handed out by `f0r_get_param_value`.
-    private var stringCopies: [PluginParameter: UnsafeMutablePointer<CChar>] = [:]
-    private var pipeline: PixelRetargeter?
+    private var stringCopies: [PluginParameter: CString] = [:]
+    private var pipeline: FramePipeline?
     /// Why the pipeline could not be built from the current parameters.
     private var setupFailure: Error?
     private var sourcesChanged = true
@@ -30,8 +32,6 @@ final class PluginInstance {
             report("frame width \(width) is not a multiple of 16: FFmpeg's frei0r filter (5.1) hands such frames over with padded rows, so they arrive sheared. Pad and crop around the plugin: -vf \"pad=ceil(iw/16)*16:ih,frei0r=equivariant:...,crop=\(width):ih:0:0\"")
         }
     }
-
-    deinit { stringCopies.values.forEach { free($0) } }
 
     // MARK: - Parameters
 
@@ -59,10 +59,9 @@ final class PluginInstance {
 
     /// A C copy of a string parameter, valid until the next read of the same parameter.
     func stringCopy(_ parameter: PluginParameter) -> UnsafeMutablePointer<CChar> {
-        if let old = stringCopies[parameter] { free(old) }
-        let copy = strdup(strings[parameter] ?? "")!
+        let copy = CString(strings[parameter] ?? "")
         stringCopies[parameter] = copy
-        return copy
+        return copy.pointer
     }
 
     /// The effect the parameters describe: `transform` without inline options takes the
@@ -99,7 +98,7 @@ final class PluginInstance {
 
     /// The pipeline for the current parameters, rebuilt when the model or background
     /// changed; an effect change keeps the frame count and background.
-    private func preparedPipeline() throws -> PixelRetargeter {
+    private func preparedPipeline() throws -> FramePipeline {
         if sourcesChanged {
             pipeline = nil
             setupFailure = nil
@@ -127,13 +126,14 @@ final class PluginInstance {
     }
 
     /// Loads the model (shared) and the background for the current parameters.
-    private func makePipeline() throws -> PixelRetargeter {
+    private func makePipeline() throws -> FramePipeline {
         let modelPath = strings[.model] ?? ""
         guard !modelPath.isEmpty else { throw PluginError("no model: the first parameter must be the path of a .safetensors checkpoint") }
-        let next = try PixelRetargeter(model: try SharedModels.model(at: modelPath), effect: try effect())
+        let next = try FramePipeline(model: try SharedModels.model(at: modelPath), effect: try effect())
         let backgroundPath = strings[.background] ?? ""
         if !backgroundPath.isEmpty {
             try next.setBackground(path: backgroundPath, loops: true)
+            if let notice = next.backgroundFitNotice(videoWidth: width, videoHeight: height) { report(notice) }
         }
         guard kind == .mixer || next.isReady else { throw PluginError("the \(next.effect) effect needs a background: the second parameter must be an image or video path") }
         return next
@@ -144,10 +144,4 @@ final class PluginInstance {
         guard reported.insert(message).inserted else { return }
         FileHandle.standardError.write(Data("equivariant (frei0r): \(message)\n".utf8))
     }
-}
-
-/// A plugin-level failure with its message.
-struct PluginError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,4 +1,4 @@
-import EquivariantRenderer
+import EquivariantModel
 import Foundation
 
 /// Models loaded by the plugin, one per path, shared by every instance. `f0r_init` and

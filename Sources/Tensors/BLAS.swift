@@ -5,11 +5,12 @@ import COpenBLAS
 /// All matrices are row-major float32. Pointers stay internal to the library modules;
 /// nothing of CBLAS appears in the public API.
 ///
-/// Threading policy: OpenBLAS runs **single-threaded** and the layers split their work
-/// (samples, row blocks) across `Parallel.workerCount` workers, each issuing its own GEMMs.
-/// OpenBLAS's own threads spin for a while after each call and then compete with the
-/// non-GEMM loops (im2col, col2im, sampling) for the two cores; splitting at the layer
-/// level keeps every loop parallel. Set `threadCount` only to measure raw sgemm.
+/// Threading policy: the layers split their work (samples, row blocks) across
+/// `Parallel.workerCount` workers, each issuing its own GEMMs. The library never changes
+/// OpenBLAS's process-wide settings (a host application owns them); the `eqr` executable
+/// runs OpenBLAS single-threaded for itself, because OpenBLAS's own threads spin for a while
+/// after each call and then compete with the non-GEMM loops (im2col, col2im, sampling).
+/// Set `threadCount` only from an executable, e.g. to measure raw sgemm.
 public enum BLAS {
 
     /// Whether a GEMM operand is used as stored or transposed.
@@ -22,10 +23,11 @@ public enum BLAS {
         var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
     }
 
-    /// The number of threads OpenBLAS uses for each call.
+    /// The number of threads OpenBLAS uses for each call: a process-wide setting, for
+    /// executables only (libraries loaded into a host must leave it alone).
     public static var threadCount: Int {
-        get { _ = ComputeEnvironment.configured; return Int(openblas_get_num_threads()) }
-        set { _ = ComputeEnvironment.configured; openblas_set_num_threads(Int32(max(1, newValue))) }
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
 
     /// `C = alpha · op(A) · op(B) + beta · C`, with `op(A)` of size m×k, `op(B)` k×n and
@@ -39,7 +41,6 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        _ = ComputeEnvironment.configured
         cblasGemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 

@@ -14,7 +14,6 @@ public struct Tensor: Equatable, Sendable {
 
     /// Creates a tensor of the given shape filled with `value`.
     public init(shape: [Int], repeating value: Float = 0) {
-        _ = ComputeEnvironment.configured
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
         self.shape = shape
         self.scalars = [Float](repeating: value, count: shape.reduce(1, *))

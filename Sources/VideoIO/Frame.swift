@@ -9,7 +9,7 @@ public struct Frame: Equatable, Sendable {
     /// Height in pixels.
     public let height: Int
     /// Packed RGB24 pixels: `3 * width * height` bytes, pixel (x, y) at `3 * (y * width + x)`.
-    public private(set) var rgb8: [UInt8]
+    public internal(set) var rgb8: [UInt8]
     /// Presentation time in seconds from the start of the input (0 for frames made in memory).
     public var timestamp: Double
     /// Position of the frame in its input, counting from 0 (0 for frames made in memory).

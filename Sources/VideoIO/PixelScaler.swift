@@ -36,6 +36,14 @@ public struct PixelBuffer {
         self.layout = layout
     }
 
+    /// The `width`×`height` rectangle whose top-left pixel is (x, y), sharing this buffer's
+    /// memory (nothing is copied). Precondition: the rectangle lies inside the buffer.
+    public func cropped(x: Int, y: Int, width: Int, height: Int) -> PixelBuffer {
+        precondition(x >= 0 && y >= 0 && width > 0 && height > 0 && x + width <= self.width && y + height <= self.height,
+                     "PixelBuffer.cropped: \(width)x\(height)+\(x)+\(y) is outside \(self.width)x\(self.height)")
+        return PixelBuffer(base: base + y * stride + x * layout.bytesPerPixel, width: width, height: height, stride: stride, layout: layout)
+    }
+
     /// Throws `invalidArgument` unless the size and stride describe a real image.
     public func validate() throws {
         guard width > 0, height > 0, width <= 16384, height <= 16384 else {
@@ -47,8 +55,8 @@ public struct PixelBuffer {
     }
 }
 
-/// Resizes caller-owned pixels to and from square model frames with libswscale (bicubic,
-/// like the `eqr` host's `scale` filter). Keeps its swscale contexts between calls, so one
+/// Resizes caller-owned pixels to and from planar float model frames with libswscale
+/// (bicubic). Keeps its swscale contexts between calls, so one
 /// scaler per thread; not thread-safe.
 ///
 /// libswscale reads and writes in SIMD blocks past the end of rows, so it only ever touches
@@ -57,7 +65,7 @@ public final class PixelScaler {
     private var inbound: OpaquePointer?
     private var outbound: OpaquePointer?
     private var staging = PaddedImage()
-    private var square = PaddedImage()
+    private var modelImage = PaddedImage()
 
     /// Creates a scaler.
     public init() {}
@@ -76,9 +84,19 @@ public final class PixelScaler {
     /// values, red plane first). Alpha is ignored.
     /// - Throws: `invalidArgument` for a bad size or stride, `filterFailed` if swscale fails.
     public func planarFloat(from image: PixelBuffer, side: Int) throws -> [Float] {
+        try planarFloat(from: image, width: side, height: side)
+    }
+
+    /// The image resized to `width`×`height`, as planar RGB floats in [0, 1] (red plane
+    /// first). Alpha is ignored.
+    /// - Throws: `invalidArgument` for a bad size or stride, `filterFailed` if swscale fails.
+    public func planarFloat(from image: PixelBuffer, width: Int, height: Int) throws -> [Float] {
         try image.validate()
+        guard width > 0, height > 0, width <= 16384, height <= 16384 else {
+            throw VideoIOError.invalidArgument("target size \(width)x\(height) is outside 1x1...16384x16384")
+        }
         staging.resize(width: image.width, height: image.height, bytesPerPixel: image.layout.bytesPerPixel)
-        square.resize(width: side, height: side, bytesPerPixel: 3)
+        modelImage.resize(width: width, height: height, bytesPerPixel: 3)
         let rowBytes = image.width * image.layout.bytesPerPixel, stagingStride = staging.stride
         staging.bytes.withUnsafeMutableBytes { destination in
             for y in 0..<image.height {
@@ -86,17 +104,17 @@ public final class PixelScaler {
             }
         }
         inbound = sws_getCachedContext(inbound, Int32(image.width), Int32(image.height), image.layout.avFormat,
-                                       Int32(side), Int32(side), AV_PIX_FMT_RGB24, Self.flags, nil, nil, nil)
-        guard let context = inbound else { throw scaleFailure(image.width, image.height, side, side) }
-        Self.scale(context, from: &staging, to: &square)
-        let plane = side * side
+                                       Int32(width), Int32(height), AV_PIX_FMT_RGB24, Self.flags, nil, nil, nil)
+        guard let context = inbound else { throw scaleFailure(image.width, image.height, width, height) }
+        Self.scale(context, from: &staging, to: &modelImage)
+        let plane = width * height
         var planar = [Float](repeating: 0, count: 3 * plane)
-        let squareStride = square.stride
-        square.bytes.withUnsafeBufferPointer { bytes in
-            for y in 0..<side {
-                let row = y * squareStride
-                for x in 0..<side {
-                    let i = y * side + x, p = row + 3 * x
+        let modelStride = modelImage.stride
+        modelImage.bytes.withUnsafeBufferPointer { bytes in
+            for y in 0..<height {
+                let row = y * modelStride
+                for x in 0..<width {
+                    let i = y * width + x, p = row + 3 * x
                     planar[i] = Float(bytes[p]) / 255
                     planar[plane + i] = Float(bytes[p + 1]) / 255
                     planar[2 * plane + i] = Float(bytes[p + 2]) / 255
@@ -115,15 +133,15 @@ public final class PixelScaler {
         guard side > 0, planar.count == 3 * plane else {
             throw VideoIOError.invalidArgument("expected \(3 * max(side, 0) * max(side, 0)) planar values for a \(side)x\(side) frame, got \(planar.count)")
         }
-        square.resize(width: side, height: side, bytesPerPixel: 3)
+        modelImage.resize(width: side, height: side, bytesPerPixel: 3)
         staging.resize(width: image.width, height: image.height, bytesPerPixel: image.layout.bytesPerPixel)
-        let squareStride = square.stride
-        square.bytes.withUnsafeMutableBufferPointer { bytes in
+        let modelStride = modelImage.stride
+        modelImage.bytes.withUnsafeMutableBufferPointer { bytes in
             for y in 0..<side {
                 for x in 0..<side {
                     for c in 0..<3 {
                         let v = planar[c * plane + y * side + x]
-                        bytes[y * squareStride + 3 * x + c] = UInt8((v.isNaN ? 0 : min(max(v, 0), 1)) * 255 + 0.5)
+                        bytes[y * modelStride + 3 * x + c] = UInt8((v.isNaN ? 0 : min(max(v, 0), 1)) * 255 + 0.5)
                     }
                 }
             }
@@ -131,7 +149,7 @@ public final class PixelScaler {
         outbound = sws_getCachedContext(outbound, Int32(side), Int32(side), AV_PIX_FMT_RGB24,
                                         Int32(image.width), Int32(image.height), image.layout.avFormat, Self.flags, nil, nil, nil)
         guard let context = outbound else { throw scaleFailure(side, side, image.width, image.height) }
-        Self.scale(context, from: &square, to: &staging)
+        Self.scale(context, from: &modelImage, to: &staging)
         let rowBytes = image.width * image.layout.bytesPerPixel, stagingStride = staging.stride
         staging.bytes.withUnsafeBytes { source in
             for y in 0..<image.height {

@@ -64,11 +64,6 @@ public enum VideoIO {
         avcodec_find_encoder_by_name(name) != nil
     }
 
-    /// Whether this FFmpeg build has a libavfilter filter with the given name (e.g. `"drawtext"`).
-    public static func hasFilter(_ name: String) -> Bool {
-        avfilter_get_by_name(name) != nil
-    }
-
     /// The encoder ``VideoWriter`` uses when none is named and the container accepts it:
     /// `"libx264"` when this FFmpeg has it, else `"mpeg4"`.
     public static var defaultVideoEncoder: String {

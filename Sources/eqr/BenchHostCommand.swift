@@ -34,18 +34,18 @@ struct BenchHostCommand: ParsableCommand {
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         defer { posix_spawn_file_actions_destroy(&actions) }
         guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else {
-            throw ValidationError("cannot start \(executable)")
+            throw RuntimeError("cannot start \(executable)")
         }
         var status: Int32 = 0
         var usage = rusage()
         guard wait4(pid, &status, 0, &usage) == pid, status == 0 else {
-            throw ValidationError("\(executable) \(arguments.joined(separator: " ")) failed (status \(status))")
+            throw RuntimeError("\(executable) \(arguments.joined(separator: " ")) failed (status \(status))")
         }
         return (Date().timeIntervalSince(start), Double(usage.ru_maxrss) / 1024)
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("model \(model) not found (run from the repository root or pass -m)") }
+        guard FileManager.default.fileExists(atPath: model) else { throw RuntimeError("model \(model) not found (run from the repository root or pass -m)") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-bench-host-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -41,13 +41,14 @@ struct BenchIOCommand: ParsableCommand {
         guard width > 0, height > 0, width <= 4096, height <= 4096 else {
             throw ValidationError("--width/--height out of range")
         }
+        for kv in option where !kv.contains("=") { throw ValidationError("--option expects key=value, got \(kv)") }
     }
 
     func run() throws {
         VideoIO.setLogLevel(.error)
         var options: [String: String] = [:]
         for kv in option {
-            guard let eq = kv.firstIndex(of: "=") else { throw ValidationError("--option expects key=value, got \(kv)") }
+            let eq = kv.firstIndex(of: "=")!
             options[String(kv[..<eq])] = String(kv[kv.index(after: eq)...])
         }
         let dir = FileManager.default.temporaryDirectory

@@ -12,11 +12,10 @@ struct BenchKernelsCommand: ParsableCommand {
 
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Fewer repetitions and only the 64×64 shapes (for smoke tests).") var quick = false
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Batch size.") var batch = 16
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
     }
 
@@ -64,7 +63,7 @@ struct BenchKernelsCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Parallel.workerCount = threads }
+        threads.apply()
         let repetitions = quick ? 2 : 5
         let sgemmSize = quick ? 1024 : 2048
         // The ceiling: one large sgemm with OpenBLAS's own threads on every worker core.

@@ -1,9 +1,11 @@
 import ArgumentParser
-import EquivariantRenderer
+import EquivariantModel
 import Foundation
 import NeuralNetwork
+import Retargeting
 import SyntheticScenes
 import Tensors
+import Training
 import VideoIO
 
 /// `eqr demo`: the main job on embedded defaults. Loads the committed default model, swaps
@@ -36,13 +38,13 @@ struct DemoCommand: ParsableCommand {
         // Character 0 over background 0: a pairing held out of training. New background: 3.
         let clip = generator.clip(frames: frames, character: 0, background: 0, seed: 2026)
         let still = generator.plate(background: 3)
-        let swap = try Retargeter(model: net, effect: .swap)
-        try swap.setStillBackground(still.reshaped(to: [1, 3, side, side]))  // encoded once
+        let swap = try FramePipeline(model: net, effect: .swap)
+        swap.setBackground(try Frame(modelTensor: still))  // encoded once
         let videoPath = out + "/demo-swap.mp4"
         let writer = try VideoWriter(path: videoPath, width: 3 * side, height: side, frameRate: 25, outputSize: (6 * side, 2 * side), scaling: .nearest)
         var psnr = 0.0
         for (t, (frame, pose)) in zip(clip.frames, clip.poses).enumerated() {
-            let swapped = try swap.render(frame.reshaped(to: [1, 3, side, side]), index: t)
+            let swapped = try swap.process(try Frame(modelTensor: frame)).modelTensor
             let truth = generator.composite(character: 0, pose: pose, plate: still).reshaped(to: [1, 3, side, side])
             psnr += ImageMetrics.psnr(swapped, truth) / Double(frames)
             // input | model's swap | ground truth, side by side
@@ -55,10 +57,10 @@ struct DemoCommand: ParsableCommand {
         let clipPath = out + "/demo-clip.mp4", backgroundPath = out + "/demo-background.png", hostPath = out + "/demo-transform.mp4"
         let clipWriter = try VideoWriter(path: clipPath, width: side, height: side, frameRate: 25, outputSize: (4 * side, 4 * side))
         for (t, frame) in clip.frames.enumerated() {
-            try clipWriter.write(try Frame(width: side, height: side, planarFloat: frame.scalars, timestamp: Double(t) / 25, index: t))
+            try clipWriter.write(try Frame(modelTensor: frame, timestamp: Double(t) / 25, index: t))
         }
         try clipWriter.finish()
-        let plate = try Frame(width: side, height: side, planarFloat: still.scalars)
+        let plate = try Frame(modelTensor: still)
         try ImageFile.write(try plate.resized(width: 4 * side, height: 4 * side), to: backgroundPath)
         let hostArguments = ["-i", clipPath, "-i", backgroundPath, "-m", model, "-effect", "transform=angle=20:scale=1.2", "-y", "-nostats", hostPath]
         var host = try HostCommand.parse(hostArguments)
@@ -67,7 +69,7 @@ struct DemoCommand: ParsableCommand {
 
         let sheetPath = out + "/demo-sheet.png"
         try ImageFile.write(try EvaluationSheet.render(model: net, generator: generator), to: sheetPath)
-        print("model: \(model) (\(net.configuration.transformSource.rawValue), \(side)x\(side))")
+        print("model: \(model) (\(net.configuration.variant), \(side)x\(side))")
         print("wrote \(videoPath): \(frames) frames, left to right: input clip | swap onto a new background | ground truth")
         print(String(format: "swap PSNR against the exact ground truth: %.2f dB", psnr))
         print("wrote \(hostPath): the host on \(clipPath) and \(backgroundPath), as `eqr \(hostArguments.joined(separator: " "))`")

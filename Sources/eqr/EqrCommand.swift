@@ -1,5 +1,6 @@
 import ArgumentParser
-import EquivariantRenderer
+import EquivariantModel
+import Retargeting
 import VideoIO
 
 /// The `eqr` command: an ffmpeg-style host for the equivariant renderer, plus tools.
@@ -7,6 +8,7 @@ import VideoIO
 struct EqrCommand: ParsableCommand {
     /// FFmpeg's own messages are limited to errors (its informational lines would drown ours).
     static func main() {
+        ProcessSettings.apply()
         VideoIO.setLogLevel(.error)
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments == ["-h", "effects"] || arguments == ["--help", "effects"] {
@@ -29,6 +31,11 @@ struct EqrCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eqr",
         abstract: "Equivariant rendering: separate a moving character from its background and re-render it.",
+        discussion: """
+        The main command is ffmpeg-style: eqr -i character.mp4 -i background.jpg -m model.safetensors -effect swap out.mp4
+        (its options: eqr -i x -h; effects and their options: eqr -h effects). The words below are tools.
+        """,
+        version: ProductVersion.string,
         subcommands: [TrainCommand.self, EvalCommand.self, SynthCommand.self, InfoCommand.self, ExportCommand.self, DemoCommand.self, BenchCommand.self])
 }
 

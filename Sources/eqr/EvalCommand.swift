@@ -1,8 +1,9 @@
 import ArgumentParser
-import EquivariantRenderer
+import EquivariantModel
 import Foundation
 import SyntheticScenes
 import Tensors
+import Training
 import VideoIO
 
 /// `eqr eval`: the hypothesis test on held-out synthetic scenes.
@@ -18,16 +19,15 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Write a contact sheet PNG of held-out scenes here.") var sheet: String?
     @Option(help: "Training log (JSON lines) to plot.") var log: String?
     @Option(help: "Write the loss-curve plot PNG here (needs --log).") var plot: String?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         guard samples >= 2, samples <= 4096 else { throw ValidationError("--samples must be in 2...4096, got \(samples)") }
         if plot != nil && log == nil { throw ValidationError("--plot needs --log (the training log to draw)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
-        if let threads { Parallel.workerCount = threads }
+        threads.apply()
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
         let generator = try SceneWorld(checkpoint: contents).makeGenerator()
         let report = try Evaluation.run(model: contents.model, generator: generator, samples: samples, seed: seed)

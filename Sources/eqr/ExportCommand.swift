@@ -1,5 +1,5 @@
 import ArgumentParser
-import EquivariantRenderer
+import EquivariantModel
 import Foundation
 
 /// `eqr export`: rewrites a checkpoint without its optimiser state (about a third of the
@@ -10,16 +10,20 @@ struct ExportCommand: ParsableCommand {
 
     @Argument(help: "Checkpoint to read.") var input: String
     @Argument(help: "Checkpoint to write (atomically).") var output: String
-    @Flag(name: .shortAndLong, help: "Overwrite an existing output.") var yes = false
+    @OptionGroup var overwrite: OverwriteOptions
+
+    func validate() throws {
+        // Exporting a checkpoint over itself is allowed: it is read completely before the write.
+        if URL(fileURLWithPath: output).standardizedFileURL != URL(fileURLWithPath: input).standardizedFileURL {
+            try overwrite.check([output])
+        }
+    }
 
     func run() throws {
-        if !yes && FileManager.default.fileExists(atPath: output) && URL(fileURLWithPath: output).standardizedFileURL != URL(fileURLWithPath: input).standardizedFileURL {
-            throw ValidationError("\(output) exists; pass -y to overwrite")
-        }
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: input))
         var metadata = contents.metadata
-        metadata["adam_step"] = nil
-        metadata["exported_from"] = URL(fileURLWithPath: input).lastPathComponent
+        metadata[CheckpointMetadata.adamStep] = nil
+        metadata[CheckpointMetadata.exportedFrom] = URL(fileURLWithPath: input).lastPathComponent
         try Checkpoint.save(contents.model, metadata: metadata, to: URL(fileURLWithPath: output))
         print("wrote \(output) (\(contents.model.parameterCount) parameters, no optimizer state)")
     }

@@ -1,12 +1,14 @@
 import ArgumentParser
-import EquivariantRenderer
+import EquivariantModel
 import Foundation
+import Retargeting
 import Tensors
 import VideoIO
 
 /// The ffmpeg-style host: `eqr -i character.mp4 -i background.jpg -m model.safetensors
-/// -effect swap out.mp4`. Streams decode → `-vf:0` → scale to the model → f, h, T^z, g →
-/// scale back to the input's size → `-vf:out` → encode, one frame at a time.
+/// -effect swap out.mp4`. Streams decode → `-vf:0` → the frame pipeline (the same
+/// `FramePipeline` the C library and the plugins run: scale to the model, f, h, T^z, g,
+/// scale back to the frame's size) → `-vf:out` → encode, one frame at a time.
 struct HostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eqr", abstract: "Re-render the character of a video (ffmpeg-style command line).",
@@ -29,10 +31,10 @@ struct HostCommand: ParsableCommand {
     @Option(name: .customLong("pix_fmt", withSingleDash: true), help: "Output pixel format (default yuv420p).") var pixelFormat: String?
     @Option(name: .customLong("loglevel", withSingleDash: true), help: "quiet, fatal, error (default), warning, info or debug, as in ffmpeg; quiet also hides progress.") var logLevel = "error"
     @Option(name: .customLong("bg-loop", withSingleDash: true), help: "A background video shorter than the input: 1 loops it, 0 holds its last frame.") var backgroundLoop = 1
+    @Option(name: .customLong("bg-fit", withSingleDash: true), help: "A background of another aspect ratio: cover (scale and centre-crop, the default), contain (scale and pad with black) or stretch.") var backgroundFit = "cover"
     @Option(name: .customLong("extract-motion", withSingleDash: true), help: "Write the motion template of the input here instead of rendering.") var extractMotion: String?
     @Flag(name: .customLong("an", withSingleDash: true), help: "Drop the character input's audio (copied by default).") var noAudio = false
-    @Flag(name: .customShort("y"), help: "Overwrite the output.") var overwrite = false
-    @Flag(name: .customShort("n"), help: "Never overwrite the output.") var neverOverwrite = false
+    @OptionGroup var overwrite: OverwriteOptions
     @Flag(name: .customLong("nostats", withSingleDash: true), help: "No progress on stderr.") var noStats = false
     @Argument(help: "Output video.") var output: String?
 
@@ -45,10 +47,17 @@ struct HostCommand: ParsableCommand {
             throw ValidationError("-loglevel \(logLevel) is not one of \(Self.logLevels.keys.sorted().joined(separator: ", "))")
         }
         guard backgroundLoop == 0 || backgroundLoop == 1 else { throw ValidationError("-bg-loop must be 0 or 1, got \(backgroundLoop)") }
+        guard BackgroundFit(rawValue: backgroundFit) != nil else { throw ValidationError("-bg-fit \(backgroundFit) is not one of \(BackgroundFit.nameList)") }
         if extractMotion == nil {
             guard let output else { throw ValidationError("no output file given (it comes last, as in ffmpeg)") }
-            if FileManager.default.fileExists(atPath: output) && !overwrite {
-                throw ValidationError("\(output) exists; pass -y to overwrite")
+            let target = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath()
+            if inputs.contains(where: { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath() == target }) {
+                throw ValidationError("the output \(output) is also an input; write to another file")
+            }
+            try overwrite.check([output])
+            let effectName = effect.split(separator: "=", maxSplits: 1).first.map(String.init) ?? effect
+            if effectName != "reconstruct" && inputs.count < 2 {
+                throw ValidationError("-effect \(effectName) needs a background: add a second -i (an image or a video)")
             }
         }
     }
@@ -61,19 +70,12 @@ struct HostCommand: ParsableCommand {
         VideoIO.setLogLevel(Self.logLevels[logLevel]!)
         let showStats = !noStats && logLevel != "quiet"
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
-        let net = contents.model, side = net.configuration.resolution
-        let reader = try VideoReader(path: inputs[0], size: (side, side), filter: preFilter)
-        if let extractMotion { return try extract(net, reader, to: extractMotion) }
-        let retargeter = try Retargeter(model: net, effect: try EffectSpecification.parse(effect))
-        var background: BackgroundSource?
-        if retargeter.needsBackground {
-            guard inputs.count >= 2 else { throw ValidationError("-effect \(effect) needs a background: add a second -i") }
-            let source = try BackgroundSource(path: inputs[1], side: side, filter: backgroundFilter, loops: backgroundLoop == 1)
-            let (cw, ch) = (Double(reader.sourceWidth), Double(reader.sourceHeight)), (bw, bh) = (Double(source.width), Double(source.height))
-            if abs(cw / ch - bw / bh) > 0.02 {
-                throw ValidationError("the background is \(Int(bw))x\(Int(bh)) (aspect \(String(format: "%.3f", bw / bh))), the character input \(Int(cw))x\(Int(ch)) (aspect \(String(format: "%.3f", cw / ch))); crop or pad one with -vf:1 / -vf:0")
-            }
-            if let still = source.still { try retargeter.setStillBackground(still) } else { background = source }
+        let reader = try VideoReader(path: inputs[0], filter: preFilter)
+        let pipeline = try FramePipeline(model: contents.model, effect: try EffectSpecification.parse(effect),
+                                         backgroundFit: BackgroundFit(rawValue: backgroundFit)!)
+        if let extractMotion { return try extract(pipeline, reader, to: extractMotion) }
+        if pipeline.needsBackground {
+            try pipeline.setBackground(path: inputs[1], filter: backgroundFilter, loops: backgroundLoop == 1)
         }
         var options: [String: String] = [:]
         if let crf { options["crf"] = crf }
@@ -82,15 +84,22 @@ struct HostCommand: ParsableCommand {
         if let pixelFormat { options["pix_fmt"] = pixelFormat }
         let postChain = [outputRate.map { "fps=\($0)" }, postFilter].compactMap { $0 }.joined(separator: ",")
         let rate = reader.frameRate ?? 25
-        let writer = try VideoWriter(path: output!, width: side, height: side, frameRate: rate, codec: codec, options: options,
-                                     filter: postChain.isEmpty ? nil : postChain, outputSize: (reader.sourceWidth, reader.sourceHeight),
-                                     audioFrom: noAudio ? nil : inputs[0])
         let clock = ContinuousClock(), start = clock.now
-        var index = 0
         let frameLimit = [maxFrames, duration.map { Int(($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
+        var writer: VideoWriter?
+        var index = 0
         while frameLimit.map({ index < $0 }) ?? true, let frame = try reader.next() {
-            let rendered = try retargeter.render(frame.modelTensor, index: index, background: background?.nextFrame())
-            try writer.write(try Frame(width: side, height: side, planarFloat: rendered.scalars.map { min(max($0, 0), 1) }, timestamp: frame.timestamp, index: index))
+            if writer == nil {
+                // The output takes the size of the first frame after the pre-chain.
+                if logLevel != "quiet", let notice = pipeline.backgroundFitNotice(videoWidth: frame.width, videoHeight: frame.height) {
+                    FileHandle.standardError.write(Data("eqr: \(notice)\n".utf8))
+                }
+                writer = try VideoWriter(path: output!, width: frame.width, height: frame.height, frameRate: rate, codec: codec, options: options,
+                                         filter: postChain.isEmpty ? nil : postChain, audioFrom: noAudio ? nil : inputs[0])
+            }
+            var rendered = try pipeline.process(frame)
+            rendered.index = index
+            try writer!.write(rendered)
             index += 1
             if showStats && index % 25 == 0 {
                 let fps = Double(index) / max((clock.now - start).inSeconds, 1e-9)
@@ -100,18 +109,18 @@ struct HostCommand: ParsableCommand {
                 FileHandle.standardError.write(Data(String(format: "\rframe %d%@  %.1f fps%@", index, total, fps, eta).utf8))
             }
         }
-        guard index > 0 else { throw ValidationError("\(inputs[0]) produced no frames") }
+        guard let writer, index > 0 else { throw RuntimeError("\(inputs[0]) produced no frames") }
         try writer.finish()
         if showStats { FileHandle.standardError.write(Data("\rframe \(index), done: \(output!)\n".utf8)) }
     }
 
     /// Writes the motion template of the character input, streaming its frames.
-    func extract(_ net: EquivariantModel, _ reader: VideoReader, to path: String) throws {
+    func extract(_ pipeline: FramePipeline, _ reader: VideoReader, to path: String) throws {
         var count = 0
-        let template = try MotionTemplate.extract(model: net, frameRate: reader.frameRate) {
+        let template = try MotionTemplate.extract(model: pipeline.model, frameRate: reader.frameRate) {
             guard maxFrames.map({ count < $0 }) ?? true, let frame = try reader.next() else { return nil }
             count += 1
-            return frame.modelTensor
+            return try pipeline.modelFrame(frame)
         }
         try template.write(to: URL(fileURLWithPath: path))
         if !noStats { FileHandle.standardError.write(Data("wrote \(path): \(template.steps.count) steps\n".utf8)) }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import EquivariantRenderer
+import EquivariantModel
 import Foundation
 
 /// `eqr info model.safetensors`: what a checkpoint holds.
@@ -14,14 +14,15 @@ struct InfoCommand: ParsableCommand {
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
         let c = contents.model.configuration
         var fields: [(String, String)] = [
-            ("variant", c.transformSource.rawValue),
+            ("variant", c.variant),
             ("resolution", "\(c.resolution)x\(c.resolution)"),
             ("feature map", "\(c.featureChannels)x\(c.featureSize)x\(c.featureSize)"),
             ("base channels", "\(c.baseChannels)"),
             ("parameters", "\(contents.model.parameterCount)"),
             ("optimizer state", contents.optimizerState.map { "Adam, step \($0.step) (resumable)" } ?? "none (inference only)"),
         ]
-        let skip: Set = ["format", "format_version", "variant", "resolution", "feature_channels", "base_channels", "groups"]
+        typealias K = CheckpointMetadata
+        let skip: Set = [K.format, K.formatVersion, K.variant, K.resolution, K.featureChannels, K.baseChannels, K.groups]
         for key in contents.metadata.keys.sorted() where !skip.contains(key) {
             fields.append((key, contents.metadata[key]!))
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Retargeting
 import SyntheticScenes
 import Tensors
 import VideoIO
@@ -22,12 +23,13 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Also write the background's clean plate (no character) as an image here.") var plate: String?
     @Option(name: .customLong("c:v"), help: "Video encoder.") var codec: String?
     @Option(help: "Encoder quality (CRF) for libx264.") var crf: Int?
-    @Flag(name: .shortAndLong, help: "Overwrite existing outputs.") var yes = false
+    @OptionGroup var overwrite: OverwriteOptions
 
     func validate() throws {
         guard frames >= 1, frames <= 100_000 else { throw ValidationError("--frames must be in 1...100000, got \(frames)") }
         guard resolution >= 16, resolution <= 1024, resolution % 2 == 0 else { throw ValidationError("--resolution must be even, in 16...1024, got \(resolution)") }
         guard fps > 0, fps <= 240 else { throw ValidationError("--fps must be in (0, 240], got \(fps)") }
+        try overwrite.check([output, jsonPath] + [plate].compactMap { $0 })
     }
 
     struct FrameRecord: Codable {
@@ -50,29 +52,28 @@ struct SynthCommand: ParsableCommand {
         var frames: [FrameRecord]
     }
 
+    /// Where the per-frame transforms go.
+    var jsonPath: String { json ?? output + ".json" }
+
     func run() throws {
-        let jsonPath = json ?? output + ".json"
-        for path in [output, jsonPath] + [plate].compactMap({ $0 }) where !yes && FileManager.default.fileExists(atPath: path) {
-            throw ValidationError("\(path) exists; pass -y to overwrite")
-        }
         let generator = try SceneGenerator(SceneGenerator.Configuration(resolution: resolution, worldSeed: worldSeed))
         guard (0..<generator.configuration.characterCount).contains(character) else {
-            throw ValidationError("--character \(character) is not one of the \(generator.configuration.characterCount) characters (0..<\(generator.configuration.characterCount))")
+            throw RuntimeError("--character \(character) is not one of the \(generator.configuration.characterCount) characters (0..<\(generator.configuration.characterCount))")
         }
-        guard generator.backgrounds.contains(background) else { throw ValidationError("--background \(background) is not in the background bank") }
+        guard generator.backgrounds.contains(background) else { throw RuntimeError("--background \(background) is not in the background bank") }
         let clip = generator.clip(frames: frames, character: character, background: background, seed: seed)
         var options: [String: String] = [:]
         if let crf { options["crf"] = String(crf) }
         let writer = try VideoWriter(path: output, width: resolution, height: resolution, frameRate: fps, codec: codec, options: options)
         var records: [FrameRecord] = []
         for (i, (frame, pose)) in zip(clip.frames, clip.poses).enumerated() {
-            try writer.write(try Frame(width: resolution, height: resolution, planarFloat: frame.scalars, timestamp: Double(i) / fps, index: i))
+            try writer.write(try Frame(modelTensor: frame, timestamp: Double(i) / fps, index: i))
             let motion = i == 0 ? Affine2D.identity : AffineWalk.motion(from: clip.poses[i - 1], to: pose)
             records.append(FrameRecord(index: i, time: Double(i) / fps, pose: pose.elements, motion: motion.elements))
         }
         try writer.finish()
         if let plate {
-            try ImageFile.write(try Frame(width: resolution, height: resolution, planarFloat: generator.plate(background: background).scalars), to: plate)
+            try ImageFile.write(try Frame(modelTensor: generator.plate(background: background)), to: plate)
         }
         let record = ClipRecord(
             resolution: resolution, frame_rate: fps, character: character, background: background, world_seed: worldSeed, walk_seed: seed,

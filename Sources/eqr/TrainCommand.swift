@@ -1,9 +1,10 @@
 import ArgumentParser
-import EquivariantRenderer
+import EquivariantModel
 import Foundation
 import NeuralNetwork
 import SyntheticScenes
 import Tensors
+import Training
 
 /// `eqr train`: trains a model on synthetic scenes or on videos and writes checkpoints.
 struct TrainCommand: ParsableCommand {
@@ -16,14 +17,15 @@ struct TrainCommand: ParsableCommand {
         Progress goes to stderr, one JSON line per logged step to --log.
         """)
 
-    @Option(name: .customLong("variant"), help: "Where T^z comes from: given, pixels or features.")
-    var variant: TransformSource = .features
+    @Option(name: .customLong("variant"), help: ArgumentHelp("Where T^z comes from: \(TransformVariants.nameList).",
+                                                              discussion: TransformVariants.all.map { "\($0.name): \($0.summary)" }.joined(separator: "\n")))
+    var variant = FeaturesTransform.name
     @Option(help: "Model resolution (square frames, a multiple of 8).") var resolution = 64
     @Option(help: "Total optimisation steps (a resumed run continues up to this count).") var steps = 2000
     @Option(help: "Training pairs per step.") var batch = 16
     @Option(name: .customLong("lr"), help: "Adam learning rate.") var learningRate: Float = 2e-3
     @Option(help: "Seed of the weights and of the batch sequence.") var seed: UInt64 = 1
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions
     @Option(name: .shortAndLong, help: "Checkpoint path (written atomically).") var output: String
     @Option(help: "Write a checkpoint every this many steps.") var checkpointEvery = 250
     @Option(help: "JSON-lines training log.") var log: String?
@@ -51,7 +53,9 @@ struct TrainCommand: ParsableCommand {
     static let videoExtensions: Set<String> = ["mp4", "mov", "mkv", "avi", "webm", "m4v", "mpg", "mpeg", "ts", "y4m", "gif"]
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard let variantType = TransformVariants.named(variant) else {
+            throw ValidationError("--variant \(variant) is not one of \(TransformVariants.nameList)")
+        }
         guard steps >= 1 else { throw ValidationError("--steps must be positive, got \(steps)") }
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be in 1...1024, got \(batch)") }
         guard checkpointEvery >= 1, logEvery >= 1 else { throw ValidationError("--checkpoint-every and --log-every must be positive") }
@@ -63,41 +67,42 @@ struct TrainCommand: ParsableCommand {
             }
         }
         if initFrom != nil && resume != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
-        if !videos.isEmpty && variant == .given {
-            throw ValidationError("--variant given needs the true motion of each pair; train it on synthetic scenes (omit --videos)")
+        if !videos.isEmpty && variantType.needsKnownMotion {
+            throw ValidationError("--variant \(variant) needs the true motion of each pair; train it on synthetic scenes (omit --videos)")
         }
     }
 
     func run() throws {
-        if let threads { Parallel.workerCount = threads }
+        threads.apply()
+        typealias K = CheckpointMetadata
         let weights = LossWeights(scene: wScene, reconstruction: wReconstruction, character: wCharacter, background: wBackground,
                                   transform: wTransform, normalizesCharacter: !plainEquivariance)
-        var metadata = ["seed": String(seed), "threads": String(Parallel.workerCount), "learning_rate": "\(learningRate)"]
+        var metadata = [K.seed: String(seed), K.threads: String(Parallel.workerCount), K.learningRate: "\(learningRate)"]
         let model: EquivariantModel
         var restoredState: Adam.State?
         if let resume {
             let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: resume), expectedVariant: variant)
             guard contents.model.configuration.resolution == resolution else {
-                throw ValidationError("\(resume) is a \(contents.model.configuration.resolution)×\(contents.model.configuration.resolution) model; pass --resolution \(contents.model.configuration.resolution)")
+                throw RuntimeError("\(resume) is a \(contents.model.configuration.resolution)×\(contents.model.configuration.resolution) model; pass --resolution \(contents.model.configuration.resolution)")
             }
             guard let state = contents.optimizerState else {
-                throw ValidationError("\(resume) has no optimizer state (an inference-only export); resume from a checkpoint written by eqr train")
+                throw RuntimeError("\(resume) has no optimizer state (an inference-only export); resume from a checkpoint written by eqr train")
             }
             model = contents.model
             restoredState = state
-            metadata["training_seconds"] = contents.metadata["training_seconds"]
+            metadata[K.trainingSeconds] = contents.metadata[K.trainingSeconds]
         } else {
-            model = try EquivariantModel(configuration: ModelConfiguration(resolution: resolution, transformSource: variant), seed: seed)
+            model = try EquivariantModel(configuration: ModelConfiguration(resolution: resolution, variant: variant), seed: seed)
             if let initFrom {
                 let source = try Checkpoint.load(contentsOf: URL(fileURLWithPath: initFrom))
                 let copied = try model.copyEncodersAndRenderer(from: source.model)
-                metadata["init_from"] = "\(URL(fileURLWithPath: initFrom).lastPathComponent) (\(source.model.configuration.transformSource.rawValue), step \(source.metadata["step"] ?? "?"), \(copied) tensors)"
+                metadata[K.initFrom] = "\(URL(fileURLWithPath: initFrom).lastPathComponent) (\(source.model.configuration.variant), step \(source.metadata[K.step] ?? "?"), \(copied) tensors)"
             }
         }
         let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate,
                                   transformLearningRateScale: transformLrScale, gradientClipNorm: clipGradNorm)
-        metadata["transform_lr_scale"] = "\(transformLrScale)"
-        metadata["gradient_clip_norm"] = "\(clipGradNorm)"
+        metadata[K.transformLearningRateScale] = "\(transformLrScale)"
+        metadata[K.gradientClipNorm] = "\(clipGradNorm)"
         if let restoredState { trainer.optimizer.state = restoredState }
 
         let data: TrainingData
@@ -121,7 +126,7 @@ struct TrainCommand: ParsableCommand {
         let run = try TrainingRun(trainer: trainer, data: data, options: options)
         let startStep = trainer.step
         if !quiet {
-            printError("training \(variant.rawValue) model \(resolution)x\(resolution), \(model.parameterCount) parameters, batch \(batch), steps \(startStep)→\(steps), \(Parallel.workerCount) threads")
+            printError("training \(variant) model \(resolution)x\(resolution), \(model.parameterCount) parameters, batch \(batch), steps \(startStep)→\(steps), \(Parallel.workerCount) threads")
             printError("data: \(data.summary)")
         }
         try run.run { entry in
@@ -139,8 +144,6 @@ struct TrainCommand: ParsableCommand {
         if !quiet { printError("wrote \(output)") }
     }
 }
-
-extension TransformSource: ExpressibleByArgument {}
 
 /// Writes a line to standard error.
 func printError(_ line: String) {

@@ -80,6 +80,29 @@ final class CInterfaceTests: XCTestCase {
         }
     }
 
+    /// A library loaded into ffmpeg, Kdenlive or Shotcut must leave the host's process-wide
+    /// settings alone: none of the shared objects even imports the functions that change
+    /// malloc's policy, OpenBLAS's thread count or FFmpeg's log level (the `eqr` executable
+    /// sets what it likes for itself and does import them).
+    func testSharedObjectsCannotChangeTheHostsProcessSettings() throws {
+        let processWide = ["mallopt", "openblas_set_num_threads", "goto_set_num_threads", "av_log_set_level", "av_log_set_callback"]
+        for object in [library, plugin, mixer] {
+            let imported = try importedFunctions(object)
+            XCTAssertFalse(imported.isEmpty, object)
+            for name in processWide { XCTAssertFalse(imported.contains(name), "\(object) imports \(name)") }
+        }
+        let eqr = try importedFunctions(EqrProcess.executable.path)
+        XCTAssertTrue(eqr.contains("mallopt") && eqr.contains("openblas_set_num_threads"), "the check would not see these imports")
+    }
+
+    /// The undefined (imported) dynamic symbols of an object, without version suffixes.
+    func importedFunctions(_ object: String) throws -> Set<String> {
+        let nm = try succeed("/usr/bin/nm", ["-D", "--undefined-only", object])
+        return Set(nm.standardOutput.split(separator: "\n").compactMap { line in
+            line.split(separator: " ").last.map { String($0.split(separator: "@").first ?? $0) }
+        })
+    }
+
     func testPlainCHostDlopensBothLibrariesWithoutSwiftOnTheLibraryPath() throws {
         let host = try compileTestProgram("dlopen_host", extra: ["-ldl"])
         // An empty environment: no LD_LIBRARY_PATH, so nothing can come from the toolchain.

@@ -29,6 +29,35 @@ final class CommandLineTests: XCTestCase {
         XCTAssertLessThan(losses.last!, losses.first!, result.standardOutput)
     }
 
+    /// `eqr --version` prints the version of the C library's header (EQR_VERSION_*), which
+    /// `eqr_version()` returns (checked by the misuse program).
+    func testVersionAgreesWithTheCHeader() throws {
+        let result = try EqrProcess.run(["--version"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let header = try String(contentsOf: EqrProcess.packageRoot.appendingPathComponent("CInterop/include/equivariant.h"), encoding: .utf8)
+        let parts = try ["MAJOR", "MINOR", "PATCH"].map { part in
+            try XCTUnwrap(header.firstMatch(of: try Regex<(Substring, Substring)>("#define EQR_VERSION_\(part) ([0-9]+)"))?.1)
+        }
+        XCTAssertEqual(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines), parts.joined(separator: "."))
+        let help = try EqrProcess.run(["--help"])
+        XCTAssertTrue(help.standardOutput.contains("eqr -i character.mp4 -i background.jpg -m model.safetensors -effect swap out.mp4"), help.standardOutput)
+    }
+
+    /// A missing file is a runtime failure: one line, exit 1, no usage text.
+    func testRuntimeFailuresPrintOneLineWithoutUsage() throws {
+        for arguments in [["info", "/nonexistent/model.safetensors"], ["eval", "-m", "/nonexistent/model.safetensors"],
+                          ["export", "/nonexistent/a.safetensors", "/tmp/eqr-never-written.safetensors"]] {
+            let result = try EqrProcess.run(arguments)
+            XCTAssertEqual(result.status, 1, "\(arguments): \(result.standardError)")
+            XCTAssertTrue(result.standardError.contains("/nonexistent/"), result.standardError)
+            XCTAssertFalse(result.standardError.contains("USAGE"), result.standardError)
+            XCTAssertEqual(result.standardError.split(separator: "\n").count, 1, result.standardError)
+        }
+        let variant = try EqrProcess.run(["train", "--variant", "nope", "-o", "/tmp/x.safetensors"])
+        XCTAssertEqual(variant.status, 64)
+        XCTAssertTrue(variant.standardError.contains("--variant nope is not one of given, pixels or features"), variant.standardError)
+    }
+
     func testUnknownOptionFailsWithAMessage() throws {
         let result = try EqrProcess.run(["demo", "--toy", "--stepz", "3"])
         XCTAssertNotEqual(result.status, 0)

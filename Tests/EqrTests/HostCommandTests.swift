@@ -153,6 +153,34 @@ final class HostCommandTests: XCTestCase {
         XCTAssertNotEqual(a, c)
     }
 
+    /// A background of another aspect ratio fills the frame: covered and centre-cropped by
+    /// default with a one-line notice, padded with black by `-bg-fit contain`, distorted by
+    /// `stretch`; the three differ and all keep the input's size.
+    func testBackgroundOfAnotherAspectIsFittedToTheFrame() throws {
+        // A 160×90 background: red left, blue right, a green band in the middle third.
+        try ffmpeg(["-f", "lavfi", "-i", "color=c=red:size=80x90[l];color=c=blue:size=80x90[r];[l][r]hstack,drawbox=x=53:y=0:w=54:h=90:color=green:t=fill",
+                    "-frames:v", "1", "-y", path("bands.png")])
+        var outputs: [String: Data] = [:]
+        for fit in ["default", "cover", "contain", "stretch"] {
+            var arguments = ["-i", path("char.mp4"), "-i", path("bands.png"), "-m", model, "-c:v", "ffv1", "-frames:v", "3"]
+            if fit != "default" { arguments += ["-bg-fit", fit] }
+            let result = try EqrProcess.run(arguments + ["-nostats", path("\(fit).mkv")])
+            XCTAssertEqual(result.status, 0, result.standardError)
+            XCTAssertEqual(try probe(path("\(fit).mkv")), [96, 96, 3])
+            XCTAssertEqual(result.standardError.components(separatedBy: "the background is 160x90, the video 96x96").count - 1, 1, result.standardError)
+            try ffmpeg(["-i", path("\(fit).mkv"), "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", path("\(fit).rgb")])
+            outputs[fit] = try Data(contentsOf: URL(fileURLWithPath: path("\(fit).rgb")))
+        }
+        XCTAssertEqual(outputs["default"], outputs["cover"])
+        XCTAssertNotEqual(outputs["cover"], outputs["contain"])
+        XCTAssertNotEqual(outputs["cover"], outputs["stretch"])
+        XCTAssertNotEqual(outputs["contain"], outputs["stretch"])
+        // A background of the same aspect gives no notice.
+        let same = try EqrProcess.run(["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-frames:v", "2", "-nostats", path("same.mp4")])
+        XCTAssertEqual(same.status, 0, same.standardError)
+        XCTAssertFalse(same.standardError.contains("the background is"), same.standardError)
+    }
+
     func testBadInputsAreClearErrors() throws {
         try Data("junk".utf8).write(to: URL(fileURLWithPath: path("junk.safetensors")))
         try Data("junk".utf8).write(to: URL(fileURLWithPath: path("exists.mp4")))
@@ -164,16 +192,24 @@ final class HostCommandTests: XCTestCase {
             (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", path("junk.safetensors"), path("o.mp4")], "invalid checkpoint"),
             (["-i", path("bg.png.nope"), "-i", path("bg.png"), "-m", model, path("o.mp4")], "bg.png.nope"),
             (["-i", path("junk.safetensors"), "-i", path("bg.png"), "-m", model, path("o.mp4")], "junk.safetensors"),
-            (["-i", path("char.mp4"), "-i", path("wide.png"), "-m", model, path("o.mp4")], "aspect"),
             (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, path("exists.mp4")], "exists; pass -y"),
+            (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-y", "-n", path("exists.mp4")], "-n forbids overwriting"),
+            (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-y", path("char.mp4")], "is also an input"),
             (["-i", path("char.mp4"), "-m", model, "-effect", "swap", path("o.mp4")], "needs a background"),
+            (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-bg-fit", "squash", path("o.mp4")], "-bg-fit squash is not one of cover, contain, stretch"),
         ]
+        // Argument mistakes print the usage and exit 64; failures at run time (a missing or
+        // broken file) print one line and exit 1.
+        let argumentMistakes: Set = ["unknown effect 'wobble'", "angle=400 is outside -180...180", "unknown option 'zoom'", "exists; pass -y",
+                                     "-n forbids overwriting", "is also an input", "needs a background", "-bg-fit squash is not one of cover, contain, stretch"]
         for (arguments, expected) in cases {
             let result = try EqrProcess.run(arguments)
-            XCTAssertNotEqual(result.status, 0, arguments.joined(separator: " "))
+            XCTAssertEqual(result.status, argumentMistakes.contains(expected) ? 64 : 1, "\(arguments.joined(separator: " ")): \(result.standardError)")
             XCTAssertTrue(result.standardError.contains(expected), "\(arguments.last!): \(result.standardError)")
+            XCTAssertEqual(result.standardError.contains("USAGE"), argumentMistakes.contains(expected), result.standardError)
             XCTAssertFalse(result.standardError.contains("Fatal error"), result.standardError)
         }
+        XCTAssertEqual(try probe(path("char.mp4")), [96, 96, 12], "the input must be left as it was")
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("o.mp4")))
         XCTAssertEqual(try String(contentsOfFile: path("exists.mp4"), encoding: .utf8), "junk")
         let help = try EqrProcess.run(["-h", "effects"])

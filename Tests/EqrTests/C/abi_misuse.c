@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "MAJOR.MINOR.PATCH" from the header's numbers. */
+#define STRINGIFY(x) #x
+#define VERSION_TEXT(a, b, c) STRINGIFY(a) "." STRINGIFY(b) "." STRINGIFY(c)
+
 static int checks = 0, failures = 0;
 #define EXPECT(cond) do { checks++; if (!(cond)) { failures++; fprintf(stderr, "FAILED line %d: %s\n", __LINE__, #cond); } } while (0)
 
@@ -20,6 +24,7 @@ int main(int argc, char **argv) {
 
     /* Library calls. */
     EXPECT(strlen(eqr_version()) >= 5);
+    EXPECT(strcmp(eqr_version(), VERSION_TEXT(EQR_VERSION_MAJOR, EQR_VERSION_MINOR, EQR_VERSION_PATCH)) == 0);
     EXPECT(strcmp(eqr_status_string(EQR_ERROR_INVALID_HANDLE), "invalid handle (freed, or of the wrong type)") == 0);
     EXPECT(strcmp(eqr_status_string((eqr_status)-99), "unknown status") == 0);
     EXPECT(eqr_motion_make(20, 1.3, 0.1, 0, NULL) == EQR_ERROR_NULL_ARGUMENT);
@@ -93,6 +98,12 @@ int main(int argc, char **argv) {
     EXPECT(eqr_context_process(ctx, &in, &out) == EQR_OK);               /* reconstruct needs no background */
     EXPECT(eqr_context_process(ctx, &in, NULL) == EQR_ERROR_NULL_ARGUMENT);
     EXPECT(eqr_context_set_background(ctx, &in) == EQR_OK);
+    EXPECT(eqr_context_set_background_fit(ctx, (eqr_background_fit)7) == EQR_ERROR_INVALID_ARGUMENT);
+    EXPECT(strstr(eqr_context_last_error(ctx), "EQR_FIT_COVER") != NULL);
+    EXPECT(eqr_context_set_background_fit(NULL, EQR_FIT_CONTAIN) == EQR_ERROR_INVALID_HANDLE);
+    EXPECT(eqr_context_set_background_fit(ctx, EQR_FIT_CONTAIN) == EQR_OK);
+    EXPECT(eqr_context_process(ctx, &in, &out) == EQR_OK);
+    EXPECT(eqr_context_set_background_fit(ctx, EQR_FIT_COVER) == EQR_OK);
     EXPECT(eqr_swap(ctx, &in, &out) == EQR_OK);
     EXPECT(eqr_context_rewind(ctx) == EQR_OK && eqr_context_rewind(NULL) == EQR_ERROR_INVALID_HANDLE);
 
@@ -140,6 +151,16 @@ int main(int argc, char **argv) {
     eqr_model_free(model);                                               /* double free is ignored */
     eqr_context_free(ctx);
     EXPECT(eqr_swap(ctx, &in, &out) == EQR_ERROR_INVALID_HANDLE);
+    {   /* A freed handle stays invalid even when a new context may reuse its memory. */
+        eqr_model *again = eqr_model_load(argv[1], eqr_model_default_params(), NULL);
+        eqr_context *fresh = eqr_context_new(again);
+        EXPECT(fresh != NULL && fresh != ctx);
+        EXPECT(eqr_context_set_effect(ctx, "swap") == EQR_ERROR_INVALID_HANDLE);
+        eqr_context_free(ctx);                                           /* must not free `fresh` */
+        EXPECT(eqr_context_set_effect(fresh, "swap") == EQR_OK);
+        eqr_context_free(fresh);
+        eqr_model_free(again);
+    }
     EXPECT(eqr_context_set_effect(ctx, "swap") == EQR_ERROR_INVALID_HANDLE);
     eqr_context_free(ctx);
     eqr_context_free(NULL);

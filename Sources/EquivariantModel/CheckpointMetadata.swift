@@ -1,0 +1,61 @@
+/// The metadata keys of a checkpoint (all values are strings). The architecture keys make a
+/// file self-describing; the training keys record how it was made and let `eqr train`,
+/// `eqr eval` and `eqr demo` rebuild the same synthetic world.
+public enum CheckpointMetadata {
+    // MARK: Format and architecture (written by ``Checkpoint/save(_:optimizer:metadata:to:)``)
+
+    /// `equivariant-renderer`.
+    public static let format = "format"
+    /// The format version, an integer.
+    public static let formatVersion = "format_version"
+    /// The T^z variant's name.
+    public static let variant = "variant"
+    /// The model's frame side in pixels.
+    public static let resolution = "resolution"
+    /// Channels of the feature maps.
+    public static let featureChannels = "feature_channels"
+    /// Channels of the full-resolution layers.
+    public static let baseChannels = "base_channels"
+    /// GroupNorm groups.
+    public static let groups = "groups"
+    /// Adam's step count; present only when the file carries the optimiser state.
+    public static let adamStep = "adam_step"
+
+    // MARK: Training facts
+
+    /// The training step the file was written at.
+    public static let step = "step"
+    /// Wall-clock seconds of training so far (summed over resumed runs).
+    public static let trainingSeconds = "training_seconds"
+    /// The loss weights as JSON.
+    public static let lossWeights = "loss_weights"
+    /// A one-line description of the training data.
+    public static let data = "data"
+    /// Pairs per batch.
+    public static let batchSize = "batch_size"
+    /// The seed of the run.
+    public static let seed = "seed"
+    /// Worker threads of the run.
+    public static let threads = "threads"
+    /// Adam's learning rate.
+    public static let learningRate = "learning_rate"
+    /// The T^z predictor's learning-rate scale.
+    public static let transformLearningRateScale = "transform_lr_scale"
+    /// The global gradient-norm clip (0 = off).
+    public static let gradientClipNorm = "gradient_clip_norm"
+    /// The checkpoint f, h and g were started from.
+    public static let initFrom = "init_from"
+    /// The checkpoint an inference-only export was made from.
+    public static let exportedFrom = "exported_from"
+
+    // MARK: The synthetic world (see `SceneWorld` in the Training module)
+
+    /// Seed of the procedural backgrounds and characters.
+    public static let worldSeed = "world_seed"
+    /// How many backgrounds are trained on.
+    public static let trainedBackgrounds = "trained_backgrounds"
+    /// How many characters the world has.
+    public static let characters = "characters"
+    /// The folder of photo backgrounds, when photos replaced procedural textures.
+    public static let backgroundImages = "background_images"
+}

@@ -1,0 +1,180 @@
+import NeuralNetwork
+import Tensors
+
+/// The equivariant renderer: character encoder f, background encoder h, feature-space warp
+/// T^z and renderer g, with `x̂' = g(T^z(f(x)) + h(x))`.
+///
+/// All operations take and return NCHW batches of RGB frames in [0, 1] at the model's
+/// resolution. Inference methods record nothing and mutate nothing, so one model can serve
+/// several threads.
+public final class EquivariantModel {
+    /// The architecture.
+    public let configuration: ModelConfiguration
+    /// f: frame → character features.
+    public let characterEncoder: Sequential
+    /// h: frame → background features.
+    public let backgroundEncoder: Sequential
+    /// g: features → frame.
+    public let renderer: Sequential
+    /// The T^z variant: where θ_z comes from.
+    public let transform: any TransformVariant
+    /// The feature-space spatial transformer.
+    public let warp = SpatialTransformer()
+
+    /// Builds a freshly initialised model (deterministic for a seed).
+    public init(configuration: ModelConfiguration, seed: UInt64) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        var g = SeededGenerator(seed: seed)
+        characterEncoder = Networks.encoder("f", configuration, &g)
+        backgroundEncoder = Networks.encoder("h", configuration, &g)
+        renderer = Networks.renderer(configuration, &g)
+        transform = configuration.variantType!.init(configuration: configuration, generator: &g)
+    }
+
+    /// Every trainable parameter, in a fixed order (f, h, g, T^z).
+    public var parameters: [Parameter] {
+        characterEncoder.parameters + backgroundEncoder.parameters + renderer.parameters + transform.parameters
+    }
+
+    /// The number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    // MARK: - Input checks
+
+    /// Throws unless `frames` is `[N, 3, R, R]` with finite values.
+    public func checkFrames(_ frames: Tensor, _ name: String = "frames") throws {
+        let r = configuration.resolution
+        guard frames.rank == 4, frames.shape[0] > 0, frames.shape[1] == 3, frames.shape[2] == r, frames.shape[3] == r else {
+            throw ModelError.invalidInput("\(name) must be [N, 3, \(r), \(r)] for this \(r)×\(r) model, got \(frames.shape)")
+        }
+        guard frames.isFinite else { throw ModelError.invalidInput("\(name) contain NaN or infinite values") }
+    }
+
+    // MARK: - Building blocks
+
+    /// f(x): character features.
+    public func encodeCharacter(_ frames: Tensor) throws -> Tensor {
+        try checkFrames(frames)
+        return characterEncoder(frames)
+    }
+
+    /// h(x): background features.
+    public func encodeBackground(_ frames: Tensor) throws -> Tensor {
+        try checkFrames(frames)
+        return backgroundEncoder(frames)
+    }
+
+    /// g(z): a frame from features.
+    public func render(_ features: Tensor) -> Tensor { renderer(features) }
+
+    /// T^z(z): warps features by sampling matrices θ_z [N, 6].
+    public func warpFeatures(_ features: Tensor, theta: Tensor) -> Tensor {
+        warp.forward(input: features, theta: theta, tape: nil)
+    }
+
+    /// The T^z variant's type (its name and what it needs).
+    public var variant: any TransformVariant.Type { type(of: transform) }
+
+    /// θ_z for content motions given in pixel space (one `Affine2D` per sample): the
+    /// variant's θ_z of the sampling matrices θ_x = motion⁻¹ (see
+    /// ``TransformVariant/theta(forKnownTheta:)``).
+    public func featureTheta(forMotions motions: [Affine2D]) throws -> Tensor {
+        transform.theta(forKnownTheta: try Self.samplingMatrices(for: motions))
+    }
+
+    /// θ_z estimated from frame pairs (x → x'); `pixels` and `features` variants only.
+    public func estimateTheta(from frames: Tensor, to nextFrames: Tensor) throws -> Tensor {
+        try checkFrames(frames)
+        try checkFrames(nextFrames, "next frames")
+        guard frames.shape == nextFrames.shape else {
+            throw ModelError.invalidInput("frame pairs differ in shape: \(frames.shape) vs \(nextFrames.shape)")
+        }
+        guard !variant.needsKnownMotion else {
+            throw ModelError.unsupportedOperation("a `\(variant.name)` model cannot estimate T^z from frames; train a model of a variant that reads frames (\(TransformVariants.all.filter { !$0.needsKnownMotion }.map { $0.name }.joined(separator: ", ")))")
+        }
+        var inputs = TransformInputs(frames: frames, nextFrames: nextFrames)
+        if variant.readsCharacterFeatures {
+            inputs.characterFeatures = characterEncoder(frames)
+            inputs.nextCharacterFeatures = characterEncoder(nextFrames)
+        }
+        return try transform.theta(for: inputs, tape: nil)
+    }
+
+    // MARK: - Rendering operations
+
+    /// g(f(x) + h(x)): the model's own re-render of each frame.
+    public func reconstruct(_ frames: Tensor) throws -> Tensor {
+        try checkFrames(frames)
+        return render(characterEncoder(frames) + backgroundEncoder(frames))
+    }
+
+    /// g(T^z(f(x)) + h(x)): each frame with its character moved by θ_z.
+    public func render(_ frames: Tensor, theta: Tensor) throws -> Tensor {
+        try checkFrames(frames)
+        try checkTheta(theta, batch: frames.shape[0])
+        return render(warpFeatures(characterEncoder(frames), theta: theta) + backgroundEncoder(frames))
+    }
+
+    /// Each frame with its character moved by a pixel-space motion (re-render under any affine).
+    public func rerender(_ frames: Tensor, motions: [Affine2D]) throws -> Tensor {
+        try render(frames, theta: featureTheta(forMotions: motions))
+    }
+
+    /// g(T^z(f(x_c)) + h(x_b)): the character of `characterFrames` over the background of
+    /// `backgroundFrames` (θ_z defaults to the identity).
+    public func swap(characterFrames: Tensor, backgroundFrames: Tensor, theta: Tensor? = nil) throws -> Tensor {
+        try checkFrames(characterFrames, "character frames")
+        try checkFrames(backgroundFrames, "background frames")
+        guard characterFrames.shape == backgroundFrames.shape else {
+            throw ModelError.invalidInput("character frames \(characterFrames.shape) and background frames \(backgroundFrames.shape) differ")
+        }
+        return render(swapFeatures(character: characterEncoder(characterFrames), background: backgroundEncoder(backgroundFrames), theta: theta))
+    }
+
+    /// T^z(character) + background, the features `swap` renders; separate so a host can
+    /// encode a still background once.
+    public func swapFeatures(character: Tensor, background: Tensor, theta: Tensor? = nil) -> Tensor {
+        guard let theta else { return character + background }
+        return warpFeatures(character, theta: theta) + background
+    }
+
+    /// g(T^z(f(x), f(x'))·f(x'') + h(x'')): `targets` moved the way `sources` → `sourcesNext` moved.
+    public func transfer(from sources: Tensor, to sourcesNext: Tensor, onto targets: Tensor) throws -> Tensor {
+        let theta = try estimateTheta(from: sources, to: sourcesNext)
+        return try render(targets, theta: theta)
+    }
+
+    /// g(f(x)): the character alone.
+    public func renderCharacterOnly(_ frames: Tensor) throws -> Tensor { render(try encodeCharacter(frames)) }
+
+    /// g(h(x)): the background alone.
+    public func renderBackgroundOnly(_ frames: Tensor) throws -> Tensor { render(try encodeBackground(frames)) }
+
+    /// θ_x = motion⁻¹ for each motion, as [N, 6]; a non-invertible motion is an input error.
+    public static func samplingMatrices(for motions: [Affine2D]) throws -> Tensor {
+        do { return try Affine2D.samplingMatrices(for: motions) } catch { throw ModelError.invalidInput(error.description) }
+    }
+
+    func checkTheta(_ theta: Tensor, batch: Int) throws {
+        guard theta.shape == [batch, 6] else { throw ModelError.invalidInput("theta must be [\(batch), 6], got \(theta.shape)") }
+        guard theta.isFinite else { throw ModelError.invalidInput("theta contains NaN or infinite values") }
+    }
+}
+
+extension EquivariantModel {
+    /// Copies the weights of f, h and g from another model of the same architecture (any
+    /// T^z variant) — e.g. to start a `pixels` or `features` model from a `given` one —
+    /// and returns how many tensors were copied. The T^z predictor keeps its own weights.
+    @discardableResult
+    public func copyEncodersAndRenderer(from other: EquivariantModel) throws -> Int {
+        let c = configuration, o = other.configuration
+        guard c.resolution == o.resolution, c.featureChannels == o.featureChannels, c.baseChannels == o.baseChannels, c.groups == o.groups else {
+            throw ModelError.invalidConfiguration("cannot copy f, h, g from a \(o.resolution)×\(o.resolution) model with \(o.featureChannels)/\(o.baseChannels) channels into a \(c.resolution)×\(c.resolution) one with \(c.featureChannels)/\(c.baseChannels)")
+        }
+        let pairs = zip(characterEncoder.parameters + backgroundEncoder.parameters + renderer.parameters,
+                        other.characterEncoder.parameters + other.backgroundEncoder.parameters + other.renderer.parameters)
+        for (mine, theirs) in pairs { mine.value = theirs.value }
+        return Array(pairs).count
+    }
+}

@@ -1,0 +1,34 @@
+import NeuralNetwork
+import Tensors
+
+/// `features`: θ_z regressed from the character features (f(x), f(x')) by a localisation net
+/// on the channel stack [N, 2C', R/4, R/4]; starts at the identity. Its gradient flows back
+/// into f, so it reuses (and shapes) the character encoder.
+public final class FeaturesTransform: TransformVariant {
+    public static let name = "features"
+    public static let summary = "T^z is regressed from the feature pair (f(x), f(x')) (trains on any video)"
+    public static let needsKnownMotion = false
+    public static let readsCharacterFeatures = true
+
+    private let network: Sequential
+    private let featureChannels: Int
+
+    public init(configuration c: ModelConfiguration, generator: inout SeededGenerator) {
+        featureChannels = c.featureChannels
+        network = Networks.localisation("t.features", inputChannels: 2 * c.featureChannels, inputSize: c.featureSize, convolutions: [64], &generator)
+    }
+
+    public var parameters: [Parameter] { network.parameters }
+
+    public func theta(for inputs: TransformInputs, tape: Tape?) throws -> Tensor {
+        guard let features = inputs.characterFeatures, let nextFeatures = inputs.nextCharacterFeatures else {
+            throw ModelError.invalidInput("the `features` variant needs the character features of both frames")
+        }
+        return network.forward(.concatenatingChannels([features, nextFeatures]), tape: tape)
+    }
+
+    public func backward(_ thetaGradient: Tensor, tape: Tape) -> (characterFeatures: Tensor, nextCharacterFeatures: Tensor)? {
+        let parts = network.backward(thetaGradient, tape: tape).splittingChannels([featureChannels, featureChannels])
+        return (parts[0], parts[1])
+    }
+}

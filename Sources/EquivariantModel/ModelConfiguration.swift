@@ -1,0 +1,45 @@
+
+/// The architecture of an equivariant renderer: everything needed to rebuild the layers.
+public struct ModelConfiguration: Equatable, Codable, Sendable {
+    /// Frame side in pixels (frames are square), a multiple of 8.
+    public var resolution: Int
+    /// Channels C' of the feature maps of f and h (spatial size resolution/4).
+    public var featureChannels: Int
+    /// Channels of the full-resolution layers.
+    public var baseChannels: Int
+    /// GroupNorm groups (divides both channel counts).
+    public var groups: Int
+    /// The name of the T^z variant (one of ``TransformVariants/names``).
+    public var variant: String
+
+    /// Creates a configuration; defaults follow the prototype in DESIGN.md.
+    public init(resolution: Int = 64, featureChannels: Int = 64, baseChannels: Int = 32, groups: Int = 8, variant: String) {
+        self.resolution = resolution
+        self.featureChannels = featureChannels
+        self.baseChannels = baseChannels
+        self.groups = groups
+        self.variant = variant
+    }
+
+    /// The T^z variant's type; nil for an unknown name (``validate()`` refuses it).
+    public var variantType: (any TransformVariant.Type)? { TransformVariants.named(variant) }
+
+    /// Side of the feature maps: resolution / 4.
+    public var featureSize: Int { resolution / 4 }
+
+    /// Throws a `ModelError.invalidConfiguration` naming the bad value.
+    public func validate() throws {
+        guard variantType != nil else {
+            throw ModelError.invalidConfiguration("unknown variant '\(variant)' (expected \(TransformVariants.nameList))")
+        }
+        guard resolution >= 16, resolution <= 1024, resolution % 8 == 0 else {
+            throw ModelError.invalidConfiguration("resolution must be a multiple of 8 in 16...1024, got \(resolution)")
+        }
+        guard featureChannels > 0, featureChannels <= 1024, baseChannels > 0, baseChannels <= 1024 else {
+            throw ModelError.invalidConfiguration("channel counts must be in 1...1024, got features \(featureChannels), base \(baseChannels)")
+        }
+        guard groups > 0, featureChannels % groups == 0, baseChannels % groups == 0 else {
+            throw ModelError.invalidConfiguration("groups (\(groups)) must divide featureChannels (\(featureChannels)) and baseChannels (\(baseChannels))")
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import NeuralNetwork
+import Tensors
+
+/// One batch of training pairs.
+public struct TrainingBatch {
+    /// x, [N, 3, R, R].
+    public var frames: Tensor
+    /// x' = T^x(x), [N, 3, R, R].
+    public var nextFrames: Tensor
+    /// The content motions T^x as [N, 6] (row-major 2×3), needed by the `given` variant only.
+    public var motions: Tensor?
+
+    /// Creates a batch.
+    public init(frames: Tensor, nextFrames: Tensor, motions: Tensor? = nil) {
+        self.frames = frames
+        self.nextFrames = nextFrames
+        self.motions = motions
+    }
+}
+
+/// The losses and diagnostics of one training step.
+public struct StepReport: Equatable, Codable, Sendable {
+    /// Step number after this update (1-based).
+    public var step: Int
+    /// Weighted sum that was minimised.
+    public var total: Float
+    /// L_s, next-frame prediction MSE.
+    public var scene: Float
+    /// Reconstruction MSE.
+    public var reconstruction: Float
+    /// L_c, equivariance MSE.
+    public var character: Float
+    /// L_b, invariance MSE.
+    public var background: Float
+    /// Mean |f(x)|: falls towards 0 when f collapses.
+    public var characterFeatureMagnitude: Float
+    /// Mean |h(x)|.
+    public var backgroundFeatureMagnitude: Float
+    /// Mean |θ_z − θ_x| for batches that carry the true motion (how far T^z is from T^x).
+    public var transformError: Float?
+    /// Global L2 norm of the gradient before clipping.
+    public var gradientNorm: Float?
+}
+
+/// Trains an `EquivariantModel` with Adam on the scene, reconstruction, equivariance and
+/// invariance losses.
+///
+/// Per step, with x and x' stacked on the batch axis so each net runs once:
+/// `F = f([x; x'])`, `H = h([x; x'])`, θ_z from the predictor, `W = T^z(F_x)`,
+/// `G = g([W + H_x; F_x + H_x])`; losses on G (vs x' and x), on W − F_x' and on H_x' − H_x.
+/// Backward runs in exact reverse order through one tape.
+public final class Trainer {
+    /// The model being trained.
+    public let model: EquivariantModel
+    /// The optimiser (its state is saved in checkpoints).
+    public let optimizer: Adam
+    /// Loss weights.
+    public let weights: LossWeights
+    /// When positive, gradients whose global L2 norm exceeds it are scaled down to it
+    /// before the update (guards against the occasional spike of a learned T^z).
+    public let gradientClipNorm: Float
+
+    /// Creates a trainer with Adam at `learningRate` over f, h and g, and at
+    /// `learningRate × transformLearningRateScale` over the T^z predictor.
+    ///
+    /// The predictor gets a smaller step because Adam moves every weight by about the
+    /// learning rate whatever its gradient: through a dense head over many hidden units that
+    /// shifts θ_z by O(1) per step, enough to warp the features entirely out of the frame,
+    /// where zero padding leaves no gradient to come back (seen at step ~350 of a `features`
+    /// run at 2e-3).
+    public init(
+        model: EquivariantModel, weights: LossWeights = LossWeights(), learningRate: Float = 2e-3,
+        transformLearningRateScale: Float = 0.05, gradientClipNorm: Float = 0
+    ) throws {
+        try weights.validate()
+        guard learningRate.isFinite, learningRate > 0, learningRate < 1 else {
+            throw ModelError.invalidConfiguration("learning rate must be in (0, 1), got \(learningRate)")
+        }
+        guard transformLearningRateScale.isFinite, transformLearningRateScale > 0, transformLearningRateScale <= 1 else {
+            throw ModelError.invalidConfiguration("transform learning-rate scale must be in (0, 1], got \(transformLearningRateScale)")
+        }
+        guard gradientClipNorm.isFinite, gradientClipNorm >= 0 else {
+            throw ModelError.invalidConfiguration("gradient clip norm must be ≥ 0 (0 = off), got \(gradientClipNorm)")
+        }
+        self.model = model
+        self.weights = weights
+        self.gradientClipNorm = gradientClipNorm
+        let predictor = model.transform.parameters
+        let rest = model.parameters.filter { p in !predictor.contains { $0 === p } }
+        // Same order as `model.parameters` (the predictor's are last), which checkpoints rely on.
+        optimizer = Adam(groups: [
+            .init(parameters: rest, learningRate: learningRate),
+            .init(parameters: predictor, learningRate: learningRate * transformLearningRateScale),
+        ])
+    }
+
+    /// The global L2 norm of all parameter gradients.
+    func gradientNorm() -> Float {
+        var sum = 0.0
+        for p in model.parameters { for g in p.gradient.scalars { sum += Double(g) * Double(g) } }
+        return Float(sum.squareRoot())
+    }
+
+    /// Steps taken so far.
+    public var step: Int { optimizer.state.step }
+
+    /// One optimisation step; throws on malformed batches or a non-finite loss (the model
+    /// is left unchanged).
+    @discardableResult
+    public func train(on batch: TrainingBatch) throws -> StepReport {
+        var report = try computeGradients(on: batch)
+        let norm = gradientNorm()
+        report.gradientNorm = norm
+        if gradientClipNorm > 0 && norm > gradientClipNorm {
+            let scale = gradientClipNorm / norm
+            for p in model.parameters { p.gradient = p.gradient * scale }
+        }
+        optimizer.step()
+        report.step = step
+        return report
+    }
+
+    /// Forward and backward without updating: zeroes and fills every parameter's gradient
+    /// with the gradient of the weighted total loss, and reports the losses.
+    public func computeGradients(on batch: TrainingBatch) throws -> StepReport {
+        try model.checkFrames(batch.frames)
+        try model.checkFrames(batch.nextFrames, "next frames")
+        let n = batch.frames.shape[0]
+        guard batch.nextFrames.shape[0] == n else { throw ModelError.invalidInput("frames and next frames differ in batch size") }
+        var thetaX: Tensor?
+        if let motions = batch.motions {
+            guard motions.shape == [n, 6] else { throw ModelError.invalidInput("motions must be [\(n), 6], got \(motions.shape)") }
+            thetaX = try EquivariantModel.samplingMatrices(for: Affine2D.list(from: motions))
+        }
+        if model.variant.needsKnownMotion && thetaX == nil {
+            throw ModelError.invalidInput("the `\(model.variant.name)` variant needs the true motion of every training pair")
+        }
+
+        optimizer.zeroGradients()
+        let tape = Tape()
+        // Forward.
+        let features = model.characterEncoder.forward(.concatenatingBatches([batch.frames, batch.nextFrames]), tape: tape)
+        let backgrounds = model.backgroundEncoder.forward(.concatenatingBatches([batch.frames, batch.nextFrames]), tape: tape)
+        let fx = features.batches(0..<n), fNext = features.batches(n..<(2 * n))
+        let hx = backgrounds.batches(0..<n), hNext = backgrounds.batches(n..<(2 * n))
+        let thetaZ = try model.transform.theta(
+            for: TransformInputs(frames: batch.frames, nextFrames: batch.nextFrames, characterFeatures: fx, nextCharacterFeatures: fNext, knownTheta: thetaX),
+            tape: tape)
+        let warped = model.warp.forward(input: fx, theta: thetaZ, tape: tape)
+        let rendered = model.renderer.forward(.concatenatingBatches([warped + hx, fx + hx]), tape: tape)
+        let prediction = rendered.batches(0..<n), reconstruction = rendered.batches(n..<(2 * n))
+
+        // Losses.
+        let scene = Loss.meanSquaredError(prediction, batch.nextFrames)
+        let recon = Loss.meanSquaredError(reconstruction, batch.frames)
+        let equivariance = weights.normalizesCharacter ? Self.normalizedSquaredError(warped, fNext) : Self.plainSquaredError(warped, fNext)
+        let invariance = Loss.meanSquaredError(hNext, hx)
+        let w = weights
+        // Optional supervision of a learned T^z by the true motion (synthetic data only).
+        let supervision: (value: Float, gradient: Tensor)? =
+            (w.transform > 0 && !model.variant.needsKnownMotion) ? thetaX.map { Loss.meanSquaredError(thetaZ, $0) } : nil
+        let total = w.scene * scene.value + w.reconstruction * recon.value + w.character * equivariance.value + w.background * invariance.value
+            + w.transform * (supervision?.value ?? 0)
+        guard total.isFinite else {
+            tape.clear()
+            throw ModelError.invalidInput("the loss is not finite (\(total)) at step \(step + 1); lower the learning rate or check the data")
+        }
+
+        // Backward, in reverse order of the forward calls.
+        let renderedGradient = model.renderer.backward(
+            .concatenatingBatches([scene.gradient * w.scene, recon.gradient * w.reconstruction]), tape: tape)
+        let dPredictionFeatures = renderedGradient.batches(0..<n), dReconstructionFeatures = renderedGradient.batches(n..<(2 * n))
+        let dWarped = dPredictionFeatures + equivariance.gradient * w.character
+        let (dFxFromWarp, dTheta) = model.warp.backward(dWarped, tape: tape)
+        let predictorFeatureGradients = model.transform.backward(
+            supervision.map { dTheta + $0.gradient * w.transform } ?? dTheta, tape: tape)
+        let dInvariance = invariance.gradient * w.background
+        let dHx = dPredictionFeatures + dReconstructionFeatures - dInvariance
+        _ = model.backgroundEncoder.backward(.concatenatingBatches([dHx, dInvariance]), tape: tape)
+        var dFx = dFxFromWarp + dReconstructionFeatures
+        var dFNext = equivariance.targetGradient * w.character
+        if let (a, b) = predictorFeatureGradients {
+            dFx += a
+            dFNext += b
+        }
+        _ = model.characterEncoder.backward(.concatenatingBatches([dFx, dFNext]), tape: tape)
+        precondition(tape.count == 0, "Trainer: \(tape.count) tape records left after backward")
+
+        var transformError: Float?
+        if let thetaX {
+            transformError = Float((thetaZ - thetaX).meanAbsolute())
+        }
+        return StepReport(
+            step: step, total: total, scene: scene.value, reconstruction: recon.value,
+            character: equivariance.value, background: invariance.value,
+            characterFeatureMagnitude: Float(fx.meanAbsolute()), backgroundFeatureMagnitude: Float(hx.meanAbsolute()),
+            transformError: transformError)
+    }
+
+    /// `mean((p − t)²)` with its gradients with respect to p and t.
+    static func plainSquaredError(_ p: Tensor, _ t: Tensor) -> (value: Float, gradient: Tensor, targetGradient: Tensor) {
+        let (value, gradient) = Loss.meanSquaredError(p, t)
+        return (value, gradient, gradient * -1)
+    }
+
+    /// `mean((p − t)²) / (mean(t²) + ε)` with its gradients: for p, `2(p − t)/(n·d)`; for t,
+    /// `−2(p − t)/(n·d) − L·2t/(n·d)` where d is the denominator and L the value.
+    static func normalizedSquaredError(_ p: Tensor, _ t: Tensor) -> (value: Float, gradient: Tensor, targetGradient: Tensor) {
+        let (numerator, numeratorGradient) = Loss.meanSquaredError(p, t)
+        let energy = Float(t.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(t.count, 1)))
+        let denominator = energy + 1e-4
+        let value = numerator / denominator
+        let gradient = numeratorGradient * (1 / denominator)
+        let targetGradient = gradient * -1 - t * (2 * value / (Float(t.count) * denominator))
+        return (value, gradient, targetGradient)
+    }
+}

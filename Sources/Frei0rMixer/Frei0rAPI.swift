@@ -1,1 +1,0 @@
-../Frei0rEffect/Frei0rAPI.swift

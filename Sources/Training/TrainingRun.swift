@@ -1,0 +1,125 @@
+import EquivariantModel
+import Foundation
+import Tensors
+
+/// A training loop with progress, a JSON-lines log and periodic atomic checkpoints.
+///
+/// Step s trains on `data.batch(step: s, size:)`, so stopping after a checkpoint and
+/// resuming from it reproduces the uninterrupted run bit for bit (same data, weights and
+/// Adam state; same thread count).
+public final class TrainingRun {
+    /// What the loop does.
+    public struct Options {
+        /// Pairs per step.
+        public var batchSize = 16
+        /// Train until the trainer has taken this many steps in total.
+        public var totalSteps = 1000
+        /// Where checkpoints go (nil: none).
+        public var checkpointURL: URL?
+        /// Save a checkpoint every this many steps (and at the end).
+        public var checkpointEvery = 250
+        /// Append one JSON object per logged step here (nil: no log).
+        public var logURL: URL?
+        /// Log and report progress every this many steps.
+        public var logEvery = 10
+        /// Extra metadata stored in checkpoints (seed, data description, …).
+        public var metadata: [String: String] = [:]
+        /// Creates default options.
+        public init() {}
+    }
+
+    /// One logged line.
+    public struct LogEntry: Codable, Equatable {
+        /// The step's losses and norms.
+        public var report: StepReport
+        /// Training pairs per second since the previous log line.
+        public var samplesPerSecond: Double
+        /// Seconds since the run (or resumed run) started.
+        public var elapsedSeconds: Double
+    }
+
+    /// The trainer driven.
+    public let trainer: Trainer
+    /// The data.
+    public let data: TrainingData
+    /// The options.
+    public let options: Options
+
+    /// Creates a run; throws if the data cannot train this model's variant.
+    public init(trainer: Trainer, data: TrainingData, options: Options) throws {
+        if trainer.model.variant.needsKnownMotion && !data.providesMotion {
+            throw ModelError.invalidInput("the `\(trainer.model.variant.name)` variant needs training pairs with known motion (synthetic scenes), not \(data.summary)")
+        }
+        guard options.batchSize > 0, options.totalSteps >= 0, options.checkpointEvery > 0, options.logEvery > 0 else {
+            throw ModelError.invalidConfiguration("batch size, checkpoint and log intervals must be positive")
+        }
+        self.trainer = trainer
+        self.data = data
+        self.options = options
+    }
+
+    /// Runs to `totalSteps`, calling `progress` at each log step; returns the log entries.
+    @discardableResult
+    public func run(progress: (LogEntry) -> Void = { _ in }) throws -> [LogEntry] {
+        let clock = ContinuousClock(), start = clock.now
+        var lastLog = start, lastLogStep = trainer.step
+        var entries: [LogEntry] = []
+        let log = try options.logURL.map { try LogFile(url: $0) }
+        // A resumed run carries the time spent before in its metadata.
+        let secondsBefore = Double(options.metadata[CheckpointMetadata.trainingSeconds] ?? "") ?? 0
+        while trainer.step < options.totalSteps {
+            let batch = try data.batch(step: trainer.step, size: options.batchSize)
+            let report = try trainer.train(on: batch)
+            let now = clock.now
+            if report.step % options.logEvery == 0 || report.step == options.totalSteps {
+                let seconds = (now - lastLog).inSeconds
+                let entry = LogEntry(
+                    report: report,
+                    samplesPerSecond: Double((report.step - lastLogStep) * options.batchSize) / max(seconds, 1e-9),
+                    elapsedSeconds: (now - start).inSeconds)
+                entries.append(entry)
+                try log?.append(entry)
+                progress(entry)
+                lastLog = now
+                lastLogStep = report.step
+            }
+            if let url = options.checkpointURL, report.step % options.checkpointEvery == 0 || report.step == options.totalSteps {
+                var metadata = options.metadata
+                metadata[CheckpointMetadata.step] = String(report.step)
+                metadata[CheckpointMetadata.trainingSeconds] = String(format: "%.1f", secondsBefore + (now - start).inSeconds)
+                metadata[CheckpointMetadata.lossWeights] = Self.json(trainer.weights)
+                metadata[CheckpointMetadata.data] = data.summary
+                metadata[CheckpointMetadata.batchSize] = String(options.batchSize)
+                try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, metadata: metadata, to: url)
+            }
+        }
+        return entries
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+    }
+}
+
+/// An append-only JSON-lines file.
+final class LogFile {
+    private let handle: FileHandle
+
+    init(url: URL) throws {
+        if !FileManager.default.fileExists(atPath: url.path) {
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw ModelError.invalidInput("cannot create the log file \(url.path)")
+            }
+        }
+        handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+    }
+
+    func append(_ entry: TrainingRun.LogEntry) throws {
+        try handle.write(contentsOf: Data((TrainingRun.json(entry) + "\n").utf8))
+    }
+
+    deinit { try? handle.close() }
+}

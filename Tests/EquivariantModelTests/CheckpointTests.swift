@@ -1,0 +1,114 @@
+import EquivariantModel
+import Foundation
+import NeuralNetwork
+import Tensors
+import TestSupport
+import XCTest
+
+final class CheckpointTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-checkpoint-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func testSaveLoadGivesIdenticalOutputsAndOptimizerState() throws {
+        for source in TransformVariants.names {
+            let model = try ModelFixtures.tinyModel(source, seed: 3)
+            let trainer = try Trainer(model: model)
+            try trainer.train(on: ModelGradientTests.batch(seed: 4))
+            let url = directory.appendingPathComponent("\(source).safetensors")
+            try Checkpoint.save(model, optimizer: trainer.optimizer, metadata: ["note": "test"], to: url)
+            let loaded = try Checkpoint.load(contentsOf: url, expectedVariant: source)
+            let frames = ModelGradientTests.batch(seed: 5).frames
+            XCTAssertEqual(try loaded.model.reconstruct(frames), try model.reconstruct(frames), "\(source)")
+            XCTAssertEqual(loaded.optimizerState, trainer.optimizer.state)
+            XCTAssertEqual(loaded.metadata["note"], "test")
+            XCTAssertEqual(loaded.metadata["variant"], source)
+            XCTAssertEqual(loaded.model.configuration, model.configuration)
+        }
+    }
+
+    func testOtherVariantIsRefused() throws {
+        let url = directory.appendingPathComponent("m.safetensors")
+        try Checkpoint.save(try ModelFixtures.tinyModel("pixels"), to: url)
+        XCTAssertThrowsError(try Checkpoint.load(contentsOf: url, expectedVariant: "features")) { error in
+            XCTAssertTrue("\(error)".contains("holds a 'pixels' model, but a 'features' model was requested"), "\(error)")
+        }
+    }
+
+    func testTruncatedFileIsAClearError() throws {
+        let url = directory.appendingPathComponent("m.safetensors")
+        try Checkpoint.save(try ModelFixtures.tinyModel("given"), to: url)
+        let bytes = try Data(contentsOf: url)
+        for length in [0, 5, 100, bytes.count / 2, bytes.count - 1] {
+            try bytes.prefix(length).write(to: url)
+            XCTAssertThrowsError(try Checkpoint.load(contentsOf: url)) { error in
+                guard case ModelError.invalidCheckpoint(let message) = error else { return XCTFail("\(error)") }
+                XCTAssertTrue(message.contains(url.path), message)
+            }
+        }
+    }
+
+    func testBadHeaderAndRandomBytesAreErrors() throws {
+        let url = directory.appendingPathComponent("m.safetensors")
+        var generator = SeededGenerator(seed: 1)
+        try Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: generator.next()) }).write(to: url)
+        XCTAssertThrowsError(try Checkpoint.load(contentsOf: url))
+        var header = Data([20, 0, 0, 0, 0, 0, 0, 0])
+        header += Data("{\"a\": [not json]    ".utf8)
+        try header.write(to: url)
+        XCTAssertThrowsError(try Checkpoint.load(contentsOf: url)) { XCTAssertTrue("\($0)".contains("invalid checkpoint")) }
+        XCTAssertThrowsError(try Checkpoint.load(contentsOf: directory.appendingPathComponent("missing.safetensors")))
+    }
+
+    func testWrongShapesAndForeignFilesAreNamed() throws {
+        let url = directory.appendingPathComponent("m.safetensors")
+        let model = try ModelFixtures.tinyModel("given")
+        var tensors: [String: Tensor] = [:]
+        for p in model.parameters { tensors[p.name] = p.value }
+        let metadata = ["format": "equivariant-renderer", "format_version": "1", "variant": "given", "resolution": "16",
+                        "feature_channels": "4", "base_channels": "4", "groups": "2"]
+        tensors["g.conv3.weight"] = Tensor(shape: [3, 4, 5, 5])
+        try SafeTensors.write(tensors, metadata: metadata, to: url)
+        XCTAssertThrowsError(try Checkpoint.load(contentsOf: url)) { error in
+            XCTAssertTrue("\(error)".contains("tensor 'g.conv3.weight' has shape [3, 4, 5, 5], the architecture needs [3, 4, 3, 3]"), "\(error)")
+        }
+        try SafeTensors.write(["x": Tensor(shape: [1])], metadata: [:], to: url)
+        XCTAssertThrowsError(try Checkpoint.load(contentsOf: url)) { error in
+            XCTAssertTrue("\(error)".contains("metadata has no 'format'"), "\(error)")
+        }
+        var hostile = metadata
+        hostile["resolution"] = "99999999"
+        try SafeTensors.write(["x": Tensor(shape: [1])], metadata: hostile, to: url)
+        XCTAssertThrowsError(try Checkpoint.load(contentsOf: url)) { error in
+            XCTAssertTrue("\(error)".contains("resolution must be"), "\(error)")
+        }
+    }
+
+    func testNaNWeightsAreRefused() throws {
+        let url = directory.appendingPathComponent("m.safetensors")
+        let model = try ModelFixtures.tinyModel("features")
+        model.renderer.parameters[0].value.scalars[0] = .nan
+        try Checkpoint.save(model, to: url)
+        XCTAssertThrowsError(try Checkpoint.load(contentsOf: url)) { XCTAssertTrue("\($0)".contains("NaN"), "\($0)") }
+    }
+}
+
+final class WeightCopyTests: XCTestCase {
+    func testCopyEncodersAndRendererKeepsThePredictor() throws {
+        let given = try ModelFixtures.tinyModel("given", seed: 1)
+        let pixels = try ModelFixtures.tinyModel("pixels", seed: 2)
+        let predictorBefore = pixels.transform.parameters.map(\.value)
+        let copied = try pixels.copyEncodersAndRenderer(from: given)
+        XCTAssertEqual(copied, given.characterEncoder.parameters.count + given.backgroundEncoder.parameters.count + given.renderer.parameters.count)
+        let frames = ModelGradientTests.batch(seed: 3).frames
+        XCTAssertEqual(try pixels.reconstruct(frames), try given.reconstruct(frames))
+        XCTAssertEqual(pixels.transform.parameters.map(\.value), predictorBefore)
+        let other = try EquivariantModel(configuration: ModelConfiguration(resolution: 32, featureChannels: 4, baseChannels: 4, groups: 2, variant: "pixels"), seed: 1)
+        XCTAssertThrowsError(try other.copyEncodersAndRenderer(from: given)) { XCTAssertTrue("\($0)".contains("cannot copy"), "\($0)") }
+    }
+}

@@ -1,0 +1,57 @@
+import EquivariantModel
+import NeuralNetwork
+import Tensors
+import TestSupport
+import XCTest
+
+/// The whole training graph (f, h, T^z variants, g and all four losses) against central
+/// finite differences of the total loss, on a tiny model.
+final class ModelGradientTests: XCTestCase {
+    static func batch(seed: UInt64, size: Int = 2, resolution: Int = 16) -> TrainingBatch {
+        let frames = randomTensor([size, 3, resolution, resolution], seed: seed, range: 0...1)
+        let next = randomTensor([size, 3, resolution, resolution], seed: seed + 1, range: 0...1)
+        var motions: [Float] = []
+        for i in 0..<size {
+            motions += Affine2D(angle: 0.1 * Float(i + 1), scaleX: 1.1, scaleY: 0.95, translationX: 0.05, translationY: -0.1).elements
+        }
+        return TrainingBatch(frames: frames, nextFrames: next, motions: Tensor(shape: [size, 6], scalars: motions))
+    }
+
+    func checkGradients(_ source: String) throws {
+        let model = try ModelFixtures.tinyModel(source)
+        // Weights that make every loss term matter.
+        let trainer = try Trainer(model: model, weights: LossWeights(scene: 1, reconstruction: 0.7, character: 0.5, background: 0.3, transform: 0.4))
+        let batch = Self.batch(seed: 10)
+        // Move the predictor off its zero-weight start so its input gradients are non-trivial.
+        for p in model.transform.parameters {
+            p.value = p.value + randomTensor(p.value.shape, seed: 99, range: -0.05...0.05)
+        }
+        _ = try trainer.computeGradients(on: batch)
+        let gradients = model.parameters.map(\.gradient)  // before the probes overwrite them
+        var generator = SeededGenerator(seed: 5)
+        var analytic: [Float] = [], numeric: [Double] = []
+        for (parameter, gradient) in zip(model.parameters, gradients) {
+            // A few elements of every parameter tensor.
+            for _ in 0..<3 {
+                let i = Int(generator.next() % UInt64(parameter.value.count))
+                analytic.append(gradient.scalars[i])
+                // Leaky ReLUs make the loss piecewise smooth: a step of 1e-2 crosses kinks and is
+                // off by a few %, 1e-3 by ~1 %; float32 rounding still allows 1e-3 here.
+                let original = parameter.value.scalars[i], epsilon: Float = 1e-3
+                parameter.value.scalars[i] = original + epsilon
+                let plus = Double(try trainer.computeGradients(on: batch).total)
+                parameter.value.scalars[i] = original - epsilon
+                let minus = Double(try trainer.computeGradients(on: batch).total)
+                parameter.value.scalars[i] = original
+                numeric.append((plus - minus) / (2 * Double(epsilon)))
+            }
+        }
+        let result = compare("\(source) model, \(analytic.count) parameter elements", analytic: Tensor(shape: [analytic.count], scalars: analytic), numeric: numeric)
+        print(result)
+        XCTAssertTrue(result.passes(2e-2), "\(result)")
+    }
+
+    func testGivenVariantGradients() throws { try checkGradients("given") }
+    func testPixelsVariantGradients() throws { try checkGradients("pixels") }
+    func testFeaturesVariantGradients() throws { try checkGradients("features") }
+}
