@@ -19,6 +19,7 @@ let package = Package(
     name: "EquivariantRendering",
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
         .library(name: "VideoIO", targets: ["VideoIO"]),
         .library(name: "SyntheticScenes", targets: ["SyntheticScenes"]),
@@ -51,10 +52,11 @@ let package = Package(
 
         // MARK: - Swift modules
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CMalloc"]),
+        .target(name: "SafeTensors", dependencies: ["Tensors"]),
         .target(name: "NeuralNetwork", dependencies: ["Tensors"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
         .target(name: "SyntheticScenes", dependencies: ["Tensors", "NeuralNetwork"]),
-        .target(name: "EquivariantRenderer", dependencies: ["Tensors", "NeuralNetwork", "SyntheticScenes", "VideoIO"]),
+        .target(name: "EquivariantRenderer", dependencies: ["Tensors", "SafeTensors", "NeuralNetwork", "SyntheticScenes", "VideoIO"]),
         .target(
             name: "Equivariant", dependencies: ["CEquivariant", "EquivariantRenderer", "VideoIO", "Tensors"],
             linkerSettings: staticSwiftRuntime(exporting: "CInterop/equivariant.map")),
@@ -71,10 +73,11 @@ let package = Package(
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Tensors", "NeuralNetwork"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Tensors"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "CMalloc"]),
         .testTarget(name: "SyntheticScenesTests", dependencies: ["SyntheticScenes", "TestSupport"]),
-        .testTarget(name: "EquivariantRendererTests", dependencies: ["EquivariantRenderer", "TestSupport"]),
+        .testTarget(name: "EquivariantRendererTests", dependencies: ["EquivariantRenderer", "SafeTensors", "TestSupport"]),
         .testTarget(name: "EqrTests", exclude: ["C"]),
     ],
     swiftLanguageModes: [.v5]
