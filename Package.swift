@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
         .target(name: "NeuralNetwork", dependencies: ["Tensors"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
-        .target(name: "SyntheticScenes", dependencies: ["Tensors", "NeuralNetwork"]),
+        .target(name: "SyntheticScenes", dependencies: ["Tensors"]),
         .target(name: "EquivariantRenderer", dependencies: ["Tensors", "SafeTensors", "NeuralNetwork", "SyntheticScenes", "VideoIO"]),
         .target(
             name: "Equivariant", dependencies: ["CEquivariant", "EquivariantRenderer", "VideoIO", "Tensors"],
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Tensors"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "CMalloc"]),
-        .testTarget(name: "SyntheticScenesTests", dependencies: ["SyntheticScenes", "TestSupport"]),
+        .testTarget(name: "SyntheticScenesTests", dependencies: ["SyntheticScenes", "NeuralNetwork", "TestSupport"]),
         .testTarget(name: "EquivariantRendererTests", dependencies: ["EquivariantRenderer", "SafeTensors", "TestSupport"]),
         .testTarget(name: "EqrTests", exclude: ["C"]),
     ],
