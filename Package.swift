@@ -19,6 +19,7 @@ let package = Package(
     name: "EquivariantRendering",
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
         .library(name: "VideoIO", targets: ["VideoIO"]),
         .library(name: "SyntheticScenes", targets: ["SyntheticScenes"]),
@@ -53,11 +54,12 @@ let package = Package(
 
         // MARK: - Swift modules
         .target(name: "Tensors", dependencies: ["COpenBLAS"]),
+        .target(name: "SafeTensors", dependencies: ["Tensors"]),
         .target(name: "NeuralNetwork", dependencies: ["Tensors"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
-        .target(name: "SyntheticScenes", dependencies: ["Tensors", "NeuralNetwork"]),
+        .target(name: "SyntheticScenes", dependencies: ["Tensors"]),
         // The model core: f, h, g, the T^z variants, configuration, checkpoints, trainer (no video I/O).
-        .target(name: "EquivariantModel", dependencies: ["Tensors", "NeuralNetwork"]),
+        .target(name: "EquivariantModel", dependencies: ["Tensors", "SafeTensors", "NeuralNetwork"]),
         // Effects, motion templates, backgrounds and the one frame pipeline every front end runs.
         .target(name: "Retargeting", dependencies: ["EquivariantModel", "Tensors", "VideoIO"]),
         // Training data (synthetic scenes, videos), runs, evaluation, metrics, sheets and plots.
@@ -80,10 +82,11 @@ let package = Package(
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Tensors", "NeuralNetwork", "EquivariantModel"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Tensors"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "CMalloc"]),
-        .testTarget(name: "SyntheticScenesTests", dependencies: ["SyntheticScenes", "TestSupport"]),
-        .testTarget(name: "EquivariantModelTests", dependencies: ["EquivariantModel", "Training", "SyntheticScenes", "TestSupport"]),
+        .testTarget(name: "SyntheticScenesTests", dependencies: ["SyntheticScenes", "NeuralNetwork", "TestSupport"]),
+        .testTarget(name: "EquivariantModelTests", dependencies: ["EquivariantModel", "SafeTensors", "Training", "SyntheticScenes", "TestSupport"]),
         .testTarget(name: "RetargetingTests", dependencies: ["Retargeting", "EquivariantModel", "VideoIO", "SyntheticScenes", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "EquivariantModel", "SyntheticScenes", "TestSupport"]),
         .testTarget(name: "EqrTests", exclude: ["C"]),

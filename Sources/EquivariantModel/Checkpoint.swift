@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNetwork
+import SafeTensors
 import Tensors
 
 /// Saving and loading models (and, for resuming, their optimiser state) as safetensors.

@@ -3,6 +3,8 @@ import Tensors
 /// An affine spatial transformer: warps every channel of an NCHW feature map by a
 /// per-sample 2×3 matrix θ (affine grid + bilinear sampling), like PyTorch's
 /// `affine_grid` + `grid_sample(mode="bilinear", padding_mode="zeros", align_corners=False)`.
+/// The forward pass is `BilinearSampler.warp` (Tensors); this type adds shape checks, the
+/// tape and the backward pass.
 ///
 /// **Convention.** Coordinates are normalised to [−1, 1] with pixel centres: pixel `i` of
 /// `n` sits at `u = (2i + 1)/n − 1`. θ maps an **output** location to the **input**
@@ -50,30 +52,12 @@ public struct SpatialTransformer: Sendable {
         return [input[0], input[1], oh, ow]
     }
 
-    /// Warps every sample of `input` by its θ; with a tape, keeps input and θ.
+    /// Warps every sample of `input` by its θ (`BilinearSampler.warp`); with a tape, keeps
+    /// input and θ.
     public func forward(input: Tensor, theta: Tensor, tape: Tape?) -> Tensor {
         let outShape: [Int]
         do { outShape = try outputShape(input: input.shape, theta: theta.shape) } catch { preconditionFailure(error.description) }
-        let c = input.shape[1], h = input.shape[2], w = input.shape[3], oh = outShape[2], ow = outShape[3]
-        var output = Tensor(shape: outShape)
-        output.withUnsafeMutablePointer { outAll in
-            input.withUnsafePointer { inAll in
-                theta.withUnsafePointer { thetaAll in
-                    Parallel.forEach(input.shape[0] * c) { plane in
-                        let t = thetaAll + (plane / c) * 6
-                        let v = inAll + plane * h * w, out = outAll + plane * oh * ow
-                        for i in 0..<oh {
-                            let yo = Float(2 * i + 1) / Float(oh) - 1
-                            for j in 0..<ow {
-                                let xo = Float(2 * j + 1) / Float(ow) - 1
-                                let s = Sample(t, xo, yo, h, w)
-                                out[i * ow + j] = s.interpolate(v)
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let output = BilinearSampler.warp(input, theta: theta, outputSize: (outShape[2], outShape[3]))
         tape?.push(Record(input: input, theta: theta))
         return output
     }
@@ -134,7 +118,9 @@ public struct SpatialTransformer: Sendable {
     }
 }
 
-/// One bilinear sample: the four neighbouring input pixels and their weights.
+/// One bilinear sample for the backward pass: the four neighbouring input pixels and their
+/// weights, at the position `BilinearSampler` computes for the same output pixel (same
+/// arithmetic and clamping), so the gradients belong to the forward pass.
 private struct Sample {
     let x0: Int, y0: Int, a: Float, b: Float, h: Int, w: Int
 
@@ -154,13 +140,6 @@ private struct Sample {
     @inline(__always)
     func value(_ v: UnsafePointer<Float>, _ y: Int, _ x: Int) -> Float {
         (y >= 0 && y < h && x >= 0 && x < w) ? v[y * w + x] : 0
-    }
-
-    @inline(__always)
-    func interpolate(_ v: UnsafePointer<Float>) -> Float {
-        let v00 = value(v, y0, x0), v01 = value(v, y0, x0 + 1)
-        let v10 = value(v, y0 + 1, x0), v11 = value(v, y0 + 1, x0 + 1)
-        return (1 - b) * ((1 - a) * v00 + a * v01) + b * ((1 - a) * v10 + a * v11)
     }
 
     @inline(__always)

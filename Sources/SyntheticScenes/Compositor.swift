@@ -1,12 +1,11 @@
-import NeuralNetwork
 import Tensors
 
 /// Placing character layers and compositing them over plates.
 ///
 /// A character layer at pose A is the canonical layer moved by A, i.e. warped by
-/// `SpatialTransformer` with the sampling matrix θ = A⁻¹ (bilinear, zero padding; RGB and
-/// alpha warped together). `move` computes exactly the transformer's forward pass (bit for
-/// bit, checked by a test) with the source position shared by all channels, 3–5× faster. A frame is `alpha·RGB + (1 − alpha)·plate`, so wherever the
+/// `BilinearSampler` with the sampling matrix θ = A⁻¹ (bilinear, zero padding; RGB and
+/// alpha warped together) — the forward pass of NeuralNetwork's `SpatialTransformer`, bit
+/// for bit (checked by a test). A frame is `alpha·RGB + (1 − alpha)·plate`, so wherever the
 /// warped alpha is exactly 0 the frame equals the plate bit for bit.
 public enum Compositor {
     /// The sampling matrices `[N, 6]` (θ = A⁻¹) that move content by each motion.
@@ -23,7 +22,7 @@ public enum Compositor {
         precondition(maps.rank == 4 && maps.shape[0] == motions.count,
                      "Compositor.move: expects [N, C, H, W] maps with N = \(motions.count) motions, got \(maps.shape)")
         if motions.isEmpty { return maps }
-        return LayerWarp.forward(input: maps, theta: samplingMatrices(for: motions))
+        return BilinearSampler.warp(maps, theta: samplingMatrices(for: motions))
     }
 
     /// Composites layers `[N, 4, H, W]` (RGB, alpha) over plates `[N, 3, H, W]`:

@@ -1,4 +1,3 @@
-import NeuralNetwork
 import Tensors
 
 /// Synthetic scenes with exact ground truth: a character moved by a smooth random affine walk

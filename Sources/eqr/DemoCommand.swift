@@ -63,7 +63,7 @@ struct DemoCommand: ParsableCommand {
         let plate = try Frame(modelTensor: still)
         try ImageFile.write(try plate.resized(width: 4 * side, height: 4 * side), to: backgroundPath)
         let hostArguments = ["-i", clipPath, "-i", backgroundPath, "-m", model, "-effect", "transform=angle=20:scale=1.2", "-y", "-nostats", hostPath]
-        var host = try HostCommand.parse(hostArguments)
+        let host = try HostCommand.parse(hostArguments)
         try host.validate()
         try host.run()
 

@@ -1,6 +1,7 @@
 import EquivariantModel
 import Foundation
 import NeuralNetwork
+import SafeTensors
 import Tensors
 import TestSupport
 import XCTest
