@@ -72,19 +72,21 @@ let package = Package(
         .target(name: "Frei0rSupport", dependencies: ["CFrei0r", "CInteropSupport", "EquivariantModel", "Retargeting", "VideoIO"]),
         .target(name: "Frei0rFilter", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r-filter.map")),
         .target(name: "Frei0rMixer", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r-mixer.map")),
+        // Process-wide settings for executables (never linked into the shared libraries).
+        .target(name: "ProcessSettings", dependencies: ["CFFmpeg", "CMalloc", "COpenBLAS"]),
         .executableTarget(
             name: "eqr",
             dependencies: [
-                "CMalloc", "COpenBLAS", "Tensors", "NeuralNetwork", "VideoIO", "SyntheticScenes", "EquivariantModel", "Retargeting", "Training",
+                "ProcessSettings", "Tensors", "NeuralNetwork", "VideoIO", "SyntheticScenes", "EquivariantModel", "Retargeting", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Tensors", "NeuralNetwork", "EquivariantModel"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport", "ProcessSettings"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "Tensors"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"]),
-        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "CMalloc"]),
+        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "CMalloc", "ProcessSettings"]),
         .testTarget(name: "SyntheticScenesTests", dependencies: ["SyntheticScenes", "NeuralNetwork", "TestSupport"]),
         .testTarget(name: "EquivariantModelTests", dependencies: ["EquivariantModel", "SafeTensors", "Training", "SyntheticScenes", "TestSupport"]),
         .testTarget(name: "RetargetingTests", dependencies: ["Retargeting", "EquivariantModel", "VideoIO", "SyntheticScenes", "TestSupport"]),

@@ -71,9 +71,7 @@ public func eqrContextSetEffect(_ context: OpaquePointer?, _ effect: UnsafePoint
 public func eqrContextProcess(_ context: OpaquePointer?, _ input: UnsafePointer<eqr_image>?, _ output: UnsafeMutablePointer<eqr_image>?) -> eqr_status {
     ContextHandle.perform(context) { handle in
         let source = try CArguments.image(input, "in"), destination = try CArguments.image(output, "out")
-        guard handle.pipeline.isReady else {
-            throw CallFailure.notReady("the \(handle.pipeline.effect) effect needs a background: call eqr_context_set_background or eqr_context_set_background_file first")
-        }
+        try handle.requireBackground(handle.pipeline.isReady, for: "the \(handle.pipeline.effect) effect")
         try handle.pipeline.process(source, into: destination)
     }
 }

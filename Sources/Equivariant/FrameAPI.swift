@@ -10,9 +10,7 @@ import Tensors
 public func eqrSwap(_ context: OpaquePointer?, _ character: UnsafePointer<eqr_image>?, _ output: UnsafeMutablePointer<eqr_image>?) -> eqr_status {
     ContextHandle.perform(context) { handle in
         let source = try CArguments.image(character, "character"), destination = try CArguments.image(output, "out")
-        guard handle.pipeline.hasBackground else {
-            throw CallFailure.notReady("eqr_swap needs a background: call eqr_context_set_background or eqr_context_set_background_file first")
-        }
+        try handle.requireBackground(handle.pipeline.hasBackground, for: "eqr_swap")
         try handle.pipeline.render(source, motion: .none, into: destination)
     }
 }

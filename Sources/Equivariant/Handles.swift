@@ -32,6 +32,13 @@ final class ContextHandle {
 
     var model: EquivariantModel { owner.model }
 
+    /// Throws `EQR_ERROR_NOT_READY` naming `call` unless the background it needs is there.
+    func requireBackground(_ present: Bool, for call: String) throws {
+        guard present else {
+            throw CallFailure.notReady("\(call) needs a background: call eqr_context_set_background or eqr_context_set_background_file first")
+        }
+    }
+
     /// Runs one C call: stores the failure's message and returns its status.
     func perform(_ body: () throws -> Void) -> eqr_status {
         do {

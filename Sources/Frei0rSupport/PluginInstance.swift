@@ -12,7 +12,7 @@ final class PluginInstance {
     let kind: PluginKind
     let width: Int
     let height: Int
-    private var strings: [PluginParameter: String] = [.model: "", .background: "", .effect: "swap"]
+    private var strings: [PluginParameter: String] = [.model: "", .background: "", .effect: "swap", .fit: BackgroundFit.cover.rawValue]
     private var numbers: [PluginParameter: Double] = [.angle: PluginParameter.neutral, .scale: PluginParameter.neutral,
                                                       .translationX: PluginParameter.neutral, .translationY: PluginParameter.neutral]
     /// C copies of the string parameters, handed out by `f0r_get_param_value`.
@@ -43,7 +43,7 @@ final class PluginInstance {
     func setString(_ parameter: PluginParameter, _ value: String) {
         guard strings[parameter] != value else { return }
         strings[parameter] = value
-        if parameter == .effect && pipeline != nil { effectChanged = true } else { sourcesChanged = true }
+        if (parameter == .effect || parameter == .fit) && pipeline != nil { effectChanged = true } else { sourcesChanged = true }
     }
 
     func setNumber(_ parameter: PluginParameter, _ value: Double) {
@@ -75,6 +75,13 @@ final class PluginInstance {
             values[option.key] = option.value
         }
         return .transform(keyframes: [0: EffectSpecification.motion(values)])
+    }
+
+    /// How a background of another aspect ratio fills the frame.
+    func backgroundFit() throws -> BackgroundFit {
+        let text = strings[.fit] ?? ""
+        guard let fit = BackgroundFit(rawValue: text) else { throw PluginError("fit '\(text)' is not one of \(BackgroundFit.nameList)") }
+        return fit
     }
 
     // MARK: - Frames
@@ -116,6 +123,7 @@ final class PluginInstance {
             effectChanged = false
             do {
                 try pipeline.setEffect(try effect())
+                pipeline.backgroundFit = try backgroundFit()
             } catch {
                 self.pipeline = nil
                 setupFailure = error
@@ -129,7 +137,7 @@ final class PluginInstance {
     private func makePipeline() throws -> FramePipeline {
         let modelPath = strings[.model] ?? ""
         guard !modelPath.isEmpty else { throw PluginError("no model: the first parameter must be the path of a .safetensors checkpoint") }
-        let next = try FramePipeline(model: try SharedModels.model(at: modelPath), effect: try effect())
+        let next = try FramePipeline(model: try SharedModels.model(at: modelPath), effect: try effect(), backgroundFit: try backgroundFit())
         let backgroundPath = strings[.background] ?? ""
         if !backgroundPath.isEmpty {
             try next.setBackground(path: backgroundPath, loops: true)

@@ -10,7 +10,7 @@ import COpenBLAS
 /// OpenBLAS's process-wide settings (a host application owns them); the `eqr` executable
 /// runs OpenBLAS single-threaded for itself, because OpenBLAS's own threads spin for a while
 /// after each call and then compete with the non-GEMM loops (im2col, col2im, sampling).
-/// Set `threadCount` only from an executable, e.g. to measure raw sgemm.
+/// Executables set OpenBLAS's threads through `ProcessSettings`, e.g. to measure raw sgemm.
 public enum BLAS {
 
     /// Whether a GEMM operand is used as stored or transposed.
@@ -23,12 +23,9 @@ public enum BLAS {
         var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
     }
 
-    /// The number of threads OpenBLAS uses for each call: a process-wide setting, for
-    /// executables only (libraries loaded into a host must leave it alone).
-    public static var threadCount: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
-    }
+    /// The number of threads OpenBLAS uses for each call (a process-wide setting that only
+    /// executables change, through `ProcessSettings`).
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
     /// `C = alpha · op(A) · op(B) + beta · C`, with `op(A)` of size m×k, `op(B)` k×n and
     /// C m×n; `lda`, `ldb`, `ldc` are the row strides of the stored matrices.

@@ -16,38 +16,6 @@ import CFFmpeg
 /// - ``ContactSheet``: a labelled grid of frames for reports.
 /// - ``VideoIOError``: every failure, with FFmpeg's own message where FFmpeg reported it.
 public enum VideoIO {
-    /// How much FFmpeg itself prints on standard error.
-    public enum LogLevel: Sendable {
-        /// Print nothing.
-        case quiet
-        /// Only errors FFmpeg cannot recover from.
-        case fatal
-        /// Errors (including recoverable ones such as a corrupt packet).
-        case error
-        /// Errors and warnings (FFmpeg's own default is `.info`).
-        case warning
-        /// Informational messages as the `ffmpeg` tool prints them.
-        case info
-        /// Everything, for debugging.
-        case debug
-
-        var ffmpegValue: Int32 {
-            switch self {
-            case .quiet: return AV_LOG_QUIET
-            case .fatal: return AV_LOG_FATAL
-            case .error: return AV_LOG_ERROR
-            case .warning: return AV_LOG_WARNING
-            case .info: return AV_LOG_INFO
-            case .debug: return AV_LOG_DEBUG
-            }
-        }
-    }
-
-    /// Sets how much FFmpeg prints on standard error (process-wide, like `ffmpeg -loglevel`).
-    public static func setLogLevel(_ level: LogLevel) {
-        av_log_set_level(level.ffmpegValue)
-    }
-
     /// The versions of the FFmpeg libraries linked at run time, e.g.
     /// `"libavformat 59.27.100, libavcodec 59.37.100, ..."`.
     public static var libraryVersions: String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProcessSettings
 import VideoIO
 
 /// `eqr bench io`: decode and encode throughput through FFmpeg's libraries, at the host's
@@ -45,7 +46,7 @@ struct BenchIOCommand: ParsableCommand {
     }
 
     func run() throws {
-        VideoIO.setLogLevel(.error)
+        ProcessSettings.setFFmpegLogLevel(.error)
         var options: [String: String] = [:]
         for kv in option {
             let eq = kv.firstIndex(of: "=")!

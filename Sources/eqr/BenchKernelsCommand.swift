@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralNetwork
+import ProcessSettings
 import Tensors
 
 /// `eqr bench kernels`: sgemm GFLOP/s (the practical ceiling, measured in the same run)
@@ -67,9 +68,9 @@ struct BenchKernelsCommand: ParsableCommand {
         let repetitions = quick ? 2 : 5
         let sgemmSize = quick ? 1024 : 2048
         // The ceiling: one large sgemm with OpenBLAS's own threads on every worker core.
-        BLAS.threadCount = Parallel.workerCount
+        ProcessSettings.blasThreadCount = Parallel.workerCount
         let sgemm = Self.measureSgemm(size: sgemmSize, repetitions: repetitions)
-        BLAS.threadCount = 1  // the layers' policy (see BLAS)
+        ProcessSettings.blasThreadCount = 1  // the layers' policy (see BLAS)
         var layers: [LayerFigures] = []
         for resolution in quick ? [64] : [64, 128] {
             for shape in Self.modelConvolutions(resolution: resolution) {

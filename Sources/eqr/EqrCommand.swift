@@ -1,15 +1,14 @@
 import ArgumentParser
 import EquivariantModel
+import ProcessSettings
 import Retargeting
-import VideoIO
 
 /// The `eqr` command: an ffmpeg-style host for the equivariant renderer, plus tools.
 @main
 struct EqrCommand: ParsableCommand {
     /// FFmpeg's own messages are limited to errors (its informational lines would drown ours).
     static func main() {
-        ProcessSettings.apply()
-        VideoIO.setLogLevel(.error)
+        ProcessSettings.applyForTools()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments == ["-h", "effects"] || arguments == ["--help", "effects"] {
             print(EffectSpecification.help)

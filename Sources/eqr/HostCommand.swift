@@ -1,6 +1,7 @@
 import ArgumentParser
 import EquivariantModel
 import Foundation
+import ProcessSettings
 import Retargeting
 import Tensors
 import VideoIO
@@ -47,6 +48,8 @@ struct HostCommand: ParsableCommand {
             throw ValidationError("-loglevel \(logLevel) is not one of \(Self.logLevels.keys.sorted().joined(separator: ", "))")
         }
         guard backgroundLoop == 0 || backgroundLoop == 1 else { throw ValidationError("-bg-loop must be 0 or 1, got \(backgroundLoop)") }
+        // The effect is parsed here so that a bad one is an argument mistake (usage, exit 64).
+        do { _ = try EffectSpecification.parse(effect) } catch { throw ValidationError("\(error)") }
         guard BackgroundFit(rawValue: backgroundFit) != nil else { throw ValidationError("-bg-fit \(backgroundFit) is not one of \(BackgroundFit.nameList)") }
         if extractMotion == nil {
             guard let output else { throw ValidationError("no output file given (it comes last, as in ffmpeg)") }
@@ -62,12 +65,12 @@ struct HostCommand: ParsableCommand {
         }
     }
 
-    static let logLevels: [String: VideoIO.LogLevel] = [
+    static let logLevels: [String: ProcessSettings.FFmpegLogLevel] = [
         "quiet": .quiet, "fatal": .fatal, "error": .error, "warning": .warning, "info": .info, "debug": .debug,
     ]
 
     func run() throws {
-        VideoIO.setLogLevel(Self.logLevels[logLevel]!)
+        ProcessSettings.setFFmpegLogLevel(Self.logLevels[logLevel]!)
         let showStats = !noStats && logLevel != "quiet"
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
         let reader = try VideoReader(path: inputs[0], filter: preFilter)

@@ -110,7 +110,7 @@ final class CInterfaceTests: XCTestCase {
         // unless the objects are marked nodelete (that crashed about one run in three).
         for _ in 0..<10 {
             let result = try succeed(host, [library, plugin, features], environment: ["PATH": "/usr/bin:/bin"], inherit: false)
-            XCTAssertTrue(result.standardOutput.contains("plugin equivariant type 0 color model 1 params 7"), result.standardOutput)
+            XCTAssertTrue(result.standardOutput.contains("plugin equivariant type 0 color model 1 params 8"), result.standardOutput)
             XCTAssertTrue(result.standardOutput.contains("model parameter reads back: 1, angle reads back: 1, frame rendered: 1"), result.standardOutput)
         }
     }

@@ -206,7 +206,7 @@ final class HostCommandTests: XCTestCase {
             let result = try EqrProcess.run(arguments)
             XCTAssertEqual(result.status, argumentMistakes.contains(expected) ? 64 : 1, "\(arguments.joined(separator: " ")): \(result.standardError)")
             XCTAssertTrue(result.standardError.contains(expected), "\(arguments.last!): \(result.standardError)")
-            XCTAssertEqual(result.standardError.contains("USAGE"), argumentMistakes.contains(expected), result.standardError)
+            XCTAssertEqual(result.standardError.contains("Usage: eqr"), argumentMistakes.contains(expected), result.standardError)
             XCTAssertFalse(result.standardError.contains("Fatal error"), result.standardError)
         }
         XCTAssertEqual(try probe(path("char.mp4")), [96, 96, 12], "the input must be left as it was")

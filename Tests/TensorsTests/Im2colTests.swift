@@ -1,3 +1,4 @@
+import ProcessSettings
 import Tensors
 import TestSupport
 import XCTest
@@ -72,9 +73,9 @@ final class BLASTests: XCTestCase {
 
     func testThreadCountCanBeSet() {
         let saved = BLAS.threadCount
-        BLAS.threadCount = 1
+        ProcessSettings.blasThreadCount = 1
         XCTAssertEqual(BLAS.threadCount, 1)
-        BLAS.threadCount = saved
+        ProcessSettings.blasThreadCount = saved
     }
 }
 

@@ -1,12 +1,13 @@
 import Foundation
+import ProcessSettings
 import XCTest
 import VideoIO
 
 /// Bad inputs and outputs: each a specific ``VideoIOError`` carrying FFmpeg's message, no
 /// crash, no leak, nothing partial left under the final name.
 final class BadInputTests: XCTestCase {
-    override func setUp() { VideoIO.setLogLevel(.quiet) }
-    override func tearDown() { VideoIO.setLogLevel(.error) }
+    override func setUp() { ProcessSettings.setFFmpegLogLevel(.quiet) }
+    override func tearDown() { ProcessSettings.setFFmpegLogLevel(.error) }
 
     func testMissingFile() throws {
         let dir = try makeTemporaryDirectory(self)

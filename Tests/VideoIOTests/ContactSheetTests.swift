@@ -1,9 +1,10 @@
 import Foundation
+import ProcessSettings
 import XCTest
 import VideoIO
 
 final class ContactSheetTests: XCTestCase {
-    override func setUp() { VideoIO.setLogLevel(.error) }
+    override func setUp() { ProcessSettings.setFFmpegLogLevel(.error) }
 
     func testGridGeometryColoursAndLabels() throws {
         let colours: [(UInt8, UInt8, UInt8)] = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]

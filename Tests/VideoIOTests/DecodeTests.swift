@@ -1,9 +1,10 @@
 import Foundation
+import ProcessSettings
 import XCTest
 import VideoIO
 
 final class DecodeTests: XCTestCase {
-    override func setUp() { VideoIO.setLogLevel(.error) }
+    override func setUp() { ProcessSettings.setFFmpegLogLevel(.error) }
 
     func testGeneratorFramesCountSizeAndTimestamps() throws {
         let reader = try VideoReader(generator: "testsrc2=size=320x240:rate=25:duration=2")

@@ -1,9 +1,10 @@
 import Foundation
+import ProcessSettings
 import XCTest
 import VideoIO
 
 final class EncodeTests: XCTestCase {
-    override func setUp() { VideoIO.setLogLevel(.error) }
+    override func setUp() { ProcessSettings.setFFmpegLogLevel(.error) }
 
     /// Mean PSNR of an encode → decode round trip of 30 testsrc2 frames at 320×240:
     /// `total` against the original RGB frames, `codec` against the originals passed through

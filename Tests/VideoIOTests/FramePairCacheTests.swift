@@ -1,9 +1,10 @@
 import Foundation
+import ProcessSettings
 import XCTest
 import VideoIO
 
 final class FramePairCacheTests: XCTestCase {
-    override func setUp() { VideoIO.setLogLevel(.error) }
+    override func setUp() { ProcessSettings.setFFmpegLogLevel(.error) }
 
     func testPairsMatchSequentialDecode() throws {
         let dir = try makeTemporaryDirectory(self)
