@@ -13,11 +13,18 @@ public enum Parallel {
         return max(1, cpus)
     }()
 
-    /// Runs `body(i)` for every `i` in `0..<count`, spread over `workerCount` threads in
-    /// contiguous chunks.
+    /// How many workers may issue GEMMs at once: all of them when OpenBLAS runs
+    /// single-threaded (as the `eqr` executable sets it), else one, and OpenBLAS's own threads
+    /// split each product. A library loaded into a host leaves OpenBLAS's thread count as the
+    /// host has it, and concurrent multi-threaded GEMMs from several workers contend for the
+    /// same cores (the frei0r plugin ran 27 % slower that way).
+    public static var gemmWorkerCount: Int { BLAS.threadCount > 1 ? 1 : workerCount }
+
+    /// Runs `body(i)` for every `i` in `0..<count`, spread over `workers` threads (default
+    /// `workerCount`) in contiguous chunks.
     @inlinable
-    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        let workers = min(workerCount, count)
+    public static func forEach(_ count: Int, workers limit: Int? = nil, _ body: (Int) -> Void) {
+        let workers = min(limit ?? workerCount, count)
         if workers <= 1 {
             for i in 0..<count { body(i) }
             return

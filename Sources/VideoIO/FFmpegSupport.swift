@@ -79,13 +79,14 @@ func makeFrame(fromRGB24 avFrame: UnsafeMutablePointer<AVFrame>, timestamp: Doub
     return Frame(uncheckedWidth: width, height: height, rgb8: bytes, timestamp: timestamp, index: index)
 }
 
-/// Fills `avFrame` (unreferenced on entry) with a fresh RGB24 buffer holding `frame`'s pixels.
+/// Fills `avFrame` (unreferenced on entry) with a fresh RGB24 buffer holding `frame`'s pixels
+/// (BGR24, bytes swapped, when `asBGR`).
 /// Returns an FFmpeg error code (0 on success).
-func fillRGB24(_ avFrame: UnsafeMutablePointer<AVFrame>, from frame: Frame, pts: Int64) -> Int32 {
+func fillRGB24(_ avFrame: UnsafeMutablePointer<AVFrame>, from frame: Frame, pts: Int64, asBGR: Bool = false) -> Int32 {
     av_frame_unref(avFrame)
     avFrame.pointee.width = Int32(frame.width)
     avFrame.pointee.height = Int32(frame.height)
-    avFrame.pointee.format = AV_PIX_FMT_RGB24.rawValue
+    avFrame.pointee.format = (asBGR ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_RGB24).rawValue
     avFrame.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
     let ret = av_frame_get_buffer(avFrame, 0)
     if ret < 0 { return ret }
@@ -94,7 +95,16 @@ func fillRGB24(_ avFrame: UnsafeMutablePointer<AVFrame>, from frame: Frame, pts:
     let dst = avFrame.pointee.data.0!
     frame.rgb8.withUnsafeBufferPointer { src in
         for y in 0..<frame.height {
-            (dst + y * lineSize).update(from: src.baseAddress! + y * rowBytes, count: rowBytes)
+            let source = src.baseAddress! + y * rowBytes, target = dst + y * lineSize
+            if asBGR {
+                for x in Swift.stride(from: 0, to: rowBytes, by: 3) {
+                    target[x] = source[x + 2]
+                    target[x + 1] = source[x + 1]
+                    target[x + 2] = source[x]
+                }
+            } else {
+                target.update(from: source, count: rowBytes)
+            }
         }
     }
     avFrame.pointee.pts = pts

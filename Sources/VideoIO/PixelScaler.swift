@@ -1,4 +1,5 @@
 import CFFmpeg
+import Dispatch
 
 /// How a caller's packed 8-bit pixels are laid out.
 public enum PixelLayout: Sendable, Equatable {
@@ -56,28 +57,33 @@ public struct PixelBuffer {
 }
 
 /// Resizes caller-owned pixels to and from planar float model frames with libswscale
-/// (bicubic). Keeps its swscale contexts between calls, so one
-/// scaler per thread; not thread-safe.
+/// (bicubic). Keeps its swscale contexts and buffers between calls, so one scaler per
+/// thread; not thread-safe.
 ///
-/// libswscale reads and writes in SIMD blocks past the end of rows, so it only ever touches
-/// the scaler's own padded buffers; the caller's rows are copied in and out.
+/// Scaling runs on planar RGB (`GBRP`) on both sides: swscale resizes each colour plane on
+/// its own, with no detour through subsampled YUV (which bled colour at the right edge of
+/// odd widths) and on its fast planar paths (upscaling 64×64 to 640×480 took 3.7 ms into
+/// packed RGB24, 0.8 ms into planar RGB). The three planes are scaled concurrently, each by
+/// its own 8-bit grey context. libswscale reads and writes in SIMD blocks past the end of
+/// rows, so it only ever touches the scaler's own padded planes; the caller's packed rows are
+/// split into planes and joined back here (in row bands, concurrently).
 public final class PixelScaler {
-    private var inbound: OpaquePointer?
-    private var outbound: OpaquePointer?
-    private var staging = PaddedImage()
-    private var modelImage = PaddedImage()
+    /// One swscale context per plane, caller size → model size.
+    private var inbound: [OpaquePointer?] = [nil, nil, nil]
+    /// One swscale context per plane, model size → caller size.
+    private var outbound: [OpaquePointer?] = [nil, nil, nil]
+    /// The caller-sized planes.
+    private var staging = PaddedPlanes()
+    /// The model-sized planes.
+    private var modelPlanes = PaddedPlanes()
 
     /// Creates a scaler.
     public init() {}
 
-    /// Bicubic, with chroma kept at full resolution on both sides: by default libswscale
-    /// scales RGB through horizontally subsampled chroma, which bleeds colour at the right
-    /// edge of odd widths (a flat image came back 13 levels off in its last columns).
-    private static let flags = Int32(SWS_BICUBIC | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP | SWS_ACCURATE_RND)
+    private static let flags = Int32(SWS_BICUBIC | SWS_ACCURATE_RND)
 
     deinit {
-        sws_freeContext(inbound)
-        sws_freeContext(outbound)
+        (inbound + outbound).forEach { sws_freeContext($0) }
     }
 
     /// The image resized to `side`×`side`, as planar RGB floats in [0, 1] (`3·side·side`
@@ -95,29 +101,23 @@ public final class PixelScaler {
         guard width > 0, height > 0, width <= 16384, height <= 16384 else {
             throw VideoIOError.invalidArgument("target size \(width)x\(height) is outside 1x1...16384x16384")
         }
-        staging.resize(width: image.width, height: image.height, bytesPerPixel: image.layout.bytesPerPixel)
-        modelImage.resize(width: width, height: height, bytesPerPixel: 3)
-        let rowBytes = image.width * image.layout.bytesPerPixel, stagingStride = staging.stride
-        staging.bytes.withUnsafeMutableBytes { destination in
-            for y in 0..<image.height {
-                (destination.baseAddress! + y * stagingStride).copyMemory(from: image.base + y * image.stride, byteCount: rowBytes)
-            }
-        }
-        inbound = sws_getCachedContext(inbound, Int32(image.width), Int32(image.height), image.layout.avFormat,
-                                       Int32(width), Int32(height), AV_PIX_FMT_RGB24, Self.flags, nil, nil, nil)
-        guard let context = inbound else { throw scaleFailure(image.width, image.height, width, height) }
-        Self.scale(context, from: &staging, to: &modelImage)
+        staging.resize(width: image.width, height: image.height)
+        modelPlanes.resize(width: width, height: height)
+        staging.split(image)
+        try Self.prepare(&inbound, from: (image.width, image.height), to: (width, height))
+        Self.scale(inbound, from: &staging, to: &modelPlanes)
         let plane = width * height
         var planar = [Float](repeating: 0, count: 3 * plane)
-        let modelStride = modelImage.stride
-        modelImage.bytes.withUnsafeBufferPointer { bytes in
-            for y in 0..<height {
-                let row = y * modelStride
-                for x in 0..<width {
-                    let i = y * width + x, p = row + 3 * x
-                    planar[i] = Float(bytes[p]) / 255
-                    planar[plane + i] = Float(bytes[p + 1]) / 255
-                    planar[2 * plane + i] = Float(bytes[p + 2]) / 255
+        let stride = modelPlanes.stride, planeBytes = modelPlanes.planeBytes
+        modelPlanes.bytes.withUnsafeBufferPointer { bytes in
+            planar.withUnsafeMutableBufferPointer { out in
+                // GBRP stores green, blue, red; the model's planes are red, green, blue.
+                for (channel, source) in [(0, 2), (1, 0), (2, 1)] {
+                    let from = bytes.baseAddress! + source * planeBytes, to = out.baseAddress! + channel * plane
+                    for y in 0..<height {
+                        let row = from + y * stride, target = to + y * width
+                        for x in 0..<width { target[x] = Float(row[x]) / 255 }
+                    }
                 }
             }
         }
@@ -133,65 +133,119 @@ public final class PixelScaler {
         guard side > 0, planar.count == 3 * plane else {
             throw VideoIOError.invalidArgument("expected \(3 * max(side, 0) * max(side, 0)) planar values for a \(side)x\(side) frame, got \(planar.count)")
         }
-        modelImage.resize(width: side, height: side, bytesPerPixel: 3)
-        staging.resize(width: image.width, height: image.height, bytesPerPixel: image.layout.bytesPerPixel)
-        let modelStride = modelImage.stride
-        modelImage.bytes.withUnsafeMutableBufferPointer { bytes in
-            for y in 0..<side {
-                for x in 0..<side {
-                    for c in 0..<3 {
-                        let v = planar[c * plane + y * side + x]
-                        bytes[y * modelStride + 3 * x + c] = UInt8((v.isNaN ? 0 : min(max(v, 0), 1)) * 255 + 0.5)
+        modelPlanes.resize(width: side, height: side)
+        staging.resize(width: image.width, height: image.height)
+        let stride = modelPlanes.stride, planeBytes = modelPlanes.planeBytes
+        modelPlanes.bytes.withUnsafeMutableBufferPointer { bytes in
+            planar.withUnsafeBufferPointer { values in
+                for (channel, target) in [(0, 2), (1, 0), (2, 1)] {
+                    let from = values.baseAddress! + channel * plane, to = bytes.baseAddress! + target * planeBytes
+                    for y in 0..<side {
+                        let row = to + y * stride, source = from + y * side
+                        for x in 0..<side {
+                            let v = source[x]
+                            row[x] = UInt8((v.isNaN ? 0 : min(max(v, 0), 1)) * 255 + 0.5)
+                        }
                     }
                 }
             }
         }
-        outbound = sws_getCachedContext(outbound, Int32(side), Int32(side), AV_PIX_FMT_RGB24,
-                                        Int32(image.width), Int32(image.height), image.layout.avFormat, Self.flags, nil, nil, nil)
-        guard let context = outbound else { throw scaleFailure(side, side, image.width, image.height) }
-        Self.scale(context, from: &modelImage, to: &staging)
-        let rowBytes = image.width * image.layout.bytesPerPixel, stagingStride = staging.stride
-        staging.bytes.withUnsafeBytes { source in
-            for y in 0..<image.height {
-                let row = image.base + y * image.stride
-                row.copyMemory(from: source.baseAddress! + y * stagingStride, byteCount: rowBytes)
-                if image.layout == .rgba8 {
-                    let pixels = row.assumingMemoryBound(to: UInt8.self)
-                    for x in 0..<image.width { pixels[4 * x + 3] = 255 }
+        try Self.prepare(&outbound, from: (side, side), to: (image.width, image.height))
+        Self.scale(outbound, from: &modelPlanes, to: &staging)
+        staging.join(into: image)
+    }
+
+    /// Makes (or keeps) one grey-plane context per colour plane for these sizes.
+    private static func prepare(_ contexts: inout [OpaquePointer?], from source: (Int, Int), to target: (Int, Int)) throws {
+        for plane in 0..<3 {
+            contexts[plane] = sws_getCachedContext(contexts[plane], Int32(source.0), Int32(source.1), AV_PIX_FMT_GRAY8,
+                                                   Int32(target.0), Int32(target.1), AV_PIX_FMT_GRAY8, flags, nil, nil, nil)
+            guard contexts[plane] != nil else {
+                throw VideoIOError.filterFailed(chain: "swscale \(source.0)x\(source.1) -> \(target.0)x\(target.1)", code: EQR_AVERROR_EINVAL,
+                                                message: "libswscale cannot convert between these sizes")
+            }
+        }
+    }
+
+    /// Scales the three planes concurrently, each with its own context.
+    private static func scale(_ contexts: [OpaquePointer?], from source: inout PaddedPlanes, to destination: inout PaddedPlanes) {
+        let sourceStride = Int32(source.stride), sourceHeight = Int32(source.height), destinationStride = Int32(destination.stride)
+        let sourcePlaneBytes = source.planeBytes, destinationPlaneBytes = destination.planeBytes
+        source.bytes.withUnsafeBufferPointer { input in
+            destination.bytes.withUnsafeMutableBufferPointer { output in
+                let inputBase = input.baseAddress!, outputBase = output.baseAddress!
+                DispatchQueue.concurrentPerform(iterations: 3) { plane in
+                    var sourcePlanes: [UnsafePointer<UInt8>?] = [inputBase + plane * sourcePlaneBytes, nil, nil, nil]
+                    var sourceStrides: [Int32] = [sourceStride, 0, 0, 0]
+                    var destinationPlanes: [UnsafeMutablePointer<UInt8>?] = [outputBase + plane * destinationPlaneBytes, nil, nil, nil]
+                    var destinationStrides: [Int32] = [destinationStride, 0, 0, 0]
+                    _ = sws_scale(contexts[plane], &sourcePlanes, &sourceStrides, 0, sourceHeight, &destinationPlanes, &destinationStrides)
+                }
+            }
+        }
+    }
+}
+/// Three 8-bit planes (green, blue, red: FFmpeg's `GBRP`) laid out the way libswscale wants:
+/// rows 64-byte aligned and padding after each plane for its SIMD over-reads.
+struct PaddedPlanes {
+    var bytes: [UInt8] = []
+    var stride = 0
+    var width = 0
+    var height = 0
+
+    /// Bytes from one plane to the next.
+    var planeBytes: Int { stride * height + 128 }
+
+    mutating func resize(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+        stride = (width + 63) / 64 * 64
+        let needed = 3 * planeBytes
+        if bytes.count != needed { bytes = [UInt8](repeating: 0, count: needed) }
+    }
+
+    /// Runs `row(y)` for every row, in two concurrent bands when the image is large enough to
+    /// be worth it (each row is written by exactly one band).
+    private static func inBands(of height: Int, _ row: (Int) -> Void) {
+        guard height >= 64 else { return (0..<height).forEach(row) }
+        withoutActuallyEscaping(row) { row in
+            DispatchQueue.concurrentPerform(iterations: 2) { band in
+                for y in (band * height / 2)..<((band + 1) * height / 2) { row(y) }
+            }
+        }
+    }
+
+    /// Splits a caller's packed RGB(A) rows (of this size) into the planes.
+    mutating func split(_ image: PixelBuffer) {
+        let step = image.layout.bytesPerPixel, stride = self.stride, planeBytes = self.planeBytes, width = self.width
+        bytes.withUnsafeMutableBufferPointer { planes in
+            let g = planes.baseAddress!, b = g + planeBytes, r = b + planeBytes
+            Self.inBands(of: image.height) { y in
+                let source = (image.base + y * image.stride).assumingMemoryBound(to: UInt8.self), row = y * stride
+                for x in 0..<width {
+                    r[row + x] = source[step * x]
+                    g[row + x] = source[step * x + 1]
+                    b[row + x] = source[step * x + 2]
                 }
             }
         }
     }
 
-    private static func scale(_ context: OpaquePointer, from source: inout PaddedImage, to destination: inout PaddedImage) {
-        let sourceStride = source.stride, sourceHeight = source.height, destinationStride = destination.stride
-        source.bytes.withUnsafeBufferPointer { input in
-            destination.bytes.withUnsafeMutableBufferPointer { output in
-                var sourcePlanes: [UnsafePointer<UInt8>?] = [input.baseAddress, nil, nil, nil]
-                var sourceStrides: [Int32] = [Int32(sourceStride), 0, 0, 0]
-                var destinationPlanes: [UnsafeMutablePointer<UInt8>?] = [output.baseAddress, nil, nil, nil]
-                var destinationStrides: [Int32] = [Int32(destinationStride), 0, 0, 0]
-                _ = sws_scale(context, &sourcePlanes, &sourceStrides, 0, Int32(sourceHeight), &destinationPlanes, &destinationStrides)
+    /// Joins the planes into a caller's packed RGB(A) rows (of this size); alpha is opaque.
+    func join(into image: PixelBuffer) {
+        let step = image.layout.bytesPerPixel, stride = self.stride, planeBytes = self.planeBytes, width = self.width
+        let opaque = image.layout == .rgba8
+        bytes.withUnsafeBufferPointer { planes in
+            let g = planes.baseAddress!, b = g + planeBytes, r = b + planeBytes
+            Self.inBands(of: image.height) { y in
+                let target = (image.base + y * image.stride).assumingMemoryBound(to: UInt8.self), row = y * stride
+                for x in 0..<width {
+                    target[step * x] = r[row + x]
+                    target[step * x + 1] = g[row + x]
+                    target[step * x + 2] = b[row + x]
+                    if opaque { target[step * x + 3] = 255 }
+                }
             }
         }
-    }
-
-    private func scaleFailure(_ w: Int, _ h: Int, _ w2: Int, _ h2: Int) -> VideoIOError {
-        .filterFailed(chain: "swscale \(w)x\(h) -> \(w2)x\(h2)", code: EQR_AVERROR_EINVAL, message: "libswscale cannot convert between these sizes")
-    }
-}
-
-/// A packed image in a buffer laid out the way libswscale wants: rows 64-byte aligned and
-/// padding after the last row for its SIMD over-reads.
-struct PaddedImage {
-    var bytes: [UInt8] = []
-    var stride = 0
-    var height = 0
-
-    mutating func resize(width: Int, height: Int, bytesPerPixel: Int) {
-        stride = (width * bytesPerPixel + 63) / 64 * 64
-        self.height = height
-        let needed = stride * height + 128
-        if bytes.count != needed { bytes = [UInt8](repeating: 0, count: needed) }
     }
 }

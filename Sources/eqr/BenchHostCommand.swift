@@ -9,7 +9,10 @@ import Glibc
 /// `eqr bench host`: end-to-end host throughput on a 640×480 clip with the `swap` effect,
 /// next to plain `ffmpeg` decode+encode of the same clip with the same encoder (the
 /// ceiling), peak memory for a short and a 10× longer input (it must be flat), and the
-/// frei0r plugin inside stock ffmpeg on the same clip when it is built next to `eqr`.
+/// frei0r plugin inside stock ffmpeg on the same clip when it is built next to `eqr`: once as
+/// a user runs it, with OpenBLAS's threads as ffmpeg's process has them (the plugin may not
+/// change them), and once with `OPENBLAS_NUM_THREADS=1` in ffmpeg's environment, the setting
+/// the README recommends.
 struct BenchHostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "host", abstract: "Measure the eqr host's frames/s and peak memory against plain ffmpeg.")
@@ -72,20 +75,29 @@ struct BenchHostCommand: ParsableCommand {
 
         // The plugin, found by ffmpeg as <FREI0R_PATH>/equivariant.so.
         let plugin = URL(fileURLWithPath: eqr).deletingLastPathComponent().appendingPathComponent("libequivariant-frei0r.so").path
-        var pluginFPS: Double?
+        var pluginFPS: Double?, pluginSingleBLASFPS: Double?
         if FileManager.default.fileExists(atPath: plugin) {
             try FileManager.default.createDirectory(atPath: path("frei0r"), withIntermediateDirectories: true)
             try FileManager.default.createSymbolicLink(atPath: path("frei0r/equivariant.so"), withDestinationPath: plugin)
             setenv("FREI0R_PATH", path("frei0r"), 1)
-            let run = try Self.measure("/usr/bin/ffmpeg", ["-v", "error", "-y", "-i", path("short.mp4"), "-vf", "frei0r=equivariant:\(model)|\(path("bg.png"))|swap",
-                                                          "-c:v", VideoIO.defaultVideoEncoder, "-pix_fmt", "yuv420p", path("plugin.mp4")])
-            pluginFPS = Double(frames) / run.seconds
+            func runPlugin() throws -> Double {
+                let run = try Self.measure("/usr/bin/ffmpeg", ["-v", "error", "-y", "-i", path("short.mp4"), "-vf", "frei0r=equivariant:\(model)|\(path("bg.png"))|swap",
+                                                              "-c:v", VideoIO.defaultVideoEncoder, "-pix_fmt", "yuv420p", path("plugin.mp4")])
+                return Double(frames) / run.seconds
+            }
+            let inherited = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"]
+            unsetenv("OPENBLAS_NUM_THREADS")
+            pluginFPS = try runPlugin()
+            setenv("OPENBLAS_NUM_THREADS", "1", 1)
+            pluginSingleBLASFPS = try runPlugin()
+            if let inherited { setenv("OPENBLAS_NUM_THREADS", inherited, 1) } else { unsetenv("OPENBLAS_NUM_THREADS") }
         }
         if json {
             let object: [String: Any] = [
                 "fps": (fps * 10).rounded() / 10, "ffmpeg_fps": (ffmpegFPS * 10).rounded() / 10, "ratio": (fps / ffmpegFPS * 1000).rounded() / 1000,
                 "rss_mb_short": (short.peakMB * 10).rounded() / 10, "rss_mb_long": (long.peakMB * 10).rounded() / 10,
                 "plugin_fps": pluginFPS.map { ($0 * 10).rounded() / 10 } ?? NSNull(),
+                "plugin_fps_openblas_1_thread": pluginSingleBLASFPS.map { ($0 * 10).rounded() / 10 } ?? NSNull(),
                 "frames_short": frames, "frames_long": 10 * frames, "input": "640x480", "effect": "swap", "model": model,
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
@@ -93,8 +105,9 @@ struct BenchHostCommand: ParsableCommand {
             print("eqr bench host — 640x480 input, swap effect, \(model)")
             print(String(format: "  eqr host        %7.1f frames/s  (%d frames)", fps, 10 * frames))
             print(String(format: "  ffmpeg dec+enc  %7.1f frames/s  (same clip, %@) — host/ffmpeg %.2f", ffmpegFPS, VideoIO.defaultVideoEncoder, fps / ffmpegFPS))
-            if let pluginFPS {
+            if let pluginFPS, let pluginSingleBLASFPS {
                 print(String(format: "  ffmpeg + frei0r %7.1f frames/s  (-vf frei0r=equivariant, %d frames)", pluginFPS, frames))
+                print(String(format: "  the same        %7.1f frames/s  (OPENBLAS_NUM_THREADS=1 ffmpeg ...)", pluginSingleBLASFPS))
             }
             print(String(format: "  peak RSS        %7.1f MB for %d frames, %.1f MB for %d frames", short.peakMB, frames, long.peakMB, 10 * frames))
         }

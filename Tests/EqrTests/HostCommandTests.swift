@@ -122,7 +122,7 @@ final class HostCommandTests: XCTestCase {
         let result = try EqrProcess.run(["bench", "host", "--frames", "10", "-m", model, "--json"])
         XCTAssertEqual(result.status, 0, result.standardError)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
-        for key in ["fps", "ffmpeg_fps", "rss_mb_short", "rss_mb_long", "plugin_fps"] {
+        for key in ["fps", "ffmpeg_fps", "rss_mb_short", "rss_mb_long", "plugin_fps", "plugin_fps_openblas_1_thread"] {
             XCTAssertGreaterThan(try XCTUnwrap(object[key] as? Double), 0, key)
         }
     }
