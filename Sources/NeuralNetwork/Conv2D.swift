@@ -95,22 +95,23 @@ public final class Conv2D: Layer {
     ///
     /// Work is split into tasks of (sample, block of output rows): one task per sample when
     /// the batch fills the workers, else each sample's rows are split so a single frame
-    /// still uses every core. Each task unfolds its rows and runs its own GEMM. The workers
-    /// are `Parallel.gemmWorkerCount`: one when OpenBLAS splits each GEMM itself.
+    /// still uses every core. Each task unfolds its rows and runs its own GEMM. The tasks run
+    /// on `Parallel.gemmWorkerCount` workers: one when OpenBLAS splits each GEMM itself.
     public func forward(_ input: Tensor, tape: Tape?) -> Tensor {
         let outShape = checkedOutputShape(input)
         let g = geometry(height: input.shape[2], width: input.shape[3])
         let batch = input.shape[0], k = g.columnRows, p = g.columnCount, oh = g.outputHeight, ow = g.outputWidth
         let inPlane = inputChannels * g.height * g.width, outPlane = outputChannels * p
-        let workers = Parallel.gemmWorkerCount
-        let blocks = batch >= workers ? 1 : min(oh, (workers + batch - 1) / batch)
+        // The split depends on the worker count only, never on OpenBLAS's threads, so every
+        // process computes the same products (the same pixels from the host and the plugins).
+        let blocks = batch >= Parallel.workerCount ? 1 : min(oh, (Parallel.workerCount + batch - 1) / batch)
         var output = Tensor(shape: outShape)
         let cout = outputChannels
         output.withUnsafeMutablePointer { out in
             input.withUnsafePointer { x in
                 weight.value.withUnsafePointer { w in
                     bias.value.withUnsafePointer { b in
-                        Parallel.forEach(batch * blocks, workers: workers) { task in
+                        Parallel.forEach(batch * blocks, workers: Parallel.gemmWorkerCount) { task in
                             let n = task / blocks, block = task % blocks
                             let rows = (block * oh / blocks)..<((block + 1) * oh / blocks)
                             let width = rows.count * ow
@@ -155,7 +156,7 @@ public final class Conv2D: Layer {
         let batch = input.shape[0], k = g.columnRows, p = g.columnCount, cout = outputChannels
         let inPlane = inputChannels * g.height * g.width, outPlane = cout * p
         let oh = g.outputHeight, ow = g.outputWidth
-        let chunks = min(batch, Parallel.gemmWorkerCount)
+        let chunks = min(batch, Parallel.workerCount)
         // The input gradient of a stride-1 convolution is itself a convolution of dY with the
         // flipped, transposed kernel (padding k − 1 − p). With fewer output than input
         // channels that GEMM is much smaller than col2im's, whose Wᵀ·dY has Cin·k² rows.
@@ -180,7 +181,7 @@ public final class Conv2D: Layer {
                         partials.withUnsafeMutableBufferPointer { partialBuffer in
                             let partialBase = partialBuffer.baseAddress!
                             flipped.withUnsafeBufferPointer { flippedBuffer in
-                            Parallel.forEach(chunks, workers: chunks) { chunk in
+                            Parallel.forEach(chunks, workers: Parallel.gemmWorkerCount) { chunk in
                                 let dw = partialBase + chunk * partialSize, db = dw + cout * k
                                 ScratchPool.withBuffer(count: scratchCount) { col in
                                     for n in (chunk * batch / chunks)..<((chunk + 1) * batch / chunks) {

@@ -79,14 +79,13 @@ func makeFrame(fromRGB24 avFrame: UnsafeMutablePointer<AVFrame>, timestamp: Doub
     return Frame(uncheckedWidth: width, height: height, rgb8: bytes, timestamp: timestamp, index: index)
 }
 
-/// Fills `avFrame` (unreferenced on entry) with a fresh RGB24 buffer holding `frame`'s pixels
-/// (BGR24, bytes swapped, when `asBGR`).
+/// Fills `avFrame` (unreferenced on entry) with a fresh RGB24 buffer holding `frame`'s pixels.
 /// Returns an FFmpeg error code (0 on success).
-func fillRGB24(_ avFrame: UnsafeMutablePointer<AVFrame>, from frame: Frame, pts: Int64, asBGR: Bool = false) -> Int32 {
+func fillRGB24(_ avFrame: UnsafeMutablePointer<AVFrame>, from frame: Frame, pts: Int64) -> Int32 {
     av_frame_unref(avFrame)
     avFrame.pointee.width = Int32(frame.width)
     avFrame.pointee.height = Int32(frame.height)
-    avFrame.pointee.format = (asBGR ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_RGB24).rawValue
+    avFrame.pointee.format = AV_PIX_FMT_RGB24.rawValue
     avFrame.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
     let ret = av_frame_get_buffer(avFrame, 0)
     if ret < 0 { return ret }
@@ -95,17 +94,31 @@ func fillRGB24(_ avFrame: UnsafeMutablePointer<AVFrame>, from frame: Frame, pts:
     let dst = avFrame.pointee.data.0!
     frame.rgb8.withUnsafeBufferPointer { src in
         for y in 0..<frame.height {
-            let source = src.baseAddress! + y * rowBytes, target = dst + y * lineSize
-            if asBGR {
-                for x in Swift.stride(from: 0, to: rowBytes, by: 3) {
-                    target[x] = source[x + 2]
-                    target[x + 1] = source[x + 1]
-                    target[x + 2] = source[x]
-                }
-            } else {
-                target.update(from: source, count: rowBytes)
-            }
+            (dst + y * lineSize).update(from: src.baseAddress! + y * rowBytes, count: rowBytes)
         }
+    }
+    avFrame.pointee.pts = pts
+    return 0
+}
+
+/// Fills `avFrame` (unreferenced on entry) with a fresh buffer holding a caller's RGB24 or
+/// YUV 4:2:0 pixels. Returns an FFmpeg error code (0 on success).
+func fill(_ avFrame: UnsafeMutablePointer<AVFrame>, from pixels: PixelBuffer, pts: Int64) -> Int32 {
+    av_frame_unref(avFrame)
+    avFrame.pointee.width = Int32(pixels.width)
+    avFrame.pointee.height = Int32(pixels.height)
+    avFrame.pointee.format = (pixels.layout == .yuv420p ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_RGB24).rawValue
+    avFrame.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
+    let ret = av_frame_get_buffer(avFrame, 0)
+    if ret < 0 { return ret }
+    let sources: [(base: UnsafeMutablePointer<UInt8>, stride: Int, width: Int, height: Int)] =
+        pixels.layout == .yuv420p ? pixels.yuvPlanes
+        : [(pixels.base.assumingMemoryBound(to: UInt8.self), pixels.stride, pixels.width * pixels.layout.bytesPerPixel, pixels.height)]
+    let planes = [avFrame.pointee.data.0, avFrame.pointee.data.1, avFrame.pointee.data.2]
+    let lineSizes = [avFrame.pointee.linesize.0, avFrame.pointee.linesize.1, avFrame.pointee.linesize.2]
+    for (plane, source) in sources.enumerated() {
+        let target = planes[plane]!, lineSize = Int(lineSizes[plane])
+        for y in 0..<source.height { (target + y * lineSize).update(from: source.base + y * source.stride, count: source.width) }
     }
     avFrame.pointee.pts = pts
     return 0

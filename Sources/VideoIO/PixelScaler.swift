@@ -1,17 +1,32 @@
 import CFFmpeg
 import Dispatch
 
-/// How a caller's packed 8-bit pixels are laid out.
+/// How a caller's 8-bit pixels are laid out.
 public enum PixelLayout: Sendable, Equatable {
     /// Four bytes per pixel: red, green, blue, alpha.
     case rgba8
     /// Three bytes per pixel: red, green, blue.
     case rgb8
+    /// Planar YUV 4:2:0 (I420, BT.601 limited range, as encoders take it): the luma plane
+    /// (`stride` bytes a row, `height` rows), then U and V at half size each way (rounded up),
+    /// `(stride + 1) / 2` bytes a row. An output layout: the pipeline renders straight into
+    /// what an H.264 encoder takes, without a full-size RGB → YUV conversion.
+    case yuv420p
 
-    /// Bytes per pixel.
-    public var bytesPerPixel: Int { self == .rgba8 ? 4 : 3 }
+    /// Bytes per pixel of the first plane (all of a packed layout).
+    public var bytesPerPixel: Int {
+        switch self {
+        case .rgba8: return 4
+        case .rgb8: return 3
+        case .yuv420p: return 1
+        }
+    }
 
-    var avFormat: AVPixelFormat { self == .rgba8 ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24 }
+    /// Bytes of a `width`×`height` image in this layout without row padding.
+    public func byteCount(width: Int, height: Int) -> Int {
+        guard self == .yuv420p else { return width * height * bytesPerPixel }
+        return width * height + 2 * ((width + 1) / 2) * ((height + 1) / 2)
+    }
 }
 
 /// A caller-owned image: packed 8-bit pixels of any size and row stride, as C hosts and
@@ -38,8 +53,9 @@ public struct PixelBuffer {
     }
 
     /// The `width`×`height` rectangle whose top-left pixel is (x, y), sharing this buffer's
-    /// memory (nothing is copied). Precondition: the rectangle lies inside the buffer.
+    /// memory (nothing is copied). Precondition: a packed layout, the rectangle inside.
     public func cropped(x: Int, y: Int, width: Int, height: Int) -> PixelBuffer {
+        precondition(layout != .yuv420p, "PixelBuffer.cropped: only packed layouts")
         precondition(x >= 0 && y >= 0 && width > 0 && height > 0 && x + width <= self.width && y + height <= self.height,
                      "PixelBuffer.cropped: \(width)x\(height)+\(x)+\(y) is outside \(self.width)x\(self.height)")
         return PixelBuffer(base: base + y * stride + x * layout.bytesPerPixel, width: width, height: height, stride: stride, layout: layout)
@@ -53,6 +69,13 @@ public struct PixelBuffer {
         guard stride >= width * layout.bytesPerPixel, stride <= 1 << 20 else {
             throw VideoIOError.invalidArgument("row stride \(stride) is smaller than width × \(layout.bytesPerPixel) = \(width * layout.bytesPerPixel) bytes")
         }
+    }
+
+    /// The three planes of a `yuv420p` buffer: Y, U, V with their strides and sizes.
+    var yuvPlanes: [(base: UnsafeMutablePointer<UInt8>, stride: Int, width: Int, height: Int)] {
+        let chromaStride = (stride + 1) / 2, chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2
+        let y = base.assumingMemoryBound(to: UInt8.self), u = y + stride * height, v = u + chromaStride * chromaHeight
+        return [(y, stride, width, height), (u, chromaStride, chromaWidth, chromaHeight), (v, chromaStride, chromaWidth, chromaHeight)]
     }
 }
 
@@ -72,6 +95,10 @@ public final class PixelScaler {
     private var inbound: [OpaquePointer?] = [nil, nil, nil]
     /// One swscale context per plane, model size → caller size.
     private var outbound: [OpaquePointer?] = [nil, nil, nil]
+    /// Model size (planar RGB) → caller size in YUV 4:2:0, scaling and converting in one pass.
+    private var outboundYUV: OpaquePointer?
+    /// The caller-sized YUV 4:2:0 planes, padded for swscale.
+    private var stagingYUV: [UInt8] = []
     /// The caller-sized planes.
     private var staging = PaddedPlanes()
     /// The model-sized planes.
@@ -83,7 +110,7 @@ public final class PixelScaler {
     private static let flags = Int32(SWS_BICUBIC | SWS_ACCURATE_RND)
 
     deinit {
-        (inbound + outbound).forEach { sws_freeContext($0) }
+        (inbound + outbound + [outboundYUV]).forEach { sws_freeContext($0) }
     }
 
     /// The image resized to `side`×`side`, as planar RGB floats in [0, 1] (`3·side·side`
@@ -98,6 +125,7 @@ public final class PixelScaler {
     /// - Throws: `invalidArgument` for a bad size or stride, `filterFailed` if swscale fails.
     public func planarFloat(from image: PixelBuffer, width: Int, height: Int) throws -> [Float] {
         try image.validate()
+        guard image.layout != .yuv420p else { throw VideoIOError.invalidArgument("yuv420p is an output layout; pass RGB or RGBA pixels") }
         guard width > 0, height > 0, width <= 16384, height <= 16384 else {
             throw VideoIOError.invalidArgument("target size \(width)x\(height) is outside 1x1...16384x16384")
         }
@@ -150,9 +178,41 @@ public final class PixelScaler {
                 }
             }
         }
+        if image.layout == .yuv420p { return try writeYUV(side: side, into: image) }
         try Self.prepare(&outbound, from: (side, side), to: (image.width, image.height))
         Self.scale(outbound, from: &modelPlanes, to: &staging)
         staging.join(into: image)
+    }
+
+    /// The model planes scaled and converted into a caller's YUV 4:2:0 buffer by one swscale
+    /// context (into padded planes first, then copied).
+    private func writeYUV(side: Int, into image: PixelBuffer) throws {
+        outboundYUV = sws_getCachedContext(outboundYUV, Int32(side), Int32(side), AV_PIX_FMT_GBRP, Int32(image.width), Int32(image.height),
+                                           AV_PIX_FMT_YUV420P, Self.flags, nil, nil, nil)
+        guard let context = outboundYUV else {
+            throw VideoIOError.filterFailed(chain: "swscale gbrp \(side)x\(side) -> yuv420p \(image.width)x\(image.height)", code: EQR_AVERROR_EINVAL,
+                                            message: "libswscale cannot convert between these sizes")
+        }
+        let targets = image.yuvPlanes
+        let strides = targets.map { ($0.width + 63) / 64 * 64 }
+        let offsets = [0, strides[0] * targets[0].height + 128, strides[0] * targets[0].height + 128 + strides[1] * targets[1].height + 128]
+        let needed = offsets[2] + strides[2] * targets[2].height + 128
+        if stagingYUV.count != needed { stagingYUV = [UInt8](repeating: 0, count: needed) }
+        let sourceStride = Int32(modelPlanes.stride), sourcePlaneBytes = modelPlanes.planeBytes
+        modelPlanes.bytes.withUnsafeBufferPointer { input in
+            stagingYUV.withUnsafeMutableBufferPointer { output in
+                var sourcePlanes: [UnsafePointer<UInt8>?] = (0..<3).map { input.baseAddress! + $0 * sourcePlaneBytes } + [nil]
+                var sourceStrides: [Int32] = [sourceStride, sourceStride, sourceStride, 0]
+                var destinationPlanes: [UnsafeMutablePointer<UInt8>?] = offsets.map { output.baseAddress! + $0 } + [nil]
+                var destinationStrides: [Int32] = strides.map { Int32($0) } + [0]
+                _ = sws_scale(context, &sourcePlanes, &sourceStrides, 0, Int32(side), &destinationPlanes, &destinationStrides)
+                for (plane, target) in targets.enumerated() {
+                    for y in 0..<target.height {
+                        (target.base + y * target.stride).update(from: output.baseAddress! + offsets[plane] + y * strides[plane], count: target.width)
+                    }
+                }
+            }
+        }
     }
 
     /// Makes (or keeps) one grey-plane context per colour plane for these sizes.

@@ -51,6 +51,9 @@ public final class VideoWriter {
     public let isImageSequence: Bool
     /// Frames accepted by ``write(_:)`` so far.
     public private(set) var framesWritten = 0
+    /// The pixels ``write(_:)-(PixelBuffer)`` takes: RGB24, or YUV 4:2:0 when asked for and
+    /// the encoder takes it (``write(_:)-(Frame)`` always takes RGB frames).
+    public private(set) var inputLayout: PixelLayout = .rgb8
 
     private enum State { case open, finished, closed }
     private var state = State.open
@@ -93,13 +96,17 @@ public final class VideoWriter {
     ///   - muxerOptions: muxer AVOptions, e.g. `["movflags": "+faststart"]`.
     ///   - audioSource: copy this file's audio stream (if it has one) into the output without
     ///     re-encoding, interleaved with the video and cut where the video ends.
+    ///   - acceptsYUV420: take YUV 4:2:0 pixels (``write(_:)-(PixelBuffer)``) when the encoder
+    ///     encodes YUV 4:2:0 and nothing resizes before it, so no full-size RGB → YUV conversion
+    ///     runs; ``inputLayout`` says what was chosen.
     /// - Throws: ``VideoIOError`` — `invalidArgument`, `unknownOutputFormat`,
     ///   `encoderNotFound`, `invalidEncoderOption`, `encodeFailed`, `unknownFilter`,
     ///   `filterFailed`, `outputOpenFailed`, `writeFailed`.
     public init(path: String, width: Int, height: Int, frameRate: Double, codec: String? = nil,
                 options: [String: String] = [:], filter: String? = nil,
                 outputSize: (width: Int, height: Int)? = nil, scaling: ScaleAlgorithm = .bicubic,
-                containerFormat: String? = nil, muxerOptions: [String: String] = [:], audioFrom audioSource: String? = nil) throws {
+                containerFormat: String? = nil, muxerOptions: [String: String] = [:], audioFrom audioSource: String? = nil,
+                acceptsYUV420: Bool = false) throws {
         self.path = path
         self.width = width
         self.height = height
@@ -125,10 +132,7 @@ public final class VideoWriter {
             head.append(FilterStep(name: "scale", arguments: "w=\(s.width):h=\(s.height):flags=\(scaling.rawValue)"))
         }
         let rate = rational(fromFrameRate: frameRate)
-        // Frames enter the graph as BGR24 (their bytes swapped on the way in): libswscale has a
-        // fast SIMD converter from BGR24 to YUV 4:2:0 and none from RGB24 (0.4 vs 1.2 ms a
-        // 640×480 frame).
-        let input = FilterInput(width: Int32(width), height: Int32(height), pixelFormat: AV_PIX_FMT_BGR24,
+        let input = FilterInput(width: Int32(width), height: Int32(height), pixelFormat: AV_PIX_FMT_RGB24,
                                 timeBase: AVRational(num: rate.den, den: rate.num),
                                 sampleAspect: AVRational(num: 1, den: 1), frameRate: rate)
         do {
@@ -139,7 +143,7 @@ public final class VideoWriter {
                 try openImageSequence(input: input, head: head, filter: filter, codec: codec, options: options)
             } else {
                 audio = try audioSource.flatMap { try AudioPassthrough.open(path: $0) }
-                try openVideo(input: input, head: head, filter: filter, codec: codec, options: options,
+                try openVideo(input: input, head: head, filter: filter, codec: codec, options: options, acceptsYUV420: acceptsYUV420 && outputSize == nil,
                               containerFormat: containerFormat, muxerOptions: muxerOptions)
             }
         } catch {
@@ -181,7 +185,7 @@ public final class VideoWriter {
     }
 
     private func openVideo(input: FilterInput, head: [FilterStep], filter: String?, codec: String?,
-                           options: [String: String], containerFormat: String?,
+                           options: [String: String], acceptsYUV420: Bool, containerFormat: String?,
                            muxerOptions: [String: String]) throws {
         guard let oformat = av_guess_format(containerFormat, path, nil) else {
             if let name = containerFormat { throw VideoIOError.invalidArgument("unknown container format '\(name)'") }
@@ -197,6 +201,11 @@ public final class VideoWriter {
         encoderName = String(cString: codecPointer.pointee.name)
         let pixFmt = try choosePixelFormat(for: codecPointer, requested: encOptions.pixelFormat, preferred: AV_PIX_FMT_YUV420P)
         pixelFormat = pixelFormatName(pixFmt)
+        var input = input
+        if acceptsYUV420 && pixFmt == AV_PIX_FMT_YUV420P {
+            input.pixelFormat = AV_PIX_FMT_YUV420P
+            inputLayout = .yuv420p
+        }
 
         let g = try FilterGraph(input: input, head: head, chain: filter,
                                 tail: [FilterStep(name: "format", arguments: "pix_fmts=\(pixelFormat)")])
@@ -286,13 +295,22 @@ public final class VideoWriter {
     ///   `encodeFailed`, `writeFailed`, `outputOpenFailed`. After an error (other than a size
     ///   mismatch) the writer is closed and its partial output removed.
     public func write(_ frame: Frame) throws {
+        guard inputLayout == .rgb8 else { throw VideoIOError.invalidArgument("this writer takes \(inputLayout) pixels; write a PixelBuffer") }
+        try frame.withPixelBuffer { try write($0) }
+    }
+
+    /// Encodes one frame of pixels in ``inputLayout`` (a packed RGB24 buffer or a YUV 4:2:0
+    /// one); its size must be `width × height`. Errors as for ``write(_:)-(Frame)``.
+    public func write(_ pixels: PixelBuffer) throws {
         guard state == .open else { throw VideoIOError.writerClosed(path: path) }
-        guard frame.width == width, frame.height == height else {
+        guard pixels.width == width, pixels.height == height else {
             throw VideoIOError.frameSizeMismatch(expectedWidth: width, expectedHeight: height,
-                                                 width: frame.width, height: frame.height)
+                                                 width: pixels.width, height: pixels.height)
         }
+        guard pixels.layout == inputLayout else { throw VideoIOError.invalidArgument("this writer takes \(inputLayout) pixels, got \(pixels.layout)") }
+        try pixels.validate()
         do {
-            let ret = fillRGB24(inputFrame!, from: frame, pts: Int64(framesWritten), asBGR: true)
+            let ret = fill(inputFrame!, from: pixels, pts: Int64(framesWritten))
             if ret < 0 { throw VideoIOError.encodeFailed(encoder: encoderName, code: ret, message: ffErrorString(ret)) }
             try graph!.push(inputFrame!)
             framesWritten += 1

@@ -90,6 +90,7 @@ struct HostCommand: ParsableCommand {
         let clock = ContinuousClock(), start = clock.now
         let frameLimit = [maxFrames, duration.map { Int(($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
         var writer: VideoWriter?
+        var rendered: [UInt8] = []
         var index = 0
         while frameLimit.map({ index < $0 }) ?? true, let frame = try reader.next() {
             if writer == nil {
@@ -97,12 +98,22 @@ struct HostCommand: ParsableCommand {
                 if logLevel != "quiet", let notice = pipeline.backgroundFitNotice(videoWidth: frame.width, videoHeight: frame.height) {
                     FileHandle.standardError.write(Data("eqr: \(notice)\n".utf8))
                 }
+                // YUV 4:2:0 straight from the pipeline when the encoder takes it.
                 writer = try VideoWriter(path: output!, width: frame.width, height: frame.height, frameRate: rate, codec: codec, options: options,
-                                         filter: postChain.isEmpty ? nil : postChain, audioFrom: noAudio ? nil : inputs[0])
+                                         filter: postChain.isEmpty ? nil : postChain, audioFrom: noAudio ? nil : inputs[0], acceptsYUV420: true)
             }
-            var rendered = try pipeline.process(frame)
-            rendered.index = index
-            try writer!.write(rendered)
+            let layout = writer!.inputLayout
+            if rendered.count != layout.byteCount(width: frame.width, height: frame.height) {
+                rendered = [UInt8](repeating: 0, count: layout.byteCount(width: frame.width, height: frame.height))
+            }
+            try frame.withPixelBuffer { input in
+                try rendered.withUnsafeMutableBytes { bytes in
+                    let output = PixelBuffer(base: bytes.baseAddress!, width: frame.width, height: frame.height,
+                                             stride: frame.width * layout.bytesPerPixel, layout: layout)
+                    try pipeline.process(input, into: output)
+                    try writer!.write(output)
+                }
+            }
             index += 1
             if showStats && index % 25 == 0 {
                 let fps = Double(index) / max((clock.now - start).inSeconds, 1e-9)
