@@ -6,7 +6,7 @@ import Glibc
 
 /// An element-wise activation `y = φ(x)` whose derivative is computed from what it kept.
 private func mapElements(_ input: Tensor, _ body: (Float) -> Float) -> Tensor {
-    var output = Tensor(shape: input.shape)
+    var output = input
     output.withUnsafeMutablePointer { y in
         input.withUnsafePointer { x in for i in 0..<input.count { y[i] = body(x[i]) } }
     }

@@ -46,18 +46,9 @@ public final class Sequential: Layer {
     /// All parameters of all layers, in order.
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
 
-    /// Applies every layer in order. Without a tape (inference) each intermediate output goes
-    /// back to `TensorStoragePool` once the next layer has used it.
+    /// Applies every layer in order.
     public func forward(_ input: Tensor, tape: Tape?) -> Tensor {
-        guard tape == nil, var current = layers.first?.forward(input, tape: nil) else {
-            return layers.reduce(input) { $1.forward($0, tape: tape) }
-        }
-        for layer in layers.dropFirst() {
-            let next = layer.forward(current, tape: nil)
-            TensorStoragePool.recycle(current)
-            current = next
-        }
-        return current
+        layers.reduce(input) { $1.forward($0, tape: tape) }
     }
 
     /// Runs every layer's backward in reverse order.

@@ -16,13 +16,7 @@ public struct Tensor: Equatable, Sendable {
     public init(shape: [Int], repeating value: Float = 0) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
         self.shape = shape
-        let count = shape.reduce(1, *)
-        if var recycled = TensorStoragePool.take(count: count) {
-            recycled.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
-            self.scalars = recycled
-        } else {
-            self.scalars = [Float](repeating: value, count: count)
-        }
+        self.scalars = [Float](repeating: value, count: shape.reduce(1, *))
     }
 
     /// Creates a tensor from a shape and its row-major elements.
