@@ -1,31 +1,6 @@
 import NeuralNetwork
 import Tensors
 
-/// What a T^z variant may read to produce θ_z for a batch of pairs (x → x'). Each variant
-/// takes what it needs and ignores the rest.
-public struct TransformInputs {
-    /// x, [N, 3, R, R].
-    public var frames: Tensor
-    /// x', [N, 3, R, R].
-    public var nextFrames: Tensor
-    /// f(x), [N, C', R/4, R/4], for variants that read it (see
-    /// ``TransformVariant/readsCharacterFeatures``).
-    public var characterFeatures: Tensor?
-    /// f(x'), [N, C', R/4, R/4], likewise.
-    public var nextCharacterFeatures: Tensor?
-    /// θ_x, the sampling matrices of the known pixel motions [N, 6], when the data has them.
-    public var knownTheta: Tensor?
-
-    /// Bundles the inputs.
-    public init(frames: Tensor, nextFrames: Tensor, characterFeatures: Tensor? = nil, nextCharacterFeatures: Tensor? = nil, knownTheta: Tensor? = nil) {
-        self.frames = frames
-        self.nextFrames = nextFrames
-        self.characterFeatures = characterFeatures
-        self.nextCharacterFeatures = nextCharacterFeatures
-        self.knownTheta = knownTheta
-    }
-}
-
 /// Where the feature-space transform T^z comes from: one of the research note's three
 /// variations. A variant owns its trainable layers (checkpoint keys `t.<name>.*`), produces
 /// the sampling matrices θ_z [N, 6] and back-propagates into its parameters and, when it
@@ -73,22 +48,4 @@ extension TransformVariant {
 
     /// By default θ_z of a known motion is its exact correspondence, θ_x.
     public func theta(forKnownTheta thetaX: Tensor) -> Tensor { thetaX }
-}
-
-/// The registry of T^z variants: the one place that lists them.
-public enum TransformVariants {
-    /// Every variant, in the order help texts list them.
-    public static let all: [any TransformVariant.Type] = [GivenTransform.self, PixelsTransform.self, FeaturesTransform.self]
-
-    /// The names of every variant (`given`, `pixels`, `features`).
-    public static var names: [String] { all.map { $0.name } }
-
-    /// The variant called `name`, or nil.
-    public static func named(_ name: String) -> (any TransformVariant.Type)? { all.first { $0.name == name } }
-
-    /// The names joined for messages: "given, pixels or features".
-    public static var nameList: String {
-        let names = self.names
-        return names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
-    }
 }

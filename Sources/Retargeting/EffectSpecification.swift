@@ -2,17 +2,6 @@ import EquivariantModel
 import Foundation
 import Tensors
 
-/// An effect description that cannot be parsed: the message names the bad key or value and
-/// the allowed range.
-public struct EffectError: Error, CustomStringConvertible, Equatable {
-    /// What is wrong.
-    public var message: String
-    /// Creates an error.
-    public init(_ message: String) { self.message = message }
-    /// The message.
-    public var description: String { message }
-}
-
 /// Parses effect descriptions — `swap`, `reconstruct`, `transform=angle=20:scale=1.3:tx=0.1:ty=0`,
 /// `transfer=template=walk.json` — for the `eqr` host (`-effect`), the C library and the
 /// frei0r plugin alike. Every option is declared once in `table`, with its range.

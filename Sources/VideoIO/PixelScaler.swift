@@ -1,84 +1,6 @@
 import CFFmpeg
 import Dispatch
 
-/// How a caller's 8-bit pixels are laid out.
-public enum PixelLayout: Sendable, Equatable {
-    /// Four bytes per pixel: red, green, blue, alpha.
-    case rgba8
-    /// Three bytes per pixel: red, green, blue.
-    case rgb8
-    /// Planar YUV 4:2:0 (I420, BT.601 limited range, as encoders take it): the luma plane
-    /// (`stride` bytes a row, `height` rows), then U and V at half size each way (rounded up),
-    /// `(stride + 1) / 2` bytes a row. An output layout: the pipeline renders straight into
-    /// what an H.264 encoder takes, without a full-size RGB → YUV conversion.
-    case yuv420p
-
-    /// Bytes per pixel of the first plane (all of a packed layout).
-    public var bytesPerPixel: Int {
-        switch self {
-        case .rgba8: return 4
-        case .rgb8: return 3
-        case .yuv420p: return 1
-        }
-    }
-
-    /// Bytes of a `width`×`height` image in this layout without row padding.
-    public func byteCount(width: Int, height: Int) -> Int {
-        guard self == .yuv420p else { return width * height * bytesPerPixel }
-        return width * height + 2 * ((width + 1) / 2) * ((height + 1) / 2)
-    }
-}
-
-/// A caller-owned image: packed 8-bit pixels of any size and row stride, as C hosts and
-/// frei0r plugins hand them over.
-public struct PixelBuffer {
-    /// The first byte of the top row.
-    public var base: UnsafeMutableRawPointer
-    /// Width in pixels.
-    public var width: Int
-    /// Height in pixels.
-    public var height: Int
-    /// Bytes from one row to the next (at least `width × bytesPerPixel`).
-    public var stride: Int
-    /// The pixel layout.
-    public var layout: PixelLayout
-
-    /// Describes a buffer; nothing is copied.
-    public init(base: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int, layout: PixelLayout) {
-        self.base = base
-        self.width = width
-        self.height = height
-        self.stride = stride
-        self.layout = layout
-    }
-
-    /// The `width`×`height` rectangle whose top-left pixel is (x, y), sharing this buffer's
-    /// memory (nothing is copied). Precondition: a packed layout, the rectangle inside.
-    public func cropped(x: Int, y: Int, width: Int, height: Int) -> PixelBuffer {
-        precondition(layout != .yuv420p, "PixelBuffer.cropped: only packed layouts")
-        precondition(x >= 0 && y >= 0 && width > 0 && height > 0 && x + width <= self.width && y + height <= self.height,
-                     "PixelBuffer.cropped: \(width)x\(height)+\(x)+\(y) is outside \(self.width)x\(self.height)")
-        return PixelBuffer(base: base + y * stride + x * layout.bytesPerPixel, width: width, height: height, stride: stride, layout: layout)
-    }
-
-    /// Throws `invalidArgument` unless the size and stride describe a real image.
-    public func validate() throws {
-        guard width > 0, height > 0, width <= 16384, height <= 16384 else {
-            throw VideoIOError.invalidArgument("image size \(width)x\(height) is outside 1x1...16384x16384")
-        }
-        guard stride >= width * layout.bytesPerPixel, stride <= 1 << 20 else {
-            throw VideoIOError.invalidArgument("row stride \(stride) is smaller than width × \(layout.bytesPerPixel) = \(width * layout.bytesPerPixel) bytes")
-        }
-    }
-
-    /// The three planes of a `yuv420p` buffer: Y, U, V with their strides and sizes.
-    var yuvPlanes: [(base: UnsafeMutablePointer<UInt8>, stride: Int, width: Int, height: Int)] {
-        let chromaStride = (stride + 1) / 2, chromaWidth = (width + 1) / 2, chromaHeight = (height + 1) / 2
-        let y = base.assumingMemoryBound(to: UInt8.self), u = y + stride * height, v = u + chromaStride * chromaHeight
-        return [(y, stride, width, height), (u, chromaStride, chromaWidth, chromaHeight), (v, chromaStride, chromaWidth, chromaHeight)]
-    }
-}
-
 /// Resizes caller-owned pixels to and from planar float model frames with libswscale
 /// (bicubic). Keeps its swscale contexts and buffers between calls, so one scaler per
 /// thread; not thread-safe.
@@ -139,9 +61,8 @@ public final class PixelScaler {
         let stride = modelPlanes.stride, planeBytes = modelPlanes.planeBytes
         modelPlanes.bytes.withUnsafeBufferPointer { bytes in
             planar.withUnsafeMutableBufferPointer { out in
-                // GBRP stores green, blue, red; the model's planes are red, green, blue.
-                for (channel, source) in [(0, 2), (1, 0), (2, 1)] {
-                    let from = bytes.baseAddress! + source * planeBytes, to = out.baseAddress! + channel * plane
+                for channel in 0..<3 {
+                    let from = bytes.baseAddress! + PaddedPlanes.plane(ofChannel: channel) * planeBytes, to = out.baseAddress! + channel * plane
                     for y in 0..<height {
                         let row = from + y * stride, target = to + y * width
                         for x in 0..<width { target[x] = Float(row[x]) / 255 }
@@ -166,8 +87,8 @@ public final class PixelScaler {
         let stride = modelPlanes.stride, planeBytes = modelPlanes.planeBytes
         modelPlanes.bytes.withUnsafeMutableBufferPointer { bytes in
             planar.withUnsafeBufferPointer { values in
-                for (channel, target) in [(0, 2), (1, 0), (2, 1)] {
-                    let from = values.baseAddress! + channel * plane, to = bytes.baseAddress! + target * planeBytes
+                for channel in 0..<3 {
+                    let from = values.baseAddress! + channel * plane, to = bytes.baseAddress! + PaddedPlanes.plane(ofChannel: channel) * planeBytes
                     for y in 0..<side {
                         let row = to + y * stride, source = from + y * side
                         for x in 0..<side {
@@ -240,70 +161,6 @@ public final class PixelScaler {
                     var destinationPlanes: [UnsafeMutablePointer<UInt8>?] = [outputBase + plane * destinationPlaneBytes, nil, nil, nil]
                     var destinationStrides: [Int32] = [destinationStride, 0, 0, 0]
                     _ = sws_scale(contexts[plane], &sourcePlanes, &sourceStrides, 0, sourceHeight, &destinationPlanes, &destinationStrides)
-                }
-            }
-        }
-    }
-}
-/// Three 8-bit planes (green, blue, red: FFmpeg's `GBRP`) laid out the way libswscale wants:
-/// rows 64-byte aligned and padding after each plane for its SIMD over-reads.
-struct PaddedPlanes {
-    var bytes: [UInt8] = []
-    var stride = 0
-    var width = 0
-    var height = 0
-
-    /// Bytes from one plane to the next.
-    var planeBytes: Int { stride * height + 128 }
-
-    mutating func resize(width: Int, height: Int) {
-        self.width = width
-        self.height = height
-        stride = (width + 63) / 64 * 64
-        let needed = 3 * planeBytes
-        if bytes.count != needed { bytes = [UInt8](repeating: 0, count: needed) }
-    }
-
-    /// Runs `row(y)` for every row, in two concurrent bands when the image is large enough to
-    /// be worth it (each row is written by exactly one band).
-    private static func inBands(of height: Int, _ row: (Int) -> Void) {
-        guard height >= 64 else { return (0..<height).forEach(row) }
-        withoutActuallyEscaping(row) { row in
-            DispatchQueue.concurrentPerform(iterations: 2) { band in
-                for y in (band * height / 2)..<((band + 1) * height / 2) { row(y) }
-            }
-        }
-    }
-
-    /// Splits a caller's packed RGB(A) rows (of this size) into the planes.
-    mutating func split(_ image: PixelBuffer) {
-        let step = image.layout.bytesPerPixel, stride = self.stride, planeBytes = self.planeBytes, width = self.width
-        bytes.withUnsafeMutableBufferPointer { planes in
-            let g = planes.baseAddress!, b = g + planeBytes, r = b + planeBytes
-            Self.inBands(of: image.height) { y in
-                let source = (image.base + y * image.stride).assumingMemoryBound(to: UInt8.self), row = y * stride
-                for x in 0..<width {
-                    r[row + x] = source[step * x]
-                    g[row + x] = source[step * x + 1]
-                    b[row + x] = source[step * x + 2]
-                }
-            }
-        }
-    }
-
-    /// Joins the planes into a caller's packed RGB(A) rows (of this size); alpha is opaque.
-    func join(into image: PixelBuffer) {
-        let step = image.layout.bytesPerPixel, stride = self.stride, planeBytes = self.planeBytes, width = self.width
-        let opaque = image.layout == .rgba8
-        bytes.withUnsafeBufferPointer { planes in
-            let g = planes.baseAddress!, b = g + planeBytes, r = b + planeBytes
-            Self.inBands(of: image.height) { y in
-                let target = (image.base + y * image.stride).assumingMemoryBound(to: UInt8.self), row = y * stride
-                for x in 0..<width {
-                    target[step * x] = r[row + x]
-                    target[step * x + 1] = g[row + x]
-                    target[step * x + 2] = b[row + x]
-                    if opaque { target[step * x + 3] = 255 }
                 }
             }
         }

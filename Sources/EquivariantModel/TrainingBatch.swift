@@ -1,0 +1,18 @@
+import Tensors
+
+/// One batch of training pairs.
+public struct TrainingBatch {
+    /// x, [N, 3, R, R].
+    public var frames: Tensor
+    /// x' = T^x(x), [N, 3, R, R].
+    public var nextFrames: Tensor
+    /// The content motions T^x as [N, 6] (row-major 2×3), needed by the `given` variant only.
+    public var motions: Tensor?
+
+    /// Creates a batch.
+    public init(frames: Tensor, nextFrames: Tensor, motions: Tensor? = nil) {
+        self.frames = frames
+        self.nextFrames = nextFrames
+        self.motions = motions
+    }
+}

@@ -1,0 +1,59 @@
+import EquivariantModel
+import Foundation
+import Tensors
+import VideoIO
+
+/// Frame pairs (t, t + k) from real videos (any input FFmpeg reads), decoded once at model
+/// resolution into `FramePairCache`s. No motion is known: for `pixels` and `features` models.
+public final class VideoTrainingData: TrainingData {
+    private let caches: [FramePairCache]
+    /// The frame gap k.
+    public let offset: Int
+    /// Seed of the pair sampling.
+    public let seed: UInt64
+    /// Model resolution.
+    public let resolution: Int
+
+    /// Decodes every path once at `resolution`×`resolution` (after the optional `-vf` chain).
+    public init(paths: [String], resolution: Int, offset: Int = 1, filter: String? = nil, seed: UInt64) throws {
+        guard !paths.isEmpty else { throw ModelError.invalidInput("no training videos given") }
+        guard offset >= 1 else { throw ModelError.invalidInput("frame gap must be ≥ 1, got \(offset)") }
+        caches = try paths.map { try FramePairCache(path: $0, size: (resolution, resolution), filter: filter) }
+        for cache in caches where cache.pairCount(offset: offset) == 0 {
+            throw ModelError.invalidInput("\(cache.path) has \(cache.count) frames, too few for pairs \(offset) apart")
+        }
+        self.offset = offset
+        self.seed = seed
+        self.resolution = resolution
+    }
+
+    /// Video pairs carry no motion.
+    public var providesMotion: Bool { false }
+
+    /// The files and the pair count.
+    public var summary: String {
+        "video: " + caches.map { "\(URL(fileURLWithPath: $0.path).lastPathComponent) (\($0.count) frames)" }.joined(separator: ", ") + ", gap \(offset)"
+    }
+
+    /// Random pairs, files weighted by their pair counts.
+    public func batch(step: Int, size: Int) throws -> TrainingBatch {
+        var generator = SeededGenerator(seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
+        let plane = 3 * resolution * resolution
+        var frames = Tensor(shape: [size, 3, resolution, resolution]), next = frames
+        let counts = caches.map { $0.pairCount(offset: offset) }
+        let total = counts.reduce(0, +)
+        for n in 0..<size {
+            var pick = Int(generator.next() % UInt64(total)), file = 0
+            while pick >= counts[file] { pick -= counts[file]; file += 1 }
+            // Either direction of time is a valid pair.
+            let (a, b) = generator.next() & 1 == 0 ? (pick, pick + offset) : (pick + offset, pick)
+            try frames.scalars.withUnsafeMutableBufferPointer {
+                try caches[file].writePlanarFloat(at: a, into: UnsafeMutableBufferPointer(rebasing: $0[(n * plane)..<((n + 1) * plane)]))
+            }
+            try next.scalars.withUnsafeMutableBufferPointer {
+                try caches[file].writePlanarFloat(at: b, into: UnsafeMutableBufferPointer(rebasing: $0[(n * plane)..<((n + 1) * plane)]))
+            }
+        }
+        return TrainingBatch(frames: frames, nextFrames: next)
+    }
+}
