@@ -48,6 +48,7 @@ public enum Checkpoint {
         metadata[K.format] = formatName
         metadata[K.formatVersion] = String(formatVersion)
         metadata[K.variant] = c.variant
+        metadata[K.renderer] = c.renderer.rawValue
         metadata[K.resolution] = String(c.resolution)
         metadata[K.featureChannels] = String(c.featureChannels)
         metadata[K.baseChannels] = String(c.baseChannels)
@@ -89,9 +90,13 @@ public enum Checkpoint {
         if let expectedVariant, expectedVariant != variant {
             throw ModelError.invalidCheckpoint("\(url.path) holds a '\(variant)' model, but a '\(expectedVariant)' model was requested")
         }
+        let rendererName = metadata[K.renderer] ?? RendererKind.additive.rawValue
+        guard let renderer = RendererKind(rawValue: rendererName) else {
+            throw ModelError.invalidCheckpoint("\(url.path): unknown renderer '\(rendererName)' (expected \(RendererKind.nameList))")
+        }
         let configuration = ModelConfiguration(
             resolution: try integer(K.resolution), featureChannels: try integer(K.featureChannels),
-            baseChannels: try integer(K.baseChannels), groups: try integer(K.groups), variant: variant)
+            baseChannels: try integer(K.baseChannels), groups: try integer(K.groups), variant: variant, renderer: renderer)
         let model: EquivariantModel
         do { model = try EquivariantModel(configuration: configuration, seed: 0) } catch {
             throw ModelError.invalidCheckpoint("\(url.path): \(error)")

@@ -10,6 +10,9 @@ public enum CheckpointMetadata {
     public static let formatVersion = "format_version"
     /// The T^z variant's name.
     public static let variant = "variant"
+    /// The renderer, `additive` or `layered` (absent in files written before it existed:
+    /// additive).
+    public static let renderer = "renderer"
     /// The model's frame side in pixels.
     public static let resolution = "resolution"
     /// Channels of the feature maps.

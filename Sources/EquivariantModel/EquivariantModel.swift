@@ -2,7 +2,9 @@ import NeuralNetwork
 import Tensors
 
 /// The equivariant renderer: character encoder f, background encoder h, feature-space warp
-/// T^z and renderer g, with `x̂' = g(T^z(f(x)) + h(x))`.
+/// T^z and renderer g, with `x̂' = g(T^z(f(x)) + h(x))`; with the layered renderer, a
+/// coverage head draws α from the warped character features and
+/// `x̂' = α·g(T^z(f(x)) + h(x)) + (1 − α)·g(h(x))` (see ``compose(character:background:)``).
 ///
 /// All operations take and return NCHW batches of RGB frames in [0, 1] at the model's
 /// resolution. Inference methods record nothing and mutate nothing, so one model can serve
@@ -18,6 +20,9 @@ public final class EquivariantModel {
     public let renderer: Sequential
     /// The T^z variant: where θ_z comes from.
     public let transform: any TransformVariant
+    /// The coverage head of the layered renderer (character features → α); nil for the
+    /// additive renderer.
+    public let coverage: Sequential?
     /// The feature-space spatial transformer.
     public let warp = SpatialTransformer()
 
@@ -30,11 +35,13 @@ public final class EquivariantModel {
         backgroundEncoder = Networks.encoder("h", configuration, &g)
         renderer = Networks.renderer(configuration, &g)
         transform = configuration.variantType!.init(configuration: configuration, generator: &g)
+        // Drawn last, so an additive model's weights do not depend on the option.
+        coverage = configuration.renderer == .layered ? Networks.coverage(configuration, &g) : nil
     }
 
-    /// Every trainable parameter, in a fixed order (f, h, g, T^z).
+    /// Every trainable parameter, in a fixed order (f, h, g, the coverage head, T^z).
     public var parameters: [Parameter] {
-        characterEncoder.parameters + backgroundEncoder.parameters + renderer.parameters + transform.parameters
+        characterEncoder.parameters + backgroundEncoder.parameters + renderer.parameters + (coverage?.parameters ?? []) + transform.parameters
     }
 
     /// The number of trainable scalars.
@@ -65,8 +72,38 @@ public final class EquivariantModel {
         return backgroundEncoder(frames)
     }
 
-    /// g(z): a frame from features.
+    /// g(z): a frame from features (the renderer alone, without the coverage map).
     public func render(_ features: Tensor) -> Tensor { renderer(features) }
+
+    /// The frame drawn from character features c (already moved) and background features b:
+    /// `g(c + b)` for the additive renderer, `α(c)·g(c + b) + (1 − α(c))·g(b)` for the layered one.
+    public func compose(character: Tensor, background: Tensor) -> Tensor {
+        let full = renderer(character + background)
+        guard let coverage else { return full }
+        return Self.blend(full, renderer(background), coverage: coverage(character))
+    }
+
+    /// α(c) [N, 1, R, R] of character features, or nil for the additive renderer.
+    public func coverageMap(_ character: Tensor) -> Tensor? { coverage?(character) }
+
+    /// `α·front + (1 − α)·back`, α [N, 1, H, W] broadcast over the channels of [N, C, H, W].
+    public static func blend(_ front: Tensor, _ back: Tensor, coverage alpha: Tensor) -> Tensor {
+        precondition(front.shape == back.shape && alpha.shape == [front.shape[0], 1, front.shape[2], front.shape[3]],
+                     "blend: shapes \(front.shape), \(back.shape), α \(alpha.shape)")
+        let n = front.shape[0], c = front.shape[1], plane = front.shape[2] * front.shape[3]
+        var out = front
+        out.withUnsafeMutablePointer { o in
+            back.withUnsafePointer { b in
+                alpha.withUnsafePointer { a in
+                    for s in 0..<n { for ch in 0..<c {
+                        let base = (s * c + ch) * plane, am = a + s * plane
+                        for i in 0..<plane { o[base + i] = am[i] * o[base + i] + (1 - am[i]) * b[base + i] }
+                    } }
+                }
+            }
+        }
+        return out
+    }
 
     /// T^z(z): warps features by sampling matrices θ_z [N, 6].
     public func warpFeatures(_ features: Tensor, theta: Tensor) -> Tensor {
@@ -106,14 +143,14 @@ public final class EquivariantModel {
     /// g(f(x) + h(x)): the model's own re-render of each frame.
     public func reconstruct(_ frames: Tensor) throws -> Tensor {
         try checkFrames(frames)
-        return render(characterEncoder(frames) + backgroundEncoder(frames))
+        return compose(character: characterEncoder(frames), background: backgroundEncoder(frames))
     }
 
     /// g(T^z(f(x)) + h(x)): each frame with its character moved by θ_z.
     public func render(_ frames: Tensor, theta: Tensor) throws -> Tensor {
         try checkFrames(frames)
         try checkTheta(theta, batch: frames.shape[0])
-        return render(warpFeatures(characterEncoder(frames), theta: theta) + backgroundEncoder(frames))
+        return compose(character: warpFeatures(characterEncoder(frames), theta: theta), background: backgroundEncoder(frames))
     }
 
     /// Each frame with its character moved by a pixel-space motion (re-render under any affine).
@@ -129,14 +166,13 @@ public final class EquivariantModel {
         guard characterFrames.shape == backgroundFrames.shape else {
             throw ModelError.invalidInput("character frames \(characterFrames.shape) and background frames \(backgroundFrames.shape) differ")
         }
-        return render(swapFeatures(character: characterEncoder(characterFrames), background: backgroundEncoder(backgroundFrames), theta: theta))
+        return compose(character: moveCharacter(characterEncoder(characterFrames), theta: theta), background: backgroundEncoder(backgroundFrames))
     }
 
-    /// T^z(character) + background, the features `swap` renders; separate so a host can
-    /// encode a still background once.
-    public func swapFeatures(character: Tensor, background: Tensor, theta: Tensor? = nil) -> Tensor {
-        guard let theta else { return character + background }
-        return warpFeatures(character, theta: theta) + background
+    /// T^z(character), or the features unchanged without θ_z.
+    public func moveCharacter(_ character: Tensor, theta: Tensor?) -> Tensor {
+        guard let theta else { return character }
+        return warpFeatures(character, theta: theta)
     }
 
     /// g(T^z(f(x), f(x'))·f(x'') + h(x'')): `targets` moved the way `sources` → `sourcesNext` moved.

@@ -16,20 +16,29 @@ public struct LossWeights: Equatable, Codable, Sendable {
     /// shrinking f or warping it out of the frame (zero padding) no longer lowers L_c: the
     /// unnormalised loss rewards a silent f and a T^z that samples nothing.
     public var normalizesCharacter: Bool
+    /// Weight of `mean(α)` (layered renderer): keeps the coverage map sparse, so the
+    /// background layer draws what does not move.
+    public var alphaSparsity: Float
+    /// Weight of `mean(α(1 − α))` (layered renderer): pushes α towards 0 or 1.
+    public var alphaBinary: Float
 
     /// Creates weights; defaults follow the prototype (w_c = w_b = 0.1), with L_c normalised.
-    public init(scene: Float = 1, reconstruction: Float = 1, character: Float = 0.1, background: Float = 0.1, transform: Float = 0, normalizesCharacter: Bool = true) {
+    public init(scene: Float = 1, reconstruction: Float = 1, character: Float = 0.1, background: Float = 0.1, transform: Float = 0, normalizesCharacter: Bool = true,
+                alphaSparsity: Float = 0.01, alphaBinary: Float = 0.01) {
         self.scene = scene
         self.reconstruction = reconstruction
         self.character = character
         self.background = background
         self.transform = transform
         self.normalizesCharacter = normalizesCharacter
+        self.alphaSparsity = alphaSparsity
+        self.alphaBinary = alphaBinary
     }
 
     /// Throws unless every weight is finite and non-negative and the scene weight positive.
     public func validate() throws {
-        for (name, value) in [("scene", scene), ("reconstruction", reconstruction), ("character", character), ("background", background), ("transform", transform)] {
+        for (name, value) in [("scene", scene), ("reconstruction", reconstruction), ("character", character), ("background", background), ("transform", transform),
+                              ("alpha sparsity", alphaSparsity), ("alpha binary", alphaBinary)] {
             guard value.isFinite, value >= 0 else {
                 throw ModelError.invalidConfiguration("loss weight \(name) must be a finite number ≥ 0, got \(value)")
             }

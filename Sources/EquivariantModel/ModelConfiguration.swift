@@ -11,14 +11,17 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
     public var groups: Int
     /// The name of the T^z variant (one of ``TransformVariants/names``).
     public var variant: String
+    /// How a frame is drawn from the features (``RendererKind``).
+    public var renderer: RendererKind
 
     /// Creates a configuration; defaults follow the prototype in DESIGN.md.
-    public init(resolution: Int = 64, featureChannels: Int = 64, baseChannels: Int = 32, groups: Int = 8, variant: String) {
+    public init(resolution: Int = 64, featureChannels: Int = 64, baseChannels: Int = 32, groups: Int = 8, variant: String, renderer: RendererKind = .additive) {
         self.resolution = resolution
         self.featureChannels = featureChannels
         self.baseChannels = baseChannels
         self.groups = groups
         self.variant = variant
+        self.renderer = renderer
     }
 
     /// The T^z variant's type; nil for an unknown name (``validate()`` refuses it).

@@ -39,6 +39,26 @@ enum Networks {
         ])
     }
 
+    /// The coverage head of the layered renderer: character features [N, C', R/4, R/4] →
+    /// α [N, 1, R, R] in (0, 1). conv3×3 (C'→B) · LReLU · up×2 · up×2 · conv3×3 (B→1) · sigmoid.
+    ///
+    /// It starts at α ≈ 0.95 everywhere (small last weights, bias 3), i.e. at the note's
+    /// additive model, and the scene loss and the sparsity prior carve the background out of
+    /// it. Started at α ≈ 0.5, α fell to 0 everywhere within 300 steps of a `given-64`
+    /// fine-tune and never came back (the sigmoid saturates).
+    static func coverage(_ c: ModelConfiguration, _ g: inout SeededGenerator) -> Sequential {
+        let head = Conv2D(inputChannels: c.baseChannels, outputChannels: 1, kernelSize: 3, stride: 1, padding: 1, name: "a.conv2", generator: &g)
+        head.weight.value = head.weight.value * 0.1
+        head.bias.value = Tensor(shape: [1], repeating: 3)
+        return Sequential([
+            Conv2D(inputChannels: c.featureChannels, outputChannels: c.baseChannels, kernelSize: 3, stride: 1, padding: 1, name: "a.conv1", generator: &g),
+            LeakyReLU(slope: 0.2),
+            Upsample2x(mode: .bilinear), Upsample2x(mode: .bilinear),
+            head,
+            Sigmoid(),
+        ])
+    }
+
     /// A localisation net regressing a sampling matrix θ (6 numbers) from a stack of maps:
     /// strided convs down to side/8 of `inputSize`, then two dense layers. The last layer
     /// starts at zero weights and identity bias, so training starts from T^z = identity.

@@ -20,4 +20,6 @@ public struct StepReport: Equatable, Codable, Sendable {
     public var transformError: Float?
     /// Global L2 norm of the gradient before clipping.
     public var gradientNorm: Float?
+    /// Mean coverage α over the prediction and reconstruction (layered renderer only).
+    public var coverageMean: Float?
 }

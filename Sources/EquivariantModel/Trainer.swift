@@ -106,8 +106,17 @@ public final class Trainer {
             for: TransformInputs(frames: batch.frames, nextFrames: batch.nextFrames, characterFeatures: fx, nextCharacterFeatures: fNext, knownTheta: thetaX),
             tape: tape)
         let warped = model.warp.forward(input: fx, theta: thetaZ, tape: tape)
-        let rendered = model.renderer.forward(.concatenatingBatches([warped + hx, fx + hx]), tape: tape)
-        let prediction = rendered.batches(0..<n), reconstruction = rendered.batches(n..<(2 * n))
+        // Layered: g also draws the background layer g(h(x)), and α comes from the character
+        // features that each frame shows (moved for the prediction, as they are for the
+        // reconstruction).
+        let rendered = model.renderer.forward(.concatenatingBatches([warped + hx, fx + hx] + (model.coverage == nil ? [] : [hx])), tape: tape)
+        let coverage = model.coverage?.forward(.concatenatingBatches([warped, fx]), tape: tape)
+        var prediction = rendered.batches(0..<n), reconstruction = rendered.batches(n..<(2 * n))
+        if let coverage {
+            let back = rendered.batches((2 * n)..<(3 * n))
+            prediction = EquivariantModel.blend(prediction, back, coverage: coverage.batches(0..<n))
+            reconstruction = EquivariantModel.blend(reconstruction, back, coverage: coverage.batches(n..<(2 * n)))
+        }
 
         // Losses.
         let scene = Loss.meanSquaredError(prediction, batch.nextFrames)
@@ -118,25 +127,41 @@ public final class Trainer {
         // Optional supervision of a learned T^z by the true motion (synthetic data only).
         let supervision: (value: Float, gradient: Tensor)? =
             (w.transform > 0 && !model.variant.needsKnownMotion) ? thetaX.map { Loss.meanSquaredError(thetaZ, $0) } : nil
+        let priors = coverage.map { Self.coveragePriors($0, sparsity: w.alphaSparsity, binary: w.alphaBinary) }
         let total = w.scene * scene.value + w.reconstruction * recon.value + w.character * equivariance.value + w.background * invariance.value
-            + w.transform * (supervision?.value ?? 0)
+            + w.transform * (supervision?.value ?? 0) + (priors?.value ?? 0)
         guard total.isFinite else {
             tape.clear()
             throw ModelError.invalidInput("the loss is not finite (\(total)) at step \(step + 1); lower the learning rate or check the data")
         }
 
         // Backward, in reverse order of the forward calls.
-        let renderedGradient = model.renderer.backward(
-            .concatenatingBatches([scene.gradient * w.scene, recon.gradient * w.reconstruction]), tape: tape)
+        let dPrediction = scene.gradient * w.scene, dReconstruction = recon.gradient * w.reconstruction
+        var renderedGradient: Tensor
+        var coverageInputGradient: (warped: Tensor, fx: Tensor)?
+        if let coverage, let priors {
+            let back = rendered.batches((2 * n)..<(3 * n))
+            let p = Self.blendBackward(rendered.batches(0..<n), back, coverage.batches(0..<n), dPrediction)
+            let r = Self.blendBackward(rendered.batches(n..<(2 * n)), back, coverage.batches(n..<(2 * n)), dReconstruction)
+            let dCoverage = Tensor.concatenatingBatches([p.coverage, r.coverage]) + priors.gradient
+            let dInput = model.coverage!.backward(dCoverage, tape: tape)
+            coverageInputGradient = (dInput.batches(0..<n), dInput.batches(n..<(2 * n)))
+            renderedGradient = model.renderer.backward(.concatenatingBatches([p.front, r.front, p.back + r.back]), tape: tape)
+        } else {
+            renderedGradient = model.renderer.backward(.concatenatingBatches([dPrediction, dReconstruction]), tape: tape)
+        }
         let dPredictionFeatures = renderedGradient.batches(0..<n), dReconstructionFeatures = renderedGradient.batches(n..<(2 * n))
-        let dWarped = dPredictionFeatures + equivariance.gradient * w.character
+        var dWarped = dPredictionFeatures + equivariance.gradient * w.character
+        if let coverageInputGradient { dWarped += coverageInputGradient.warped }
         let (dFxFromWarp, dTheta) = model.warp.backward(dWarped, tape: tape)
         let predictorFeatureGradients = model.transform.backward(
             supervision.map { dTheta + $0.gradient * w.transform } ?? dTheta, tape: tape)
         let dInvariance = invariance.gradient * w.background
-        let dHx = dPredictionFeatures + dReconstructionFeatures - dInvariance
+        var dHx = dPredictionFeatures + dReconstructionFeatures - dInvariance
+        if model.coverage != nil { dHx += renderedGradient.batches((2 * n)..<(3 * n)) }
         _ = model.backgroundEncoder.backward(.concatenatingBatches([dHx, dInvariance]), tape: tape)
         var dFx = dFxFromWarp + dReconstructionFeatures
+        if let coverageInputGradient { dFx += coverageInputGradient.fx }
         var dFNext = equivariance.targetGradient * w.character
         if let (a, b) = predictorFeatureGradients {
             dFx += a
@@ -153,7 +178,57 @@ public final class Trainer {
             step: step, total: total, scene: scene.value, reconstruction: recon.value,
             character: equivariance.value, background: invariance.value,
             characterFeatureMagnitude: Float(fx.meanAbsolute()), backgroundFeatureMagnitude: Float(hx.meanAbsolute()),
-            transformError: transformError)
+            transformError: transformError, coverageMean: coverage.map { Float($0.scalars.reduce(0.0) { $0 + Double($1) } / Double(max($0.count, 1))) })
+    }
+
+    /// `sparsity·mean(α) + binary·mean(α(1 − α))` and its gradient with respect to α.
+    static func coveragePriors(_ alpha: Tensor, sparsity: Float, binary: Float) -> (value: Float, gradient: Tensor) {
+        let count = Float(max(alpha.count, 1))
+        var value = 0.0
+        var gradient = alpha
+        gradient.withUnsafeMutablePointer { g in
+            alpha.withUnsafePointer { a in
+                for i in 0..<alpha.count {
+                    value += Double(sparsity * a[i] + binary * a[i] * (1 - a[i]))
+                    g[i] = (sparsity + binary * (1 - 2 * a[i])) / count
+                }
+            }
+        }
+        return (Float(value) / count, gradient)
+    }
+
+    /// The gradients of `α·front + (1 − α)·back` ([N, C, H, W], α [N, 1, H, W]) given the
+    /// gradient of the result: `α·d` for the front, `(1 − α)·d` for the back and
+    /// `Σ_c (front − back)·d` for α.
+    static func blendBackward(_ front: Tensor, _ back: Tensor, _ alpha: Tensor, _ gradient: Tensor)
+        -> (front: Tensor, back: Tensor, coverage: Tensor) {
+        let n = front.shape[0], c = front.shape[1], plane = front.shape[2] * front.shape[3]
+        var dFront = gradient, dBack = gradient, dAlpha = alpha
+        dAlpha.zero()
+        dFront.withUnsafeMutablePointer { df in
+            dBack.withUnsafeMutablePointer { db in
+                dAlpha.withUnsafeMutablePointer { da in
+                    front.withUnsafePointer { f in
+                        back.withUnsafePointer { b in
+                            alpha.withUnsafePointer { a in
+                                gradient.withUnsafePointer { d in
+                                    for s in 0..<n { for ch in 0..<c {
+                                        let base = (s * c + ch) * plane, am = a + s * plane, dam = da + s * plane
+                                        for i in 0..<plane {
+                                            let k = base + i
+                                            df[k] = am[i] * d[k]
+                                            db[k] = (1 - am[i]) * d[k]
+                                            dam[i] += (f[k] - b[k]) * d[k]
+                                        }
+                                    } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (dFront, dBack, dAlpha)
     }
 
     /// `mean((p − t)²)` with its gradients with respect to p and t.

@@ -230,7 +230,7 @@ public final class FramePipeline {
     /// each; θ_z `[1, 6]` or nil for none), resized into `output`.
     public func render(characterFeatures: Tensor, backgroundFeatures: Tensor, theta: Tensor?, into output: PixelBuffer) throws {
         try output.validate()
-        try write(model.render(model.swapFeatures(character: characterFeatures, background: backgroundFeatures, theta: theta)), into: output)
+        try write(model.compose(character: model.moveCharacter(characterFeatures, theta: theta), background: backgroundFeatures), into: output)
     }
 
     /// A caller image as a `[1, 3, R, R]` model frame (stretched to the square).
@@ -247,7 +247,7 @@ public final class FramePipeline {
 
     /// The one place a frame is rendered: g(T^z(f(x)) + h(b)).
     private func render(_ frame: Tensor, theta: Tensor?, over backgroundFeatures: Tensor) throws -> Tensor {
-        model.render(model.swapFeatures(character: try model.encodeCharacter(frame), background: backgroundFeatures, theta: theta))
+        model.compose(character: model.moveCharacter(try model.encodeCharacter(frame), theta: theta), background: backgroundFeatures)
     }
 
     /// θ_z of the effect at frame `index`; nil for none.

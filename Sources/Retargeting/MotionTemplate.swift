@@ -80,7 +80,7 @@ public struct MotionTemplate: Codable, Equatable, Sendable {
         guard frame.shape[0] == 1 else { throw ModelError.invalidInput("replay takes one frame [1, 3, R, R], got \(frame.shape)") }
         let character = try model.encodeCharacter(frame), background = try model.encodeBackground(frame)
         return accumulatedThetas().map { theta in
-            model.render(model.swapFeatures(character: character, background: background, theta: Tensor(shape: [1, 6], scalars: theta.elements)))
+            model.compose(character: model.moveCharacter(character, theta: Tensor(shape: [1, 6], scalars: theta.elements)), background: background)
         }
     }
 

@@ -158,8 +158,8 @@ public enum Evaluation {
         let hA = try inBatches(samples) { r in try model.encodeBackground(a.plates.batches(r)) }
         let fOwn = try inBatches(samples) { r in try model.encodeCharacter(a.frames.batches(r)) }
         let fOther = try inBatches(samples) { r in try model.encodeCharacter(sameCharacterOtherBackground.batches(r)) }
-        record("character_leak", try inBatches(samples) { r in model.render(fOther.batches(r) + hA.batches(r)) },
-               try inBatches(samples) { r in model.render(fOwn.batches(r) + hA.batches(r)) })
+        record("character_leak", try inBatches(samples) { r in model.compose(character: fOther.batches(r), background: hA.batches(r)) },
+               try inBatches(samples) { r in model.compose(character: fOwn.batches(r), background: hA.batches(r)) })
         return rows
     }
 
@@ -216,7 +216,7 @@ public enum Evaluation {
         let side = generator.configuration.resolution
         for (frame, pose) in zip(clip.frames, clip.poses) {
             let f = try model.encodeCharacter(frame.reshaped(to: [1] + frame.shape))
-            outputs.append(model.render(f + background))
+            outputs.append(model.compose(character: f, background: background))
             truths.append(generator.composite(character: pair.character, pose: pose, plate: still).reshaped(to: [1, 3, side, side]))
             let layer = generator.characterLayer(character: pair.character, pose: pose)
             alphas.append(Tensor(shape: [1, 1, side, side], scalars: Array(layer.scalars[(3 * side * side)...])))

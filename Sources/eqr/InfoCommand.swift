@@ -15,6 +15,7 @@ struct InfoCommand: ParsableCommand {
         let c = contents.model.configuration
         var fields: [(String, String)] = [
             ("variant", c.variant),
+            ("renderer", c.renderer.rawValue),
             ("resolution", "\(c.resolution)x\(c.resolution)"),
             ("feature map", "\(c.featureChannels)x\(c.featureSize)x\(c.featureSize)"),
             ("base channels", "\(c.baseChannels)"),
@@ -22,7 +23,7 @@ struct InfoCommand: ParsableCommand {
             ("optimizer state", contents.optimizerState.map { "Adam, step \($0.step) (resumable)" } ?? "none (inference only)"),
         ]
         typealias K = CheckpointMetadata
-        let skip: Set = [K.format, K.formatVersion, K.variant, K.resolution, K.featureChannels, K.baseChannels, K.groups]
+        let skip: Set = [K.format, K.formatVersion, K.variant, K.renderer, K.resolution, K.featureChannels, K.baseChannels, K.groups]
         for key in contents.metadata.keys.sorted() where !skip.contains(key) {
             fields.append((key, contents.metadata[key]!))
         }

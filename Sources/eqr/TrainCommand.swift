@@ -20,6 +20,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("variant"), help: ArgumentHelp("Where T^z comes from: \(TransformVariants.nameList).",
                                                               discussion: TransformVariants.all.map { "\($0.name): \($0.summary)" }.joined(separator: "\n")))
     var variant = FeaturesTransform.name
+    @Option(help: "How frames are drawn: additive, g(T^z f + h) as in the note, or layered, α·g(T^z f + h) + (1 − α)·g(h) with α from the character features.")
+    var renderer = RendererKind.additive.rawValue
     @Option(help: "Model resolution (square frames, a multiple of 8).") var resolution = 64
     @Option(help: "Total optimisation steps (a resumed run continues up to this count).") var steps = 2000
     @Option(help: "Training pairs per step.") var batch = 16
@@ -37,6 +39,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of the equivariance loss L_c.") var wCharacter: Float = 0.1
     @Option(help: "Weight of the invariance loss L_b.") var wBackground: Float = 0.1
     @Option(help: "Weight of L_t = ‖θ_z − θ_true‖², supervising a learned T^z with the true motion of synthetic pairs (0: label-free).") var wTransform: Float = 0
+    @Option(help: "Weight of mean(α), keeping the layered renderer's coverage sparse.") var wAlphaSparsity: Float = 0.01
+    @Option(help: "Weight of mean(α(1 − α)), pushing the coverage towards 0 or 1.") var wAlphaBinary: Float = 0.01
     @Flag(help: "Use the plain equivariance loss ‖T^z(f(x)) − f(x')‖² instead of dividing it by mean(f(x')²).") var plainEquivariance = false
     @Option(help: "Learning rate of the T^z predictor relative to --lr.") var transformLrScale: Float = 0.05
     @Option(help: "Clip the global gradient norm to this value (0: off).") var clipGradNorm: Float = 0
@@ -55,6 +59,9 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         guard let variantType = TransformVariants.named(variant) else {
             throw ValidationError("--variant \(variant) is not one of \(TransformVariants.nameList)")
+        }
+        guard RendererKind(rawValue: renderer) != nil else {
+            throw ValidationError("--renderer \(renderer) is not one of \(RendererKind.nameList)")
         }
         guard steps >= 1 else { throw ValidationError("--steps must be positive, got \(steps)") }
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be in 1...1024, got \(batch)") }
@@ -76,7 +83,8 @@ struct TrainCommand: ParsableCommand {
         threads.apply()
         typealias K = CheckpointMetadata
         let weights = LossWeights(scene: wScene, reconstruction: wReconstruction, character: wCharacter, background: wBackground,
-                                  transform: wTransform, normalizesCharacter: !plainEquivariance)
+                                  transform: wTransform, normalizesCharacter: !plainEquivariance,
+                                  alphaSparsity: wAlphaSparsity, alphaBinary: wAlphaBinary)
         var metadata = [K.seed: String(seed), K.threads: String(Parallel.workerCount), K.learningRate: "\(learningRate)"]
         let model: EquivariantModel
         var restoredState: Adam.State?
@@ -92,7 +100,7 @@ struct TrainCommand: ParsableCommand {
             restoredState = state
             metadata[K.trainingSeconds] = contents.metadata[K.trainingSeconds]
         } else {
-            model = try EquivariantModel(configuration: ModelConfiguration(resolution: resolution, variant: variant), seed: seed)
+            model = try EquivariantModel(configuration: ModelConfiguration(resolution: resolution, variant: variant, renderer: RendererKind(rawValue: renderer)!), seed: seed)
             if let initFrom {
                 let source = try Checkpoint.load(contentsOf: URL(fileURLWithPath: initFrom))
                 let copied = try model.copyEncodersAndRenderer(from: source.model)
@@ -138,6 +146,7 @@ struct TrainCommand: ParsableCommand {
                               r.characterFeatureMagnitude, r.backgroundFeatureMagnitude)
             if let t = r.transformError { line += String(format: "  |θz-θx| %.4f", t) }
             if let g = r.gradientNorm { line += String(format: "  ‖∇‖ %.3f", g) }
+            if let a = r.coverageMean { line += String(format: "  α %.3f", a) }
             line += String(format: "  %.1f samples/s  ETA %.0fs", entry.samplesPerSecond, remaining)
             printError(line)
         }

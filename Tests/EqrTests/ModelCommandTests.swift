@@ -31,6 +31,26 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertTrue(again.standardError.contains("exists; pass -y"), again.standardError)
     }
 
+    /// `--renderer layered` trains, reports α, is recorded in the checkpoint and renders
+    /// through the host; a bad renderer name is an argument error.
+    func testLayeredRendererTrainsAndRenders() throws {
+        let model = path("layered.safetensors")
+        let train = try EqrProcess.run(["train", "--variant", "given", "--renderer", "layered", "--resolution", "16", "--steps", "3", "--batch", "2",
+                                        "--log-every", "1", "-o", model])
+        XCTAssertEqual(train.status, 0, train.standardError)
+        XCTAssertTrue(train.standardError.contains("  α 0."), train.standardError)
+        let info = try EqrProcess.run(["info", model, "--json"])
+        let fields = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(info.standardOutput.utf8)) as? [String: Any])
+        XCTAssertEqual(fields["renderer"] as? String, "layered")
+        XCTAssertEqual(try EqrProcess.run(["synth", path("clip.mp4"), "--frames", "4", "--resolution", "32", "--plate", path("plate.png")]).status, 0)
+        let host = try EqrProcess.run(["-i", path("clip.mp4"), "-i", path("plate.png"), "-m", model, "-nostats", path("out.mp4")])
+        XCTAssertEqual(host.status, 0, host.standardError)
+        XCTAssertEqual(try frameCount(path("out.mp4")), 4)
+        let bad = try EqrProcess.run(["train", "--renderer", "stacked", "-o", path("x.safetensors")])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.standardError.contains("--renderer stacked is not one of additive, layered"), bad.standardError)
+    }
+
     func testTrainInfoEvalResumeAndDemo() throws {
         let model = path("m.safetensors"), log = path("m.jsonl")
         let train = try EqrProcess.run(["train", "--variant", "features", "--resolution", "16", "--steps", "4", "--batch", "2",

@@ -113,3 +113,31 @@ final class WeightCopyTests: XCTestCase {
         XCTAssertThrowsError(try other.copyEncodersAndRenderer(from: given)) { XCTAssertTrue("\($0)".contains("cannot copy"), "\($0)") }
     }
 }
+
+/// The layered renderer: saved and loaded with its coverage head; the composite blends the
+/// two renders by α and falls back to g(c + b) where α = 1.
+final class LayeredRendererTests: XCTestCase {
+    func testCheckpointRoundTripKeepsTheRenderer() throws {
+        let model = try ModelFixtures.tinyModel("features", seed: 4, renderer: .layered)
+        XCTAssertNotNil(model.coverage)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-layered-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Checkpoint.save(model, to: url)
+        let loaded = try Checkpoint.load(contentsOf: url)
+        XCTAssertEqual(loaded.model.configuration.renderer, .layered)
+        XCTAssertEqual(loaded.metadata["renderer"], "layered")
+        let frames = randomTensor([2, 3, 16, 16], seed: 3, range: 0...1)
+        XCTAssertEqual(try loaded.model.reconstruct(frames), try model.reconstruct(frames))
+        // An additive model has no coverage head and its composite is g(c + b).
+        let additive = try ModelFixtures.tinyModel("features", seed: 4)
+        XCTAssertNil(additive.coverage)
+        let c = try additive.encodeCharacter(frames), b = try additive.encodeBackground(frames)
+        XCTAssertEqual(additive.compose(character: c, background: b), additive.render(c + b))
+    }
+
+    func testBlendIsTheCoverageWeightedMix() {
+        let front = Tensor(shape: [1, 2, 1, 2], scalars: [1, 1, 1, 1]), back = Tensor(shape: [1, 2, 1, 2], scalars: [0, 0, 0, 0])
+        let alpha = Tensor(shape: [1, 1, 1, 2], scalars: [0.25, 1])
+        XCTAssertEqual(EquivariantModel.blend(front, back, coverage: alpha).scalars, [0.25, 1, 0.25, 1])
+    }
+}

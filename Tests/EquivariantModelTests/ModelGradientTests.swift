@@ -17,10 +17,11 @@ final class ModelGradientTests: XCTestCase {
         return TrainingBatch(frames: frames, nextFrames: next, motions: Tensor(shape: [size, 6], scalars: motions))
     }
 
-    func checkGradients(_ source: String) throws {
-        let model = try ModelFixtures.tinyModel(source)
-        // Weights that make every loss term matter.
-        let trainer = try Trainer(model: model, weights: LossWeights(scene: 1, reconstruction: 0.7, character: 0.5, background: 0.3, transform: 0.4))
+    func checkGradients(_ source: String, renderer: RendererKind = .additive) throws {
+        let model = try ModelFixtures.tinyModel(source, renderer: renderer)
+        // Weights that make every loss term matter (the coverage priors too, when layered).
+        let trainer = try Trainer(model: model, weights: LossWeights(scene: 1, reconstruction: 0.7, character: 0.5, background: 0.3, transform: 0.4,
+                                                                     alphaSparsity: 0.2, alphaBinary: 0.3))
         let batch = Self.batch(seed: 10)
         // Move the predictor off its zero-weight start so its input gradients are non-trivial.
         for p in model.transform.parameters {
@@ -46,7 +47,7 @@ final class ModelGradientTests: XCTestCase {
                 numeric.append((plus - minus) / (2 * Double(epsilon)))
             }
         }
-        let result = compare("\(source) model, \(analytic.count) parameter elements", analytic: Tensor(shape: [analytic.count], scalars: analytic), numeric: numeric)
+        let result = compare("\(source) \(renderer) model, \(analytic.count) parameter elements", analytic: Tensor(shape: [analytic.count], scalars: analytic), numeric: numeric)
         print(result)
         XCTAssertTrue(result.passes(2e-2), "\(result)")
     }
@@ -54,4 +55,8 @@ final class ModelGradientTests: XCTestCase {
     func testGivenVariantGradients() throws { try checkGradients("given") }
     func testPixelsVariantGradients() throws { try checkGradients("pixels") }
     func testFeaturesVariantGradients() throws { try checkGradients("features") }
+    /// The layered renderer: the composite, the coverage head (through the warp into f and
+    /// into the `features` predictor) and the coverage priors.
+    func testLayeredRendererGradients() throws { try checkGradients("features", renderer: .layered) }
+    func testLayeredGivenGradients() throws { try checkGradients("given", renderer: .layered) }
 }

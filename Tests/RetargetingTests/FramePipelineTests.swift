@@ -68,9 +68,9 @@ final class FramePipelineTests: XCTestCase {
         let template = MotionTemplate(variant: "pixels", resolution: 32, frameRate: nil, steps: [Affine2D(translationX: 0.1).elements])
         let transfer = try FramePipeline(model: model, effect: .transfer(template))
         transfer.setBackground(try frame(0))
-        let expected = model.render(model.swapFeatures(
-            character: try model.encodeCharacter(try tensor(try frame(2))), background: try model.encodeBackground(try tensor(try frame(0))),
-            theta: Tensor(shape: [1, 6], scalars: Affine2D(translationX: 0.1).elements)))
+        let expected = model.compose(
+            character: model.moveCharacter(try model.encodeCharacter(try tensor(try frame(2))), theta: Tensor(shape: [1, 6], scalars: Affine2D(translationX: 0.1).elements)),
+            background: try model.encodeBackground(try tensor(try frame(0))))
         XCTAssertEqual(try transfer.process(try frame(2)).rgb8, try Frame(modelTensor: expected).rgb8)
         let wrongSize = MotionTemplate(variant: "pixels", resolution: 64, frameRate: nil, steps: [Affine2D.identity.elements])
         XCTAssertThrowsError(try FramePipeline(model: model, effect: .transfer(wrongSize))) { XCTAssertTrue("\($0)".contains("64×64"), "\($0)") }
