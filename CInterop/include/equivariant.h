@@ -235,8 +235,10 @@ eqr_status eqr_estimate_transform(eqr_context *ctx, const eqr_image *from, const
    EQR_ERROR_INVALID_ARGUMENT (non-invertible or non-finite motion). */
 eqr_status eqr_theta_for_motion(eqr_context *ctx, const float *motion, float *theta_out);
 
-/* g(T^z(character) + background): renders features into `out`. theta may be NULL for
-   the identity; count is the length of both feature buffers. Returns EQR_OK,
+/* g(T^z(character) + background): renders features into `out` (for a model trained with
+   the layered renderer, α·g(T^z(character) + background) + (1 − α)·g(background), α drawn
+   from the moved character features). theta may be NULL for the identity; count is the
+   length of both feature buffers. Returns EQR_OK,
    EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE or EQR_ERROR_INVALID_ARGUMENT
    (wrong count, non-finite numbers, bad image). */
 eqr_status eqr_render(eqr_context *ctx, const float *character, const float *theta, const float *background,
