@@ -88,8 +88,10 @@ public final class FramePipeline {
     public var isReady: Bool { !needsBackground || hasBackground }
 
     /// Uses a copy of a still image as the background (encoded once per output size).
+    /// - Throws: ``VideoIOError/invalidArgument(_:)`` for a bad buffer or a YUV one (an output layout).
     public func setBackground(_ image: PixelBuffer) throws {
         try image.validate()
+        guard image.layout != .yuv420p else { throw VideoIOError.invalidArgument("a background must be RGB or RGBA pixels, not yuv420p") }
         var frame = try Frame(width: image.width, height: image.height)
         frame.withMutablePixelBuffer { destination in
             for y in 0..<image.height {

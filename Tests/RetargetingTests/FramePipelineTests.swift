@@ -85,6 +85,16 @@ final class FramePipelineTests: XCTestCase {
         let out = try pipeline.process(input)
         XCTAssertEqual([out.width, out.height], [90, 50])
         XCTAssertNotEqual(out.rgb8, input.rgb8)
+        // YUV 4:2:0 is an output layout: refused as input or background, by name.
+        var yuv = [UInt8](repeating: 128, count: PixelLayout.yuv420p.byteCount(width: 90, height: 50))
+        try yuv.withUnsafeMutableBytes { bytes in
+            let buffer = PixelBuffer(base: bytes.baseAddress!, width: 90, height: 50, stride: 90, layout: .yuv420p)
+            XCTAssertThrowsError(try pipeline.setBackground(buffer)) { XCTAssertTrue("\($0)".contains("not yuv420p"), "\($0)") }
+            XCTAssertThrowsError(try pipeline.process(buffer, into: buffer)) { XCTAssertTrue("\($0)".contains("output layout"), "\($0)") }
+            // Rendering into it works and changes it.
+            try input.withPixelBuffer { try pipeline.process($0, into: buffer) }
+        }
+        XCTAssertNotEqual(Set(yuv), [128])
     }
 
     /// cover crops the background to the video's aspect, contain pads it with black,
