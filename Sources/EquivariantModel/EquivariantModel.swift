@@ -83,6 +83,9 @@ public final class EquivariantModel {
         return Self.blend(full, renderer(background), coverage: coverage(character))
     }
 
+    /// Whether the renderer is layered (draws a coverage map α).
+    public var hasCoverage: Bool { coverage != nil }
+
     /// α(c) [N, 1, R, R] of character features, or nil for the additive renderer.
     public func coverageMap(_ character: Tensor) -> Tensor? { coverage?(character) }
 

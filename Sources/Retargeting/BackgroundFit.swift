@@ -35,8 +35,16 @@ public enum BackgroundFit: String, CaseIterable, Sendable {
     /// model frame is the video frame stretched to a square, so the image keeps its aspect
     /// ratio relative to the frame's.
     public static func containedSize(imageWidth: Int, imageHeight: Int, frameWidth: Int, frameHeight: Int, side: Int) -> (width: Int, height: Int) {
+        containedSize(imageWidth: imageWidth, imageHeight: imageHeight, frameWidth: frameWidth, frameHeight: frameHeight, targetWidth: side, targetHeight: side)
+    }
+
+    /// The size of the scaled image inside a `targetWidth`×`targetHeight` picture of a
+    /// `frameWidth`×`frameHeight` video frame (the frame itself, or the frame stretched to
+    /// the model's square) for ``contain``.
+    public static func containedSize(imageWidth: Int, imageHeight: Int, frameWidth: Int, frameHeight: Int,
+                                     targetWidth: Int, targetHeight: Int) -> (width: Int, height: Int) {
         let relative = (Double(imageWidth) / Double(imageHeight)) / (Double(frameWidth) / Double(frameHeight))
-        if relative > 1 { return (side, min(side, max(1, Int((Double(side) / relative).rounded())))) }
-        return (min(side, max(1, Int((Double(side) * relative).rounded()))), side)
+        if relative > 1 { return (targetWidth, min(targetHeight, max(1, Int((Double(targetHeight) / relative).rounded())))) }
+        return (min(targetWidth, max(1, Int((Double(targetWidth) * relative).rounded()))), targetHeight)
     }
 }

@@ -21,7 +21,7 @@ public final class FramePipeline {
     public private(set) var effect: RetargetEffect
     /// How a background of another aspect ratio fills the frame.
     public var backgroundFit: BackgroundFit {
-        didSet { if backgroundFit != oldValue { stillFeatures = nil } }
+        didSet { if backgroundFit != oldValue { stillFeatures = nil; stillImage = nil } }
     }
     /// Frames processed since the start or the last ``rewind()``; the effect's frame index.
     public private(set) var frameIndex = 0
@@ -30,6 +30,16 @@ public final class FramePipeline {
     private var background: Background = .none
     /// h(b) of the still background for the output size it was fitted to.
     private var stillFeatures: (width: Int, height: Int, features: Tensor)?
+    /// The still background fitted to the output size, for composition.
+    private var stillImage: PlanarImage?
+    /// What swap, transform and transfer output (layers at full resolution by default).
+    public var renderMode: RenderMode = .composite
+    /// Pixels the composite's matte grows by; nil for automatic (see ``CharacterMatte``).
+    public var matteMargin: Int?
+    /// The plate of the whole clip, given by a caller that saw it ahead (``setPlate(_:)``).
+    private var givenPlate: BackgroundPlate?
+    /// The plate learned from the frames processed so far, when none was given.
+    private var runningPlate: RunningPlate?
 
     private enum Background {
         case none
@@ -113,6 +123,7 @@ public final class FramePipeline {
     public func setBackground(_ frame: Frame) {
         background = .still(frame)
         stillFeatures = nil
+        stillImage = nil
     }
 
     /// Uses a background read from a file: its still frame, or its frames one per processed
@@ -123,6 +134,7 @@ public final class FramePipeline {
         } else {
             background = .moving(source)
             stillFeatures = nil
+            stillImage = nil
         }
     }
 
@@ -158,6 +170,20 @@ public final class FramePipeline {
     /// Starts counting frames from zero again (keyframes and templates restart).
     public func rewind() { frameIndex = 0 }
 
+    /// Uses the background plate of the whole clip (e.g. ``BackgroundPlate/consensus(of:)``
+    /// over frames sampled ahead) for composition, instead of learning one frame by frame.
+    /// Applies to outputs of the plate's size.
+    public func setPlate(_ plate: BackgroundPlate) {
+        givenPlate = plate
+        runningPlate = nil
+    }
+
+    /// Forgets the plate (given or learned), e.g. at a cut to another shot.
+    public func resetPlate() {
+        givenPlate = nil
+        runningPlate = nil
+    }
+
     // MARK: - Frames
 
     /// Renders `input` with the effect into `output` (any sizes and layouts; normally the
@@ -168,6 +194,11 @@ public final class FramePipeline {
     ///   ``VideoIOError`` for bad buffers.
     public func process(_ input: PixelBuffer, background frameBackground: PixelBuffer? = nil, into output: PixelBuffer) throws {
         try output.validate()
+        if effect != .reconstruct && renderMode == .composite {
+            try compose(input, background: frameBackground, into: output)
+            frameIndex += 1
+            return
+        }
         let frame = try modelFrame(input)
         let rendered: Tensor
         if effect == .reconstruct {
@@ -179,12 +210,104 @@ public final class FramePipeline {
             } else if let set = try nextBackgroundFeatures(videoWidth: output.width, videoHeight: output.height) {
                 backgroundFeatures = set
             } else {
-                throw ModelError.invalidInput("the \(effect) effect needs a background: set a still or moving one, or pass one with the frame")
+                throw missingBackground
             }
             rendered = try render(frame, theta: try effectTheta(at: frameIndex), over: backgroundFeatures)
         }
         try write(rendered, into: output)
         frameIndex += 1
+    }
+
+    private var missingBackground: ModelError {
+        ModelError.invalidInput("the \(effect) effect needs a background: set a still or moving one, or pass one with the frame")
+    }
+
+    /// The matte of the character in `input` at the output's `width`×`height` (in [0, 1]),
+    /// from the clip's plate (given, or learned from the frames so far, this one included),
+    /// and the model's coverage where the plate is not trusted. Does not advance the frame count.
+    public func matte(_ input: PixelBuffer, width: Int, height: Int) throws -> PlanarMask {
+        try matte(of: PlanarImage(width: width, height: height, values: scaler.planarFloat(from: input, width: width, height: height)), input: input).alpha
+    }
+
+    /// The model's coverage map of the character in `input` (its α at the model's size), or
+    /// nil for a model without one (the additive renderer).
+    public func coverage(_ input: PixelBuffer) throws -> PlanarMask? {
+        guard let map = model.coverageMap(try model.encodeCharacter(try modelFrame(input))) else { return nil }
+        return PlanarMask(width: side, height: side, values: map.scalars)
+    }
+
+    // MARK: - Composition at full resolution
+
+    /// Swap, transform or transfer composed at the output's size (``RenderMode/composite``).
+    private func compose(_ input: PixelBuffer, background frameBackground: PixelBuffer?, into output: PixelBuffer) throws {
+        let width = output.width, height = output.height
+        let frame = PlanarImage(width: width, height: height, values: try scaler.planarFloat(from: input, width: width, height: height))
+        let backgroundImage: PlanarImage
+        if let frameBackground {
+            backgroundImage = try fittedImage(frameBackground, width: width, height: height)
+        } else if let set = try nextBackgroundImage(width: width, height: height) {
+            backgroundImage = set
+        } else {
+            throw missingBackground
+        }
+        let (alpha, plate) = try matte(of: frame, input: input)
+        let composed: PlanarImage
+        if let sampling = try effectSampling(at: frameIndex) {
+            composed = LayerCompositor.moved(frame: frame, alpha: alpha, plate: plate.image, background: backgroundImage, sampling: sampling)
+        } else {
+            composed = LayerCompositor.swap(frame: frame, alpha: alpha, plate: plate.image, background: backgroundImage)
+        }
+        try scaler.write(planarFloat: composed.values, width: width, height: height, into: output)
+    }
+
+    /// The matte of a full-resolution frame and the plate it was cut against (the learned
+    /// plate first learns from this frame).
+    private func matte(of frame: PlanarImage, input: PixelBuffer) throws -> (alpha: PlanarMask, plate: BackgroundPlate) {
+        let plate: BackgroundPlate
+        if let givenPlate, givenPlate.width == frame.width, givenPlate.height == frame.height {
+            plate = givenPlate
+        } else {
+            if runningPlate?.width != frame.width || runningPlate?.height != frame.height {
+                runningPlate = RunningPlate(width: frame.width, height: frame.height)
+            }
+            runningPlate!.update(with: frame)
+            plate = runningPlate!.plate
+        }
+        let coverage = plate.confidence.contains(where: { $0 < 0.5 }) ? try self.coverage(input) : nil
+        return (CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin), plate)
+    }
+
+    /// The background for the next frame at the video's size: the still one (fitted once
+    /// per size) or the moving one's next frame; nil without one.
+    private func nextBackgroundImage(width: Int, height: Int) throws -> PlanarImage? {
+        switch background {
+        case .none:
+            return nil
+        case .moving(let source):
+            return try source.nextFrame().withPixelBuffer { try fittedImage($0, width: width, height: height) }
+        case .still(let frame):
+            if let stillImage, stillImage.width == width, stillImage.height == height { return stillImage }
+            let image = try frame.withPixelBuffer { try fittedImage($0, width: width, height: height) }
+            stillImage = image
+            return image
+        }
+    }
+
+    /// The effect's motion at frame `index` as a sampling matrix in normalised coordinates
+    /// (output point → source point); nil for none (swap).
+    private func effectSampling(at index: Int) throws -> Affine2D? {
+        switch effect {
+        case .swap, .reconstruct:
+            return nil
+        case .transform(let keyframes):
+            let motion = RetargetEffect.motion(at: index, keyframes: keyframes)
+            guard let inverse = motion.inverse else {
+                throw ModelError.invalidInput("the transform at frame \(index) \(motion) is not invertible")
+            }
+            return inverse
+        case .transfer:
+            return templateThetas[index % templateThetas.count]
+        }
     }
 
     /// ``process(_:background:into:)`` on frames: the result has the input's size,
@@ -284,27 +407,37 @@ public final class FramePipeline {
     /// ``backgroundFit`` (the video itself is stretched to the model's square, so the
     /// background is fitted to the video's aspect first and then stretched the same way).
     private func fittedModelFrame(_ image: PixelBuffer, videoWidth width: Int, videoHeight height: Int) throws -> Tensor {
+        Tensor(shape: [1, 3, side, side], scalars: try fitted(image, videoWidth: width, videoHeight: height, targetWidth: side, targetHeight: side))
+    }
+
+    /// A background image at the video's own `width`×`height`, fitted by ``backgroundFit``.
+    private func fittedImage(_ image: PixelBuffer, width: Int, height: Int) throws -> PlanarImage {
+        PlanarImage(width: width, height: height, values: try fitted(image, videoWidth: width, videoHeight: height, targetWidth: width, targetHeight: height))
+    }
+
+    /// A background image fitted by ``backgroundFit`` to a `width`×`height` video and drawn
+    /// into a `targetWidth`×`targetHeight` picture of it (planar floats).
+    private func fitted(_ image: PixelBuffer, videoWidth width: Int, videoHeight height: Int, targetWidth: Int, targetHeight: Int) throws -> [Float] {
         try image.validate()
         if backgroundFit == .stretch || BackgroundFit.aspectsMatch(imageWidth: image.width, imageHeight: image.height, frameWidth: width, frameHeight: height) {
-            return try modelFrame(image)
+            return try scaler.planarFloat(from: image, width: targetWidth, height: targetHeight)
         }
         switch backgroundFit {
         case .stretch:
-            return try modelFrame(image)
+            return try scaler.planarFloat(from: image, width: targetWidth, height: targetHeight)
         case .cover:
             let crop = BackgroundFit.coverCrop(imageWidth: image.width, imageHeight: image.height, frameWidth: width, frameHeight: height)
-            return try modelFrame(image.cropped(x: crop.x, y: crop.y, width: crop.width, height: crop.height))
+            return try scaler.planarFloat(from: image.cropped(x: crop.x, y: crop.y, width: crop.width, height: crop.height), width: targetWidth, height: targetHeight)
         case .contain:
-            let inner = BackgroundFit.containedSize(imageWidth: image.width, imageHeight: image.height, frameWidth: width, frameHeight: height, side: side)
+            let inner = BackgroundFit.containedSize(imageWidth: image.width, imageHeight: image.height, frameWidth: width, frameHeight: height,
+                                                    targetWidth: targetWidth, targetHeight: targetHeight)
             let planar = try scaler.planarFloat(from: image, width: inner.width, height: inner.height)
-            var canvas = Tensor(shape: [1, 3, side, side])
-            let left = (side - inner.width) / 2, top = (side - inner.height) / 2
-            canvas.withUnsafeMutablePointer { out in
-                for c in 0..<3 {
-                    for y in 0..<inner.height {
-                        for x in 0..<inner.width {
-                            out[(c * side + top + y) * side + left + x] = planar[(c * inner.height + y) * inner.width + x]
-                        }
+            var canvas = [Float](repeating: 0, count: 3 * targetWidth * targetHeight)
+            let left = (targetWidth - inner.width) / 2, top = (targetHeight - inner.height) / 2
+            for c in 0..<3 {
+                for y in 0..<inner.height {
+                    for x in 0..<inner.width {
+                        canvas[(c * targetHeight + top + y) * targetWidth + left + x] = planar[(c * inner.height + y) * inner.width + x]
                     }
                 }
             }

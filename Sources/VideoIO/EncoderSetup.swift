@@ -63,7 +63,8 @@ func findVideoEncoder(_ name: String) throws -> UnsafePointer<AVCodec> {
 }
 
 /// The pixel format to encode in: the caller's choice, else `preferred` when the encoder
-/// takes it, else FFmpeg's best match for RGB24 among the encoder's formats.
+/// takes it and is not lossless-only, else FFmpeg's best match for RGB24 among the
+/// encoder's formats.
 func choosePixelFormat(for codec: UnsafePointer<AVCodec>, requested: String?, preferred: AVPixelFormat) throws -> AVPixelFormat {
     let supported = supportedPixelFormats(codec)
     if let name = requested {
@@ -75,7 +76,12 @@ func choosePixelFormat(for codec: UnsafePointer<AVCodec>, requested: String?, pr
         }
         return f
     }
-    if supported.isEmpty || supported.contains(preferred) { return preferred }
+    // A lossless-only encoder (FFV1, PNG, UT Video, ...) keeps RGB as RGB, as ffmpeg does:
+    // subsampling its chroma would make "lossless" output lose colour.
+    let losslessOnly = avcodec_descriptor_get(codec.pointee.id).map {
+        $0.pointee.props & AV_CODEC_PROP_LOSSLESS != 0 && $0.pointee.props & AV_CODEC_PROP_LOSSY == 0
+    } ?? false
+    if supported.isEmpty || (supported.contains(preferred) && !losslessOnly) { return preferred }
     return codec.pointee.pix_fmts.map { avcodec_find_best_pix_fmt_of_list($0, AV_PIX_FMT_RGB24, 0, nil) } ?? preferred
 }
 

@@ -77,21 +77,29 @@ public final class PixelScaler {
     /// resized to the image's size; alpha, when present, is set to opaque.
     /// - Throws: `invalidArgument` for a bad size, stride or plane count, `filterFailed` if swscale fails.
     public func write(planarFloat planar: [Float], side: Int, into image: PixelBuffer) throws {
+        try write(planarFloat: planar, width: side, height: side, into: image)
+    }
+
+    /// Writes a `width`×`height` planar RGB image (floats, clamped to [0, 1]) into `image`,
+    /// resized to the image's size (copied when the sizes match); alpha, when present, is set
+    /// to opaque.
+    /// - Throws: `invalidArgument` for a bad size, stride or plane count, `filterFailed` if swscale fails.
+    public func write(planarFloat planar: [Float], width: Int, height: Int, into image: PixelBuffer) throws {
         try image.validate()
-        let plane = side * side
-        guard side > 0, planar.count == 3 * plane else {
-            throw VideoIOError.invalidArgument("expected \(3 * max(side, 0) * max(side, 0)) planar values for a \(side)x\(side) frame, got \(planar.count)")
+        let plane = width * height
+        guard width > 0, height > 0, planar.count == 3 * plane else {
+            throw VideoIOError.invalidArgument("expected \(3 * max(width, 0) * max(height, 0)) planar values for a \(width)x\(height) image, got \(planar.count)")
         }
-        modelPlanes.resize(width: side, height: side)
+        modelPlanes.resize(width: width, height: height)
         staging.resize(width: image.width, height: image.height)
         let stride = modelPlanes.stride, planeBytes = modelPlanes.planeBytes
         modelPlanes.bytes.withUnsafeMutableBufferPointer { bytes in
             planar.withUnsafeBufferPointer { values in
                 for channel in 0..<3 {
                     let from = values.baseAddress! + channel * plane, to = bytes.baseAddress! + PaddedPlanes.plane(ofChannel: channel) * planeBytes
-                    for y in 0..<side {
-                        let row = to + y * stride, source = from + y * side
-                        for x in 0..<side {
+                    for y in 0..<height {
+                        let row = to + y * stride, source = from + y * width
+                        for x in 0..<width {
                             let v = source[x]
                             row[x] = UInt8((v.isNaN ? 0 : min(max(v, 0), 1)) * 255 + 0.5)
                         }
@@ -99,19 +107,23 @@ public final class PixelScaler {
                 }
             }
         }
-        if image.layout == .yuv420p { return try writeYUV(side: side, into: image) }
-        try Self.prepare(&outbound, from: (side, side), to: (image.width, image.height))
+        if image.layout == .yuv420p { return try writeYUV(width: width, height: height, into: image) }
+        if width == image.width && height == image.height {
+            modelPlanes.join(into: image)
+            return
+        }
+        try Self.prepare(&outbound, from: (width, height), to: (image.width, image.height))
         Self.scale(outbound, from: &modelPlanes, to: &staging)
         staging.join(into: image)
     }
 
     /// The model planes scaled and converted into a caller's YUV 4:2:0 buffer by one swscale
     /// context (into padded planes first, then copied).
-    private func writeYUV(side: Int, into image: PixelBuffer) throws {
-        outboundYUV = sws_getCachedContext(outboundYUV, Int32(side), Int32(side), AV_PIX_FMT_GBRP, Int32(image.width), Int32(image.height),
+    private func writeYUV(width: Int, height: Int, into image: PixelBuffer) throws {
+        outboundYUV = sws_getCachedContext(outboundYUV, Int32(width), Int32(height), AV_PIX_FMT_GBRP, Int32(image.width), Int32(image.height),
                                            AV_PIX_FMT_YUV420P, Self.flags, nil, nil, nil)
         guard let context = outboundYUV else {
-            throw VideoIOError.filterFailed(chain: "swscale gbrp \(side)x\(side) -> yuv420p \(image.width)x\(image.height)", code: EQR_AVERROR_EINVAL,
+            throw VideoIOError.filterFailed(chain: "swscale gbrp \(width)x\(height) -> yuv420p \(image.width)x\(image.height)", code: EQR_AVERROR_EINVAL,
                                             message: "libswscale cannot convert between these sizes")
         }
         let targets = image.yuvPlanes
@@ -126,7 +138,7 @@ public final class PixelScaler {
                 var sourceStrides: [Int32] = [sourceStride, sourceStride, sourceStride, 0]
                 var destinationPlanes: [UnsafeMutablePointer<UInt8>?] = offsets.map { output.baseAddress! + $0 } + [nil]
                 var destinationStrides: [Int32] = strides.map { Int32($0) } + [0]
-                _ = sws_scale(context, &sourcePlanes, &sourceStrides, 0, Int32(side), &destinationPlanes, &destinationStrides)
+                _ = sws_scale(context, &sourcePlanes, &sourceStrides, 0, Int32(height), &destinationPlanes, &destinationStrides)
                 for (plane, target) in targets.enumerated() {
                     for y in 0..<target.height {
                         (target.base + y * target.stride).update(from: output.baseAddress! + offsets[plane] + y * strides[plane], count: target.width)

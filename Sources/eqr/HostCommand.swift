@@ -33,6 +33,9 @@ struct HostCommand: ParsableCommand {
     @Option(name: .customLong("loglevel", withSingleDash: true), help: "quiet, fatal, error (default), warning, info or debug, as in ffmpeg; quiet also hides progress.") var logLevel = "error"
     @Option(name: .customLong("bg-loop", withSingleDash: true), help: "A background video shorter than the input: 1 loops it, 0 holds its last frame.") var backgroundLoop = 1
     @Option(name: .customLong("bg-fit", withSingleDash: true), help: "A background of another aspect ratio: cover (scale and centre-crop, the default), contain (scale and pad with black) or stretch.") var backgroundFit = "cover"
+    @Option(name: .customLong("render", withSingleDash: true), help: "composite (the character's own pixels, cut out by a matte and laid over the background at the video's resolution; the default) or model (the model's rendering, scaled up).") var render = "composite"
+    @Option(name: .customLong("matte-margin", withSingleDash: true), help: "Pixels the composite's matte grows by (default: automatic, 0 for a noiseless clip, 0.5 % of the frame for a noisy one).") var matteMargin: Int?
+    @Option(name: .customLong("plate", withSingleDash: true), help: "How composite learns the clip's background: clip (from frames sampled over the whole input first; the default) or running (from the frames so far, as the plugins and the C library do).") var plate = "clip"
     @Option(name: .customLong("extract-motion", withSingleDash: true), help: "Write the motion template of the input here instead of rendering.") var extractMotion: String?
     @Flag(name: .customLong("an", withSingleDash: true), help: "Drop the character input's audio (copied by default).") var noAudio = false
     @OptionGroup var overwrite: OverwriteOptions
@@ -50,6 +53,9 @@ struct HostCommand: ParsableCommand {
         guard backgroundLoop == 0 || backgroundLoop == 1 else { throw ValidationError("-bg-loop must be 0 or 1, got \(backgroundLoop)") }
         // The effect is parsed here so that a bad one is an argument mistake (usage, exit 64).
         do { _ = try EffectSpecification.parse(effect) } catch { throw ValidationError("\(error)") }
+        guard RenderMode(rawValue: render) != nil else { throw ValidationError("-render \(render) is not one of \(RenderMode.nameList)") }
+        if let matteMargin, !(0...256).contains(matteMargin) { throw ValidationError("-matte-margin must be in 0...256 pixels, got \(matteMargin)") }
+        guard plate == "clip" || plate == "running" else { throw ValidationError("-plate \(plate) is not one of clip, running") }
         guard BackgroundFit(rawValue: backgroundFit) != nil else { throw ValidationError("-bg-fit \(backgroundFit) is not one of \(BackgroundFit.nameList)") }
         if extractMotion == nil {
             guard let output else { throw ValidationError("no output file given (it comes last, as in ffmpeg)") }
@@ -80,15 +86,20 @@ struct HostCommand: ParsableCommand {
         if pipeline.needsBackground {
             try pipeline.setBackground(path: inputs[1], filter: backgroundFilter, loops: backgroundLoop == 1)
         }
+        pipeline.renderMode = RenderMode(rawValue: render)!
+        pipeline.matteMargin = matteMargin
+        let rate = reader.frameRate ?? 25
+        let frameLimit = [maxFrames, duration.map { Int(($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
+        if pipeline.renderMode == .composite && pipeline.needsBackground && plate == "clip" {
+            if let clipPlate = try clipPlate(for: pipeline, frameLimit: frameLimit, showStats: showStats) { pipeline.setPlate(clipPlate) }
+        }
         var options: [String: String] = [:]
         if let crf { options["crf"] = crf }
         if let bitRate { options["b:v"] = bitRate }
         if let preset { options["preset"] = preset }
         if let pixelFormat { options["pix_fmt"] = pixelFormat }
         let postChain = [outputRate.map { "fps=\($0)" }, postFilter].compactMap { $0 }.joined(separator: ",")
-        let rate = reader.frameRate ?? 25
         let clock = ContinuousClock(), start = clock.now
-        let frameLimit = [maxFrames, duration.map { Int(($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
         var writer: VideoWriter?
         var rendered: [UInt8] = []
         var index = 0
@@ -126,6 +137,26 @@ struct HostCommand: ParsableCommand {
         guard let writer, index > 0 else { throw RuntimeError("\(inputs[0]) produced no frames") }
         try writer.finish()
         if showStats { FileHandle.standardError.write(Data("\rframe \(index), done: \(output!)\n".utf8)) }
+    }
+
+    /// The background plate of the character input: a first pass decodes it (through
+    /// `-vf:0`) and keeps an even sample of its frames, whose votes a layered model weights
+    /// by its coverage; nil for a clip of one frame.
+    func clipPlate(for pipeline: FramePipeline, frameLimit: Int?, showStats: Bool) throws -> BackgroundPlate? {
+        let reader = try VideoReader(path: inputs[0], filter: preFilter)
+        var sampler: PlateSampler?
+        var count = 0
+        while frameLimit.map({ count < $0 }) ?? true, let frame = try reader.next() {
+            if sampler == nil { sampler = PlateSampler(frameBytes: frame.rgb8.count) }
+            guard frame.width == sampler!.samples.first?.width ?? frame.width,
+                  frame.height == sampler!.samples.first?.height ?? frame.height else { break }
+            sampler!.offer(frame)
+            count += 1
+        }
+        guard let samples = sampler?.samples, samples.count >= 2 else { return nil }
+        if showStats { FileHandle.standardError.write(Data("background plate from \(samples.count) of \(count) frames\n".utf8)) }
+        let coverage = pipeline.model.hasCoverage ? try samples.map { frame in try frame.withPixelBuffer { try pipeline.coverage($0)! } } : nil
+        return try BackgroundPlate.consensus(of: samples, coverage: coverage)
     }
 
     /// Writes the motion template of the character input, streaming its frames.

@@ -6,9 +6,10 @@ import TestSupport
 import VideoIO
 import XCTest
 
-/// The one frame pipeline against the model's own operations: at the model's size the
-/// pixels in and out are exact (swscale copies), so each effect must equal the model
-/// operation it stands for, quantised to 8 bits.
+/// The one frame pipeline against the model's own operations (``RenderMode/model``): at
+/// the model's size the pixels in and out are exact (swscale copies), so each effect must
+/// equal the model operation it stands for, quantised to 8 bits. Composition at full
+/// resolution is tested in `CompositePipelineTests`.
 final class FramePipelineTests: XCTestCase {
     let generator = try! SceneGenerator(SceneGenerator.Configuration(resolution: 32))
 
@@ -25,6 +26,7 @@ final class FramePipelineTests: XCTestCase {
     func testSwapWithAStillBackgroundEqualsTheModelsSwap() throws {
         let model = try ModelFixtures.smallModel("features")
         let swap = try FramePipeline(model: model, effect: .swap)
+        swap.renderMode = .model
         XCTAssertThrowsError(try swap.process(try frame(0))) { XCTAssertTrue("\($0)".contains("needs a background"), "\($0)") }
         XCTAssertFalse(swap.isReady)
         swap.setBackground(try plate(3))
@@ -50,6 +52,7 @@ final class FramePipelineTests: XCTestCase {
 
         let model = try ModelFixtures.smallModel("given")
         let transform = try FramePipeline(model: model, effect: .transform(keyframes: [0: b]))
+        transform.renderMode = .model
         transform.setBackground(try frame(0))
         let out = try transform.process(try frame(0))
         XCTAssertEqual(out.rgb8, try Frame(modelTensor: try model.rerender(try tensor(try frame(0)), motions: [b])).rgb8)
@@ -67,6 +70,7 @@ final class FramePipelineTests: XCTestCase {
 
         let template = MotionTemplate(variant: "pixels", resolution: 32, frameRate: nil, steps: [Affine2D(translationX: 0.1).elements])
         let transfer = try FramePipeline(model: model, effect: .transfer(template))
+        transfer.renderMode = .model
         transfer.setBackground(try frame(0))
         let expected = model.compose(
             character: model.moveCharacter(try model.encodeCharacter(try tensor(try frame(2))), theta: Tensor(shape: [1, 6], scalars: Affine2D(translationX: 0.1).elements)),

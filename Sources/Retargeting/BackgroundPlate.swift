@@ -1,0 +1,151 @@
+import EquivariantModel
+import Tensors
+import VideoIO
+
+/// A static camera's background at the video's own resolution, learned from the clip:
+/// per pixel the colour the frames agree on, and how sure that is.
+///
+/// ``consensus(of:)`` takes, per pixel, the value that the largest number of sampled frames
+/// repeat within the noise tolerance, averaged over those frames. Unlike a temporal median
+/// it stays right where the character covers a pixel in most frames: a moving character's
+/// colours at one pixel keep changing, the background's do not.
+public struct BackgroundPlate: Equatable, Sendable {
+    /// The background colours.
+    public var image: PlanarImage
+    /// Per pixel, in [0, 1]: how well the clip showed the background there (1: seen in
+    /// enough frames to be trusted; 0: never seen clearly).
+    public var confidence: [Float]
+    /// The clip's noise level: the standard deviation of a still pixel from frame to frame
+    /// (0 for lossless synthetic clips), in [0, 1] units.
+    public var noise: Float
+
+    /// A plate from its parts.
+    /// - Precondition: `confidence` has one value per pixel.
+    public init(image: PlanarImage, confidence: [Float], noise: Float) {
+        precondition(confidence.count == image.planeSize, "BackgroundPlate: \(confidence.count) confidences for \(image.planeSize) pixels")
+        self.image = image
+        self.confidence = confidence
+        self.noise = noise
+    }
+
+    /// Width in pixels.
+    public var width: Int { image.width }
+    /// Height in pixels.
+    public var height: Int { image.height }
+
+    /// Colours closer than this (largest channel difference) count as the same background.
+    public var tolerance: Float { max(0.02, 3 * noise) }
+
+    /// The model's veto: a colour it covers by more than this on average is not background
+    /// if another one that it covers by less than ``acceptBelow`` is repeated enough.
+    static let vetoAbove: Float = 0.7
+    static let acceptBelow: Float = 0.3
+
+    /// The fraction of frames that must agree on a pixel's colour for full confidence.
+    static let trustedFraction: Float = 0.2
+
+    /// The consensus plate of a clip's sampled frames (all of one size; at least 2).
+    ///
+    /// `coverage`, when given, holds per sample the model's coverage map of the character
+    /// (any size). The model can veto: where the most repeated colour is one the model sees
+    /// as character (mean α above 0.7 over the frames showing it) and another colour that
+    /// enough frames repeat is one it sees as background (mean α below 0.3), that one is the
+    /// background — so a character that stays on some pixels most of the time does not
+    /// become background there, while a model unsure of a scene changes nothing.
+    /// - Throws: ``ModelError/invalidInput(_:)`` for fewer than 2 frames, mixed sizes or a
+    ///   coverage list of another length.
+    public static func consensus(of samples: [Frame], coverage: [PlanarMask]? = nil) throws -> BackgroundPlate {
+        guard samples.count >= 2, let first = samples.first else {
+            throw ModelError.invalidInput("a background plate needs at least 2 frames, got \(samples.count)")
+        }
+        let width = first.width, height = first.height
+        guard samples.allSatisfy({ $0.width == width && $0.height == height }) else {
+            throw ModelError.invalidInput("the frames of a background plate differ in size")
+        }
+        if let coverage, coverage.count != samples.count {
+            throw ModelError.invalidInput("\(coverage.count) coverage maps for \(samples.count) frames")
+        }
+        let votes: [[Float]]? = coverage?.map { $0.resized(width: width, height: height).values.map { 1 - min(max($0, 0), 1) } }
+        let noise = estimateNoise(samples)
+        let tolerance = Int((max(0.02, 3 * noise) * 255).rounded(.up))
+        let count = samples.count, plane = width * height
+        var values = [Float](repeating: 0, count: 3 * plane)
+        var confidence = [Float](repeating: 0, count: plane)
+        let trusted = max(3, Float(count) * trustedFraction)
+        let pixels: [[UInt8]] = samples.map { $0.rgb8 }
+        values.withUnsafeMutableBufferPointer { out in
+            confidence.withUnsafeMutableBufferPointer { sure in
+                let out = out, sure = sure
+                Parallel.forEach(height) { y in
+                    var r = [Int](repeating: 0, count: count), g = r, b = r, counts = r
+                    var meanCoverage = [Float](repeating: 0, count: count)
+                    for x in 0..<width {
+                        let p = 3 * (y * width + x)
+                        for s in 0..<count {
+                            r[s] = Int(pixels[s][p]); g[s] = Int(pixels[s][p + 1]); b[s] = Int(pixels[s][p + 2])
+                        }
+                        let pixel = y * width + x
+                        var best = 0, bestCount = 0
+                        for i in 0..<count {
+                            var agreeing = 0, character: Float = 0
+                            for j in 0..<count where abs(r[i] - r[j]) <= tolerance && abs(g[i] - g[j]) <= tolerance && abs(b[i] - b[j]) <= tolerance {
+                                agreeing += 1
+                                character += 1 - (votes?[j][pixel] ?? 1)
+                            }
+                            counts[i] = agreeing
+                            meanCoverage[i] = character / Float(agreeing)
+                            if agreeing > bestCount { bestCount = agreeing; best = i }
+                        }
+                        if votes != nil && meanCoverage[best] > vetoAbove {
+                            var alternative = -1
+                            for i in 0..<count where meanCoverage[i] < acceptBelow && Float(counts[i]) >= trusted
+                                && (alternative < 0 || counts[i] > counts[alternative]) {
+                                alternative = i
+                            }
+                            if alternative >= 0 { best = alternative; bestCount = counts[alternative] }
+                        }
+                        let bestScore = Float(bestCount)
+                        var sums: (Float, Float, Float) = (0, 0, 0), weight: Float = 0
+                        for j in 0..<count where abs(r[best] - r[j]) <= tolerance && abs(g[best] - g[j]) <= tolerance && abs(b[best] - b[j]) <= tolerance {
+                            let w: Float = 1
+                            sums.0 += w * Float(r[j]); sums.1 += w * Float(g[j]); sums.2 += w * Float(b[j])
+                            weight += w
+                        }
+                        let scale = 1 / (255 * weight)
+                        out[pixel] = sums.0 * scale
+                        out[plane + pixel] = sums.1 * scale
+                        out[2 * plane + pixel] = sums.2 * scale
+                        sure[pixel] = min(1, bestScore / trusted)
+                    }
+                }
+            }
+        }
+        return BackgroundPlate(image: PlanarImage(width: width, height: height, values: values), confidence: confidence, noise: noise)
+    }
+
+    /// The noise of still pixels: the lower quartile of the absolute differences between
+    /// consecutive samples (most pixels of a static shot do not change, and a quartile holds
+    /// while a character changes up to half of them), converted to a standard deviation.
+    static func estimateNoise(_ samples: [Frame]) -> Float {
+        var histogram = [Int](repeating: 0, count: 256)
+        var total = 0
+        for (a, b) in zip(samples, samples.dropFirst()).prefix(8) {
+            a.rgb8.withUnsafeBufferPointer { p in
+                b.rgb8.withUnsafeBufferPointer { q in
+                    for i in Swift.stride(from: 0, to: p.count, by: 7) {
+                        histogram[abs(Int(p[i]) - Int(q[i]))] += 1
+                        total += 1
+                    }
+                }
+            }
+        }
+        guard total > 0 else { return 0 }
+        var seen = 0
+        for (level, n) in histogram.enumerated() {
+            seen += n
+            // For two samples of N(0, σ²), the lower quartile of |a − b| is 0.4506·σ.
+            if 4 * seen >= total { return Float(level) / 255 / 0.4506 }
+        }
+        return 0
+    }
+}

@@ -1,0 +1,85 @@
+import VideoIO
+
+/// A full-resolution RGB image as three float planes in [0, 1], red first: the working
+/// format of the layer compositor (frames, plates and backgrounds at the video's own size).
+public struct PlanarImage: Equatable, Sendable {
+    /// Width in pixels.
+    public let width: Int
+    /// Height in pixels.
+    public let height: Int
+    /// `3·width·height` values: the red plane, then green, then blue.
+    public var values: [Float]
+
+    /// An image from its planar values.
+    /// - Precondition: `values.count == 3·width·height`.
+    public init(width: Int, height: Int, values: [Float]) {
+        precondition(width > 0 && height > 0 && values.count == 3 * width * height, "PlanarImage: \(values.count) values for \(width)x\(height)")
+        self.width = width
+        self.height = height
+        self.values = values
+    }
+
+    /// A black image.
+    public init(width: Int, height: Int) {
+        self.init(width: width, height: height, values: [Float](repeating: 0, count: 3 * width * height))
+    }
+
+    /// An image from a frame's packed 8-bit RGB pixels (no resampling).
+    public init(_ frame: Frame) {
+        self.init(width: frame.width, height: frame.height, values: frame.planarFloat())
+    }
+
+    /// Pixels per plane.
+    public var planeSize: Int { width * height }
+
+    /// The mean of the three channels per pixel (the guide of the matte's edge refinement).
+    public var grey: [Float] {
+        let n = planeSize
+        return values.withUnsafeBufferPointer { v in
+            (0..<n).map { (v[$0] + v[n + $0] + v[2 * n + $0]) / 3 }
+        }
+    }
+}
+
+/// One float plane (a matte, a coverage map) with its size.
+public struct PlanarMask: Equatable, Sendable {
+    /// Width in pixels.
+    public let width: Int
+    /// Height in pixels.
+    public let height: Int
+    /// `width·height` values, row by row.
+    public var values: [Float]
+
+    /// A plane from its values.
+    /// - Precondition: `values.count == width·height`.
+    public init(width: Int, height: Int, values: [Float]) {
+        precondition(width > 0 && height > 0 && values.count == width * height, "PlanarMask: \(values.count) values for \(width)x\(height)")
+        self.width = width
+        self.height = height
+        self.values = values
+    }
+
+    /// The plane resized to `width`×`height` by bilinear interpolation between pixel
+    /// centres (edges clamped): how a model-resolution coverage map reaches the video's size.
+    public func resized(width newWidth: Int, height newHeight: Int) -> PlanarMask {
+        if newWidth == width && newHeight == height { return self }
+        var out = [Float](repeating: 0, count: newWidth * newHeight)
+        let sx = Float(width) / Float(newWidth), sy = Float(height) / Float(newHeight)
+        values.withUnsafeBufferPointer { v in
+            out.withUnsafeMutableBufferPointer { o in
+                for y in 0..<newHeight {
+                    let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(height - 1))
+                    let y0 = Int(fy), y1 = min(y0 + 1, height - 1), wy = fy - Float(y0)
+                    for x in 0..<newWidth {
+                        let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(width - 1))
+                        let x0 = Int(fx), x1 = min(x0 + 1, width - 1), wx = fx - Float(x0)
+                        let top = v[y0 * width + x0] * (1 - wx) + v[y0 * width + x1] * wx
+                        let bottom = v[y1 * width + x0] * (1 - wx) + v[y1 * width + x1] * wx
+                        o[y * newWidth + x] = top * (1 - wy) + bottom * wy
+                    }
+                }
+            }
+        }
+        return PlanarMask(width: newWidth, height: newHeight, values: out)
+    }
+}

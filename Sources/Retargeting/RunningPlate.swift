@@ -1,0 +1,82 @@
+/// A background plate learned while frames stream past (a frei0r plugin or a C caller sees
+/// one frame at a time): per pixel two candidate colours with their agreement counts; a
+/// frame's colour strengthens the candidate it matches, or replaces the weaker one, and the
+/// stronger candidate is the plate. A character passing over a pixel builds the second
+/// candidate only while it stays, and loses it to the background once it moves on.
+public struct RunningPlate {
+    /// Width in pixels.
+    public let width: Int
+    /// Height in pixels.
+    public let height: Int
+    private var primary: [Float]
+    private var primaryCount: [Float]
+    private var secondary: [Float]
+    private var secondaryCount: [Float]
+    /// Frames seen.
+    public private(set) var frames = 0
+
+    /// Agreement counts stop growing here, so a plate can still change (lighting).
+    static let countLimit: Float = 64
+    /// Frames of agreement for full confidence.
+    static let trustedCount: Float = 8
+    /// Colours closer than this (largest channel difference) count as the same.
+    static let tolerance: Float = 0.04
+
+    /// An empty plate for `width`×`height` frames.
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+        primary = [Float](repeating: 0, count: 3 * width * height)
+        secondary = primary
+        primaryCount = [Float](repeating: 0, count: width * height)
+        secondaryCount = primaryCount
+    }
+
+    /// Learns from the next frame (of this plate's size).
+    public mutating func update(with frame: PlanarImage) {
+        precondition(frame.width == width && frame.height == height, "RunningPlate: frame size changed")
+        let n = width * height, tolerance = Self.tolerance, limit = Self.countLimit
+        frame.values.withUnsafeBufferPointer { x in
+            primary.withUnsafeMutableBufferPointer { p in
+                secondary.withUnsafeMutableBufferPointer { q in
+                    primaryCount.withUnsafeMutableBufferPointer { pc in
+                        secondaryCount.withUnsafeMutableBufferPointer { qc in
+                            for i in 0..<n {
+                                func distance(_ c: UnsafeMutableBufferPointer<Float>) -> Float {
+                                    max(abs(x[i] - c[i]), abs(x[n + i] - c[n + i]), abs(x[2 * n + i] - c[2 * n + i]))
+                                }
+                                func blend(_ c: UnsafeMutableBufferPointer<Float>, weight: Float) {
+                                    for k in 0..<3 { c[k * n + i] += (x[k * n + i] - c[k * n + i]) * weight }
+                                }
+                                if pc[i] > 0 && distance(p) <= tolerance {
+                                    pc[i] = min(pc[i] + 1, limit)
+                                    blend(p, weight: 1 / pc[i])
+                                } else if qc[i] > 0 && distance(q) <= tolerance {
+                                    qc[i] = min(qc[i] + 1, limit)
+                                    blend(q, weight: 1 / qc[i])
+                                    if qc[i] > pc[i] {
+                                        for k in 0..<3 { let t = p[k * n + i]; p[k * n + i] = q[k * n + i]; q[k * n + i] = t }
+                                        let t = pc[i]; pc[i] = qc[i]; qc[i] = t
+                                    }
+                                } else if pc[i] == 0 {
+                                    blend(p, weight: 1)
+                                    pc[i] = 1
+                                } else {
+                                    blend(q, weight: 1)
+                                    qc[i] = 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        frames += 1
+    }
+
+    /// The plate as it stands.
+    public var plate: BackgroundPlate {
+        BackgroundPlate(image: PlanarImage(width: width, height: height, values: primary),
+                        confidence: primaryCount.map { min(1, $0 / Self.trustedCount) }, noise: 0.01)
+    }
+}

@@ -1,0 +1,98 @@
+import Retargeting
+import VideoIO
+import XCTest
+
+/// The clip's background plate: a consensus that survives a character covering a pixel in
+/// most frames (where a temporal median fails), its confidence, the noise estimate, the
+/// sampler and the streaming plate.
+final class BackgroundPlateTests: XCTestCase {
+    let width = 12, height = 10
+
+    /// A fixed background colour per pixel.
+    func background(_ x: Int, _ y: Int) -> (UInt8, UInt8, UInt8) { (UInt8(20 * x % 256), UInt8(25 * y % 256), UInt8((7 * x + 11 * y) % 256)) }
+
+    /// Frame `t`: the background, with a "character" of changing colours over columns 2...8
+    /// in frames where `covered(t)`.
+    func frame(_ t: Int, covered: (Int) -> Bool) throws -> Frame {
+        var rgb = [UInt8]()
+        for y in 0..<height {
+            for x in 0..<width {
+                if covered(t) && (2...8).contains(x) {
+                    rgb += [UInt8(23 * t + 5 * x), UInt8(220 - 19 * t + 3 * y), UInt8(30 + 20 * t)]  // 17 or more apart from frame to frame
+                } else {
+                    let c = background(x, y)
+                    rgb += [c.0, c.1, c.2]
+                }
+            }
+        }
+        return try Frame(width: width, height: height, rgb8: rgb, index: t)
+    }
+
+    func testConsensusFindsTheBackgroundUnderACharacterThatCoversItMostOfTheTime() throws {
+        // Covered in 7 of 10 frames: the median of those pixels is a character colour.
+        let frames = try (0..<10).map { try frame($0, covered: { $0 % 10 < 7 }) }
+        let plate = try BackgroundPlate.consensus(of: frames)
+        XCTAssertEqual(plate.noise, 0, "a lossless clip has no noise")
+        var medianWrong = 0
+        for y in 0..<height {
+            for x in 0..<width {
+                let c = background(x, y), i = y * width + x, n = width * height
+                XCTAssertEqual(plate.image.values[i], Float(c.0) / 255, accuracy: 1e-5, "red at \(x),\(y)")
+                XCTAssertEqual(plate.image.values[n + i], Float(c.1) / 255, accuracy: 1e-5)
+                XCTAssertEqual(plate.image.values[2 * n + i], Float(c.2) / 255, accuracy: 1e-5)
+                XCTAssertEqual(plate.confidence[i], 1, "3 of 10 frames agree: trusted")
+                let reds = frames.map { $0.pixel(x: x, y: y).red }.sorted()
+                if reds[5] != c.0 { medianWrong += 1 }
+            }
+        }
+        XCTAssertGreaterThan(medianWrong, 20, "the test must be one a temporal median fails")
+    }
+
+    func testAPixelNeverSeenHasLowConfidence() throws {
+        let frames = try (0..<10).map { try frame($0, covered: { _ in true }) }
+        let plate = try BackgroundPlate.consensus(of: frames)
+        XCTAssertLessThan(plate.confidence[3 * 1 + 4], 0.5, "covered by changing colours in every frame")
+        XCTAssertEqual(plate.confidence[0], 1)
+        XCTAssertThrowsError(try BackgroundPlate.consensus(of: [frames[0]]))
+        XCTAssertThrowsError(try BackgroundPlate.consensus(of: [frames[0], try Frame(width: 3, height: 3, red: 0, green: 0, blue: 0)]))
+    }
+
+    func testNoiseEstimate() throws {
+        var generator = SystemRandomNumberGenerator()
+        let noisy = try (0..<6).map { _ -> Frame in
+            // Gaussian noise of σ = 4/255 around mid grey (Box–Muller).
+            let rgb = (0..<(3 * 64 * 64)).map { _ -> UInt8 in
+                let u = Double.random(in: 1e-9..<1, using: &generator), v = Double.random(in: 0..<1, using: &generator)
+                let gauss = (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+                return UInt8(max(0, min(255, 128 + 4 * gauss)).rounded())
+            }
+            return try Frame(width: 64, height: 64, rgb8: rgb)
+        }
+        let plate = try BackgroundPlate.consensus(of: noisy)
+        XCTAssertEqual(plate.noise * 255, 4, accuracy: 1.2)
+        XCTAssertEqual(plate.tolerance, 3 * plate.noise, accuracy: 1e-6)
+    }
+
+    func testSamplerKeepsAnEvenSampleWithinItsCapacity() throws {
+        var sampler = PlateSampler(capacity: 8, frameBytes: 3)
+        for t in 0..<100 { sampler.offer(try Frame(width: 1, height: 1, rgb8: [UInt8(t), 0, 0], index: t)) }
+        let kept = sampler.samples.map(\.index)
+        XCTAssertLessThanOrEqual(kept.count, 8)
+        XCTAssertGreaterThanOrEqual(kept.count, 4)
+        XCTAssertEqual(kept.first, 0)
+        let gaps = Set(zip(kept, kept.dropFirst()).map { $1 - $0 })
+        XCTAssertEqual(gaps.count, 1, "evenly spaced: \(kept)")
+        XCTAssertGreaterThan(kept.last!, 60, "spans the clip: \(kept)")
+        XCTAssertEqual(PlateSampler(capacity: 48, byteBudget: 1000, frameBytes: 300).capacity, 3, "a byte budget caps big frames")
+    }
+
+    func testRunningPlateLearnsTheBackgroundOnceTheCharacterMovesOn() throws {
+        // Covered for the first 3 frames, then 5 frames of background.
+        var running = RunningPlate(width: width, height: height)
+        for t in 0..<8 { running.update(with: PlanarImage(try frame(t, covered: { $0 < 3 }))) }
+        let plate = running.plate
+        let truth = PlanarImage(try frame(0, covered: { _ in false }))
+        for i in 0..<truth.values.count { XCTAssertEqual(plate.image.values[i], truth.values[i], accuracy: 1e-5, "value \(i)") }
+        XCTAssertEqual(running.frames, 8)
+    }
+}

@@ -1,0 +1,77 @@
+import Retargeting
+import XCTest
+
+/// The matte against a known mask: hysteresis keeps a character whose colours come close to
+/// the background, holes are filled, specks are dropped, edges stay where the frame's are.
+final class CharacterMatteTests: XCTestCase {
+    let width = 40, height = 30
+
+    /// A textured plate, a frame with a 14×12 block of character (its centre row close to the
+    /// background, a hole the fill must close) and a one-pixel speck of noise far away.
+    func scene() -> (frame: PlanarImage, plate: BackgroundPlate, truth: [Bool]) {
+        let n = width * height
+        var plate = [Float](repeating: 0, count: 3 * n)
+        for y in 0..<height { for x in 0..<width { for c in 0..<3 { plate[c * n + y * width + x] = 0.3 + 0.2 * Float((x * (c + 1) + y) % 3) / 2 } } }
+        var frame = plate, truth = [Bool](repeating: false, count: n)
+        for y in 10..<22 {
+            for x in 12..<26 {
+                let i = y * width + x
+                truth[i] = true
+                let close = (14...17).contains(y) && (16...21).contains(x)
+                for c in 0..<3 { frame[c * n + i] = close ? plate[c * n + i] + 0.02 : 0.9 - 0.1 * Float(c) }
+            }
+        }
+        frame[5 * width + 3] = 1  // the speck
+        let plateImage = PlanarImage(width: width, height: height, values: plate)
+        return (PlanarImage(width: width, height: height, values: frame),
+                BackgroundPlate(image: plateImage, confidence: [Float](repeating: 1, count: n), noise: 0), truth)
+    }
+
+    func testMatteMatchesTheCharacter() throws {
+        let (frame, plate, truth) = scene()
+        let matte = CharacterMatte.estimate(frame: frame, plate: plate)
+        var intersection = 0, union = 0
+        for i in 0..<truth.count {
+            let inside = matte.values[i] >= 0.5
+            if inside && truth[i] { intersection += 1 }
+            if inside || truth[i] { union += 1 }
+        }
+        XCTAssertGreaterThan(Double(intersection) / Double(union), 0.95, "IoU")
+        XCTAssertEqual(matte.values[16 * width + 18], 1, accuracy: 0.05, "the hole close to the background is filled")
+        XCTAssertEqual(matte.values[5 * width + 3], 0, accuracy: 0.05, "the speck is dropped")
+        XCTAssertTrue(matte.values.allSatisfy { $0 >= 0 && $0 <= 1 })
+        // A margin grows it.
+        let wider = CharacterMatte.estimate(frame: frame, plate: plate, margin: 2)
+        XCTAssertGreaterThan(wider.values[9 * width + 18], 0.5)
+        XCTAssertLessThan(matte.values[8 * width + 18], 0.5)
+    }
+
+    func testWhereThePlateIsUnknownTheModelsCoverageDecides() throws {
+        var (frame, plate, _) = scene()
+        plate.confidence = [Float](repeating: 0, count: width * height)
+        frame = plate.image  // no difference at all
+        var coverage = [Float](repeating: 0, count: 10 * 10)
+        for y in 3..<7 { for x in 3..<7 { coverage[y * 10 + x] = 1 } }
+        let matte = CharacterMatte.estimate(frame: frame, plate: plate, coverage: PlanarMask(width: 10, height: 10, values: coverage))
+        XCTAssertGreaterThan(matte.values[15 * width + 20], 0.5, "inside the model's coverage")
+        XCTAssertLessThan(matte.values[2 * width + 2], 0.5)
+        XCTAssertEqual(CharacterMatte.estimate(frame: frame, plate: plate).values.max(), 0, "without coverage, no difference: no character")
+    }
+
+    func testGuidedFilterKeepsAnEdgeTheGuideHas() {
+        // A step in both: the filtered step stays a step.
+        let w = 20, h = 4
+        let step = (0..<(w * h)).map { Float($0 % w >= 10 ? 1 : 0) }
+        let out = CharacterMatte.guidedFilter(guide: step, input: step, width: w, height: h, radius: 3, epsilon: 1e-4)
+        XCTAssertEqual(out[2 * w + 9], 0, accuracy: 0.02)
+        XCTAssertEqual(out[2 * w + 10], 1, accuracy: 0.02)
+        // A flat guide blurs it.
+        let flat = CharacterMatte.guidedFilter(guide: [Float](repeating: 0.5, count: w * h), input: step, width: w, height: h, radius: 3, epsilon: 1e-4)
+        XCTAssertGreaterThan(flat[2 * w + 9], 0.2)
+    }
+
+    func testResizedMaskInterpolates() {
+        let mask = PlanarMask(width: 2, height: 1, values: [0, 1]).resized(width: 4, height: 1)
+        XCTAssertEqual(mask.values, [0, 0.25, 0.75, 1])
+    }
+}

@@ -1,0 +1,87 @@
+import EquivariantModel
+import Retargeting
+import SyntheticScenes
+import Tensors
+import TestSupport
+import VideoIO
+import XCTest
+
+/// The pipeline's default output (``RenderMode/composite``) on synthetic clips with exact
+/// ground truth, at 4× the model's size: given the clean plate, the swap and a transform are
+/// close to the true composite and far better than the model's upscaled rendering; a plate
+/// learned while streaming gets better frame by frame. (The consensus plate of a clip is
+/// tested in `BackgroundPlateTests` and, end to end, through `eqr` in the host tests.)
+final class CompositePipelineTests: XCTestCase {
+    /// Scenes at 128 pixels, 4× the 32-pixel test model.
+    let generator = try! SceneGenerator(SceneGenerator.Configuration(resolution: 128))
+
+    func clip() -> SceneClip { generator.clip(frames: 16, character: 1, background: 2, seed: 11) }
+
+    func psnr(_ a: Frame, _ b: Frame) throws -> Double { try Frame.psnr(a, b) }
+
+    /// The clip's clean plate, as if learned perfectly.
+    func cleanPlate(_ clip: SceneClip) -> BackgroundPlate {
+        BackgroundPlate(image: PlanarImage(width: 128, height: 128, values: clip.plate.scalars),
+                        confidence: [Float](repeating: 1, count: 128 * 128), noise: 0)
+    }
+
+    func testSwapWithTheClipsPlateIsCloseToTheTruth() throws {
+        let clip = clip()
+        let frames = try clip.frames.enumerated().map { try Frame(modelTensor: $0.element, index: $0.offset) }
+        let newBackground = try Frame(modelTensor: generator.plate(background: 5))
+        let pipeline = try FramePipeline(model: try ModelFixtures.smallModel("features", renderer: .layered))
+        XCTAssertEqual(pipeline.renderMode, .composite, "the default")
+        pipeline.setBackground(newBackground)
+        pipeline.setPlate(cleanPlate(clip))
+        let modelPipeline = try FramePipeline(model: pipeline.model)
+        modelPipeline.renderMode = .model
+        modelPipeline.setBackground(newBackground)
+        var composite = 0.0, model = 0.0
+        for (t, frame) in frames.enumerated() {
+            let truth = try Frame(modelTensor: generator.composite(character: clip.characterIndex, pose: clip.poses[t], background: 5))
+            composite += try psnr(try pipeline.process(frame), truth) / Double(frames.count)
+            model += try psnr(try modelPipeline.process(frame), truth) / Double(frames.count)
+        }
+        XCTAssertGreaterThan(composite, 30, "swap at full resolution")
+        XCTAssertGreaterThan(composite, model + 10, "composite \(composite) dB vs the model's rendering \(model) dB")
+        // The matte agrees with the true coverage.
+        let alpha = try frames[3].withPixelBuffer { try pipeline.matte($0, width: 128, height: 128) }
+        let truthAlpha = generator.characterLayer(character: clip.characterIndex, pose: clip.poses[3]).scalars[(3 * 128 * 128)...]
+        var intersection = 0, union = 0
+        for (a, b) in zip(alpha.values, truthAlpha) {
+            if a >= 0.5 && b >= 0.5 { intersection += 1 }
+            if a >= 0.5 || b >= 0.5 { union += 1 }
+        }
+        XCTAssertGreaterThan(Double(intersection) / Double(max(union, 1)), 0.9, "matte IoU")
+    }
+
+    func testTransformMovesTheCharactersOwnPixels() throws {
+        let clip = clip()
+        let frames = try clip.frames.enumerated().map { try Frame(modelTensor: $0.element, index: $0.offset) }
+        let motion = Affine2D(angle: 0.3, translationX: 0.1)
+        let pipeline = try FramePipeline(model: try ModelFixtures.smallModel("given"), effect: .transform(keyframes: [0: motion]))
+        pipeline.setBackground(try Frame(modelTensor: generator.plate(background: 5)))
+        pipeline.setPlate(cleanPlate(clip))
+        var total = 0.0
+        for (t, frame) in frames.enumerated() {
+            let moved = motion.composed(after: clip.poses[t])
+            let truth = try Frame(modelTensor: generator.composite(character: clip.characterIndex, pose: moved, background: 5))
+            total += try psnr(try pipeline.process(frame), truth) / Double(frames.count)
+        }
+        XCTAssertGreaterThan(total, 25, "transform at full resolution (one bilinear resampling)")
+    }
+
+    func testWithoutAGivenPlateTheStreamLearnsOne() throws {
+        let clip = clip()
+        let frames = try clip.frames.enumerated().map { try Frame(modelTensor: $0.element, index: $0.offset) }
+        let pipeline = try FramePipeline(model: try ModelFixtures.smallModel("features"))
+        pipeline.setBackground(try Frame(modelTensor: generator.plate(background: 5)))
+        var scores: [Double] = []
+        for (t, frame) in frames.enumerated() {
+            let truth = try Frame(modelTensor: generator.composite(character: clip.characterIndex, pose: clip.poses[t], background: 5))
+            scores.append(try psnr(try pipeline.process(frame), truth))
+        }
+        XCTAssertGreaterThan(scores.last!, scores.first! + 3, "the running plate learns the background: \(scores)")
+        XCTAssertGreaterThan(scores.last!, 20)
+    }
+}
