@@ -194,8 +194,7 @@ public final class FramePipeline {
     ///   ``VideoIOError`` for bad buffers.
     public func process(_ input: PixelBuffer, background frameBackground: PixelBuffer? = nil, into output: PixelBuffer) throws {
         try output.validate()
-        if effect != .reconstruct && renderMode == .composite {
-            try compose(input, background: frameBackground, into: output)
+        if effect != .reconstruct && renderMode == .composite, try compose(input, background: frameBackground, into: output) {
             frameIndex += 1
             return
         }
@@ -239,9 +238,14 @@ public final class FramePipeline {
     // MARK: - Composition at full resolution
 
     /// Swap, transform or transfer composed at the output's size (``RenderMode/composite``).
-    private func compose(_ input: PixelBuffer, background frameBackground: PixelBuffer?, into output: PixelBuffer) throws {
+    /// Returns false, leaving the frame to the model's rendering, while the plate is unknown
+    /// over most of the frame and the model draws no coverage map (the first frames of a
+    /// stream, or a single image, with an additive model): a matte needs one or the other.
+    private func compose(_ input: PixelBuffer, background frameBackground: PixelBuffer?, into output: PixelBuffer) throws -> Bool {
         let width = output.width, height = output.height
         let frame = PlanarImage(width: width, height: height, values: try scaler.planarFloat(from: input, width: width, height: height))
+        let (alpha, plate) = try matte(of: frame, input: input)
+        if !model.hasCoverage && 2 * plate.confidence.lazy.filter({ $0 >= 0.5 }).count < plate.confidence.count { return false }
         let backgroundImage: PlanarImage
         if let frameBackground {
             backgroundImage = try fittedImage(frameBackground, width: width, height: height)
@@ -250,7 +254,6 @@ public final class FramePipeline {
         } else {
             throw missingBackground
         }
-        let (alpha, plate) = try matte(of: frame, input: input)
         let composed: PlanarImage
         if let sampling = try effectSampling(at: frameIndex) {
             composed = LayerCompositor.moved(frame: frame, alpha: alpha, plate: plate.image, background: backgroundImage, sampling: sampling)
@@ -258,6 +261,7 @@ public final class FramePipeline {
             composed = LayerCompositor.swap(frame: frame, alpha: alpha, plate: plate.image, background: backgroundImage)
         }
         try scaler.write(planarFloat: composed.values, width: width, height: height, into: output)
+        return true
     }
 
     /// The matte of a full-resolution frame and the plate it was cut against (the learned
