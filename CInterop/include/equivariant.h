@@ -176,6 +176,24 @@ typedef enum eqr_background_fit {
    not listed above). */
 eqr_status eqr_context_set_background_fit(eqr_context *ctx, eqr_background_fit fit);
 
+/* What swap, transform and transfer output (the same choice as `eqr -render`). */
+typedef enum eqr_render_mode {
+    /* The default: the character's own pixels, cut out by a matte against a background
+       plate the context learns from the frames it processes, laid over the background at
+       the frames' own resolution. Reset the plate at a cut with eqr_context_reset_plate. */
+    EQR_RENDER_COMPOSITE = 0,
+    /* The model's rendering g(T^z(f(x)) + h(b)) at its resolution, scaled to the frame. */
+    EQR_RENDER_MODEL = 1
+} eqr_render_mode;
+
+/* Sets the render mode; kept when the background or the effect changes. Returns EQR_OK,
+   EQR_ERROR_INVALID_HANDLE or EQR_ERROR_INVALID_ARGUMENT (a value not listed above). */
+eqr_status eqr_context_set_render_mode(eqr_context *ctx, eqr_render_mode mode);
+
+/* Forgets the background plate learned from the frames so far (call it at a cut to
+   another shot). Returns EQR_OK or EQR_ERROR_INVALID_HANDLE. */
+eqr_status eqr_context_reset_plate(eqr_context *ctx);
+
 /* Chooses the effect of eqr_context_process, in the syntax of `eqr -effect`: "swap",
    "reconstruct", "transform=angle=20:scale=1.3:tx=0.1:ty=0", "transform=keyframes=FILE"
    or "transfer=template=FILE" (see `eqr -h effects` for every option and its range).

@@ -55,6 +55,22 @@ public func eqrContextSetBackgroundFit(_ context: OpaquePointer?, _ fit: eqr_bac
     }
 }
 
+@c(eqr_context_set_render_mode)
+public func eqrContextSetRenderMode(_ context: OpaquePointer?, _ mode: eqr_render_mode) -> eqr_status {
+    ContextHandle.perform(context) { handle in
+        let modes: [Int: RenderMode] = [Int(EQR_RENDER_COMPOSITE.rawValue): .composite, Int(EQR_RENDER_MODEL.rawValue): .model]
+        guard let chosen = modes[Int(mode.rawValue)] else {
+            throw CallFailure.invalid("render mode \(mode.rawValue) is not EQR_RENDER_COMPOSITE (0) or EQR_RENDER_MODEL (1)")
+        }
+        handle.pipeline.renderMode = chosen
+    }
+}
+
+@c(eqr_context_reset_plate)
+public func eqrContextResetPlate(_ context: OpaquePointer?) -> eqr_status {
+    ContextHandle.perform(context) { handle in handle.pipeline.resetPlate() }
+}
+
 @c(eqr_context_set_effect)
 public func eqrContextSetEffect(_ context: OpaquePointer?, _ effect: UnsafePointer<CChar>?) -> eqr_status {
     ContextHandle.perform(context) { handle in

@@ -12,7 +12,7 @@ final class PluginInstance {
     let kind: PluginKind
     let width: Int
     let height: Int
-    private var strings: [PluginParameter: String] = [.model: "", .background: "", .effect: "swap", .fit: BackgroundFit.cover.rawValue]
+    private var strings: [PluginParameter: String] = [.model: "", .background: "", .effect: "swap", .fit: BackgroundFit.cover.rawValue, .render: RenderMode.composite.rawValue]
     private var numbers: [PluginParameter: Double] = [.angle: PluginParameter.neutral, .scale: PluginParameter.neutral,
                                                       .translationX: PluginParameter.neutral, .translationY: PluginParameter.neutral]
     /// C copies of the string parameters, handed out by `f0r_get_param_value`.
@@ -43,7 +43,7 @@ final class PluginInstance {
     func setString(_ parameter: PluginParameter, _ value: String) {
         guard strings[parameter] != value else { return }
         strings[parameter] = value
-        if (parameter == .effect || parameter == .fit) && pipeline != nil { effectChanged = true } else { sourcesChanged = true }
+        if (parameter == .effect || parameter == .fit || parameter == .render) && pipeline != nil { effectChanged = true } else { sourcesChanged = true }
     }
 
     func setNumber(_ parameter: PluginParameter, _ value: Double) {
@@ -82,6 +82,13 @@ final class PluginInstance {
         let text = strings[.fit] ?? ""
         guard let fit = BackgroundFit(rawValue: text) else { throw PluginError("fit '\(text)' is not one of \(BackgroundFit.nameList)") }
         return fit
+    }
+
+    /// What swap, transform and transfer output.
+    func renderMode() throws -> RenderMode {
+        let text = strings[.render] ?? ""
+        guard let mode = RenderMode(rawValue: text) else { throw PluginError("render '\(text)' is not one of \(RenderMode.nameList)") }
+        return mode
     }
 
     // MARK: - Frames
@@ -124,6 +131,7 @@ final class PluginInstance {
             do {
                 try pipeline.setEffect(try effect())
                 pipeline.backgroundFit = try backgroundFit()
+                pipeline.renderMode = try renderMode()
             } catch {
                 self.pipeline = nil
                 setupFailure = error
@@ -138,6 +146,7 @@ final class PluginInstance {
         let modelPath = strings[.model] ?? ""
         guard !modelPath.isEmpty else { throw PluginError("no model: the first parameter must be the path of a .safetensors checkpoint") }
         let next = try FramePipeline(model: try SharedModels.model(at: modelPath), effect: try effect(), backgroundFit: try backgroundFit())
+        next.renderMode = try renderMode()
         let backgroundPath = strings[.background] ?? ""
         if !backgroundPath.isEmpty {
             try next.setBackground(path: backgroundPath, loops: true)

@@ -110,7 +110,7 @@ final class CInterfaceTests: XCTestCase {
         // unless the objects are marked nodelete (that crashed about one run in three).
         for _ in 0..<10 {
             let result = try succeed(host, [library, plugin, features], environment: ["PATH": "/usr/bin:/bin"], inherit: false)
-            XCTAssertTrue(result.standardOutput.contains("plugin equivariant type 0 color model 1 params 8"), result.standardOutput)
+            XCTAssertTrue(result.standardOutput.contains("plugin equivariant type 0 color model 1 params 9"), result.standardOutput)
             XCTAssertTrue(result.standardOutput.contains("model parameter reads back: 1, angle reads back: 1, frame rendered: 1"), result.standardOutput)
         }
     }
@@ -166,7 +166,7 @@ final class CInterfaceTests: XCTestCase {
         try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "gradients=size=160x120:seed=3", "-frames:v", "1", path("bg.png")])
         let effect = "transform=angle=20:scale=1.2"
         try succeed(path("retarget"), [features, path("bg.png"), effect, path("in.mp4"), path("c.mkv"), "-c:v", "ffv1"])
-        try succeed(EqrProcess.executable.path, ["-i", path("in.mp4"), "-i", path("bg.png"), "-m", features, "-effect", effect,
+        try succeed(EqrProcess.executable.path, ["-i", path("in.mp4"), "-i", path("bg.png"), "-m", features, "-effect", effect, "-plate", "running",
                                                  "-c:v", "ffv1", "-pix_fmt", "bgr0", "-nostats", path("eqr.mkv")])
         XCTAssertEqual(try FFmpegTools.probe(path("c.mkv")), [160, 120, 10])
         let psnr = try FFmpegTools.psnr(path("c.mkv"), path("eqr.mkv"))

@@ -30,7 +30,7 @@ final class ExamplesTests: XCTestCase {
             XCTAssertFalse(run.standardError.contains("equivariant (frei0r)"), run.standardError)
             XCTAssertEqual(try FFmpegTools.probe(path("script\(width).mkv")), [width, height, 6])
         }
-        let eqr = try EqrProcess.run(["-i", path("in160.mp4"), "-i", path("bg160.png"), "-m", model, "-effect", "transform=angle=20",
+        let eqr = try EqrProcess.run(["-i", path("in160.mp4"), "-i", path("bg160.png"), "-m", model, "-effect", "transform=angle=20", "-plate", "running",
                                       "-c:v", "ffv1", "-pix_fmt", "bgr0", "-nostats", path("eqr160.mkv")])
         XCTAssertEqual(eqr.status, 0, eqr.standardError)
         XCTAssertGreaterThan(try FFmpegTools.psnr(path("script160.mkv"), path("eqr160.mkv")).minimum, 40)

@@ -32,7 +32,7 @@ final class FrontEndAgreementTests: XCTestCase {
         try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "gradients=size=160x90:seed=4", "-frames:v", "1", path("bg.png")])
         // angle 0.5556 → 360·0.5556 − 180 = 20.016°, scale and shifts neutral.
         let effect = "transform=angle=20.016"
-        try succeed(EqrProcess.executable.path, ["-i", path("in.mkv"), "-i", path("bg.png"), "-m", model, "-effect", effect,
+        try succeed(EqrProcess.executable.path, ["-i", path("in.mkv"), "-i", path("bg.png"), "-m", model, "-effect", effect, "-plate", "running",
                                                  "-c:v", "ffv1", "-pix_fmt", "bgr0", "-nostats", path("eqr.mkv")])
         try succeed("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", path("in.mkv"),
                                         "-vf", "frei0r=equivariant:\(model)|\(path("bg.png"))|transform|0.5556|0.5|0.5|0.5",

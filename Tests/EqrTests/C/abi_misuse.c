@@ -104,6 +104,12 @@ int main(int argc, char **argv) {
     EXPECT(eqr_context_set_background_fit(ctx, EQR_FIT_CONTAIN) == EQR_OK);
     EXPECT(eqr_context_process(ctx, &in, &out) == EQR_OK);
     EXPECT(eqr_context_set_background_fit(ctx, EQR_FIT_COVER) == EQR_OK);
+    EXPECT(eqr_context_set_render_mode(ctx, (eqr_render_mode)5) == EQR_ERROR_INVALID_ARGUMENT);
+    EXPECT(eqr_context_set_render_mode(NULL, EQR_RENDER_MODEL) == EQR_ERROR_INVALID_HANDLE);
+    EXPECT(eqr_context_set_render_mode(ctx, EQR_RENDER_MODEL) == EQR_OK);
+    EXPECT(eqr_context_set_render_mode(ctx, EQR_RENDER_COMPOSITE) == EQR_OK);
+    EXPECT(eqr_context_reset_plate(NULL) == EQR_ERROR_INVALID_HANDLE);
+    EXPECT(eqr_context_reset_plate(ctx) == EQR_OK);
     EXPECT(eqr_swap(ctx, &in, &out) == EQR_OK);
     EXPECT(eqr_context_rewind(ctx) == EQR_OK && eqr_context_rewind(NULL) == EQR_ERROR_INVALID_HANDLE);
 
