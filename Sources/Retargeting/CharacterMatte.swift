@@ -33,16 +33,28 @@ public enum CharacterMatte {
         let modelCoverage = coverage?.resized(width: width, height: height)
         // 1–2: seeds and candidates.
         var seed = [Bool](repeating: false, count: n), candidate = seed
+        let coverageValues = modelCoverage?.values ?? []
         frame.values.withUnsafeBufferPointer { x in
             plate.image.values.withUnsafeBufferPointer { p in
-                for i in 0..<n {
-                    let d = max(abs(x[i] - p[i]), abs(x[n + i] - p[n + i]), abs(x[2 * n + i] - p[2 * n + i]))
-                    if plate.confidence[i] < 0.5, let modelCoverage {
-                        seed[i] = modelCoverage.values[i] >= 0.5
-                        candidate[i] = modelCoverage.values[i] >= 0.25 || d > strong
-                    } else {
-                        seed[i] = d > strong
-                        candidate[i] = d > weak
+                plate.confidence.withUnsafeBufferPointer { confidence in
+                    coverageValues.withUnsafeBufferPointer { coverage in
+                        seed.withUnsafeMutableBufferPointer { seed in
+                            candidate.withUnsafeMutableBufferPointer { candidate in
+                                let seed = seed, candidate = candidate
+                                Parallel.forEach(height) { y in
+                                    for i in (y * width)..<((y + 1) * width) {
+                                        let d = max(abs(x[i] - p[i]), abs(x[n + i] - p[n + i]), abs(x[2 * n + i] - p[2 * n + i]))
+                                        if confidence[i] < 0.5 && !coverage.isEmpty {
+                                            seed[i] = coverage[i] >= 0.5
+                                            candidate[i] = coverage[i] >= 0.25 || d > strong
+                                        } else {
+                                            seed[i] = d > strong
+                                            candidate[i] = d > weak
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -56,8 +68,38 @@ public enum CharacterMatte {
         }
         // 4: edges.
         let radius = max(1, Int((Float(min(width, height)) / 64).rounded()))
-        let soft = guidedFilter(guide: frame.grey, input: mask.map { $0 ? 1 : 0 }, width: width, height: height, radius: radius, epsilon: guidedEpsilon)
-        return PlanarMask(width: width, height: height, values: soft.map { min(max($0, 0), 1) })
+        return PlanarMask(width: width, height: height, values: refineEdges(mask, guide: frame, radius: radius))
+    }
+
+    /// The guided filter of the binary mask, in [0, 1]. Far from the mask (beyond two window
+    /// radii of its bounding box) every window holds only zeros, so the filter's output is 0
+    /// there and it runs on the box around the mask alone.
+    static func refineEdges(_ mask: [Bool], guide frame: PlanarImage, radius: Int) -> [Float] {
+        let width = frame.width, height = frame.height, n = width * height
+        var minX = width, maxX = -1, minY = height, maxY = -1
+        for y in 0..<height {
+            for x in 0..<width where mask[y * width + x] {
+                minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
+            }
+        }
+        var out = [Float](repeating: 0, count: n)
+        guard maxX >= 0 else { return out }
+        let reach = 2 * radius + 1
+        let x0 = max(minX - reach, 0), x1 = min(maxX + reach, width - 1), y0 = max(minY - reach, 0), y1 = min(maxY + reach, height - 1)
+        let w = x1 - x0 + 1, h = y1 - y0 + 1
+        var guide = [Float](repeating: 0, count: w * h), input = guide
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = (y0 + y) * width + x0 + x
+                guide[y * w + x] = (frame.values[i] + frame.values[n + i] + frame.values[2 * n + i]) / 3
+                input[y * w + x] = mask[i] ? 1 : 0
+            }
+        }
+        let soft = guidedFilter(guide: guide, input: input, width: w, height: h, radius: radius, epsilon: guidedEpsilon)
+        for y in 0..<h {
+            for x in 0..<w { out[(y0 + y) * width + x0 + x] = min(max(soft[y * w + x], 0), 1) }
+        }
+        return out
     }
 
     /// The margin for a clip of this size and noise level: 0 below 1/255 of noise.
@@ -71,11 +113,15 @@ public enum CharacterMatte {
         var stack = [Int]()
         stack.reserveCapacity(1024)
         for i in 0..<seed.count where seed[i] { stack.append(i) }
-        while let i = stack.popLast() {
-            let x = i % width, y = i / width
-            for (nx, ny) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)] where nx >= 0 && nx < width && ny >= 0 && ny < height {
-                let j = ny * width + nx
-                if !mask[j] && candidate[j] { mask[j] = true; stack.append(j) }
+        mask.withUnsafeMutableBufferPointer { mask in
+            candidate.withUnsafeBufferPointer { candidate in
+                while let i = stack.popLast() {
+                    let x = i % width
+                    if x > 0, !mask[i - 1], candidate[i - 1] { mask[i - 1] = true; stack.append(i - 1) }
+                    if x < width - 1, !mask[i + 1], candidate[i + 1] { mask[i + 1] = true; stack.append(i + 1) }
+                    if i >= width, !mask[i - width], candidate[i - width] { mask[i - width] = true; stack.append(i - width) }
+                    if i + width < mask.count, !mask[i + width], candidate[i + width] { mask[i + width] = true; stack.append(i + width) }
+                }
             }
         }
         return mask
@@ -83,55 +129,100 @@ public enum CharacterMatte {
 
     /// 3×3 erosion (outside the image counts as set, so the border does not eat the mask).
     static func erode(_ mask: [Bool], width: Int, height: Int) -> [Bool] {
-        morphology(mask, width: width, height: height, keepIf: { $0 == 9 })
+        morphology(mask, width: width, height: height, dilating: false)
     }
 
     /// 3×3 dilation.
     static func dilate(_ mask: [Bool], width: Int, height: Int) -> [Bool] {
-        morphology(mask, width: width, height: height, keepIf: { $0 > 0 })
+        morphology(mask, width: width, height: height, dilating: true)
     }
 
-    private static func morphology(_ mask: [Bool], width: Int, height: Int, keepIf: (Int) -> Bool) -> [Bool] {
-        var out = [Bool](repeating: false, count: mask.count)
-        for y in 0..<height {
-            for x in 0..<width {
-                var set = 0
-                for dy in -1...1 {
-                    let yy = min(max(y + dy, 0), height - 1)
-                    for dx in -1...1 where mask[yy * width + min(max(x + dx, 0), width - 1)] { set += 1 }
+    /// A 3×3 minimum (erosion) or maximum (dilation), separably: rows, then columns; the
+    /// image's edge pixels repeat outwards.
+    private static func morphology(_ mask: [Bool], width: Int, height: Int, dilating: Bool) -> [Bool] {
+        var rows = [Bool](repeating: false, count: mask.count), out = rows
+        mask.withUnsafeBufferPointer { m in
+            rows.withUnsafeMutableBufferPointer { r in
+                let r = r
+                Parallel.forEach(height) { y in
+                    let row = y * width
+                    for x in 0..<width {
+                        let a = m[row + max(x - 1, 0)], b = m[row + x], c = m[row + min(x + 1, width - 1)]
+                        r[row + x] = dilating ? (a || b || c) : (a && b && c)
+                    }
                 }
-                out[y * width + x] = keepIf(set)
+            }
+        }
+        rows.withUnsafeBufferPointer { r in
+            out.withUnsafeMutableBufferPointer { o in
+                let o = o
+                Parallel.forEach(height) { y in
+                    let above = max(y - 1, 0) * width, row = y * width, below = min(y + 1, height - 1) * width
+                    for x in 0..<width {
+                        let a = r[above + x], b = r[row + x], c = r[below + x]
+                        o[row + x] = dilating ? (a || b || c) : (a && b && c)
+                    }
+                }
             }
         }
         return out
     }
 
-    /// The mask with every unset region that does not touch the border set.
+    /// The mask with every unset region that does not touch the border set. Only the mask's
+    /// bounding box (grown by a pixel) can hold a hole, so the flood runs there.
     static func fillHoles(_ mask: [Bool], width: Int, height: Int) -> [Bool] {
-        var outside = [Bool](repeating: false, count: mask.count)
-        var stack = [Int]()
-        for x in 0..<width { stack.append(x); stack.append((height - 1) * width + x) }
-        for y in 0..<height { stack.append(y * width); stack.append(y * width + width - 1) }
-        stack = stack.filter { !mask[$0] }
-        for i in stack { outside[i] = true }
-        while let i = stack.popLast() {
-            let x = i % width, y = i / width
-            for (nx, ny) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)] where nx >= 0 && nx < width && ny >= 0 && ny < height {
-                let j = ny * width + nx
-                if !mask[j] && !outside[j] { outside[j] = true; stack.append(j) }
+        var minX = width, maxX = -1, minY = height, maxY = -1
+        for y in 0..<height {
+            for x in 0..<width where mask[y * width + x] {
+                minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
             }
         }
-        return outside.map { !$0 }
+        guard maxX >= 0 else { return mask }
+        let x0 = max(minX - 1, 0), x1 = min(maxX + 1, width - 1), y0 = max(minY - 1, 0), y1 = min(maxY + 1, height - 1)
+        // Flood the outside from the box's border with an explicit stack (each pixel is
+        // pushed at most once, so the box's area bounds it).
+        var filled = mask
+        let boxArea = (x1 - x0 + 1) * (y1 - y0 + 1)
+        let stack = UnsafeMutablePointer<Int32>.allocate(capacity: boxArea)
+        defer { stack.deallocate() }
+        var outside = [Bool](repeating: false, count: mask.count)
+        mask.withUnsafeBufferPointer { mask in
+            outside.withUnsafeMutableBufferPointer { outside in
+                var top = 0
+                func visit(_ j: Int) {
+                    if !mask[j] && !outside[j] { outside[j] = true; stack[top] = Int32(j); top += 1 }
+                }
+                for x in x0...x1 { visit(y0 * width + x); visit(y1 * width + x) }
+                for y in y0...y1 { visit(y * width + x0); visit(y * width + x1) }
+                while top > 0 {
+                    top -= 1
+                    let i = Int(stack[top]), x = i % width, y = i / width
+                    if x > x0 { visit(i - 1) }
+                    if x < x1 { visit(i + 1) }
+                    if y > y0 { visit(i - width) }
+                    if y < y1 { visit(i + width) }
+                }
+            }
+        }
+        for y in y0...y1 {
+            for x in x0...x1 where !mask[y * width + x] && !outside[y * width + x] { filled[y * width + x] = true }
+        }
+        return filled
     }
 
     /// He, Sun and Tang's guided filter with a grey guide: `input` smoothed inside windows of
     /// `(2·radius + 1)²` pixels as a local linear function of the guide.
     public static func guidedFilter(guide: [Float], input: [Float], width: Int, height: Int, radius: Int, epsilon: Float) -> [Float] {
         let n = width * height
+        var product = [Float](repeating: 0, count: n), square = product
+        for i in 0..<n {
+            product[i] = guide[i] * input[i]
+            square[i] = guide[i] * guide[i]
+        }
         let meanGuide = boxMean(guide, width: width, height: height, radius: radius)
         let meanInput = boxMean(input, width: width, height: height, radius: radius)
-        let meanProduct = boxMean((0..<n).map { guide[$0] * input[$0] }, width: width, height: height, radius: radius)
-        let meanSquare = boxMean(guide.map { $0 * $0 }, width: width, height: height, radius: radius)
+        let meanProduct = boxMean(product, width: width, height: height, radius: radius)
+        let meanSquare = boxMean(square, width: width, height: height, radius: radius)
         var a = [Float](repeating: 0, count: n), b = a
         for i in 0..<n {
             let variance = meanSquare[i] - meanGuide[i] * meanGuide[i]
@@ -140,28 +231,49 @@ public enum CharacterMatte {
         }
         let meanA = boxMean(a, width: width, height: height, radius: radius)
         let meanB = boxMean(b, width: width, height: height, radius: radius)
-        return (0..<n).map { meanA[$0] * guide[$0] + meanB[$0] }
+        var out = [Float](repeating: 0, count: n)
+        for i in 0..<n { out[i] = meanA[i] * guide[i] + meanB[i] }
+        return out
     }
 
-    /// The mean over a `(2·radius + 1)²` window, clamped at the borders (summed-area table,
-    /// in Double so large frames do not lose precision).
+    /// The mean over a `(2·radius + 1)²` window, clamped at the borders: a running sum along
+    /// each row, then down each column, both spread over the cores.
     static func boxMean(_ values: [Float], width: Int, height: Int, radius: Int) -> [Float] {
-        let stride = width + 1
-        var table = [Double](repeating: 0, count: stride * (height + 1))
-        for y in 0..<height {
-            var row = 0.0
-            for x in 0..<width {
-                row += Double(values[y * width + x])
-                table[(y + 1) * stride + x + 1] = table[y * stride + x + 1] + row
+        var rows = [Float](repeating: 0, count: values.count), out = rows
+        let interior = 1 / Float(2 * radius + 1)
+        values.withUnsafeBufferPointer { v in
+            rows.withUnsafeMutableBufferPointer { r in
+                let r = r
+                Parallel.forEach(height) { y in
+                    let row = y * width
+                    var sum: Float = 0
+                    for x in 0..<min(radius, width) { sum += v[row + x] }
+                    for x in 0..<width {
+                        if x + radius < width { sum += v[row + x + radius] }
+                        if x - radius - 1 >= 0 { sum -= v[row + x - radius - 1] }
+                        r[row + x] = sum * (x >= radius && x + radius < width ? interior : 1 / Float(min(x + radius, width - 1) - max(x - radius, 0) + 1))
+                    }
+                }
             }
         }
-        var out = [Float](repeating: 0, count: values.count)
-        for y in 0..<height {
-            let y0 = max(y - radius, 0), y1 = min(y + radius + 1, height)
-            for x in 0..<width {
-                let x0 = max(x - radius, 0), x1 = min(x + radius + 1, width)
-                let sum = table[y1 * stride + x1] - table[y0 * stride + x1] - table[y1 * stride + x0] + table[y0 * stride + x0]
-                out[y * width + x] = Float(sum / Double((y1 - y0) * (x1 - x0)))
+        // Columns in blocks of 64: each block keeps a running sum of its rows.
+        let blocks = (width + 63) / 64
+        rows.withUnsafeBufferPointer { r in
+            out.withUnsafeMutableBufferPointer { o in
+                let o = o
+                Parallel.forEach(blocks) { block in
+                    let x0 = block * 64, x1 = min(x0 + 64, width)
+                    let sum = UnsafeMutablePointer<Float>.allocate(capacity: x1 - x0)
+                    defer { sum.deallocate() }
+                    sum.initialize(repeating: 0, count: x1 - x0)
+                    for y in 0..<min(radius, height) { for x in x0..<x1 { sum[x - x0] += r[y * width + x] } }
+                    for y in 0..<height {
+                        if y + radius < height { let row = (y + radius) * width; for x in x0..<x1 { sum[x - x0] += r[row + x] } }
+                        if y - radius - 1 >= 0 { let row = (y - radius - 1) * width; for x in x0..<x1 { sum[x - x0] -= r[row + x] } }
+                        let scale = 1 / Float(min(y + radius, height - 1) - max(y - radius, 0) + 1), row = y * width
+                        for x in x0..<x1 { o[row + x] = sum[x - x0] * scale }
+                    }
+                }
             }
         }
         return out

@@ -277,7 +277,7 @@ public final class FramePipeline {
             runningPlate!.update(with: frame)
             plate = runningPlate!.plate
         }
-        let coverage = plate.confidence.contains(where: { $0 < 0.5 }) ? try self.coverage(input) : nil
+        let coverage = model.hasCoverage && plate.confidence.contains(where: { $0 < 0.5 }) ? try self.coverage(input) : nil
         return (CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin), plate)
     }
 

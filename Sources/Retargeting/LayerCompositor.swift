@@ -18,10 +18,13 @@ public enum LayerCompositor {
         out.values.withUnsafeMutableBufferPointer { o in
             plate.values.withUnsafeBufferPointer { p in
                 background.values.withUnsafeBufferPointer { b in
-                    for k in 0..<3 {
-                        for i in 0..<n {
-                            let j = k * n + i
-                            o[j] = min(max(o[j] + (1 - alpha.values[i]) * (b[j] - p[j]), 0), 1)
+                    alpha.values.withUnsafeBufferPointer { a in
+                        let o = o
+                        Parallel.forEach(3) { k in
+                            for i in 0..<n {
+                                let j = k * n + i
+                                o[j] = min(max(o[j] + (1 - a[i]) * (b[j] - p[j]), 0), 1)
+                            }
                         }
                     }
                 }

@@ -31,14 +31,6 @@ public struct PlanarImage: Equatable, Sendable {
 
     /// Pixels per plane.
     public var planeSize: Int { width * height }
-
-    /// The mean of the three channels per pixel (the guide of the matte's edge refinement).
-    public var grey: [Float] {
-        let n = planeSize
-        return values.withUnsafeBufferPointer { v in
-            (0..<n).map { (v[$0] + v[n + $0] + v[2 * n + $0]) / 3 }
-        }
-    }
 }
 
 /// One float plane (a matte, a coverage map) with its size.

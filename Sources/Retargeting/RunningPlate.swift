@@ -1,3 +1,5 @@
+import Tensors
+
 /// A background plate learned while frames stream past (a frei0r plugin or a C caller sees
 /// one frame at a time): per pixel two candidate colours with their agreement counts; a
 /// frame's colour strengthens the candidate it matches, or replaces the weaker one, and the
@@ -41,29 +43,31 @@ public struct RunningPlate {
                 secondary.withUnsafeMutableBufferPointer { q in
                     primaryCount.withUnsafeMutableBufferPointer { pc in
                         secondaryCount.withUnsafeMutableBufferPointer { qc in
-                            for i in 0..<n {
-                                func distance(_ c: UnsafeMutableBufferPointer<Float>) -> Float {
-                                    max(abs(x[i] - c[i]), abs(x[n + i] - c[n + i]), abs(x[2 * n + i] - c[2 * n + i]))
-                                }
-                                func blend(_ c: UnsafeMutableBufferPointer<Float>, weight: Float) {
-                                    for k in 0..<3 { c[k * n + i] += (x[k * n + i] - c[k * n + i]) * weight }
-                                }
-                                if pc[i] > 0 && distance(p) <= tolerance {
-                                    pc[i] = min(pc[i] + 1, limit)
-                                    blend(p, weight: 1 / pc[i])
-                                } else if qc[i] > 0 && distance(q) <= tolerance {
-                                    qc[i] = min(qc[i] + 1, limit)
-                                    blend(q, weight: 1 / qc[i])
-                                    if qc[i] > pc[i] {
-                                        for k in 0..<3 { let t = p[k * n + i]; p[k * n + i] = q[k * n + i]; q[k * n + i] = t }
-                                        let t = pc[i]; pc[i] = qc[i]; qc[i] = t
+                            let p = p, q = q, pc = pc, qc = qc
+                            Parallel.forEach(height) { y in
+                                for i in (y * width)..<((y + 1) * width) {
+                                    let x0 = x[i], x1 = x[n + i], x2 = x[2 * n + i]
+                                    let toPrimary = max(abs(x0 - p[i]), abs(x1 - p[n + i]), abs(x2 - p[2 * n + i]))
+                                    let toSecondary = max(abs(x0 - q[i]), abs(x1 - q[n + i]), abs(x2 - q[2 * n + i]))
+                                    if pc[i] > 0 && toPrimary <= tolerance {
+                                        pc[i] = min(pc[i] + 1, limit)
+                                        let w = 1 / pc[i]
+                                        p[i] += (x0 - p[i]) * w; p[n + i] += (x1 - p[n + i]) * w; p[2 * n + i] += (x2 - p[2 * n + i]) * w
+                                    } else if qc[i] > 0 && toSecondary <= tolerance {
+                                        qc[i] = min(qc[i] + 1, limit)
+                                        let w = 1 / qc[i]
+                                        q[i] += (x0 - q[i]) * w; q[n + i] += (x1 - q[n + i]) * w; q[2 * n + i] += (x2 - q[2 * n + i]) * w
+                                        if qc[i] > pc[i] {
+                                            for k in 0..<3 { let t = p[k * n + i]; p[k * n + i] = q[k * n + i]; q[k * n + i] = t }
+                                            let t = pc[i]; pc[i] = qc[i]; qc[i] = t
+                                        }
+                                    } else if pc[i] == 0 {
+                                        p[i] = x0; p[n + i] = x1; p[2 * n + i] = x2
+                                        pc[i] = 1
+                                    } else {
+                                        q[i] = x0; q[n + i] = x1; q[2 * n + i] = x2
+                                        qc[i] = 1
                                     }
-                                } else if pc[i] == 0 {
-                                    blend(p, weight: 1)
-                                    pc[i] = 1
-                                } else {
-                                    blend(q, weight: 1)
-                                    qc[i] = 1
                                 }
                             }
                         }
