@@ -9,8 +9,9 @@ import Training
 import VideoIO
 
 /// `eqr demo`: the main job on embedded defaults. Loads the committed default model, swaps
-/// a synthetic character clip onto a new still background, and writes the video and a
-/// contact sheet. `--toy` instead trains the small network of the neural-network core.
+/// a synthetic character clip at 4× the model's resolution onto a new still background
+/// (composed at full resolution, next to the model's own rendering and the exact ground
+/// truth), and writes the video and a contact sheet. `--toy` instead trains the small network of the neural-network core.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Retarget a synthetic clip with the committed default model (or --toy: train the toy network).")
@@ -33,35 +34,47 @@ struct DemoCommand: ParsableCommand {
         if toy { return try runToy() }
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
         let net = contents.model, side = net.configuration.resolution
-        let generator = try SceneWorld(checkpoint: contents).makeGenerator()
+        let world = try SceneWorld(checkpoint: contents)
+        let generator = try world.makeGenerator()
+        // The same scenes at 4× the model's size: what a user's video is to the model.
+        var fullWorld = world
+        fullWorld.resolution = 4 * side
+        let full = try fullWorld.makeGenerator(), fullSide = 4 * side
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         // Character 0 over background 0: a pairing held out of training. New background: 3.
-        let clip = generator.clip(frames: frames, character: 0, background: 0, seed: 2026)
-        let still = generator.plate(background: 3)
+        let clip = full.clip(frames: frames, character: 0, background: 0, seed: 2026)
+        let still = full.plate(background: 3)
+        let inputs = try clip.frames.enumerated().map { try Frame(modelTensor: $0.element, index: $0.offset) }
         let swap = try FramePipeline(model: net, effect: .swap)
-        swap.setBackground(try Frame(modelTensor: still))  // encoded once
+        swap.setBackground(try Frame(modelTensor: still))
+        swap.setPlate(try BackgroundPlate.consensus(of: inputs))  // as `eqr -i` learns it from the clip
+        let rendered = try FramePipeline(model: net, effect: .swap)
+        rendered.renderMode = .model
+        rendered.setBackground(try Frame(modelTensor: still))
         let videoPath = out + "/demo-swap.mp4"
-        let writer = try VideoWriter(path: videoPath, width: 3 * side, height: side, frameRate: 25, outputSize: (6 * side, 2 * side), scaling: .nearest)
-        var psnr = 0.0
-        for (t, (frame, pose)) in zip(clip.frames, clip.poses).enumerated() {
-            let swapped = try swap.process(try Frame(modelTensor: frame)).modelTensor
-            let truth = generator.composite(character: 0, pose: pose, plate: still).reshaped(to: [1, 3, side, side])
+        let writer = try VideoWriter(path: videoPath, width: 4 * fullSide, height: fullSide, frameRate: 25)
+        var psnr = 0.0, modelPSNR = 0.0
+        for (t, (input, pose)) in zip(inputs, clip.poses).enumerated() {
+            let swapped = try swap.process(input).modelTensor, byModel = try rendered.process(input).modelTensor
+            let truth = full.composite(character: 0, pose: pose, plate: still).reshaped(to: [1, 3, fullSide, fullSide])
             psnr += ImageMetrics.psnr(swapped, truth) / Double(frames)
-            // input | model's swap | ground truth, side by side
-            let row = Self.sideBySide([frame.reshaped(to: [1, 3, side, side]), swapped, truth], side: side)
-            try writer.write(try Frame(width: 3 * side, height: side, planarFloat: row, timestamp: Double(t) / 25, index: t))
+            modelPSNR += ImageMetrics.psnr(byModel, truth) / Double(frames)
+            // input | swap (composite) | the model's own rendering, scaled | ground truth
+            let row = Self.sideBySide([clip.frames[t].reshaped(to: [1, 3, fullSide, fullSide]), swapped, byModel, truth], side: fullSide)
+            try writer.write(try Frame(width: 4 * fullSide, height: fullSide, planarFloat: row, timestamp: Double(t) / 25, index: t))
         }
         try writer.finish()
 
         // The same clip and background as files, retargeted by the ffmpeg-style host.
         let clipPath = out + "/demo-clip.mp4", backgroundPath = out + "/demo-background.png", hostPath = out + "/demo-transform.mp4"
-        let clipWriter = try VideoWriter(path: clipPath, width: side, height: side, frameRate: 25, outputSize: (4 * side, 4 * side))
-        for (t, frame) in clip.frames.enumerated() {
-            try clipWriter.write(try Frame(modelTensor: frame, timestamp: Double(t) / 25, index: t))
+        let clipWriter = try VideoWriter(path: clipPath, width: fullSide, height: fullSide, frameRate: 25)
+        for (t, frame) in inputs.enumerated() {
+            var stamped = frame
+            stamped.timestamp = Double(t) / 25
+            try clipWriter.write(stamped)
         }
         try clipWriter.finish()
-        let plate = try Frame(modelTensor: still)
-        try ImageFile.write(try plate.resized(width: 4 * side, height: 4 * side), to: backgroundPath)
+        try ImageFile.write(try Frame(modelTensor: still), to: backgroundPath)
         let hostArguments = ["-i", clipPath, "-i", backgroundPath, "-m", model, "-effect", "transform=angle=20:scale=1.2", "-y", "-nostats", hostPath]
         let host = try HostCommand.parse(hostArguments)
         try host.validate()
@@ -70,8 +83,8 @@ struct DemoCommand: ParsableCommand {
         let sheetPath = out + "/demo-sheet.png"
         try ImageFile.write(try EvaluationSheet.render(model: net, generator: generator), to: sheetPath)
         print("model: \(model) (\(net.configuration.variant), \(side)x\(side))")
-        print("wrote \(videoPath): \(frames) frames, left to right: input clip | swap onto a new background | ground truth")
-        print(String(format: "swap PSNR against the exact ground truth: %.2f dB", psnr))
+        print("wrote \(videoPath): \(frames) frames at \(fullSide)x\(fullSide), left to right: input clip | swap onto a new background | the model's own rendering, scaled up | ground truth")
+        print(String(format: "swap PSNR against the exact ground truth: %.2f dB (the model's rendering alone: %.2f dB)", psnr, modelPSNR))
         print("wrote \(hostPath): the host on \(clipPath) and \(backgroundPath), as `eqr \(hostArguments.joined(separator: " "))`")
         print("wrote \(sheetPath): held-out scenes (inputs, prediction, swap, re-render, transfer, character only, background only)")
     }
