@@ -35,6 +35,9 @@ public enum Evaluation {
         /// Temporal stability of a swap onto a still background: mean frame-to-frame change
         /// away from the character (0 = perfectly still), model and ground truth.
         public var temporal: [String: Double]
+        /// Swap rows at ``FullResolutionEvaluation/scale``× the model's size, by setting
+        /// (`trained`, `unseen`) then row (``FullResolutionEvaluation/rows``); nil when not run.
+        public var full_resolution: [String: [String: Score]]?
     }
 
     /// Base of the evaluation sample seeds (training seeds come from the run's own seed).
@@ -68,7 +71,7 @@ public enum Evaluation {
         return Report(
             variant: model.configuration.variant, resolution: model.configuration.resolution, samples: samples,
             metrics: trained, metrics_unseen: unseen, transform_error: transformError,
-            temporal: try temporalStability(model, generator, seed: seedBase &+ seed &+ 2))
+            temporal: try temporalStability(model, generator, seed: seedBase &+ seed &+ 2), full_resolution: nil)
     }
 
     /// The scene pieces one setting needs.

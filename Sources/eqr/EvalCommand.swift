@@ -14,6 +14,7 @@ struct EvalCommand: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "Model checkpoint.") var model: String
     @Option(help: "Scenes per setting.") var samples = 32
+    @Option(help: "Clips per setting for the swap at 4× the model's size (0: skip).") var fullResolutionClips = 3
     @Option(help: "Evaluation seed (sample seeds never used in training).") var seed: UInt64 = 0
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "Write a contact sheet PNG of held-out scenes here.") var sheet: String?
@@ -22,6 +23,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
+        guard (0...256).contains(fullResolutionClips) else { throw ValidationError("--full-resolution-clips must be in 0...256, got \(fullResolutionClips)") }
         guard samples >= 2, samples <= 4096 else { throw ValidationError("--samples must be in 2...4096, got \(samples)") }
         if plot != nil && log == nil { throw ValidationError("--plot needs --log (the training log to draw)") }
     }
@@ -29,8 +31,12 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         threads.apply()
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
-        let generator = try SceneWorld(checkpoint: contents).makeGenerator()
-        let report = try Evaluation.run(model: contents.model, generator: generator, samples: samples, seed: seed)
+        let world = try SceneWorld(checkpoint: contents)
+        let generator = try world.makeGenerator()
+        var report = try Evaluation.run(model: contents.model, generator: generator, samples: samples, seed: seed)
+        if fullResolutionClips > 0 {
+            report.full_resolution = try FullResolutionEvaluation.run(model: contents.model, world: world, clips: fullResolutionClips, seed: seed)
+        }
         if let sheet {
             try ImageFile.write(try EvaluationSheet.render(model: contents.model, generator: generator, seed: seed), to: sheet)
         }
@@ -64,6 +70,15 @@ struct EvalCommand: ParsableCommand {
         }
         lines.append(String(format: "swap onto a still background, mean frame-to-frame change away from the character: %.4f (ground truth %.4f)",
                             r.temporal["swap_background_change"] ?? .nan, r.temporal["ground_truth_change"] ?? .nan))
+        if let full = r.full_resolution, let trained = full["trained"], let unseen = full["unseen"] {
+            let side = FullResolutionEvaluation.scale * r.resolution
+            lines += ["", "swap at \(side)x\(side) (\(FullResolutionEvaluation.scale)× the model), clips of 24 frames:", "",
+                      "| row | what | trained bg PSNR | SSIM | unseen bg PSNR | SSIM |", "|---|---|---|---|---|---|"]
+            for (key, meaning) in FullResolutionEvaluation.rows {
+                guard let a = trained[key], let b = unseen[key] else { continue }
+                lines.append(String(format: "| %@ | %@ | %.2f | %.3f | %.2f | %.3f |", key, meaning, a.psnr, a.ssim, b.psnr, b.ssim))
+            }
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -20,9 +20,18 @@ final class CommittedModelTests: XCTestCase {
             let run = try EqrProcess.run(["eval", "-m", model, "--json"])
             XCTAssertEqual(run.status, 0, run.standardError)
             let actual = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
+            var settings: [(String, [String: [String: Double]], [String: [String: Double]])] = []
             for setting in ["metrics", "metrics_unseen"] {
-                let want = try XCTUnwrap(expected[setting] as? [String: [String: Double]])
-                let got = try XCTUnwrap(actual[setting] as? [String: [String: Double]])
+                settings.append((setting, try XCTUnwrap(expected[setting] as? [String: [String: Double]]),
+                                 try XCTUnwrap(actual[setting] as? [String: [String: Double]])))
+            }
+            // The swap at 4× the model's size (full-resolution composite and its baselines).
+            let wantFull = try XCTUnwrap(expected["full_resolution"] as? [String: [String: [String: Double]]], "\(file) lacks full_resolution")
+            let gotFull = try XCTUnwrap(actual["full_resolution"] as? [String: [String: [String: Double]]])
+            for setting in ["trained", "unseen"] {
+                settings.append(("full_resolution.\(setting)", try XCTUnwrap(wantFull[setting]), try XCTUnwrap(gotFull[setting])))
+            }
+            for (setting, want, got) in settings {
                 XCTAssertEqual(Set(want.keys), Set(got.keys), "\(file) \(setting)")
                 for (row, score) in want {
                     XCTAssertEqual(got[row]?["psnr"] ?? .nan, score["psnr"]!, accuracy: 0.05, "\(file) \(setting) \(row) psnr")
