@@ -76,16 +76,10 @@ public enum CharacterMatte {
     /// there and it runs on the box around the mask alone.
     static func refineEdges(_ mask: [Bool], guide frame: PlanarImage, radius: Int) -> [Float] {
         let width = frame.width, height = frame.height, n = width * height
-        var minX = width, maxX = -1, minY = height, maxY = -1
-        for y in 0..<height {
-            for x in 0..<width where mask[y * width + x] {
-                minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
-            }
-        }
         var out = [Float](repeating: 0, count: n)
-        guard maxX >= 0 else { return out }
+        guard let box = boundingBox(of: mask, width: width, height: height) else { return out }
         let reach = 2 * radius + 1
-        let x0 = max(minX - reach, 0), x1 = min(maxX + reach, width - 1), y0 = max(minY - reach, 0), y1 = min(maxY + reach, height - 1)
+        let x0 = max(box.minX - reach, 0), x1 = min(box.maxX + reach, width - 1), y0 = max(box.minY - reach, 0), y1 = min(box.maxY + reach, height - 1)
         let w = x1 - x0 + 1, h = y1 - y0 + 1
         var guide = [Float](repeating: 0, count: w * h), input = guide
         for y in 0..<h {
@@ -95,7 +89,9 @@ public enum CharacterMatte {
                 input[y * w + x] = mask[i] ? 1 : 0
             }
         }
-        let soft = guidedFilter(guide: guide, input: input, width: w, height: h, radius: radius, epsilon: guidedEpsilon)
+        let soft = radius >= 4
+            ? fastGuidedFilter(guide: guide, input: input, width: w, height: h, radius: radius, epsilon: guidedEpsilon)
+            : guidedFilter(guide: guide, input: input, width: w, height: h, radius: radius, epsilon: guidedEpsilon)
         for y in 0..<h {
             for x in 0..<w { out[(y0 + y) * width + x0 + x] = min(max(soft[y * w + x], 0), 1) }
         }
@@ -105,6 +101,17 @@ public enum CharacterMatte {
     /// The margin for a clip of this size and noise level: 0 below 1/255 of noise.
     public static func automaticMargin(width: Int, height: Int, noise: Float) -> Int {
         noise < 1.0 / 255 ? 0 : max(1, Int((Float(min(width, height)) / 200).rounded()))
+    }
+
+    /// The smallest box holding every set pixel, or nil for an empty mask.
+    static func boundingBox(of mask: [Bool], width: Int, height: Int) -> (minX: Int, maxX: Int, minY: Int, maxY: Int)? {
+        var minX = width, maxX = -1, minY = height, maxY = -1
+        for y in 0..<height {
+            for x in 0..<width where mask[y * width + x] {
+                minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
+            }
+        }
+        return maxX >= 0 ? (minX, maxX, minY, maxY) : nil
     }
 
     /// The seeds grown through 4-connected candidates.
@@ -171,14 +178,8 @@ public enum CharacterMatte {
     /// The mask with every unset region that does not touch the border set. Only the mask's
     /// bounding box (grown by a pixel) can hold a hole, so the flood runs there.
     static func fillHoles(_ mask: [Bool], width: Int, height: Int) -> [Bool] {
-        var minX = width, maxX = -1, minY = height, maxY = -1
-        for y in 0..<height {
-            for x in 0..<width where mask[y * width + x] {
-                minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
-            }
-        }
-        guard maxX >= 0 else { return mask }
-        let x0 = max(minX - 1, 0), x1 = min(maxX + 1, width - 1), y0 = max(minY - 1, 0), y1 = min(maxY + 1, height - 1)
+        guard let box = boundingBox(of: mask, width: width, height: height) else { return mask }
+        let x0 = max(box.minX - 1, 0), x1 = min(box.maxX + 1, width - 1), y0 = max(box.minY - 1, 0), y1 = min(box.maxY + 1, height - 1)
         // Flood the outside from the box's border with an explicit stack (each pixel is
         // pushed at most once, so the box's area bounds it).
         var filled = mask
@@ -233,6 +234,46 @@ public enum CharacterMatte {
         let meanB = boxMean(b, width: width, height: height, radius: radius)
         var out = [Float](repeating: 0, count: n)
         for i in 0..<n { out[i] = meanA[i] * guide[i] + meanB[i] }
+        return out
+    }
+
+    /// The guided filter's coefficients computed at half resolution (He and Sun's "fast
+    /// guided filter"): the local linear model `q = a·I + b` varies slowly, so `a` and `b` are
+    /// fitted on 2×2-averaged images with half the radius, upsampled bilinearly and applied
+    /// to the full-resolution guide — a quarter of the box filtering, the same edges.
+    static func fastGuidedFilter(guide: [Float], input: [Float], width: Int, height: Int, radius: Int, epsilon: Float) -> [Float] {
+        let w = (width + 1) / 2, h = (height + 1) / 2
+        func half(_ values: [Float]) -> [Float] {
+            var out = [Float](repeating: 0, count: w * h)
+            for y in 0..<h {
+                let y0 = 2 * y, y1 = min(2 * y + 1, height - 1)
+                for x in 0..<w {
+                    let x0 = 2 * x, x1 = min(2 * x + 1, width - 1)
+                    out[y * w + x] = (values[y0 * width + x0] + values[y0 * width + x1] + values[y1 * width + x0] + values[y1 * width + x1]) / 4
+                }
+            }
+            return out
+        }
+        let smallGuide = half(guide), smallInput = half(input), n = w * h, r = radius / 2
+        var product = [Float](repeating: 0, count: n), square = product
+        for i in 0..<n {
+            product[i] = smallGuide[i] * smallInput[i]
+            square[i] = smallGuide[i] * smallGuide[i]
+        }
+        let meanGuide = boxMean(smallGuide, width: w, height: h, radius: r)
+        let meanInput = boxMean(smallInput, width: w, height: h, radius: r)
+        let meanProduct = boxMean(product, width: w, height: h, radius: r)
+        let meanSquare = boxMean(square, width: w, height: h, radius: r)
+        var a = [Float](repeating: 0, count: n), b = a
+        for i in 0..<n {
+            let variance = meanSquare[i] - meanGuide[i] * meanGuide[i]
+            a[i] = (meanProduct[i] - meanGuide[i] * meanInput[i]) / (variance + epsilon)
+            b[i] = meanInput[i] - a[i] * meanGuide[i]
+        }
+        let meanA = PlanarMask(width: w, height: h, values: boxMean(a, width: w, height: h, radius: r)).resized(width: width, height: height).values
+        let meanB = PlanarMask(width: w, height: h, values: boxMean(b, width: w, height: h, radius: r)).resized(width: width, height: height).values
+        var out = [Float](repeating: 0, count: width * height)
+        for i in 0..<out.count { out[i] = meanA[i] * guide[i] + meanB[i] }
         return out
     }
 
