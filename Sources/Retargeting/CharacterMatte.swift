@@ -26,7 +26,9 @@ public enum CharacterMatte {
     /// model's coverage map at any size, used where the plate is not trusted.
     ///
     /// `margin`: pixels the matte grows by before its edges are refined; nil for automatic.
-    public static func estimate(frame: PlanarImage, plate: BackgroundPlate, coverage: PlanarMask? = nil, margin: Int? = nil) -> PlanarMask {
+    /// `pool` keeps the filter's buffers between calls (see ``ScratchPool``).
+    public static func estimate(frame: PlanarImage, plate: BackgroundPlate, coverage: PlanarMask? = nil, margin: Int? = nil,
+                                pool: ScratchPool = ScratchPool()) -> PlanarMask {
         precondition(frame.width == plate.width && frame.height == plate.height, "CharacterMatte: frame and plate sizes differ")
         let width = frame.width, height = frame.height, n = width * height
         let strong = max(strongThreshold, 6 * plate.noise), weak = max(weakThreshold, 4 * plate.noise)
@@ -68,20 +70,20 @@ public enum CharacterMatte {
         }
         // 4: edges.
         let radius = max(1, Int((Float(min(width, height)) / 64).rounded()))
-        return PlanarMask(width: width, height: height, values: refineEdges(mask, guide: frame, radius: radius))
+        return PlanarMask(width: width, height: height, values: refineEdges(mask, guide: frame, radius: radius, pool: pool))
     }
 
     /// The guided filter of the binary mask, in [0, 1]. Far from the mask (beyond two window
     /// radii of its bounding box) every window holds only zeros, so the filter's output is 0
     /// there and it runs on the box around the mask alone.
-    static func refineEdges(_ mask: [Bool], guide frame: PlanarImage, radius: Int) -> [Float] {
+    static func refineEdges(_ mask: [Bool], guide frame: PlanarImage, radius: Int, pool: ScratchPool) -> [Float] {
         let width = frame.width, height = frame.height, n = width * height
         var out = [Float](repeating: 0, count: n)
         guard let box = boundingBox(of: mask, width: width, height: height) else { return out }
         let reach = 2 * radius + 1
         let x0 = max(box.minX - reach, 0), x1 = min(box.maxX + reach, width - 1), y0 = max(box.minY - reach, 0), y1 = min(box.maxY + reach, height - 1)
         let w = x1 - x0 + 1, h = y1 - y0 + 1
-        var guide = [Float](repeating: 0, count: w * h), input = guide
+        var guide = pool.take(w * h), input = pool.take(w * h)
         for y in 0..<h {
             for x in 0..<w {
                 let i = (y0 + y) * width + x0 + x
@@ -90,11 +92,12 @@ public enum CharacterMatte {
             }
         }
         let soft = radius >= 4
-            ? fastGuidedFilter(guide: guide, input: input, width: w, height: h, radius: radius, epsilon: guidedEpsilon)
-            : guidedFilter(guide: guide, input: input, width: w, height: h, radius: radius, epsilon: guidedEpsilon)
+            ? fastGuidedFilter(guide: guide, input: input, width: w, height: h, radius: radius, epsilon: guidedEpsilon, pool: pool)
+            : guidedFilter(guide: guide, input: input, width: w, height: h, radius: radius, epsilon: guidedEpsilon, pool: pool)
         for y in 0..<h {
             for x in 0..<w { out[(y0 + y) * width + x0 + x] = min(max(soft[y * w + x], 0), 1) }
         }
+        pool.give(guide, input, soft)
         return out
     }
 
@@ -213,38 +216,50 @@ public enum CharacterMatte {
 
     /// He, Sun and Tang's guided filter with a grey guide: `input` smoothed inside windows of
     /// `(2·radius + 1)²` pixels as a local linear function of the guide.
-    public static func guidedFilter(guide: [Float], input: [Float], width: Int, height: Int, radius: Int, epsilon: Float) -> [Float] {
+    public static func guidedFilter(guide: [Float], input: [Float], width: Int, height: Int, radius: Int, epsilon: Float,
+                                    pool: ScratchPool = ScratchPool()) -> [Float] {
         let n = width * height
-        var product = [Float](repeating: 0, count: n), square = product
+        var out = pool.take(n)
+        linearCoefficients(guide: guide, input: input, width: width, height: height, radius: radius, epsilon: epsilon, pool: pool) { meanA, meanB in
+            for i in 0..<n { out[i] = meanA[i] * guide[i] + meanB[i] }
+        }
+        return out
+    }
+
+    /// The box means of the guided filter's coefficients a and b (`q = a·I + b` per window),
+    /// handed to `body`; their buffers go back to the pool afterwards.
+    private static func linearCoefficients(guide: [Float], input: [Float], width: Int, height: Int, radius: Int, epsilon: Float,
+                                           pool: ScratchPool, _ body: ([Float], [Float]) -> Void) {
+        let n = width * height
+        var product = pool.take(n), square = pool.take(n)
         for i in 0..<n {
             product[i] = guide[i] * input[i]
             square[i] = guide[i] * guide[i]
         }
-        let meanGuide = boxMean(guide, width: width, height: height, radius: radius)
-        let meanInput = boxMean(input, width: width, height: height, radius: radius)
-        let meanProduct = boxMean(product, width: width, height: height, radius: radius)
-        let meanSquare = boxMean(square, width: width, height: height, radius: radius)
-        var a = [Float](repeating: 0, count: n), b = a
+        let meanGuide = boxMean(guide, width: width, height: height, radius: radius, pool: pool)
+        let meanInput = boxMean(input, width: width, height: height, radius: radius, pool: pool)
+        let meanProduct = boxMean(product, width: width, height: height, radius: radius, pool: pool)
+        let meanSquare = boxMean(square, width: width, height: height, radius: radius, pool: pool)
+        var a = pool.take(n), b = pool.take(n)
         for i in 0..<n {
             let variance = meanSquare[i] - meanGuide[i] * meanGuide[i]
             a[i] = (meanProduct[i] - meanGuide[i] * meanInput[i]) / (variance + epsilon)
             b[i] = meanInput[i] - a[i] * meanGuide[i]
         }
-        let meanA = boxMean(a, width: width, height: height, radius: radius)
-        let meanB = boxMean(b, width: width, height: height, radius: radius)
-        var out = [Float](repeating: 0, count: n)
-        for i in 0..<n { out[i] = meanA[i] * guide[i] + meanB[i] }
-        return out
+        let meanA = boxMean(a, width: width, height: height, radius: radius, pool: pool)
+        let meanB = boxMean(b, width: width, height: height, radius: radius, pool: pool)
+        body(meanA, meanB)
+        pool.give(product, square, meanGuide, meanInput, meanProduct, meanSquare, a, b, meanA, meanB)
     }
 
     /// The guided filter's coefficients computed at half resolution (He and Sun's "fast
     /// guided filter"): the local linear model `q = a·I + b` varies slowly, so `a` and `b` are
     /// fitted on 2×2-averaged images with half the radius, upsampled bilinearly and applied
     /// to the full-resolution guide — a quarter of the box filtering, the same edges.
-    static func fastGuidedFilter(guide: [Float], input: [Float], width: Int, height: Int, radius: Int, epsilon: Float) -> [Float] {
+    static func fastGuidedFilter(guide: [Float], input: [Float], width: Int, height: Int, radius: Int, epsilon: Float, pool: ScratchPool) -> [Float] {
         let w = (width + 1) / 2, h = (height + 1) / 2
         func half(_ values: [Float]) -> [Float] {
-            var out = [Float](repeating: 0, count: w * h)
+            var out = pool.take(w * h)
             for y in 0..<h {
                 let y0 = 2 * y, y1 = min(2 * y + 1, height - 1)
                 for x in 0..<w {
@@ -254,33 +269,21 @@ public enum CharacterMatte {
             }
             return out
         }
-        let smallGuide = half(guide), smallInput = half(input), n = w * h, r = radius / 2
-        var product = [Float](repeating: 0, count: n), square = product
-        for i in 0..<n {
-            product[i] = smallGuide[i] * smallInput[i]
-            square[i] = smallGuide[i] * smallGuide[i]
+        let smallGuide = half(guide), smallInput = half(input)
+        var out = pool.take(width * height)
+        linearCoefficients(guide: smallGuide, input: smallInput, width: w, height: h, radius: radius / 2, epsilon: epsilon, pool: pool) { meanA, meanB in
+            let a = PlanarMask(width: w, height: h, values: meanA).resized(width: width, height: height).values
+            let b = PlanarMask(width: w, height: h, values: meanB).resized(width: width, height: height).values
+            for i in 0..<out.count { out[i] = a[i] * guide[i] + b[i] }
         }
-        let meanGuide = boxMean(smallGuide, width: w, height: h, radius: r)
-        let meanInput = boxMean(smallInput, width: w, height: h, radius: r)
-        let meanProduct = boxMean(product, width: w, height: h, radius: r)
-        let meanSquare = boxMean(square, width: w, height: h, radius: r)
-        var a = [Float](repeating: 0, count: n), b = a
-        for i in 0..<n {
-            let variance = meanSquare[i] - meanGuide[i] * meanGuide[i]
-            a[i] = (meanProduct[i] - meanGuide[i] * meanInput[i]) / (variance + epsilon)
-            b[i] = meanInput[i] - a[i] * meanGuide[i]
-        }
-        let meanA = PlanarMask(width: w, height: h, values: boxMean(a, width: w, height: h, radius: r)).resized(width: width, height: height).values
-        let meanB = PlanarMask(width: w, height: h, values: boxMean(b, width: w, height: h, radius: r)).resized(width: width, height: height).values
-        var out = [Float](repeating: 0, count: width * height)
-        for i in 0..<out.count { out[i] = meanA[i] * guide[i] + meanB[i] }
+        pool.give(smallGuide, smallInput)
         return out
     }
 
     /// The mean over a `(2·radius + 1)²` window, clamped at the borders: a running sum along
     /// each row, then down each column, both spread over the cores.
-    static func boxMean(_ values: [Float], width: Int, height: Int, radius: Int) -> [Float] {
-        var rows = [Float](repeating: 0, count: values.count), out = rows
+    static func boxMean(_ values: [Float], width: Int, height: Int, radius: Int, pool: ScratchPool) -> [Float] {
+        var rows = pool.take(values.count), out = pool.take(values.count)
         let interior = 1 / Float(2 * radius + 1)
         values.withUnsafeBufferPointer { v in
             rows.withUnsafeMutableBufferPointer { r in
@@ -317,6 +320,7 @@ public enum CharacterMatte {
                 }
             }
         }
+        pool.give(rows)
         return out
     }
 }

@@ -27,6 +27,7 @@ public final class FramePipeline {
     public private(set) var frameIndex = 0
     private var templateThetas: [Affine2D] = []
     private let scaler = PixelScaler()
+    private let scratch = ScratchPool()
     private var background: Background = .none
     /// h(b) of the still background for the output size it was fitted to.
     private var stillFeatures: (width: Int, height: Int, features: Tensor)?
@@ -278,7 +279,7 @@ public final class FramePipeline {
             plate = runningPlate!.plate
         }
         let coverage = model.hasCoverage && plate.confidence.contains(where: { $0 < 0.5 }) ? try self.coverage(input) : nil
-        return (CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin), plate)
+        return (CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, pool: scratch), plate)
     }
 
     /// The background for the next frame at the video's size: the still one (fitted once
