@@ -203,8 +203,9 @@ eqr_status eqr_context_reset_plate(eqr_context *ctx);
 eqr_status eqr_context_set_effect(eqr_context *ctx, const char *effect);
 
 /* Renders the next frame of a stream with the context's effect, exactly as the `eqr` host
-   does, and advances the frame count. in and out may differ in size and format, or be the
-   same buffer. Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE,
+   does with `-plate running` (a stream cannot look ahead: in the default composite mode the
+   background plate is learned from the frames processed so far), and advances the frame
+   count. in and out may differ in size and format, or be the same buffer. Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT, EQR_ERROR_INVALID_HANDLE,
    EQR_ERROR_INVALID_ARGUMENT (bad image) or EQR_ERROR_NOT_READY (no background). */
 eqr_status eqr_context_process(eqr_context *ctx, const eqr_image *in, eqr_image *out);
 
