@@ -204,15 +204,18 @@ public final class EquivariantModel {
 extension EquivariantModel {
     /// Copies the weights of f, h and g from another model of the same architecture (any
     /// T^z variant) — e.g. to start a `pixels` or `features` model from a `given` one —
-    /// and returns how many tensors were copied. The T^z predictor keeps its own weights.
+    /// and returns how many tensors were copied; a layered model also takes a layered one's
+    /// coverage head. The T^z predictor keeps its own weights.
     @discardableResult
     public func copyEncodersAndRenderer(from other: EquivariantModel) throws -> Int {
         let c = configuration, o = other.configuration
         guard c.resolution == o.resolution, c.featureChannels == o.featureChannels, c.baseChannels == o.baseChannels, c.groups == o.groups else {
             throw ModelError.invalidConfiguration("cannot copy f, h, g from a \(o.resolution)×\(o.resolution) model with \(o.featureChannels)/\(o.baseChannels) channels into a \(c.resolution)×\(c.resolution) one with \(c.featureChannels)/\(c.baseChannels)")
         }
-        let pairs = zip(characterEncoder.parameters + backgroundEncoder.parameters + renderer.parameters,
-                        other.characterEncoder.parameters + other.backgroundEncoder.parameters + other.renderer.parameters)
+        // A layered model's coverage head comes along when both models have one.
+        let coverageHeads = coverage != nil && other.coverage != nil ? (coverage!.parameters, other.coverage!.parameters) : ([], [])
+        let pairs = zip(characterEncoder.parameters + backgroundEncoder.parameters + renderer.parameters + coverageHeads.0,
+                        other.characterEncoder.parameters + other.backgroundEncoder.parameters + other.renderer.parameters + coverageHeads.1)
         for (mine, theirs) in pairs { mine.value = theirs.value }
         return Array(pairs).count
     }

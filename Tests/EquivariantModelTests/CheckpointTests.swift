@@ -112,6 +112,21 @@ final class WeightCopyTests: XCTestCase {
         let other = try EquivariantModel(configuration: ModelConfiguration(resolution: 32, featureChannels: 4, baseChannels: 4, groups: 2, variant: "pixels"), seed: 1)
         XCTAssertThrowsError(try other.copyEncodersAndRenderer(from: given)) { XCTAssertTrue("\($0)".contains("cannot copy"), "\($0)") }
     }
+
+    func testALayeredModelTakesTheCoverageHeadToo() throws {
+        let source = try ModelFixtures.tinyModel("given", seed: 1, renderer: .layered)
+        let target = try ModelFixtures.tinyModel("pixels", seed: 2, renderer: .layered)
+        let copied = try target.copyEncodersAndRenderer(from: source)
+        XCTAssertEqual(copied, source.characterEncoder.parameters.count + source.backgroundEncoder.parameters.count
+                       + source.renderer.parameters.count + source.coverage!.parameters.count)
+        let frames = ModelGradientTests.batch(seed: 3).frames
+        XCTAssertEqual(try target.reconstruct(frames), try source.reconstruct(frames), "the same composite, α included")
+        // An additive source leaves a layered target's coverage head as it was.
+        let additive = try ModelFixtures.tinyModel("given", seed: 4)
+        let before = target.coverage!.parameters.map(\.value)
+        try target.copyEncodersAndRenderer(from: additive)
+        XCTAssertEqual(target.coverage!.parameters.map(\.value), before)
+    }
 }
 
 /// The layered renderer: saved and loaded with its coverage head; the composite blends the
