@@ -6,14 +6,18 @@ import VideoIO
 /// host, every frame call of the C library and both frei0r plugins, so the same effect on
 /// the same frames gives the same pixels everywhere. Nothing else combines f, h, T^z and g.
 ///
-/// Per frame: the input (any size and layout) is resized to the model's square frame with
-/// libswscale; the background (still, moving, or given with the frame) is fitted to the
-/// input's aspect ratio (``BackgroundFit``) and encoded (a still one once per output size);
-/// the effect picks θ_z for the frame index; g renders `T^z(f(x)) + h(b)`; the result is
-/// resized to the output's size.
+/// Per frame, by default (``RenderMode/composite``): the input is read at the output's size;
+/// the clip's background plate (given with ``setPlate(_:)``, or learned from the frames so
+/// far) and the frame give the character's matte (``CharacterMatte``, with the model's
+/// coverage where the plate is unknown); the character's own pixels go over the background,
+/// fitted to the output (``BackgroundFit``), in place or moved by the effect's affine
+/// (``LayerCompositor``). With ``RenderMode/model``, and for `reconstruct`: the input is
+/// resized to the model's square frame with libswscale, the background encoded (a still one
+/// once per output size), the effect picks θ_z for the frame index, g renders
+/// `T^z(f(x)) + h(b)` and the result is resized to the output's size.
 ///
-/// Keeps per-stream state (background, frame count, swscale contexts), so use one per
-/// thread; the model itself may be shared.
+/// Keeps per-stream state (background, plate, frame count, swscale contexts, buffers), so
+/// use one per thread; the model itself may be shared.
 public final class FramePipeline {
     /// The model.
     public let model: EquivariantModel

@@ -32,7 +32,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write a checkpoint every this many steps.") var checkpointEvery = 250
     @Option(help: "JSON-lines training log.") var log: String?
     @Option(help: "Log and print progress every this many steps.") var logEvery = 25
-    @Option(help: "Start f, h and g from this checkpoint's weights (e.g. a `given` model); the T^z predictor starts fresh.") var initFrom: String?
+    @Option(help: "Start f, h and g (and a layered model's coverage head) from this checkpoint's weights (e.g. a `given` model); the T^z predictor starts fresh.") var initFrom: String?
     @Option(help: "Resume from this checkpoint (same seed, data and options continue bit for bit).") var resume: String?
     @Option(help: "Weight of the scene loss L_s.") var wScene: Float = 1
     @Option(help: "Weight of the reconstruction term.") var wReconstruction: Float = 1
