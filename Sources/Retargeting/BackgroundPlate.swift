@@ -33,6 +33,17 @@ public struct BackgroundPlate: Equatable, Sendable {
     /// Height in pixels.
     public var height: Int { image.height }
 
+    /// Per pixel, the fraction of the sampled frames that show its background colour (1 for
+    /// a pixel never covered); nil for a plate learned while streaming.
+    public var support: [Float]?
+
+    /// The fraction of pixels whose colour fewer than 40 % of the sampled frames agree on:
+    /// near 0 for a static camera (a character rarely covers a pixel most of the time), large
+    /// for a moving camera, a cut or a character that fills the frame; nil without support.
+    public var unsteadyFraction: Double? {
+        support.map { Double($0.lazy.filter { $0 < 0.4 }.count) / Double(max($0.count, 1)) }
+    }
+
     /// Colours closer than this (largest channel difference) count as the same background.
     public var tolerance: Float { max(0.02, 3 * noise) }
 
@@ -70,12 +81,13 @@ public struct BackgroundPlate: Equatable, Sendable {
         let tolerance = Int((max(0.02, 3 * noise) * 255).rounded(.up))
         let count = samples.count, plane = width * height
         var values = [Float](repeating: 0, count: 3 * plane)
-        var confidence = [Float](repeating: 0, count: plane)
+        var confidence = [Float](repeating: 0, count: plane), support = confidence
         let trusted = max(3, Float(count) * trustedFraction)
         let pixels: [[UInt8]] = samples.map { $0.rgb8 }
         values.withUnsafeMutableBufferPointer { out in
             confidence.withUnsafeMutableBufferPointer { sure in
-                let out = out, sure = sure
+              support.withUnsafeMutableBufferPointer { agreeing in
+                let out = out, sure = sure, agreeing = agreeing
                 Parallel.forEach(height) { y in
                     var r = [Int](repeating: 0, count: count), g = r, b = r, counts = r
                     var meanCoverage = [Float](repeating: 0, count: count)
@@ -116,12 +128,19 @@ public struct BackgroundPlate: Equatable, Sendable {
                         out[plane + pixel] = sums.1 * scale
                         out[2 * plane + pixel] = sums.2 * scale
                         sure[pixel] = min(1, bestScore / trusted)
+                        agreeing[pixel] = bestScore / Float(count)
                     }
                 }
+              }
             }
         }
-        return BackgroundPlate(image: PlanarImage(width: width, height: height, values: values), confidence: confidence, noise: noise)
+        var plate = BackgroundPlate(image: PlanarImage(width: width, height: height, values: values), confidence: confidence, noise: noise)
+        plate.support = support
+        return plate
     }
+
+    /// Camera noise above this is motion (a moving camera), not noise.
+    static let maximumNoise: Float = 0.015
 
     /// The noise of still pixels: the lower quartile of the absolute differences between
     /// consecutive samples (most pixels of a static shot do not change, and a quartile holds
@@ -144,7 +163,7 @@ public struct BackgroundPlate: Equatable, Sendable {
         for (level, n) in histogram.enumerated() {
             seen += n
             // For two samples of N(0, σ²), the lower quartile of |a − b| is 0.4506·σ.
-            if 4 * seen >= total { return Float(level) / 255 / 0.4506 }
+            if 4 * seen >= total { return min(Float(level) / 255 / 0.4506, maximumNoise) }
         }
         return 0
     }

@@ -156,7 +156,13 @@ struct HostCommand: ParsableCommand {
         guard let samples = sampler?.samples, samples.count >= 2 else { return nil }
         if showStats { FileHandle.standardError.write(Data("background plate from \(samples.count) of \(count) frames\n".utf8)) }
         let coverage = pipeline.model.hasCoverage ? try samples.map { frame in try frame.withPixelBuffer { try pipeline.coverage($0)! } } : nil
-        return try BackgroundPlate.consensus(of: samples, coverage: coverage)
+        let plate = try BackgroundPlate.consensus(of: samples, coverage: coverage)
+        if logLevel != "quiet", let unsteady = plate.unsteadyFraction, unsteady > 0.25 {
+            FileHandle.standardError.write(Data(String(
+                format: "eqr: warning: the clip never shows a still background over %.0f%% of the frame (a moving camera, a cut, or a character filling the frame?); the composite assumes a static camera — -render model does not\n",
+                100 * unsteady).utf8))
+        }
+        return plate
     }
 
     /// Writes the motion template of the character input, streaming its frames.

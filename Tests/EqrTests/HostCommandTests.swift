@@ -77,6 +77,12 @@ final class HostCommandTests: XCTestCase {
         XCTAssertLessThan(try FFmpegTools.psnr(path("swap.mkv"), path("running.mkv")).average, 60, "-plate running learns the plate frame by frame")
         let announced = try EqrProcess.run(["-i", path("old.mkv"), "-i", path("plate.png"), "-m", model, "-c:v", "ffv1", path("announced.mkv")])
         XCTAssertTrue(announced.standardError.contains("background plate from 12 of 12 frames"), announced.standardError)
+        XCTAssertFalse(announced.standardError.contains("warning"), announced.standardError)
+        // A panning camera shows no still background: said, even with -nostats.
+        try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=256x256:rate=25", "-vf", "crop=64:64:'n*8':'n*4'", "-frames:v", "12", "-c:v", "ffv1", path("moving.mkv")])
+        let moving = try EqrProcess.run(["-i", path("moving.mkv"), "-i", path("plate.png"), "-m", model, "-nostats", "-c:v", "ffv1", path("moving-out.mkv")])
+        XCTAssertEqual(moving.status, 0, moving.standardError)
+        XCTAssertTrue(moving.standardError.contains("never shows a still background"), moving.standardError)
     }
 
     func testProgressOnStderrUnlessNostats() throws {

@@ -46,6 +46,11 @@ final class BackgroundPlateTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(medianWrong, 20, "the test must be one a temporal median fails")
+        // 3 of 10 frames show the background under the character: below 40 %, unsteady.
+        XCTAssertEqual(plate.support?[3 * width + 4] ?? 0, 0.3, accuracy: 1e-6)
+        XCTAssertEqual(plate.support?[0] ?? 0, 1)
+        XCTAssertEqual(plate.unsteadyFraction ?? 0, Double(7 * height) / Double(width * height), accuracy: 1e-9)
+        XCTAssertNil(RunningPlate(width: 2, height: 2).plate.unsteadyFraction)
     }
 
     func testAPixelNeverSeenHasLowConfidence() throws {
