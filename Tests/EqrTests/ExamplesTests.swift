@@ -2,21 +2,7 @@ import Foundation
 import XCTest
 
 /// examples/ffmpeg (stock ffmpeg + the plugin) and examples/python (ctypes) against `eqr`.
-final class ExamplesTests: XCTestCase {
-    var directory: URL!
-    let model = CommittedModelTests.models.appendingPathComponent("features-64.safetensors").path
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-examples-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("plugins"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: path("plugins/equivariant.so"),
-                                                   withDestinationPath: EqrProcess.products.appendingPathComponent("libequivariant-frei0r.so").path)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
+final class ExamplesTests: PluginWorkspaceTestCase {
     func example(_ name: String) -> String { EqrProcess.packageRoot.appendingPathComponent("examples/\(name)").path }
 
     func testShellScriptMatchesEqrAndHandlesWidthsOffSixteen() throws {

@@ -4,26 +4,7 @@ import XCTest
 /// The frei0r plugin inside Debian's stock `ffmpeg` (`-vf frei0r=equivariant:...`), compared
 /// with `eqr` on the same clips. Both outputs are lossless (FFV1, RGB), so differences come
 /// from the pipelines themselves: ~46-51 dB measured, bounded here at 40 dB.
-final class Frei0rPluginTests: XCTestCase {
-    var directory: URL!
-    let model = CommittedModelTests.models.appendingPathComponent("features-64.safetensors").path
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-frei0r-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        // FFmpeg appends ".so" to the filter name: the plugin is found as <dir>/equivariant.so.
-        try FileManager.default.createSymbolicLink(atPath: path("plugins/equivariant.so"),
-                                                   withDestinationPath: EqrProcess.products.appendingPathComponent("libequivariant-frei0r.so").path)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
-    func path(_ name: String) -> String {
-        let url = directory.appendingPathComponent(name)
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        return url.path
-    }
-
+final class Frei0rPluginTests: PluginWorkspaceTestCase {
     /// Runs stock ffmpeg with the plugin directory on FREI0R_PATH.
     func ffmpegWithPlugin(_ input: String, filter: String, output: String) throws -> EqrProcess {
         try EqrProcess.run(program: "/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", input, "-vf", filter, "-c:v", "ffv1", output],

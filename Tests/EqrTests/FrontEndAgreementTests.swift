@@ -5,21 +5,7 @@ import XCTest
 /// library (the installed C example) and the frei0r filter inside stock ffmpeg: all three
 /// run `FramePipeline`. Inputs and outputs are lossless RGB, so no colour conversion of the
 /// front ends themselves can hide (or cause) a difference.
-final class FrontEndAgreementTests: XCTestCase {
-    var directory: URL!
-    let model = CommittedModelTests.models.appendingPathComponent("features-64.safetensors").path
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-agree-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("plugins"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: path("plugins/equivariant.so"),
-                                                   withDestinationPath: EqrProcess.products.appendingPathComponent("libequivariant-frei0r.so").path)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
+final class FrontEndAgreementTests: PluginWorkspaceTestCase {
     func succeed(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         let result = try EqrProcess.run(program: program, arguments, environment: environment)
         XCTAssertEqual(result.status, 0, "\(program) \(arguments.joined(separator: " ")):\n\(result.standardError)")
