@@ -33,6 +33,15 @@ public struct BackgroundPlate: Equatable, Sendable {
     /// Height in pixels.
     public var height: Int { image.height }
 
+    /// A pixel whose confidence reaches this is trusted; below it, the background there is
+    /// unknown and the matte asks the model's coverage instead.
+    public static let trustedConfidence: Float = 0.5
+
+    /// The fraction of pixels whose background is trusted (``trustedConfidence``).
+    public var trustedFraction: Double {
+        Double(confidence.lazy.filter { $0 >= Self.trustedConfidence }.count) / Double(max(confidence.count, 1))
+    }
+
     /// Per pixel, the fraction of the sampled frames that show its background colour (1 for
     /// a pixel never covered); nil for a plate learned while streaming.
     public var support: [Float]?

@@ -46,7 +46,7 @@ public enum CharacterMatte {
                                 Parallel.forEach(height) { y in
                                     for i in (y * width)..<((y + 1) * width) {
                                         let d = max(abs(x[i] - p[i]), abs(x[n + i] - p[n + i]), abs(x[2 * n + i] - p[2 * n + i]))
-                                        if confidence[i] < 0.5 && !coverage.isEmpty {
+                                        if confidence[i] < BackgroundPlate.trustedConfidence && !coverage.isEmpty {
                                             seed[i] = coverage[i] >= 0.5
                                             candidate[i] = coverage[i] >= 0.25 || d > strong
                                         } else {

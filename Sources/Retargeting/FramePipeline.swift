@@ -230,7 +230,8 @@ public final class FramePipeline {
     /// from the clip's plate (given, or learned from the frames so far, this one included),
     /// and the model's coverage where the plate is not trusted. Does not advance the frame count.
     public func matte(_ input: PixelBuffer, width: Int, height: Int) throws -> PlanarMask {
-        try matte(of: PlanarImage(width: width, height: height, values: scaler.planarFloat(from: input, width: width, height: height)), input: input).alpha
+        let frame = PlanarImage(width: width, height: height, values: try scaler.planarFloat(from: input, width: width, height: height))
+        return try matte(of: frame, input: input, plate: plate(learningFrom: frame))
     }
 
     /// The model's coverage map of the character in `input` (its α at the model's size), or
@@ -249,8 +250,9 @@ public final class FramePipeline {
     private func compose(_ input: PixelBuffer, background frameBackground: PixelBuffer?, into output: PixelBuffer) throws -> Bool {
         let width = output.width, height = output.height
         let frame = PlanarImage(width: width, height: height, values: try scaler.planarFloat(from: input, width: width, height: height))
-        let (alpha, plate) = try matte(of: frame, input: input)
-        if !model.hasCoverage && 2 * plate.confidence.lazy.filter({ $0 >= 0.5 }).count < plate.confidence.count { return false }
+        let plate = plate(learningFrom: frame)
+        if !model.hasCoverage && plate.trustedFraction < 0.5 { return false }
+        let alpha = try matte(of: frame, input: input, plate: plate)
         let backgroundImage: PlanarImage
         if let frameBackground {
             backgroundImage = try fittedImage(frameBackground, width: width, height: height)
@@ -269,21 +271,22 @@ public final class FramePipeline {
         return true
     }
 
-    /// The matte of a full-resolution frame and the plate it was cut against (the learned
-    /// plate first learns from this frame).
-    private func matte(of frame: PlanarImage, input: PixelBuffer) throws -> (alpha: PlanarMask, plate: BackgroundPlate) {
-        let plate: BackgroundPlate
-        if let givenPlate, givenPlate.width == frame.width, givenPlate.height == frame.height {
-            plate = givenPlate
-        } else {
-            if runningPlate?.width != frame.width || runningPlate?.height != frame.height {
-                runningPlate = RunningPlate(width: frame.width, height: frame.height)
-            }
-            runningPlate!.update(with: frame)
-            plate = runningPlate!.plate
+    /// The plate for a full-resolution frame: the given one when it has the frame's size,
+    /// else the learned one, after it has learned from this frame.
+    private func plate(learningFrom frame: PlanarImage) -> BackgroundPlate {
+        if let givenPlate, givenPlate.width == frame.width, givenPlate.height == frame.height { return givenPlate }
+        if runningPlate?.width != frame.width || runningPlate?.height != frame.height {
+            runningPlate = RunningPlate(width: frame.width, height: frame.height)
         }
-        let coverage = model.hasCoverage && plate.confidence.contains(where: { $0 < 0.5 }) ? try self.coverage(input) : nil
-        return (CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, pool: scratch), plate)
+        runningPlate!.update(with: frame)
+        return runningPlate!.plate
+    }
+
+    /// The matte of a full-resolution frame against `plate`, with the model's coverage
+    /// (computed only when the model has one and part of the plate is not trusted).
+    private func matte(of frame: PlanarImage, input: PixelBuffer, plate: BackgroundPlate) throws -> PlanarMask {
+        let coverage = model.hasCoverage && plate.trustedFraction < 1 ? try self.coverage(input) : nil
+        return CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, pool: scratch)
     }
 
     /// The background for the next frame at the video's size: the still one (fitted once

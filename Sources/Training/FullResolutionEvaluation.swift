@@ -12,6 +12,8 @@ import VideoIO
 public enum FullResolutionEvaluation {
     /// Output size relative to the model's.
     public static let scale = 4
+    /// Frames per clip unless the caller says otherwise.
+    public static let framesPerClip = 24
 
     /// Row descriptions, in table order.
     public static let rows: [(key: String, meaning: String)] = [
@@ -25,7 +27,7 @@ public enum FullResolutionEvaluation {
     /// training, pairings held out; `unseen`: backgrounds never seen), keyed by setting, then row.
     /// - Throws: ``ModelError/invalidInput(_:)`` when the world's resolution is not the
     ///   model's or the counts are out of range.
-    public static func run(model: EquivariantModel, world: SceneWorld, clips: Int = 3, frames: Int = 24, seed: UInt64 = 0) throws -> [String: [String: Evaluation.Score]] {
+    public static func run(model: EquivariantModel, world: SceneWorld, clips: Int = 3, frames: Int = framesPerClip, seed: UInt64 = 0) throws -> [String: [String: Evaluation.Score]] {
         let side = model.configuration.resolution
         guard world.resolution == side else { throw ModelError.invalidInput("scene resolution \(world.resolution) differs from the model's \(side)") }
         guard clips >= 1, frames >= 2 else { throw ModelError.invalidInput("needs at least 1 clip of 2 frames, got \(clips) of \(frames)") }

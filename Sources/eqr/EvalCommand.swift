@@ -72,7 +72,7 @@ struct EvalCommand: ParsableCommand {
                             r.temporal["swap_background_change"] ?? .nan, r.temporal["ground_truth_change"] ?? .nan))
         if let full = r.full_resolution, let trained = full["trained"], let unseen = full["unseen"] {
             let side = FullResolutionEvaluation.scale * r.resolution
-            lines += ["", "swap at \(side)x\(side) (\(FullResolutionEvaluation.scale)× the model), clips of 24 frames:", "",
+            lines += ["", "swap at \(side)x\(side) (\(FullResolutionEvaluation.scale)× the model), clips of \(FullResolutionEvaluation.framesPerClip) frames:", "",
                       "| row | what | trained bg PSNR | SSIM | unseen bg PSNR | SSIM |", "|---|---|---|---|---|---|"]
             for (key, meaning) in FullResolutionEvaluation.rows {
                 guard let a = trained[key], let b = unseen[key] else { continue }
