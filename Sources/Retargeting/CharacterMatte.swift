@@ -9,11 +9,12 @@ import Tensors
 ///    background's stays whole without admitting isolated noise). Where the plate was never
 ///    seen clearly, the model's coverage map decides instead (when the model has one).
 /// 3. Clean-up: a 3×3 opening removes specks; holes enclosed by the character are filled;
-///    the mask grows by a margin (automatic: none for a noiseless clip, 0.5 % of the frame's
-///    smaller side for a noisy one, whose motion-blurred and compressed edges and shadows
-///    fall below the thresholds).
 /// 4. Edges: a guided filter (He et al.) guided by the frame's grey levels turns the binary
 ///    mask into a soft matte that follows the frame's own edges, at full resolution.
+/// 5. Margin: the soft matte grows outwards whole by a margin (automatic: none for a
+///    noiseless clip, 0.5 % of the frame's smaller side for a noisy one, whose
+///    motion-blurred and compressed edges and shadows fall below the thresholds), so the
+///    ring it adds keeps the frame's own pixels instead of fading into a halo.
 public enum CharacterMatte {
     /// Differences above this seed the character (raised for noisy clips).
     static let strongThreshold: Float = 0.08
@@ -25,7 +26,7 @@ public enum CharacterMatte {
     /// The soft matte of `frame` over `plate` (same size), in [0, 1]. `coverage` is the
     /// model's coverage map at any size, used where the plate is not trusted.
     ///
-    /// `margin`: pixels the matte grows by before its edges are refined; nil for automatic.
+    /// `margin`: pixels the refined matte grows by (its ring keeps α = 1); nil for automatic.
     /// `pool` keeps the filter's buffers between calls (see ``ScratchPool``).
     public static func estimate(frame: PlanarImage, plate: BackgroundPlate, coverage: PlanarMask? = nil, margin: Int? = nil,
                                 pool: ScratchPool = ScratchPool()) -> PlanarMask {
@@ -65,12 +66,46 @@ public enum CharacterMatte {
         // 3: clean-up.
         mask = dilate(erode(mask, width: width, height: height), width: width, height: height)
         mask = fillHoles(mask, width: width, height: height)
-        for _ in 0..<(margin ?? automaticMargin(width: width, height: height, noise: plate.noise)) {
-            mask = dilate(mask, width: width, height: height)
-        }
-        // 4: edges.
+        // 4: edges, then the margin: the refined matte grows outwards whole, so the ring it
+        // adds keeps the frame's own pixels (growing the binary mask first would let the
+        // filter fade the ring into a half-transparent halo).
         let radius = max(1, Int((Float(min(width, height)) / 64).rounded()))
-        return PlanarMask(width: width, height: height, values: refineEdges(mask, guide: frame, radius: radius, pool: pool))
+        let refined = refineEdges(mask, guide: frame, radius: radius, pool: pool)
+        let grow = margin ?? automaticMargin(width: width, height: height, noise: plate.noise)
+        return PlanarMask(width: width, height: height, values: grow > 0 ? maximumFilter(refined, width: width, height: height, radius: grow) : refined)
+    }
+
+    /// The largest value in the (2·radius + 1)² window around each pixel, separably (rows,
+    /// then columns), clamped at the image's edges.
+    public static func maximumFilter(_ values: [Float], width: Int, height: Int, radius: Int) -> [Float] {
+        var rows = [Float](repeating: 0, count: values.count), out = rows
+        values.withUnsafeBufferPointer { v in
+            rows.withUnsafeMutableBufferPointer { r in
+                let r = r
+                Parallel.forEach(height) { y in
+                    let row = y * width
+                    for x in 0..<width {
+                        var m: Float = 0
+                        for k in max(x - radius, 0)...min(x + radius, width - 1) { m = max(m, v[row + k]) }
+                        r[row + x] = m
+                    }
+                }
+            }
+        }
+        rows.withUnsafeBufferPointer { r in
+            out.withUnsafeMutableBufferPointer { o in
+                let o = o
+                Parallel.forEach(height) { y in
+                    let y0 = max(y - radius, 0), y1 = min(y + radius, height - 1)
+                    for x in 0..<width {
+                        var m: Float = 0
+                        for k in y0...y1 { m = max(m, r[k * width + x]) }
+                        o[y * width + x] = m
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// The guided filter of the binary mask, in [0, 1]. Far from the mask (beyond two window

@@ -44,6 +44,30 @@ final class CharacterMatteTests: XCTestCase {
         let wider = CharacterMatte.estimate(frame: frame, plate: plate, margin: 2)
         XCTAssertGreaterThan(wider.values[9 * width + 18], 0.5)
         XCTAssertLessThan(matte.values[8 * width + 18], 0.5)
+        // The ring the margin adds keeps the frame whole (α = 1), not a fading halo: the
+        // margin grows the refined matte, it is not refined away.
+        for i in 0..<truth.count where matte.values[i] >= 0.999 {
+            XCTAssertEqual(wider.values[i], 1, accuracy: 1e-6)
+        }
+        XCTAssertEqual(wider.values[9 * width + 18], matte.values.enumerated()
+            .filter { abs($0.offset / width - 9) <= 2 && abs($0.offset % width - 18) <= 2 }.map(\.element).max()!, accuracy: 1e-6,
+            "a margin of 2 is the 5×5 maximum of the refined matte")
+    }
+
+    func testMaximumFilterIsTheWindowMaximum() {
+        let values: [Float] = [0, 0, 0, 0, 0,
+                               0, 0, 0, 0, 0,
+                               0, 0, 0.7, 0, 0,
+                               0, 0, 0, 0, 0.2]
+        let out = CharacterMatte.maximumFilter(values, width: 5, height: 4, radius: 1)
+        for y in 0..<4 { for x in 0..<5 {
+            var expected: Float = 0
+            for yy in max(y - 1, 0)...min(y + 1, 3) { for xx in max(x - 1, 0)...min(x + 1, 4) { expected = max(expected, values[yy * 5 + xx]) } }
+            XCTAssertEqual(out[y * 5 + x], expected, "(\(x), \(y))")
+        } }
+        XCTAssertEqual(out[0], 0)
+        XCTAssertEqual(out[1 * 5 + 1], 0.7)
+        XCTAssertEqual(out[3 * 5 + 3], 0.7)
     }
 
     func testWhereThePlateIsUnknownTheModelsCoverageDecides() throws {
