@@ -8,6 +8,12 @@ import Tensors
 /// `F = f([x; x'])`, `H = h([x; x'])`, θ_z from the predictor, `W = T^z(F_x)`,
 /// `G = g([W + H_x; F_x + H_x])`; losses on G (vs x' and x), on W − F_x' and on H_x' − H_x.
 /// Backward runs in exact reverse order through one tape.
+///
+/// When the batch carries a distant frame x'' of the same shot, h also encodes it and the
+/// prediction is drawn over it: `g(W + H_x'')`, with `H_x'' − H_x` added to the invariance
+/// loss. h(x'') cannot know where the character stands in x', so the character has to come
+/// through f and T^z; with h of x itself, h can explain the whole frame and a layered
+/// model's α collapses.
 public final class Trainer {
     /// The model being trained.
     public let model: EquivariantModel
@@ -95,40 +101,57 @@ public final class Trainer {
             throw ModelError.invalidInput("the `\(model.variant.name)` variant needs the true motion of every training pair")
         }
 
+        // x'': h of a distant frame of the same shot renders the scene loss's background.
+        let distant = batch.distantFrames
+        if let distant {
+            try model.checkFrames(distant, "distant frames")
+            guard distant.shape[0] == n else { throw ModelError.invalidInput("frames and distant frames differ in batch size") }
+        }
+
         optimizer.zeroGradients()
         let tape = Tape()
+        let layered = model.coverage != nil
         // Forward.
         let features = model.characterEncoder.forward(.concatenatingBatches([batch.frames, batch.nextFrames]), tape: tape)
-        let backgrounds = model.backgroundEncoder.forward(.concatenatingBatches([batch.frames, batch.nextFrames]), tape: tape)
+        let backgrounds = model.backgroundEncoder.forward(
+            .concatenatingBatches([batch.frames, batch.nextFrames] + (distant.map { [$0] } ?? [])), tape: tape)
         let fx = features.batches(0..<n), fNext = features.batches(n..<(2 * n))
         let hx = backgrounds.batches(0..<n), hNext = backgrounds.batches(n..<(2 * n))
+        // The background the prediction is drawn over: h(x''), or h(x) without a distant frame.
+        let hScene = distant == nil ? hx : backgrounds.batches((2 * n)..<(3 * n))
         let thetaZ = try model.transform.theta(
             for: TransformInputs(frames: batch.frames, nextFrames: batch.nextFrames, characterFeatures: fx, nextCharacterFeatures: fNext, knownTheta: thetaX),
             tape: tape)
         let warped = model.warp.forward(input: fx, theta: thetaZ, tape: tape)
-        // Layered: g also draws the background layer g(h(x)), and α comes from the character
-        // features that each frame shows (moved for the prediction, as they are for the
-        // reconstruction).
-        let rendered = model.renderer.forward(.concatenatingBatches([warped + hx, fx + hx] + (model.coverage == nil ? [] : [hx])), tape: tape)
+        // Layered: g also draws the background layers (g(h_scene) behind the prediction, g(h(x))
+        // behind the reconstruction: one chunk when they are the same), and α comes from the
+        // character features that each frame shows (moved for the prediction, as they are
+        // for the reconstruction).
+        let backgroundLayers = !layered ? [] : (distant == nil ? [hx] : [hScene, hx])
+        let rendered = model.renderer.forward(.concatenatingBatches([warped + hScene, fx + hx] + backgroundLayers), tape: tape)
         let coverage = model.coverage?.forward(.concatenatingBatches([warped, fx]), tape: tape)
-        var prediction = rendered.batches(0..<n), reconstruction = rendered.batches(n..<(2 * n))
+        let chunk = { (k: Int) in rendered.batches((k * n)..<((k + 1) * n)) }
+        var prediction = chunk(0), reconstruction = chunk(1)
+        let predictionBack = layered ? chunk(2) : prediction, reconstructionBack = layered ? chunk(backgroundLayers.count == 2 ? 3 : 2) : reconstruction
         if let coverage {
-            let back = rendered.batches((2 * n)..<(3 * n))
-            prediction = EquivariantModel.blend(prediction, back, coverage: coverage.batches(0..<n))
-            reconstruction = EquivariantModel.blend(reconstruction, back, coverage: coverage.batches(n..<(2 * n)))
+            prediction = EquivariantModel.blend(prediction, predictionBack, coverage: coverage.batches(0..<n))
+            reconstruction = EquivariantModel.blend(reconstruction, reconstructionBack, coverage: coverage.batches(n..<(2 * n)))
         }
 
         // Losses.
         let scene = Loss.meanSquaredError(prediction, batch.nextFrames)
         let recon = Loss.meanSquaredError(reconstruction, batch.frames)
         let equivariance = weights.normalizesCharacter ? Self.normalizedSquaredError(warped, fNext) : Self.plainSquaredError(warped, fNext)
+        // Invariance: h(x') ≈ h(x), and h(x'') ≈ h(x) across the distant gap too.
         let invariance = Loss.meanSquaredError(hNext, hx)
+        let distantInvariance = distant == nil ? nil : Loss.meanSquaredError(hScene, hx)
         let w = weights
         // Optional supervision of a learned T^z by the true motion (synthetic data only).
         let supervision: (value: Float, gradient: Tensor)? =
             (w.transform > 0 && !model.variant.needsKnownMotion) ? thetaX.map { Loss.meanSquaredError(thetaZ, $0) } : nil
         let priors = coverage.map { Self.coveragePriors($0, sparsity: w.alphaSparsity, binary: w.alphaBinary) }
-        let total = w.scene * scene.value + w.reconstruction * recon.value + w.character * equivariance.value + w.background * invariance.value
+        let invarianceValue = invariance.value + (distantInvariance?.value ?? 0)
+        let total = w.scene * scene.value + w.reconstruction * recon.value + w.character * equivariance.value + w.background * invarianceValue
             + w.transform * (supervision?.value ?? 0) + (priors?.value ?? 0)
         guard total.isFinite else {
             tape.clear()
@@ -140,26 +163,42 @@ public final class Trainer {
         var renderedGradient: Tensor
         var coverageInputGradient: (warped: Tensor, fx: Tensor)?
         if let coverage, let priors {
-            let back = rendered.batches((2 * n)..<(3 * n))
-            let p = Self.blendBackward(rendered.batches(0..<n), back, coverage.batches(0..<n), dPrediction)
-            let r = Self.blendBackward(rendered.batches(n..<(2 * n)), back, coverage.batches(n..<(2 * n)), dReconstruction)
+            let p = Self.blendBackward(chunk(0), predictionBack, coverage.batches(0..<n), dPrediction)
+            let r = Self.blendBackward(chunk(1), reconstructionBack, coverage.batches(n..<(2 * n)), dReconstruction)
             let dCoverage = Tensor.concatenatingBatches([p.coverage, r.coverage]) + priors.gradient
             let dInput = model.coverage!.backward(dCoverage, tape: tape)
             coverageInputGradient = (dInput.batches(0..<n), dInput.batches(n..<(2 * n)))
-            renderedGradient = model.renderer.backward(.concatenatingBatches([p.front, r.front, p.back + r.back]), tape: tape)
+            renderedGradient = model.renderer.backward(
+                .concatenatingBatches([p.front, r.front] + (distant == nil ? [p.back + r.back] : [p.back, r.back])), tape: tape)
         } else {
             renderedGradient = model.renderer.backward(.concatenatingBatches([dPrediction, dReconstruction]), tape: tape)
         }
-        let dPredictionFeatures = renderedGradient.batches(0..<n), dReconstructionFeatures = renderedGradient.batches(n..<(2 * n))
+        let renderedChunk = { (k: Int) in renderedGradient.batches((k * n)..<((k + 1) * n)) }
+        let dPredictionFeatures = renderedChunk(0), dReconstructionFeatures = renderedChunk(1)
         var dWarped = dPredictionFeatures + equivariance.gradient * w.character
         if let coverageInputGradient { dWarped += coverageInputGradient.warped }
         let (dFxFromWarp, dTheta) = model.warp.backward(dWarped, tape: tape)
         let predictorFeatureGradients = model.transform.backward(
             supervision.map { dTheta + $0.gradient * w.transform } ?? dTheta, tape: tape)
         let dInvariance = invariance.gradient * w.background
-        var dHx = dPredictionFeatures + dReconstructionFeatures - dInvariance
-        if model.coverage != nil { dHx += renderedGradient.batches((2 * n)..<(3 * n)) }
-        _ = model.backgroundEncoder.backward(.concatenatingBatches([dHx, dInvariance]), tape: tape)
+        // h(x) feeds the reconstruction (and its background layer) and the invariance terms;
+        // h_scene feeds the prediction (and its background layer).
+        let backgroundGradients: [Tensor]
+        if let distantInvariance {
+            let dDistant = distantInvariance.gradient * w.background
+            var dHx = dReconstructionFeatures - dInvariance - dDistant
+            var dHScene = dPredictionFeatures + dDistant
+            if layered {
+                dHScene += renderedChunk(2)
+                dHx += renderedChunk(3)
+            }
+            backgroundGradients = [dHx, dInvariance, dHScene]
+        } else {
+            var dHx = dPredictionFeatures + dReconstructionFeatures - dInvariance
+            if layered { dHx += renderedChunk(2) }
+            backgroundGradients = [dHx, dInvariance]
+        }
+        _ = model.backgroundEncoder.backward(.concatenatingBatches(backgroundGradients), tape: tape)
         var dFx = dFxFromWarp + dReconstructionFeatures
         if let coverageInputGradient { dFx += coverageInputGradient.fx }
         var dFNext = equivariance.targetGradient * w.character
@@ -176,7 +215,7 @@ public final class Trainer {
         }
         return StepReport(
             step: step, total: total, scene: scene.value, reconstruction: recon.value,
-            character: equivariance.value, background: invariance.value,
+            character: equivariance.value, background: invarianceValue,
             characterFeatureMagnitude: Float(fx.meanAbsolute()), backgroundFeatureMagnitude: Float(hx.meanAbsolute()),
             transformError: transformError, coverageMean: coverage.map { Float($0.scalars.reduce(0.0) { $0 + Double($1) } / Double(max($0.count, 1))) })
     }

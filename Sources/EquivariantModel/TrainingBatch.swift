@@ -8,11 +8,15 @@ public struct TrainingBatch {
     public var nextFrames: Tensor
     /// The content motions T^x as [N, 6] (row-major 2×3), needed by the `given` variant only.
     public var motions: Tensor?
+    /// Optional x'': a frame of the same shot as x at a distant time, [N, 3, R, R]. When
+    /// present, the scene loss draws x' over h(x'') instead of h(x) (see ``Trainer``).
+    public var distantFrames: Tensor?
 
     /// Creates a batch.
-    public init(frames: Tensor, nextFrames: Tensor, motions: Tensor? = nil) {
+    public init(frames: Tensor, nextFrames: Tensor, motions: Tensor? = nil, distantFrames: Tensor? = nil) {
         self.frames = frames
         self.nextFrames = nextFrames
         self.motions = motions
+        self.distantFrames = distantFrames
     }
 }

@@ -24,6 +24,9 @@ public struct SceneBatch: Equatable, Sendable {
     public var characterIndices: [Int]
     /// Walk time t of each sample.
     public var times: [Int]
+    /// With `distantFrames: true`: each sample's scene at a random other time of its walk
+    /// (same character and background, another pose), `[N, 3, H, W]`; nil otherwise.
+    public var distantFrames: Tensor? = nil
 
     /// The number of samples N.
     public var count: Int { backgroundIndices.count }

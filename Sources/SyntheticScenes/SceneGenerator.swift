@@ -277,12 +277,26 @@ public struct SceneGenerator: Sendable {
     }
 
     /// `size` samples from `split`, stacked; sample i uses the seed
-    /// `SceneGenerator.sampleSeed(batchSeed: seed, index: i)`.
+    /// `SceneGenerator.sampleSeed(batchSeed: seed, index: i)`. With `distantFrames`, each
+    /// sample also gets its scene at another time of its walk, drawn from the sample's walk
+    /// seed and time (the other fields are the same either way).
     ///
     /// - Precondition: `size >= 1` and the split is not empty.
-    public func batch(size: Int, split: SceneSplit = .trainedBackgrounds, seed: UInt64) -> SceneBatch {
+    public func batch(size: Int, split: SceneSplit = .trainedBackgrounds, seed: UInt64, distantFrames: Bool = false) -> SceneBatch {
         precondition(size >= 1, "SceneGenerator.batch: size must be at least 1, got \(size)")
-        return render((0..<size).map { draw(split: split, seed: SceneGenerator.sampleSeed(batchSeed: seed, index: $0)) })
+        return render((0..<size).map { draw(split: split, seed: SceneGenerator.sampleSeed(batchSeed: seed, index: $0)) }, distantFrames: distantFrames)
+    }
+
+    /// The walk time of a draw's distant frame: uniform over the walk's horizon, at least
+    /// 8 frames away from t and t + k.
+    func distantTime(of d: Draw) -> Int {
+        let horizon = configuration.walkHorizon
+        var g = SeededGenerator(seed: mixSeed(mixSeed(d.walkSeed, UInt64(d.time)), 0xD157_A27))
+        for _ in 0..<64 {
+            let t = Int(g.next() % UInt64(horizon))
+            if abs(t - d.time) >= 8 && abs(t - d.time - configuration.frameGap) >= 8 { return t }
+        }
+        return d.time + configuration.frameGap + 8
     }
 
     /// A batch of fixed (character, background) pairings, sample i deterministic from
@@ -297,7 +311,7 @@ public struct SceneGenerator: Sendable {
         })
     }
 
-    private func render(_ draws: [Draw]) -> SceneBatch {
+    private func render(_ draws: [Draw], distantFrames: Bool = false) -> SceneBatch {
         let n = draws.count, side = configuration.resolution, plane = side * side
         let gap = Double(configuration.frameGap)
         var poses: [Affine2D] = [], nextPoses: [Affine2D] = []
@@ -328,12 +342,18 @@ public struct SceneGenerator: Sendable {
         func stack(_ transforms: [Affine2D]) -> Tensor {
             Tensor(shape: [transforms.count, 6], scalars: transforms.flatMap(\.elements))
         }
+        var distant: Tensor?
+        if distantFrames {
+            let distantPoses = draws.map { AffineWalk(seed: $0.walkSeed, limits: configuration.walkLimits).pose(at: Double(distantTime(of: $0))) }
+            distant = Compositor.composite(layers: Compositor.move(canonical.batches(0..<n), by: distantPoses), over: plates)
+        }
         return SceneBatch(
             frames: Compositor.composite(layers: layers, over: plates),
             nextFrames: Compositor.composite(layers: nextLayers, over: plates),
             motions: stack(motions), poses: stack(poses), nextPoses: stack(nextPoses), plates: plates,
             characterLayers: layers, nextCharacterLayers: nextLayers,
-            backgroundIndices: draws.map(\.background), characterIndices: draws.map(\.character), times: draws.map(\.time))
+            backgroundIndices: draws.map(\.background), characterIndices: draws.map(\.character), times: draws.map(\.time),
+            distantFrames: distant)
     }
 
     // MARK: - Clips

@@ -44,6 +44,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Use the plain equivariance loss ‖T^z(f(x)) − f(x')‖² instead of dividing it by mean(f(x')²).") var plainEquivariance = false
     @Option(help: "Learning rate of the T^z predictor relative to --lr.") var transformLrScale: Float = 0.05
     @Option(help: "Clip the global gradient norm to this value (0: off).") var clipGradNorm: Float = 0
+    @Option(help: ArgumentHelp("Whose background features the scene loss draws x' over: same (h(x), as in the note) or distant (h of a random other frame of the same shot).",
+                               discussion: "distant keeps h from explaining the character (a layered model's α then stays honest) and adds h(x'') ≈ h(x) to the invariance loss."))
+    var sceneBackground = "same"
     @Option(help: "Synthetic world seed (backgrounds, characters).") var worldSeed: UInt64 = 0
     @Option(help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
     @Option(help: "Synthetic characters.") var characters = 8
@@ -72,6 +75,9 @@ struct TrainCommand: ParsableCommand {
             guard FileManager.default.isWritableFile(atPath: directory) else {
                 throw ValidationError("\(flag) \(path): the directory \(directory) does not exist or is not writable")
             }
+        }
+        guard ["same", "distant"].contains(sceneBackground) else {
+            throw ValidationError("--scene-background \(sceneBackground) is not one of same, distant")
         }
         if initFrom != nil && resume != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if !videos.isEmpty && variantType.needsKnownMotion {
@@ -117,11 +123,12 @@ struct TrainCommand: ParsableCommand {
         if videos.isEmpty {
             let world = SceneWorld(resolution: resolution, worldSeed: worldSeed, trainedBackgrounds: trainedBackgrounds,
                                    characters: characters, backgroundImages: backgroundImages)
-            data = SyntheticTrainingData(generator: try world.makeGenerator(), seed: seed)
+            data = SyntheticTrainingData(generator: try world.makeGenerator(), seed: seed, distantFrames: sceneBackground == "distant")
             metadata.merge(world.metadata) { $1 }
         } else {
             let paths = try videos.flatMap { try SceneWorld.files(in: $0, extensions: Self.videoExtensions) }
-            data = try VideoTrainingData(paths: paths, resolution: resolution, offset: gap, filter: videoFilter, seed: seed)
+            data = try VideoTrainingData(paths: paths, resolution: resolution, offset: gap, filter: videoFilter, seed: seed,
+                                         distantFrames: sceneBackground == "distant")
         }
         var options = TrainingRun.Options()
         options.batchSize = batch

@@ -7,22 +7,23 @@ import XCTest
 /// The whole training graph (f, h, T^z variants, g and all four losses) against central
 /// finite differences of the total loss, on a tiny model.
 final class ModelGradientTests: XCTestCase {
-    static func batch(seed: UInt64, size: Int = 2, resolution: Int = 16) -> TrainingBatch {
+    static func batch(seed: UInt64, size: Int = 2, resolution: Int = 16, distant: Bool = false) -> TrainingBatch {
         let frames = randomTensor([size, 3, resolution, resolution], seed: seed, range: 0...1)
         let next = randomTensor([size, 3, resolution, resolution], seed: seed + 1, range: 0...1)
         var motions: [Float] = []
         for i in 0..<size {
             motions += Affine2D(angle: 0.1 * Float(i + 1), scaleX: 1.1, scaleY: 0.95, translationX: 0.05, translationY: -0.1).elements
         }
-        return TrainingBatch(frames: frames, nextFrames: next, motions: Tensor(shape: [size, 6], scalars: motions))
+        return TrainingBatch(frames: frames, nextFrames: next, motions: Tensor(shape: [size, 6], scalars: motions),
+                             distantFrames: distant ? randomTensor([size, 3, resolution, resolution], seed: seed + 2, range: 0...1) : nil)
     }
 
-    func checkGradients(_ source: String, renderer: RendererKind = .additive) throws {
+    func checkGradients(_ source: String, renderer: RendererKind = .additive, distant: Bool = false) throws {
         let model = try ModelFixtures.tinyModel(source, renderer: renderer)
         // Weights that make every loss term matter (the coverage priors too, when layered).
         let trainer = try Trainer(model: model, weights: LossWeights(scene: 1, reconstruction: 0.7, character: 0.5, background: 0.3, transform: 0.4,
                                                                      alphaSparsity: 0.2, alphaBinary: 0.3))
-        let batch = Self.batch(seed: 10)
+        let batch = Self.batch(seed: 10, distant: distant)
         // Move the predictor off its zero-weight start so its input gradients are non-trivial.
         for p in model.transform.parameters {
             p.value = p.value + randomTensor(p.value.shape, seed: 99, range: -0.05...0.05)
@@ -47,7 +48,7 @@ final class ModelGradientTests: XCTestCase {
                 numeric.append((plus - minus) / (2 * Double(epsilon)))
             }
         }
-        let result = compare("\(source) \(renderer) model, \(analytic.count) parameter elements", analytic: Tensor(shape: [analytic.count], scalars: analytic), numeric: numeric)
+        let result = compare("\(source) \(renderer) model\(distant ? ", distant background" : ""), \(analytic.count) parameter elements", analytic: Tensor(shape: [analytic.count], scalars: analytic), numeric: numeric)
         print(result)
         XCTAssertTrue(result.passes(2e-2), "\(result)")
     }
@@ -59,4 +60,7 @@ final class ModelGradientTests: XCTestCase {
     /// into the `features` predictor) and the coverage priors.
     func testLayeredRendererGradients() throws { try checkGradients("features", renderer: .layered) }
     func testLayeredGivenGradients() throws { try checkGradients("given", renderer: .layered) }
+    /// The scene loss drawn over h of a distant frame, and the distant invariance term.
+    func testDistantBackgroundGradients() throws { try checkGradients("features", distant: true) }
+    func testLayeredDistantBackgroundGradients() throws { try checkGradients("features", renderer: .layered, distant: true) }
 }

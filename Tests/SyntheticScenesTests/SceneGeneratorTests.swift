@@ -112,6 +112,30 @@ final class SceneGeneratorTests: XCTestCase {
         XCTAssertTrue(frame.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
     }
 
+    func testDistantFramesShowTheSameSceneAtAnotherPose() {
+        let plain = generator.batch(size: 6, seed: 31)
+        let withDistant = generator.batch(size: 6, seed: 31, distantFrames: true)
+        XCTAssertNil(plain.distantFrames)
+        var rest = withDistant
+        rest.distantFrames = nil
+        XCTAssertEqual(rest, plain, "asking for distant frames changes nothing else")
+        let distant = try! XCTUnwrap(withDistant.distantFrames)
+        XCTAssertEqual(distant.shape, plain.frames.shape)
+        XCTAssertEqual(distant, generator.batch(size: 6, seed: 31, distantFrames: true).distantFrames, "deterministic")
+        let plane = 3 * 64 * 64
+        for i in 0..<6 {
+            let frame = Array(plain.frames.scalars[(i * plane)..<((i + 1) * plane)])
+            let other = Array(distant.scalars[(i * plane)..<((i + 1) * plane)])
+            let plate = Array(plain.plates.scalars[(i * plane)..<((i + 1) * plane)])
+            // The character stands elsewhere…
+            let moved = zip(frame, other).map { abs($0 - $1) }.reduce(0, +) / Float(plane)
+            XCTAssertGreaterThan(moved, 0.005, "sample \(i): the distant frame shows another pose")
+            // …over the same background: most of the frame is exactly the plate in both.
+            let plateBoth = (0..<plane).filter { frame[$0] == plate[$0] && other[$0] == plate[$0] }.count
+            XCTAssertGreaterThan(Double(plateBoth) / Double(plane), 0.3, "sample \(i): the same plate")
+        }
+    }
+
     func testCharactersStayMostlyInFrame() {
         // Alpha mass inside the frame ≥ 80 % of the canonical mass scaled by |det A_t| (the
         // mass the posed character would have on an unbounded canvas), at every 4th frame of
