@@ -35,9 +35,26 @@ public enum Evaluation {
         /// Temporal stability of a swap onto a still background: mean frame-to-frame change
         /// away from the character (0 = perfectly still), model and ground truth.
         public var temporal: [String: Double]
-        /// Swap rows at ``FullResolutionEvaluation/scale``× the model's size, by setting
+        /// The layered renderer's coverage α of f(x) at the model's size, per setting: its
+        /// mean (`trained_mean`, …) and its IoU with the true character mask at α ≥ 0.5
+        /// (`trained_iou`, …); nil for an additive model.
+        public var coverage: [String: Double]?
+        /// Rows at ``FullResolutionEvaluation/scale``× the model's size, by setting
         /// (`trained`, `unseen`) then row (``FullResolutionEvaluation/rows``); nil when not run.
         public var full_resolution: [String: [String: Score]]?
+        /// At that size: IoU of each matte with the true character mask, by setting then
+        /// ``FullResolutionEvaluation/matteRows``.
+        public var full_resolution_matte_iou: [String: [String: Double]]?
+        /// At that size: a swap onto a still background, mean frame-to-frame change away
+        /// from the character (`composite`, `model`, `ground_truth`), by setting.
+        public var full_resolution_background_change: [String: [String: Double]]?
+
+        /// Adds a ``FullResolutionEvaluation`` result.
+        public mutating func add(_ full: FullResolutionEvaluation.Result) {
+            full_resolution = full.scores
+            full_resolution_matte_iou = full.matteIoU
+            full_resolution_background_change = full.backgroundChange
+        }
     }
 
     /// Base of the evaluation sample seeds (training seeds come from the run's own seed).
@@ -65,13 +82,14 @@ public enum Evaluation {
         guard generator.configuration.resolution == model.configuration.resolution else {
             throw ModelError.invalidInput("scene resolution \(generator.configuration.resolution) differs from the model's \(model.configuration.resolution)")
         }
-        var transformError: [String: Double] = [:]
-        let trained = try score(model, generator, split: .heldOutPairings, samples: samples, seed: seedBase &+ seed, transformError: &transformError)
-        let unseen = try score(model, generator, split: .unseenBackgrounds, samples: samples, seed: seedBase &+ seed &+ 1, transformError: &transformError)
+        var transformError: [String: Double] = [:], coverage: [String: Double] = [:]
+        let trained = try score(model, generator, split: .heldOutPairings, samples: samples, seed: seedBase &+ seed, transformError: &transformError, coverage: &coverage)
+        let unseen = try score(model, generator, split: .unseenBackgrounds, samples: samples, seed: seedBase &+ seed &+ 1, transformError: &transformError, coverage: &coverage)
         return Report(
             variant: model.configuration.variant, resolution: model.configuration.resolution, samples: samples,
             metrics: trained, metrics_unseen: unseen, transform_error: transformError,
-            temporal: try temporalStability(model, generator, seed: seedBase &+ seed &+ 2), full_resolution: nil)
+            temporal: try temporalStability(model, generator, seed: seedBase &+ seed &+ 2),
+            coverage: model.hasCoverage ? coverage : nil, full_resolution: nil)
     }
 
     /// The scene pieces one setting needs.
@@ -94,7 +112,7 @@ public enum Evaluation {
 
     static func score(
         _ model: EquivariantModel, _ generator: SceneGenerator, split: SceneSplit, samples: Int, seed: UInt64,
-        transformError: inout [String: Double]
+        transformError: inout [String: Double], coverage: inout [String: Double]
     ) throws -> [String: Score] {
         let s = scenes(generator, split: split, samples: samples, seed: seed)
         let a = s.a, b = s.b
@@ -111,6 +129,21 @@ public enum Evaluation {
             rows[key] = Score(psnr: ImageMetrics.psnr(output, target), ssim: ImageMetrics.ssim(output, target))
         }
 
+        let setting = split == .unseenBackgrounds ? "unseen" : "trained"
+        // The layered renderer's coverage of each frame's own character features.
+        if model.hasCoverage {
+            let alpha = try inBatches(samples) { r in model.coverageMap(try model.encodeCharacter(a.frames.batches(r)))! }
+            let plane = alpha.shape[2] * alpha.shape[3]
+            var intersection = 0, union = 0
+            for i in 0..<samples { for p in 0..<plane {
+                let x = alpha.scalars[i * plane + p] >= 0.5, y = a.characterLayers.scalars[(i * 4 + 3) * plane + p] >= 0.5
+                if x && y { intersection += 1 }
+                if x || y { union += 1 }
+            } }
+            coverage[setting + "_mean"] = alpha.scalars.reduce(0.0) { $0 + Double($1) } / Double(max(alpha.count, 1))
+            coverage[setting + "_iou"] = union == 0 ? 1 : Double(intersection) / Double(union)
+        }
+
         // Next-frame prediction.
         let thetaTrue = try EquivariantModel.samplingMatrices(for: motionsA)
         let thetaPrediction: Tensor
@@ -118,7 +151,6 @@ public enum Evaluation {
             thetaPrediction = try model.featureTheta(forMotions: motionsA)
         } else {
             thetaPrediction = try inBatches(samples) { r in try model.estimateTheta(from: a.frames.batches(r), to: a.nextFrames.batches(r)) }
-            let setting = split == .unseenBackgrounds ? "unseen" : "trained"
             transformError[setting] = (thetaPrediction - thetaTrue).meanAbsolute()
             // The same error for a predictor that always answers "no motion".
             let identity = Tensor(shape: thetaTrue.shape, scalars: (0..<thetaTrue.count).map { SpatialTransformer.identity[$0 % 6] })

@@ -35,7 +35,7 @@ struct EvalCommand: ParsableCommand {
         let generator = try world.makeGenerator()
         var report = try Evaluation.run(model: contents.model, generator: generator, samples: samples, seed: seed)
         if fullResolutionClips > 0 {
-            report.full_resolution = try FullResolutionEvaluation.run(model: contents.model, world: world, clips: fullResolutionClips, seed: seed)
+            report.add(try FullResolutionEvaluation.run(model: contents.model, world: world, clips: fullResolutionClips, seed: seed))
         }
         if let sheet {
             try ImageFile.write(try EvaluationSheet.render(model: contents.model, generator: generator, seed: seed), to: sheet)
@@ -70,13 +70,28 @@ struct EvalCommand: ParsableCommand {
         }
         lines.append(String(format: "swap onto a still background, mean frame-to-frame change away from the character: %.4f (ground truth %.4f)",
                             r.temporal["swap_background_change"] ?? .nan, r.temporal["ground_truth_change"] ?? .nan))
+        if let c = r.coverage {
+            lines.append(String(format: "layered coverage α of f(x): mean %.3f / %.3f, IoU with the true mask %.3f / %.3f (trained / unseen backgrounds)",
+                                c["trained_mean"] ?? .nan, c["unseen_mean"] ?? .nan, c["trained_iou"] ?? .nan, c["unseen_iou"] ?? .nan))
+        }
         if let full = r.full_resolution, let trained = full["trained"], let unseen = full["unseen"] {
             let side = FullResolutionEvaluation.scale * r.resolution
-            lines += ["", "swap at \(side)x\(side) (\(FullResolutionEvaluation.scale)× the model), clips of \(FullResolutionEvaluation.framesPerClip) frames:", "",
+            lines += ["", "at \(side)x\(side) (\(FullResolutionEvaluation.scale)× the model), clips of \(FullResolutionEvaluation.framesPerClip) frames:", "",
                       "| row | what | trained bg PSNR | SSIM | unseen bg PSNR | SSIM |", "|---|---|---|---|---|---|"]
             for (key, meaning) in FullResolutionEvaluation.rows {
                 guard let a = trained[key], let b = unseen[key] else { continue }
                 lines.append(String(format: "| %@ | %@ | %.2f | %.3f | %.2f | %.3f |", key, meaning, a.psnr, a.ssim, b.psnr, b.ssim))
+            }
+            if let iou = r.full_resolution_matte_iou, let a = iou["trained"], let b = iou["unseen"] {
+                lines += ["", "| matte IoU with the true mask | trained bg | unseen bg |", "|---|---|---|"]
+                for (key, meaning) in FullResolutionEvaluation.matteRows {
+                    guard let x = a[key], let y = b[key] else { continue }
+                    lines.append(String(format: "| %@ | %.3f | %.3f |", meaning, x, y))
+                }
+            }
+            if let change = r.full_resolution_background_change, let a = change["trained"], let b = change["unseen"] {
+                lines.append(String(format: "swap onto a still background at this size, mean frame-to-frame change away from the character: composite %.4f / %.4f, model %.4f / %.4f (ground truth %.4f / %.4f)",
+                                    a["composite"] ?? .nan, b["composite"] ?? .nan, a["model"] ?? .nan, b["model"] ?? .nan, a["ground_truth"] ?? .nan, b["ground_truth"] ?? .nan))
             }
         }
         return lines.joined(separator: "\n")
