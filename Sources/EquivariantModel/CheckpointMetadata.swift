@@ -46,6 +46,12 @@ public enum CheckpointMetadata {
     public static let transformLearningRateScale = "transform_lr_scale"
     /// The global gradient-norm clip (0 = off).
     public static let gradientClipNorm = "gradient_clip_norm"
+    /// The learning-rate schedule (`constant`, or `cosine` with its warm-up).
+    public static let learningRateSchedule = "lr_schedule"
+    /// The loss of rendered frames (`mse`, `l1`).
+    public static let imageLoss = "image_loss"
+    /// Whose background features the scene loss used (`same`, `distant`).
+    public static let sceneBackground = "scene_background"
     /// The checkpoint f, h and g were started from.
     public static let initFrom = "init_from"
     /// The checkpoint an inference-only export was made from.

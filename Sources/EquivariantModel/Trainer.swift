@@ -24,6 +24,12 @@ public final class Trainer {
     /// When positive, gradients whose global L2 norm exceeds it are scaled down to it
     /// before the update (guards against the occasional spike of a learned T^z).
     public let gradientClipNorm: Float
+    /// The learning-rate schedule (a factor on each group's base rate per step).
+    public let schedule: LearningRateSchedule
+    /// The loss of the rendered frames.
+    public let imageLoss: ImageLoss
+    /// Each parameter group's base learning rate.
+    private let baseLearningRates: [Float]
 
     /// Creates a trainer with Adam at `learningRate` over f, h and g, and at
     /// `learningRate × transformLearningRateScale` over the T^z predictor.
@@ -35,9 +41,11 @@ public final class Trainer {
     /// run at 2e-3).
     public init(
         model: EquivariantModel, weights: LossWeights = LossWeights(), learningRate: Float = 2e-3,
-        transformLearningRateScale: Float = 0.05, gradientClipNorm: Float = 0
+        transformLearningRateScale: Float = 0.05, gradientClipNorm: Float = 0,
+        schedule: LearningRateSchedule = .constant, imageLoss: ImageLoss = .squaredError
     ) throws {
         try weights.validate()
+        try schedule.validate()
         guard learningRate.isFinite, learningRate > 0, learningRate < 1 else {
             throw ModelError.invalidConfiguration("learning rate must be in (0, 1), got \(learningRate)")
         }
@@ -50,6 +58,8 @@ public final class Trainer {
         self.model = model
         self.weights = weights
         self.gradientClipNorm = gradientClipNorm
+        self.schedule = schedule
+        self.imageLoss = imageLoss
         let predictor = model.transform.parameters
         let rest = model.parameters.filter { p in !predictor.contains { $0 === p } }
         // Same order as `model.parameters` (the predictor's are last), which checkpoints rely on.
@@ -57,6 +67,7 @@ public final class Trainer {
             .init(parameters: rest, learningRate: learningRate),
             .init(parameters: predictor, learningRate: learningRate * transformLearningRateScale),
         ])
+        baseLearningRates = optimizer.groups.map(\.learningRate)
     }
 
     /// The global L2 norm of all parameter gradients.
@@ -79,6 +90,10 @@ public final class Trainer {
         if gradientClipNorm > 0 && norm > gradientClipNorm {
             let scale = gradientClipNorm / norm
             for p in model.parameters { p.gradient = p.gradient * scale }
+        }
+        if schedule != .constant {
+            let factor = schedule.factor(atStep: step + 1)
+            for g in optimizer.groups.indices { optimizer.groups[g].learningRate = baseLearningRates[g] * factor }
         }
         optimizer.step()
         report.step = step
@@ -139,8 +154,8 @@ public final class Trainer {
         }
 
         // Losses.
-        let scene = Loss.meanSquaredError(prediction, batch.nextFrames)
-        let recon = Loss.meanSquaredError(reconstruction, batch.frames)
+        let scene = imageLoss(prediction, batch.nextFrames)
+        let recon = imageLoss(reconstruction, batch.frames)
         let equivariance = weights.normalizesCharacter ? Self.normalizedSquaredError(warped, fNext) : Self.plainSquaredError(warped, fNext)
         // Invariance: h(x') ≈ h(x), and h(x'') ≈ h(x) across the distant gap too.
         let invariance = Loss.meanSquaredError(hNext, hx)

@@ -47,6 +47,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Whose background features the scene loss draws x' over: same (h(x), as in the note) or distant (h of a random other frame of the same shot).",
                                discussion: "distant keeps h from explaining the character (a layered model's α then stays honest) and adds h(x'') ≈ h(x) to the invariance loss."))
     var sceneBackground = "same"
+    @Option(help: "Learning-rate schedule: constant, or cosine (decays to 5 % of --lr at --steps).") var lrSchedule = "constant"
+    @Option(help: "Steps of linear learning-rate warm-up (cosine schedule).") var warmupSteps = 0
+    @Option(help: "Loss of the rendered frames: \(ImageLoss.nameList) (l1 keeps renders sharper).") var imageLoss = ImageLoss.squaredError.rawValue
     @Option(help: "Synthetic world seed (backgrounds, characters).") var worldSeed: UInt64 = 0
     @Option(help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
     @Option(help: "Synthetic characters.") var characters = 8
@@ -76,6 +79,10 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("\(flag) \(path): the directory \(directory) does not exist or is not writable")
             }
         }
+        guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule \(lrSchedule) is not one of constant, cosine") }
+        guard warmupSteps >= 0, warmupSteps < steps else { throw ValidationError("--warmup-steps must be in 0..<--steps, got \(warmupSteps)") }
+        if warmupSteps > 0 && lrSchedule != "cosine" { throw ValidationError("--warmup-steps needs --lr-schedule cosine") }
+        guard ImageLoss(rawValue: imageLoss) != nil else { throw ValidationError("--image-loss \(imageLoss) is not one of \(ImageLoss.nameList)") }
         guard ["same", "distant"].contains(sceneBackground) else {
             throw ValidationError("--scene-background \(sceneBackground) is not one of same, distant")
         }
@@ -113,10 +120,15 @@ struct TrainCommand: ParsableCommand {
                 metadata[K.initFrom] = "\(URL(fileURLWithPath: initFrom).lastPathComponent) (\(source.model.configuration.variant), step \(source.metadata[K.step] ?? "?"), \(copied) tensors)"
             }
         }
+        let schedule: LearningRateSchedule = lrSchedule == "cosine" ? .cosine(totalSteps: steps, warmupSteps: warmupSteps) : .constant
         let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate,
-                                  transformLearningRateScale: transformLrScale, gradientClipNorm: clipGradNorm)
+                                  transformLearningRateScale: transformLrScale, gradientClipNorm: clipGradNorm,
+                                  schedule: schedule, imageLoss: ImageLoss(rawValue: imageLoss)!)
         metadata[K.transformLearningRateScale] = "\(transformLrScale)"
         metadata[K.gradientClipNorm] = "\(clipGradNorm)"
+        metadata[K.learningRateSchedule] = lrSchedule == "cosine" ? "cosine to step \(steps), warm-up \(warmupSteps)" : "constant"
+        metadata[K.imageLoss] = imageLoss
+        metadata[K.sceneBackground] = sceneBackground
         if let restoredState { trainer.optimizer.state = restoredState }
 
         let data: TrainingData

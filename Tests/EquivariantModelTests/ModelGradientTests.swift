@@ -18,11 +18,11 @@ final class ModelGradientTests: XCTestCase {
                              distantFrames: distant ? randomTensor([size, 3, resolution, resolution], seed: seed + 2, range: 0...1) : nil)
     }
 
-    func checkGradients(_ source: String, renderer: RendererKind = .additive, distant: Bool = false) throws {
+    func checkGradients(_ source: String, renderer: RendererKind = .additive, distant: Bool = false, imageLoss: ImageLoss = .squaredError) throws {
         let model = try ModelFixtures.tinyModel(source, renderer: renderer)
         // Weights that make every loss term matter (the coverage priors too, when layered).
         let trainer = try Trainer(model: model, weights: LossWeights(scene: 1, reconstruction: 0.7, character: 0.5, background: 0.3, transform: 0.4,
-                                                                     alphaSparsity: 0.2, alphaBinary: 0.3))
+                                                                     alphaSparsity: 0.2, alphaBinary: 0.3), imageLoss: imageLoss)
         let batch = Self.batch(seed: 10, distant: distant)
         // Move the predictor off its zero-weight start so its input gradients are non-trivial.
         for p in model.transform.parameters {
@@ -62,5 +62,7 @@ final class ModelGradientTests: XCTestCase {
     func testLayeredGivenGradients() throws { try checkGradients("given", renderer: .layered) }
     /// The scene loss drawn over h of a distant frame, and the distant invariance term.
     func testDistantBackgroundGradients() throws { try checkGradients("features", distant: true) }
+    /// The L1 image loss (its kinks sit where x̂ = x exactly, which random frames never hit).
+    func testAbsoluteImageLossGradients() throws { try checkGradients("features", renderer: .layered, distant: true, imageLoss: .absoluteError) }
     func testLayeredDistantBackgroundGradients() throws { try checkGradients("features", renderer: .layered, distant: true) }
 }

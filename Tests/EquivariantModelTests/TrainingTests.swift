@@ -41,6 +41,44 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try curve(), try curve())
     }
 
+    func testCosineScheduleShape() throws {
+        let s = LearningRateSchedule.cosine(totalSteps: 100, warmupSteps: 10, floor: 0.1)
+        XCTAssertEqual(s.factor(atStep: 1), 0.1, accuracy: 1e-6, "warm-up starts low")
+        XCTAssertEqual(s.factor(atStep: 10), 1, accuracy: 1e-6, "and reaches the base rate")
+        XCTAssertEqual(s.factor(atStep: 55), 0.55, accuracy: 1e-6, "half way down the cosine: (1 + floor) / 2")
+        XCTAssertEqual(s.factor(atStep: 100), 0.1, accuracy: 1e-6, "the floor at the last step")
+        XCTAssertEqual(s.factor(atStep: 500), 0.1, accuracy: 1e-6, "held after")
+        for step in 11..<100 { XCTAssertLessThanOrEqual(s.factor(atStep: step + 1), s.factor(atStep: step)) }
+        XCTAssertEqual(LearningRateSchedule.constant.factor(atStep: 77), 1)
+        XCTAssertThrowsError(try LearningRateSchedule.cosine(totalSteps: 10, warmupSteps: 10).validate())
+        XCTAssertThrowsError(try Trainer(model: try ModelFixtures.smallModel("given"), schedule: .cosine(totalSteps: 5, warmupSteps: 0, floor: 2)))
+    }
+
+    /// The trainer sets every group's rate from its schedule before each update.
+    func testTrainerFollowsItsSchedule() throws {
+        let trainer = try Trainer(model: try ModelFixtures.smallModel("features"), learningRate: 1e-3, transformLearningRateScale: 0.5,
+                                  schedule: .cosine(totalSteps: 4, warmupSteps: 0, floor: 0))
+        let data = try Self.data()
+        for step in 0..<4 {
+            try trainer.train(on: try data.batch(step: step, size: 2))
+            let factor = LearningRateSchedule.cosine(totalSteps: 4, warmupSteps: 0, floor: 0).factor(atStep: step + 1)
+            XCTAssertEqual(trainer.optimizer.groups[0].learningRate, 1e-3 * factor, accuracy: 1e-9, "step \(step + 1)")
+            XCTAssertEqual(trainer.optimizer.groups[1].learningRate, 0.5e-3 * factor, accuracy: 1e-9, "step \(step + 1)")
+        }
+        XCTAssertEqual(trainer.optimizer.groups[0].learningRate, 0, accuracy: 1e-12, "cosine to 0 at the last step")
+    }
+
+    /// The L1 image loss reports mean |x̂ − x|, not the squared error.
+    func testAbsoluteImageLoss() throws {
+        let batch = try Self.data().batch(step: 0, size: 2)
+        let model = try ModelFixtures.smallModel("given")
+        let squared = try Trainer(model: model).computeGradients(on: batch)
+        let absolute = try Trainer(model: model, imageLoss: .absoluteError).computeGradients(on: batch)
+        let reconstruction = try model.reconstruct(batch.frames)
+        XCTAssertEqual(Double(absolute.reconstruction), (reconstruction - batch.frames).meanAbsolute(), accuracy: 1e-5)
+        XCTAssertEqual(Double(squared.reconstruction), (reconstruction - batch.frames).scalars.map { Double($0 * $0) }.reduce(0, +) / Double(batch.frames.count), accuracy: 1e-5)
+    }
+
     func testGivenVariantRefusesDataWithoutMotion() throws {
         let trainer = try Trainer(model: try ModelFixtures.smallModel("given"))
         let batch = try Self.data().batch(step: 0, size: 2)
