@@ -46,6 +46,8 @@ public enum CheckpointMetadata {
     public static let transformLearningRateScale = "transform_lr_scale"
     /// The global gradient-norm clip (0 = off).
     public static let gradientClipNorm = "gradient_clip_norm"
+    /// A layered model's coverage-head learning-rate scale.
+    public static let coverageLearningRateScale = "coverage_lr_scale"
     /// The learning-rate schedule (`constant`, or `cosine` with its warm-up).
     public static let learningRateSchedule = "lr_schedule"
     /// The loss of rendered frames (`mse`, `l1`).

@@ -1,3 +1,4 @@
+import Foundation
 import NeuralNetwork
 import Tensors
 
@@ -85,6 +86,17 @@ public final class EquivariantModel {
 
     /// Whether the renderer is layered (draws a coverage map α).
     public var hasCoverage: Bool { coverage != nil }
+
+    /// Sets the coverage head's output bias so that α starts near `alpha` (0 < alpha < 1)
+    /// where its other inputs are small; e.g. 0.5 instead of the built-in 0.95 (see
+    /// `Networks.coverage`). Throws for an additive model or an α outside (0, 1).
+    public func startCoverage(at alpha: Float) throws {
+        guard let coverage, let head = coverage.layers.last(where: { $0 is Conv2D }) as? Conv2D else {
+            throw ModelError.unsupportedOperation("only a layered model has a coverage head")
+        }
+        guard alpha > 0, alpha < 1 else { throw ModelError.invalidConfiguration("the starting coverage must be in (0, 1), got \(alpha)") }
+        head.bias.value = Tensor(shape: head.bias.value.shape, repeating: logf(alpha / (1 - alpha)))
+    }
 
     /// α(c) [N, 1, R, R] of character features, or nil for the additive renderer.
     public func coverageMap(_ character: Tensor) -> Tensor? { coverage?(character) }

@@ -31,8 +31,14 @@ public final class Trainer {
     /// Each parameter group's base learning rate.
     private let baseLearningRates: [Float]
 
-    /// Creates a trainer with Adam at `learningRate` over f, h and g, and at
-    /// `learningRate × transformLearningRateScale` over the T^z predictor.
+    /// Creates a trainer with Adam at `learningRate` over f, h and g, at
+    /// `learningRate × transformLearningRateScale` over the T^z predictor and at
+    /// `learningRate × coverageLearningRateScale` over a layered model's coverage head.
+    ///
+    /// Adam moves every weight by about its rate whatever the gradient's size, so even a
+    /// small prior on α pulls the coverage head at full speed into a saturated sigmoid
+    /// (α ≡ 0 or α ≡ 1), where the scene loss's gradient vanishes; a smaller rate for the
+    /// head gives the scene loss time to shape it.
     ///
     /// The predictor gets a smaller step because Adam moves every weight by about the
     /// learning rate whatever its gradient: through a dense head over many hidden units that
@@ -42,7 +48,7 @@ public final class Trainer {
     public init(
         model: EquivariantModel, weights: LossWeights = LossWeights(), learningRate: Float = 2e-3,
         transformLearningRateScale: Float = 0.05, gradientClipNorm: Float = 0,
-        schedule: LearningRateSchedule = .constant, imageLoss: ImageLoss = .squaredError
+        schedule: LearningRateSchedule = .constant, imageLoss: ImageLoss = .squaredError, coverageLearningRateScale: Float = 1
     ) throws {
         try weights.validate()
         try schedule.validate()
@@ -60,11 +66,19 @@ public final class Trainer {
         self.gradientClipNorm = gradientClipNorm
         self.schedule = schedule
         self.imageLoss = imageLoss
-        let predictor = model.transform.parameters
-        let rest = model.parameters.filter { p in !predictor.contains { $0 === p } }
-        // Same order as `model.parameters` (the predictor's are last), which checkpoints rely on.
+        guard coverageLearningRateScale.isFinite, coverageLearningRateScale > 0, coverageLearningRateScale <= 1 else {
+            throw ModelError.invalidConfiguration("coverage learning-rate scale must be in (0, 1], got \(coverageLearningRateScale)")
+        }
+        let predictor = model.transform.parameters, coverage = model.coverage?.parameters ?? []
+        let rest = model.parameters.filter { p in !predictor.contains { $0 === p } && !coverage.contains { $0 === p } }
+        // Same order as `model.parameters` (f, h, g, the coverage head, the predictor), which
+        // checkpoints rely on. Without a scale of its own the coverage head stays in the
+        // first group, as before it had one.
+        let coverageGroup: [Adam.Group] = coverageLearningRateScale == 1
+            ? [] : [.init(parameters: coverage, learningRate: learningRate * coverageLearningRateScale)]
         optimizer = Adam(groups: [
-            .init(parameters: rest, learningRate: learningRate),
+            .init(parameters: coverageGroup.isEmpty ? rest + coverage : rest, learningRate: learningRate),
+        ] + coverageGroup + [
             .init(parameters: predictor, learningRate: learningRate * transformLearningRateScale),
         ])
         baseLearningRates = optimizer.groups.map(\.learningRate)

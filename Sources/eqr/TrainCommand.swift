@@ -44,6 +44,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Use the plain equivariance loss ‖T^z(f(x)) − f(x')‖² instead of dividing it by mean(f(x')²).") var plainEquivariance = false
     @Option(help: "Learning rate of the T^z predictor relative to --lr.") var transformLrScale: Float = 0.05
     @Option(help: "Clip the global gradient norm to this value (0: off).") var clipGradNorm: Float = 0
+    @Option(help: "Start a new layered model's coverage α near this value (default: 0.95, the additive model).") var coverageStart: Float?
+    @Option(help: "Learning rate of a layered model's coverage head relative to --lr (smaller keeps α from saturating at 0 or 1 early).") var coverageLrScale: Float = 1
     @Option(help: ArgumentHelp("Whose background features the scene loss draws x' over: same (h(x), as in the note) or distant (h of a random other frame of the same shot).",
                                discussion: "distant keeps h from explaining the character (a layered model's α then stays honest) and adds h(x'') ≈ h(x) to the invariance loss."))
     var sceneBackground = "same"
@@ -86,6 +88,10 @@ struct TrainCommand: ParsableCommand {
         guard ["same", "distant"].contains(sceneBackground) else {
             throw ValidationError("--scene-background \(sceneBackground) is not one of same, distant")
         }
+        if let coverageStart {
+            guard coverageStart > 0, coverageStart < 1 else { throw ValidationError("--coverage-start must be in (0, 1), got \(coverageStart)") }
+            guard renderer == RendererKind.layered.rawValue, resume == nil else { throw ValidationError("--coverage-start applies to a new --renderer layered run") }
+        }
         if initFrom != nil && resume != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if !videos.isEmpty && variantType.needsKnownMotion {
             throw ValidationError("--variant \(variant) needs the true motion of each pair; train it on synthetic scenes (omit --videos)")
@@ -119,15 +125,17 @@ struct TrainCommand: ParsableCommand {
                 let copied = try model.copyEncodersAndRenderer(from: source.model)
                 metadata[K.initFrom] = "\(URL(fileURLWithPath: initFrom).lastPathComponent) (\(source.model.configuration.variant), step \(source.metadata[K.step] ?? "?"), \(copied) tensors)"
             }
+            if let coverageStart { try model.startCoverage(at: coverageStart) }
         }
         let schedule: LearningRateSchedule = lrSchedule == "cosine" ? .cosine(totalSteps: steps, warmupSteps: warmupSteps) : .constant
         let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate,
                                   transformLearningRateScale: transformLrScale, gradientClipNorm: clipGradNorm,
-                                  schedule: schedule, imageLoss: ImageLoss(rawValue: imageLoss)!)
+                                  schedule: schedule, imageLoss: ImageLoss(rawValue: imageLoss)!, coverageLearningRateScale: coverageLrScale)
         metadata[K.transformLearningRateScale] = "\(transformLrScale)"
         metadata[K.gradientClipNorm] = "\(clipGradNorm)"
         metadata[K.learningRateSchedule] = lrSchedule == "cosine" ? "cosine to step \(steps), warm-up \(warmupSteps)" : "constant"
         metadata[K.imageLoss] = imageLoss
+        metadata[K.coverageLearningRateScale] = "\(coverageLrScale)"
         metadata[K.sceneBackground] = sceneBackground
         if let restoredState { trainer.optimizer.state = restoredState }
 
