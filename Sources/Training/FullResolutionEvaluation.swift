@@ -11,8 +11,8 @@ import VideoIO
 /// median plate + difference mask) over the same frames.
 ///
 /// Per clip: the swap onto another background of the world; the next-frame prediction
-/// (frame t moved by the motion t → t+1: the true one for a `given` model, the model's
-/// estimate from the frame pair otherwise); a re-render under a new affine; the matte's
+/// (frame t moved by the motion t → t+1: the true one for a `given` model, otherwise the
+/// model's estimate from the frame pair refined by ``MotionRefinement`` for the composite); a re-render under a new affine; the matte's
 /// agreement with the true character mask (IoU); and how much a swapped still background
 /// flickers.
 public enum FullResolutionEvaluation {
@@ -27,7 +27,7 @@ public enum FullResolutionEvaluation {
         ("swap_model", "the model's rendering, scaled up"),
         ("baseline_classical_swap", "median plate + diff mask, same clip"),
         ("baseline_paste_background", "new background alone"),
-        ("prediction_composite", "next frame: the layer moved by θ over the plate"),
+        ("prediction_composite", "next frame: the layer moved by θ (refined) over the plate"),
         ("prediction_model", "next frame: the model's rendering, scaled up"),
         ("baseline_copy", "copy x as x'"),
         ("rerender_composite", "char under new affine, composite"),
@@ -204,7 +204,8 @@ public enum FullResolutionEvaluation {
                     modelMotion = .motion(motion)
                 } else {
                     let estimate = try model.estimateTheta(from: try composite.modelFrame(input), to: try composite.modelFrame(inputs[t + 1]))
-                    theta = Affine2D(estimate.scalars)
+                    // As `eqr -extract-motion` does: the model's estimate, aligned on the frames.
+                    theta = MotionRefinement.refine(Affine2D(estimate.scalars), from: frame, matte: alpha, to: PlanarImage(inputs[t + 1]))
                     modelMotion = .theta(estimate)
                 }
                 tally.record("prediction_composite", tensor(LayerCompositor.moved(frame: frame, alpha: alpha, plate: plate, background: plate, sampling: theta)), next)

@@ -37,6 +37,7 @@ struct HostCommand: ParsableCommand {
     @Option(name: .customLong("matte-margin", withSingleDash: true), help: "Pixels the composite's matte grows by (default: automatic, 0 for a noiseless clip, 0.5 % of the frame for a noisy one).") var matteMargin: Int?
     @Option(name: .customLong("plate", withSingleDash: true), help: "How composite learns the clip's background: clip (from frames sampled over the whole input first; the default) or running (from the frames so far, as the plugins and the C library do).") var plate = "clip"
     @Option(name: .customLong("extract-motion", withSingleDash: true), help: "Write the motion template of the input here instead of rendering.") var extractMotion: String?
+    @Option(name: .customLong("refine-motion", withSingleDash: true), help: "With -extract-motion: align each of the model's steps on the clip's frames (1, the default) or keep the model's estimates (0).") var refineMotion = 1
     @Flag(name: .customLong("an", withSingleDash: true), help: "Drop the character input's audio (copied by default).") var noAudio = false
     @OptionGroup var overwrite: OverwriteOptions
     @Flag(name: .customLong("nostats", withSingleDash: true), help: "No progress on stderr.") var noStats = false
@@ -54,6 +55,7 @@ struct HostCommand: ParsableCommand {
         // The effect is parsed here so that a bad one is an argument mistake (usage, exit 64).
         do { _ = try EffectSpecification.parse(effect) } catch { throw ValidationError("\(error)") }
         guard RenderMode(rawValue: render) != nil else { throw ValidationError("-render \(render) is not one of \(RenderMode.nameList)") }
+        guard refineMotion == 0 || refineMotion == 1 else { throw ValidationError("-refine-motion must be 0 or 1, got \(refineMotion)") }
         if let matteMargin, !(0...256).contains(matteMargin) { throw ValidationError("-matte-margin must be in 0...256 pixels, got \(matteMargin)") }
         guard plate == "clip" || plate == "running" else { throw ValidationError("-plate \(plate) is not one of clip, running") }
         guard BackgroundFit(rawValue: backgroundFit) != nil else { throw ValidationError("-bg-fit \(backgroundFit) is not one of \(BackgroundFit.nameList)") }
@@ -173,7 +175,18 @@ struct HostCommand: ParsableCommand {
             count += 1
             return try pipeline.modelFrame(frame)
         }
-        try template.write(to: URL(fileURLWithPath: path))
-        if !noStats { FileHandle.standardError.write(Data("wrote \(path): \(template.steps.count) steps\n".utf8)) }
+        var result = template
+        // Align each step on the frames: the character's matte from the clip's plate.
+        if refineMotion == 1, let plate = try clipPlate(for: pipeline, frameLimit: maxFrames, showStats: !noStats && logLevel != "quiet") {
+            pipeline.setPlate(plate)
+            let frames = try VideoReader(path: inputs[0], filter: preFilter)
+            result = try MotionRefinement.refine(template) {
+                guard let frame = try frames.next(), frame.width == plate.width, frame.height == plate.height else { return nil }
+                let matte = try frame.withPixelBuffer { try pipeline.matte($0, width: frame.width, height: frame.height) }
+                return (PlanarImage(frame), matte)
+            }
+        }
+        try result.write(to: URL(fileURLWithPath: path))
+        if !noStats { FileHandle.standardError.write(Data("wrote \(path): \(result.steps.count) steps\(refineMotion == 1 ? ", aligned on the frames" : "")\n".utf8)) }
     }
 }

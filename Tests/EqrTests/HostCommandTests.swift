@@ -43,6 +43,38 @@ final class HostCommandTests: XCTestCase {
         XCTAssertEqual(try probe(path("transfer.mp4")), [96, 96, 12])
     }
 
+    /// `-extract-motion` aligns the model's steps on the clip's frames: against the synthetic
+    /// clip's true motion (its JSON), the aligned template is far closer than the model's own
+    /// estimates. Measured at 256²: mean |Δθ| 0.023 → 0.002 (answering "no motion": 0.031).
+    func testExtractedMotionIsAlignedOnTheFrames() throws {
+        XCTAssertEqual(try EqrProcess.run(["synth", path("walk.mkv"), "--frames", "16", "--resolution", "192", "--seed", "3", "--c:v", "ffv1"]).status, 0)
+        let truth = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("walk.mkv.json")))) as? [String: Any])
+        let motions = try XCTUnwrap(truth["frames"] as? [[String: Any]]).map { try XCTUnwrap($0["motion"] as? [Double]) }
+        func error(_ template: String) throws -> Double {
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path(template)))) as? [String: Any])
+            let steps = try XCTUnwrap(json["steps"] as? [[Double]])
+            XCTAssertEqual(steps.count, 15)
+            var total = 0.0
+            for (k, step) in steps.enumerated() {
+                // The step's sampling matrix is the inverse of the content motion k → k+1.
+                let m = motions[k + 1], det = m[0] * m[4] - m[1] * m[3]
+                let inverse = [m[4] / det, -m[1] / det, (m[1] * m[5] - m[4] * m[2]) / det,
+                               -m[3] / det, m[0] / det, (m[3] * m[2] - m[0] * m[5]) / det]
+                total += zip(step, inverse).map { abs($0 - $1) }.reduce(0, +) / 6
+            }
+            return total / Double(steps.count)
+        }
+        let raw = try EqrProcess.run(["-i", path("walk.mkv"), "-m", model, "-extract-motion", path("raw.json"), "-refine-motion", "0"])
+        XCTAssertEqual(raw.status, 0, raw.standardError)
+        let aligned = try EqrProcess.run(["-i", path("walk.mkv"), "-m", model, "-extract-motion", path("aligned.json")])
+        XCTAssertEqual(aligned.status, 0, aligned.standardError)
+        XCTAssertTrue(aligned.standardError.contains("aligned on the frames"), aligned.standardError)
+        let rawError = try error("raw.json"), alignedError = try error("aligned.json")
+        XCTAssertLessThan(alignedError, rawError / 3, "aligned \(alignedError) vs the model's \(rawError)")
+        XCTAssertLessThan(alignedError, 0.008)
+        XCTAssertNotEqual(try EqrProcess.run(["-i", path("walk.mkv"), "-m", model, "-extract-motion", path("x.json"), "-refine-motion", "2"]).status, 0)
+    }
+
     /// The swap puts the character on the new background: measured against the exact ground
     /// truth (the same walk rendered over the new background), it must beat both the input
     /// (old background) and the new background alone by a clear margin.
