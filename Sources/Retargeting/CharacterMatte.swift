@@ -75,18 +75,25 @@ public enum CharacterMatte {
         return PlanarMask(width: width, height: height, values: grow > 0 ? maximumFilter(refined, width: width, height: height, radius: grow) : refined)
     }
 
-    /// The largest value in the (2·radius + 1)² window around each pixel, separably (rows,
-    /// then columns), clamped at the image's edges.
+    /// The largest value in the (2·radius + 1)² window around each pixel (the window clamped
+    /// at the image's edges).
     public static func maximumFilter(_ values: [Float], width: Int, height: Int, radius: Int) -> [Float] {
-        var rows = [Float](repeating: 0, count: values.count), out = rows
+        windowed(values, width: width, height: height, radius: radius, identity: 0, max)
+    }
+
+    /// `combine` folded over the (2·radius + 1)² window around each pixel, separably (rows,
+    /// then columns), the window clamped at the image's edges (which, for a minimum or a
+    /// maximum, is the same as repeating the edge pixels outwards).
+    static func windowed<T>(_ values: [T], width: Int, height: Int, radius: Int, identity: T, _ combine: (T, T) -> T) -> [T] {
+        var rows = values, out = values
         values.withUnsafeBufferPointer { v in
             rows.withUnsafeMutableBufferPointer { r in
                 let r = r
                 Parallel.forEach(height) { y in
                     let row = y * width
                     for x in 0..<width {
-                        var m: Float = 0
-                        for k in max(x - radius, 0)...min(x + radius, width - 1) { m = max(m, v[row + k]) }
+                        var m = identity
+                        for k in max(x - radius, 0)...min(x + radius, width - 1) { m = combine(m, v[row + k]) }
                         r[row + x] = m
                     }
                 }
@@ -98,8 +105,8 @@ public enum CharacterMatte {
                 Parallel.forEach(height) { y in
                     let y0 = max(y - radius, 0), y1 = min(y + radius, height - 1)
                     for x in 0..<width {
-                        var m: Float = 0
-                        for k in y0...y1 { m = max(m, r[k * width + x]) }
+                        var m = identity
+                        for k in y0...y1 { m = combine(m, r[k * width + x]) }
                         o[y * width + x] = m
                     }
                 }
@@ -185,32 +192,8 @@ public enum CharacterMatte {
     /// A 3×3 minimum (erosion) or maximum (dilation), separably: rows, then columns; the
     /// image's edge pixels repeat outwards.
     private static func morphology(_ mask: [Bool], width: Int, height: Int, dilating: Bool) -> [Bool] {
-        var rows = [Bool](repeating: false, count: mask.count), out = rows
-        mask.withUnsafeBufferPointer { m in
-            rows.withUnsafeMutableBufferPointer { r in
-                let r = r
-                Parallel.forEach(height) { y in
-                    let row = y * width
-                    for x in 0..<width {
-                        let a = m[row + max(x - 1, 0)], b = m[row + x], c = m[row + min(x + 1, width - 1)]
-                        r[row + x] = dilating ? (a || b || c) : (a && b && c)
-                    }
-                }
-            }
-        }
-        rows.withUnsafeBufferPointer { r in
-            out.withUnsafeMutableBufferPointer { o in
-                let o = o
-                Parallel.forEach(height) { y in
-                    let above = max(y - 1, 0) * width, row = y * width, below = min(y + 1, height - 1) * width
-                    for x in 0..<width {
-                        let a = r[above + x], b = r[row + x], c = r[below + x]
-                        o[row + x] = dilating ? (a || b || c) : (a && b && c)
-                    }
-                }
-            }
-        }
-        return out
+        dilating ? windowed(mask, width: width, height: height, radius: 1, identity: false) { $0 || $1 }
+            : windowed(mask, width: width, height: height, radius: 1, identity: true) { $0 && $1 }
     }
 
     /// The mask with every unset region that does not touch the border set. Only the mask's

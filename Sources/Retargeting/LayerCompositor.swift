@@ -50,11 +50,8 @@ public enum LayerCompositor {
         let e = sampling.elements
         out.values.withUnsafeMutableBufferPointer { o in
             for y in 0..<height {
-                let v = (2 * Float(y) + 1) / Float(height) - 1
                 for x in 0..<width {
-                    let u = (2 * Float(x) + 1) / Float(width) - 1
-                    let su = e[0] * u + e[1] * v + e[2], sv = e[3] * u + e[4] * v + e[5]
-                    let fx = ((su + 1) * Float(width) - 1) / 2, fy = ((sv + 1) * Float(height) - 1) / 2
+                    let (_, _, fx, fy) = SamplingGrid.map(e, x: x, y: y, width: width, height: height)
                     let x0 = Int(fx.rounded(.down)), y0 = Int(fy.rounded(.down))
                     let wx = fx - Float(x0), wy = fy - Float(y0)
                     var movedAlpha: Float = 0

@@ -118,11 +118,8 @@ public enum MotionRefinement {
             var h = [Double](repeating: 0, count: 36), b = [Double](repeating: 0, count: 6)
             var cost = 0.0, total = 0.0
             for y in 0..<height {
-                let v = (2 * Float(y) + 1) / Float(height) - 1
                 for x in 0..<width {
-                    let u = (2 * Float(x) + 1) / Float(width) - 1
-                    let su = e[0] * u + e[1] * v + e[2], sv = e[3] * u + e[4] * v + e[5]
-                    let fx = ((su + 1) * Float(width) - 1) / 2, fy = ((sv + 1) * Float(height) - 1) / 2
+                    let (u, v, fx, fy) = SamplingGrid.map(e, x: x, y: y, width: width, height: height)
                     let alpha = sample(sourceAlpha, fx, fy)
                     guard alpha > 0.05 else { continue }
                     let r = sample(sourceGrey, fx, fy) - targetGrey[y * width + x]
