@@ -27,7 +27,7 @@ public enum FullResolutionEvaluation {
         ("swap_model", "the model's rendering, scaled up"),
         ("baseline_classical_swap", "median plate + diff mask, same clip"),
         ("baseline_paste_background", "new background alone"),
-        ("prediction_composite", "next frame: the layer moved by θ (refined) over the plate"),
+        ("prediction_composite", "next frame: the layer moved over the plate (true θ, or the estimate aligned)"),
         ("prediction_model", "next frame: the model's rendering, scaled up"),
         ("baseline_copy", "copy x as x'"),
         ("rerender_composite", "char under new affine, composite"),
