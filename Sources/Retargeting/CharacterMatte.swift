@@ -76,15 +76,41 @@ public enum CharacterMatte {
     }
 
     /// The largest value in the (2·radius + 1)² window around each pixel (the window clamped
-    /// at the image's edges).
+    /// at the image's edges), for values ≥ 0: only the box around the positive values,
+    /// grown by the radius, can change, so the filter runs there.
     public static func maximumFilter(_ values: [Float], width: Int, height: Int, radius: Int) -> [Float] {
-        windowed(values, width: width, height: height, radius: radius, identity: 0, max)
+        guard let box = boundingBox(of: values.map { $0 > 0 }, width: width, height: height) else { return values }
+        let x0 = max(box.minX - radius, 0), x1 = min(box.maxX + radius, width - 1)
+        let y0 = max(box.minY - radius, 0), y1 = min(box.maxY + radius, height - 1)
+        let w = x1 - x0 + 1, h = y1 - y0 + 1
+        var crop = [Float](repeating: 0, count: w * h)
+        for y in 0..<h { for x in 0..<w { crop[y * w + x] = values[(y0 + y) * width + x0 + x] } }
+        // A (2r + 1)² maximum is r 3×3 maxima in a row.
+        for _ in 0..<radius { crop = window3x3(crop, width: w, height: h, Largest.self) }
+        var out = values
+        for y in 0..<h { for x in 0..<w { out[(y0 + y) * width + x0 + x] = crop[y * w + x] } }
+        return out
     }
 
-    /// `combine` folded over the (2·radius + 1)² window around each pixel, separably (rows,
-    /// then columns), the window clamped at the image's edges (which, for a minimum or a
-    /// maximum, is the same as repeating the edge pixels outwards).
-    static func windowed<T>(_ values: [T], width: Int, height: Int, radius: Int, identity: T, _ combine: (T, T) -> T) -> [T] {
+    /// An associative fold over a window (static, so that
+    /// ``window3x3(_:width:height:_:)`` is specialised and inlined per fold).
+    protocol WindowFold {
+        associatedtype Value
+        static func combine(_ a: Value, _ b: Value) -> Value
+    }
+    enum Largest: WindowFold {
+        @inline(__always) static func combine(_ a: Float, _ b: Float) -> Float { max(a, b) }
+    }
+    enum AnySet: WindowFold {
+        @inline(__always) static func combine(_ a: Bool, _ b: Bool) -> Bool { a || b }
+    }
+    enum AllSet: WindowFold {
+        @inline(__always) static func combine(_ a: Bool, _ b: Bool) -> Bool { a && b }
+    }
+
+    /// The fold over the 3×3 window around each pixel, separably (rows, then columns), the
+    /// image's edge pixels repeated outwards.
+    static func window3x3<F: WindowFold>(_ values: [F.Value], width: Int, height: Int, _ fold: F.Type) -> [F.Value] {
         var rows = values, out = values
         values.withUnsafeBufferPointer { v in
             rows.withUnsafeMutableBufferPointer { r in
@@ -92,9 +118,7 @@ public enum CharacterMatte {
                 Parallel.forEach(height) { y in
                     let row = y * width
                     for x in 0..<width {
-                        var m = identity
-                        for k in max(x - radius, 0)...min(x + radius, width - 1) { m = combine(m, v[row + k]) }
-                        r[row + x] = m
+                        r[row + x] = F.combine(F.combine(v[row + max(x - 1, 0)], v[row + x]), v[row + min(x + 1, width - 1)])
                     }
                 }
             }
@@ -103,12 +127,8 @@ public enum CharacterMatte {
             out.withUnsafeMutableBufferPointer { o in
                 let o = o
                 Parallel.forEach(height) { y in
-                    let y0 = max(y - radius, 0), y1 = min(y + radius, height - 1)
-                    for x in 0..<width {
-                        var m = identity
-                        for k in y0...y1 { m = combine(m, r[k * width + x]) }
-                        o[y * width + x] = m
-                    }
+                    let above = max(y - 1, 0) * width, row = y * width, below = min(y + 1, height - 1) * width
+                    for x in 0..<width { o[row + x] = F.combine(F.combine(r[above + x], r[row + x]), r[below + x]) }
                 }
             }
         }
@@ -192,8 +212,7 @@ public enum CharacterMatte {
     /// A 3×3 minimum (erosion) or maximum (dilation), separably: rows, then columns; the
     /// image's edge pixels repeat outwards.
     private static func morphology(_ mask: [Bool], width: Int, height: Int, dilating: Bool) -> [Bool] {
-        dilating ? windowed(mask, width: width, height: height, radius: 1, identity: false) { $0 || $1 }
-            : windowed(mask, width: width, height: height, radius: 1, identity: true) { $0 && $1 }
+        dilating ? window3x3(mask, width: width, height: height, AnySet.self) : window3x3(mask, width: width, height: height, AllSet.self)
     }
 
     /// The mask with every unset region that does not touch the border set. Only the mask's
