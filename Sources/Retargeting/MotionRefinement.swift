@@ -33,15 +33,17 @@ public enum MotionRefinement {
     }
 
     /// `template` with each step t → t+1 aligned on the clip it came from: `nextFrame` gives
-    /// the clip's frames in order, each with its character's matte (nil at the end). Steps
-    /// past the last frame given stay as they are.
-    public static func refine(_ template: MotionTemplate, frames nextFrame: () throws -> (image: PlanarImage, matte: PlanarMask)?) rethrows -> MotionTemplate {
+    /// the clip's frames in order, each with its character's matte and the index of its shot
+    /// (nil at the end). A step across a cut, or past the last frame given, stays as it is.
+    public static func refine(_ template: MotionTemplate,
+                              frames nextFrame: () throws -> (image: PlanarImage, matte: PlanarMask, shot: Int)?) rethrows -> MotionTemplate {
         var refined = template
         guard var previous = try nextFrame() else { return refined }
         for t in refined.steps.indices {
             guard let current = try nextFrame() else { break }
-            guard current.image.width == previous.image.width, current.image.height == previous.image.height else { break }
-            refined.steps[t] = refine(Affine2D(refined.steps[t]), from: previous.image, matte: previous.matte, to: current.image).elements
+            if current.shot == previous.shot && current.image.width == previous.image.width && current.image.height == previous.image.height {
+                refined.steps[t] = refine(Affine2D(refined.steps[t]), from: previous.image, matte: previous.matte, to: current.image).elements
+            }
             previous = current
         }
         return refined

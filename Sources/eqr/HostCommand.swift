@@ -92,9 +92,12 @@ struct HostCommand: ParsableCommand {
         pipeline.matteMargin = matteMargin
         let rate = reader.frameRate ?? 25
         let frameLimit = [maxFrames, duration.map { Int(($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
+        // One plate per shot of the clip (`-plate clip`), switched at each shot's first frame.
+        var shots: [Shot] = []
         if pipeline.renderMode == .composite && pipeline.needsBackground && plate == "clip" {
-            if let clipPlate = try clipPlate(for: pipeline, frameLimit: frameLimit, showStats: showStats) { pipeline.setPlate(clipPlate) }
+            shots = try clipPlates(for: pipeline, frameLimit: frameLimit, showStats: showStats)
         }
+        var nextShot = 0
         var options: [String: String] = [:]
         if let crf { options["crf"] = crf }
         if let bitRate { options["b:v"] = bitRate }
@@ -119,6 +122,10 @@ struct HostCommand: ParsableCommand {
             if rendered.count != layout.byteCount(width: frame.width, height: frame.height) {
                 rendered = [UInt8](repeating: 0, count: layout.byteCount(width: frame.width, height: frame.height))
             }
+            if nextShot < shots.count && shots[nextShot].start == index {
+                if let plate = shots[nextShot].plate { pipeline.setPlate(plate) } else { pipeline.resetPlate() }
+                nextShot += 1
+            }
             try frame.withPixelBuffer { input in
                 try rendered.withUnsafeMutableBytes { bytes in
                     let output = PixelBuffer(base: bytes.baseAddress!, width: frame.width, height: frame.height,
@@ -141,30 +148,49 @@ struct HostCommand: ParsableCommand {
         if showStats { FileHandle.standardError.write(Data("\rframe \(index), done: \(output!)\n".utf8)) }
     }
 
-    /// The background plate of the character input: a first pass decodes it (through
-    /// `-vf:0`) and keeps an even sample of its frames, whose votes a layered model weights
-    /// by its coverage; nil for a clip of one frame.
-    func clipPlate(for pipeline: FramePipeline, frameLimit: Int?, showStats: Bool) throws -> BackgroundPlate? {
+    /// A shot of the character input: its first frame and its background plate (nil for a
+    /// shot of one frame, whose plate is then learned while rendering).
+    struct Shot {
+        var start: Int
+        var plate: BackgroundPlate?
+    }
+
+    /// The background plates of the character input, one per shot: a first pass decodes it
+    /// (through `-vf:0`), finds its cuts (``ShotDetector``) and keeps an even sample of each
+    /// shot's frames, whose votes a layered model weights by its coverage.
+    func clipPlates(for pipeline: FramePipeline, frameLimit: Int?, showStats: Bool) throws -> [Shot] {
         let reader = try VideoReader(path: inputs[0], filter: preFilter)
-        var sampler: PlateSampler?
+        var detector = ShotDetector()
+        var samplers: [(start: Int, sampler: PlateSampler)] = []
         var count = 0
         while frameLimit.map({ count < $0 }) ?? true, let frame = try reader.next() {
-            if sampler == nil { sampler = PlateSampler(frameBytes: frame.rgb8.count) }
-            guard frame.width == sampler!.samples.first?.width ?? frame.width,
-                  frame.height == sampler!.samples.first?.height ?? frame.height else { break }
-            sampler!.offer(frame)
+            if let first = samplers.first?.sampler.samples.first, first.width != frame.width || first.height != frame.height { break }
+            if detector.offer(frame) { samplers.append((count, PlateSampler(frameBytes: frame.rgb8.count))) }
+            samplers[samplers.count - 1].sampler.offer(frame)
             count += 1
         }
-        guard let samples = sampler?.samples, samples.count >= 2 else { return nil }
-        if showStats { FileHandle.standardError.write(Data("background plate from \(samples.count) of \(count) frames\n".utf8)) }
-        let coverage = pipeline.model.hasCoverage ? try samples.map { frame in try frame.withPixelBuffer { try pipeline.coverage($0)! } } : nil
-        let plate = try BackgroundPlate.consensus(of: samples, coverage: coverage)
-        if logLevel != "quiet", let unsteady = plate.unsteadyFraction, unsteady > 0.25 {
-            FileHandle.standardError.write(Data(String(
-                format: "eqr: warning: the clip never shows a still background over %.0f%% of the frame (a moving camera, a cut, or a character filling the frame?); the composite assumes a static camera — -render model does not\n",
-                100 * unsteady).utf8))
+        var shots: [Shot] = []
+        for (start, sampler) in samplers {
+            let samples = sampler.samples
+            guard samples.count >= 2 else { shots.append(Shot(start: start, plate: nil)); continue }
+            let coverage = pipeline.model.hasCoverage ? try samples.map { frame in try frame.withPixelBuffer { try pipeline.coverage($0)! } } : nil
+            let plate = try BackgroundPlate.consensus(of: samples, coverage: coverage)
+            if logLevel != "quiet", let unsteady = plate.unsteadyFraction, unsteady > 0.25 {
+                let which = samplers.count > 1 ? "the shot from frame \(start) " : "the clip "
+                FileHandle.standardError.write(Data(String(
+                    format: "eqr: warning: %@never shows a still background over %.0f%% of the frame (a moving camera, or a character filling the frame?); the composite assumes a static camera — -render model does not\n",
+                    which, 100 * unsteady).utf8))
+            }
+            shots.append(Shot(start: start, plate: plate))
         }
-        return plate
+        if showStats {
+            if shots.count == 1, let samples = samplers.first?.sampler.samples, samples.count >= 2 {
+                FileHandle.standardError.write(Data("background plate from \(samples.count) of \(count) frames\n".utf8))
+            } else if shots.count > 1 {
+                FileHandle.standardError.write(Data("\(shots.count) shots (cuts before frames \(shots.dropFirst().map { String($0.start) }.joined(separator: ", "))), one background plate each\n".utf8))
+            }
+        }
+        return shots
     }
 
     /// Writes the motion template of the character input, streaming its frames.
@@ -176,14 +202,23 @@ struct HostCommand: ParsableCommand {
             return try pipeline.modelFrame(frame)
         }
         var result = template
-        // Align each step on the frames: the character's matte from the clip's plate.
-        if refineMotion == 1, let plate = try clipPlate(for: pipeline, frameLimit: maxFrames, showStats: !noStats && logLevel != "quiet") {
-            pipeline.setPlate(plate)
+        // Align each step on the frames: the character's matte from its shot's plate (a step
+        // across a cut, or in a shot without a plate, keeps the model's estimate).
+        if refineMotion == 1 {
+            let shots = try clipPlates(for: pipeline, frameLimit: maxFrames, showStats: !noStats && logLevel != "quiet")
             let frames = try VideoReader(path: inputs[0], filter: preFilter)
+            var index = 0
             result = try MotionRefinement.refine(template) {
-                guard let frame = try frames.next(), frame.width == plate.width, frame.height == plate.height else { return nil }
-                let matte = try frame.withPixelBuffer { try pipeline.matte($0, width: frame.width, height: frame.height) }
-                return (PlanarImage(frame), matte)
+                guard let frame = try frames.next() else { return nil }
+                defer { index += 1 }
+                let shot = shots.lastIndex { $0.start <= index } ?? 0
+                let image = PlanarImage(frame)
+                guard shots.indices.contains(shot), let plate = shots[shot].plate, frame.width == plate.width, frame.height == plate.height else {
+                    // No plate, no matte: the step keeps the model's estimate.
+                    return (image, PlanarMask(width: frame.width, height: frame.height, values: [Float](repeating: 0, count: frame.width * frame.height)), shot)
+                }
+                pipeline.setPlate(plate)
+                return (image, try frame.withPixelBuffer { try pipeline.matte($0, width: frame.width, height: frame.height) }, shot)
             }
         }
         try result.write(to: URL(fileURLWithPath: path))

@@ -1,0 +1,66 @@
+import VideoIO
+
+/// Finds the cuts of a clip as its frames stream past: a frame starts a new shot when its
+/// grey thumbnail differs from the previous frame's far more than the shot's frames have
+/// differed from one another so far (so a character's motion, or a slow pan, is no cut).
+///
+/// A background plate is a static camera's: across a cut it would mix two backgrounds, so
+/// `eqr` keeps one plate per shot.
+public struct ShotDetector {
+    /// A cut needs at least this mean thumbnail difference (grey levels in [0, 1]).
+    public static let minimumChange: Float = 0.1
+    /// …and this many times the shot's recent frame-to-frame difference.
+    public static let contrast: Float = 4
+    static let thumbnailWidth = 32, thumbnailHeight = 24
+
+    private var previous: [Float]?
+    private var recent: [Float] = []
+    /// Frames offered so far.
+    public private(set) var frameCount = 0
+    /// The index of each shot's first frame (0 first).
+    public private(set) var shotStarts: [Int] = []
+
+    /// A detector before the first frame.
+    public init() {}
+
+    /// Offers the clip's next frame; true when it starts a shot (the first frame does).
+    @discardableResult
+    public mutating func offer(_ frame: Frame) -> Bool {
+        defer { frameCount += 1 }
+        let thumbnail = Self.thumbnail(frame)
+        defer { previous = thumbnail }
+        guard let previous else {
+            shotStarts.append(frameCount)
+            return true
+        }
+        var change: Float = 0
+        for i in 0..<thumbnail.count { change += abs(thumbnail[i] - previous[i]) }
+        change /= Float(thumbnail.count)
+        let usual = recent.isEmpty ? 0 : recent.reduce(0, +) / Float(recent.count)
+        if change > Self.minimumChange && change > Self.contrast * usual + 0.01 {
+            shotStarts.append(frameCount)
+            recent = []
+            return true
+        }
+        recent.append(change)
+        if recent.count > 8 { recent.removeFirst() }
+        return false
+    }
+
+    /// The mean grey level of each cell of a 32×24 grid over the frame.
+    static func thumbnail(_ frame: Frame) -> [Float] {
+        var sums = [Float](repeating: 0, count: thumbnailWidth * thumbnailHeight), counts = sums
+        let width = frame.width, height = frame.height
+        frame.rgb8.withUnsafeBufferPointer { rgb in
+            for y in 0..<height {
+                let cy = y * thumbnailHeight / height
+                for x in 0..<width {
+                    let i = 3 * (y * width + x), cell = cy * thumbnailWidth + x * thumbnailWidth / width
+                    sums[cell] += (Float(rgb[i]) + Float(rgb[i + 1]) + Float(rgb[i + 2])) / (3 * 255)
+                    counts[cell] += 1
+                }
+            }
+        }
+        return zip(sums, counts).map { $1 > 0 ? $0 / $1 : 0 }
+    }
+}

@@ -1,0 +1,26 @@
+import Retargeting
+import SyntheticScenes
+import Tensors
+import VideoIO
+import XCTest
+
+/// Cuts between shots, and none within a shot while the character moves.
+final class ShotDetectorTests: XCTestCase {
+    func frames(background: Int, seed: UInt64, count: Int) throws -> [Frame] {
+        let generator = try SceneGenerator(.init(resolution: 64))
+        return try generator.clip(frames: count, character: 1, background: background, seed: seed).frames.map { try Frame(modelTensor: $0) }
+    }
+
+    func testACutBetweenTwoShotsAndNoneWithinThem() throws {
+        var detector = ShotDetector()
+        let first = try frames(background: 0, seed: 1, count: 20), second = try frames(background: 2, seed: 5, count: 15)
+        let starts = (first + second).map { detector.offer($0) }
+        XCTAssertEqual(detector.shotStarts, [0, 20])
+        XCTAssertEqual(starts.enumerated().filter(\.element).map(\.offset), [0, 20])
+        XCTAssertEqual(detector.frameCount, 35)
+        // The same character walking over one background for long: one shot.
+        var still = ShotDetector()
+        for frame in try frames(background: 3, seed: 9, count: 60) { still.offer(frame) }
+        XCTAssertEqual(still.shotStarts, [0])
+    }
+}
