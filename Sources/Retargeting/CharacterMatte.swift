@@ -10,7 +10,9 @@ import Tensors
 ///    seen clearly, the model's coverage map decides instead (when the model has one).
 /// 3. Clean-up: a 3×3 opening removes specks; holes enclosed by the character are filled;
 /// 4. Edges: a guided filter (He et al.) guided by the frame's grey levels turns the binary
-///    mask into a soft matte that follows the frame's own edges, at full resolution.
+///    mask into a soft matte that follows the frame's own edges, at full resolution; outside
+///    the mask, α is capped by the frame's difference from the plate (d / strong threshold),
+///    so pixels that show the plate exactly stay background.
 /// 5. Margin: the soft matte grows outwards whole by a margin (automatic: none for a
 ///    noiseless clip, 0.5 % of the frame's smaller side for a noisy one, whose
 ///    motion-blurred and compressed edges and shadows fall below the thresholds), so the
@@ -36,7 +38,11 @@ public enum CharacterMatte {
         let modelCoverage = coverage?.resized(width: width, height: height)
         // 1–2: seeds and candidates.
         var seed = [Bool](repeating: false, count: n), candidate = seed
+        // The largest channel difference to the plate, or ∞ where the plate is not trusted.
+        var difference = pool.take(n)
         let coverageValues = modelCoverage?.values ?? []
+        difference.withUnsafeMutableBufferPointer { difference in
+        let difference = difference
         frame.values.withUnsafeBufferPointer { x in
             plate.image.values.withUnsafeBufferPointer { p in
                 plate.confidence.withUnsafeBufferPointer { confidence in
@@ -50,9 +56,11 @@ public enum CharacterMatte {
                                         if confidence[i] < BackgroundPlate.trustedConfidence && !coverage.isEmpty {
                                             seed[i] = coverage[i] >= 0.5
                                             candidate[i] = coverage[i] >= 0.25 || d > strong
+                                            difference[i] = .infinity
                                         } else {
                                             seed[i] = d > strong
                                             candidate[i] = d > weak
+                                            difference[i] = d
                                         }
                                     }
                                 }
@@ -62,6 +70,7 @@ public enum CharacterMatte {
                 }
             }
         }
+        }
         var mask = grow(seed, through: candidate, width: width, height: height)
         // 3: clean-up.
         mask = dilate(erode(mask, width: width, height: height), width: width, height: height)
@@ -70,7 +79,12 @@ public enum CharacterMatte {
         // adds keeps the frame's own pixels (growing the binary mask first would let the
         // filter fade the ring into a half-transparent halo).
         let radius = max(1, Int((Float(min(width, height)) / 64).rounded()))
-        let refined = refineEdges(mask, guide: frame, radius: radius, pool: pool)
+        var refined = refineEdges(mask, guide: frame, radius: radius, pool: pool)
+        // Outside the mask the filter's soft edge may claim only as much as the frame differs
+        // from the plate (α ≤ d / strong threshold): over a textured background the filter
+        // spills α into pixels that show the plate exactly, a halo of the old background.
+        for i in 0..<n where !mask[i] && refined[i] > 0 { refined[i] = min(refined[i], difference[i] / strong) }
+        pool.give(difference)
         let grow = margin ?? automaticMargin(width: width, height: height, noise: plate.noise)
         return PlanarMask(width: width, height: height, values: grow > 0 ? maximumFilter(refined, width: width, height: height, radius: grow) : refined)
     }

@@ -45,6 +45,8 @@ public final class FramePipeline {
     private var givenPlate: BackgroundPlate?
     /// The plate learned from the frames processed so far, when none was given.
     private var runningPlate: RunningPlate?
+    /// Finds the cuts of a stream whose plate is learned frame by frame.
+    private var shots = ShotDetector()
 
     private enum Background {
         case none
@@ -183,10 +185,12 @@ public final class FramePipeline {
         runningPlate = nil
     }
 
-    /// Forgets the plate (given or learned), e.g. at a cut to another shot.
+    /// Forgets the plate (given or learned), e.g. at a cut to another shot. (A plate learned
+    /// while streaming also starts again by itself at the cuts its ``ShotDetector`` finds.)
     public func resetPlate() {
         givenPlate = nil
         runningPlate = nil
+        shots = ShotDetector()
     }
 
     // MARK: - Frames
@@ -275,7 +279,8 @@ public final class FramePipeline {
     /// else the learned one, after it has learned from this frame.
     private func plate(learningFrom frame: PlanarImage) -> BackgroundPlate {
         if let givenPlate, givenPlate.width == frame.width, givenPlate.height == frame.height { return givenPlate }
-        if runningPlate?.width != frame.width || runningPlate?.height != frame.height {
+        // A cut starts a new shot, whose background the old plate knows nothing of.
+        if shots.offer(frame) || runningPlate?.width != frame.width || runningPlate?.height != frame.height {
             runningPlate = RunningPlate(width: frame.width, height: frame.height)
         }
         runningPlate!.update(with: frame)

@@ -1,11 +1,10 @@
-import VideoIO
-
 /// Finds the cuts of a clip as its frames stream past: a frame starts a new shot when its
 /// grey thumbnail differs from the previous frame's far more than the shot's frames have
 /// differed from one another so far (so a character's motion, or a slow pan, is no cut).
 ///
 /// A background plate is a static camera's: across a cut it would mix two backgrounds, so
-/// `eqr` keeps one plate per shot.
+/// `eqr` keeps one plate per shot, and a streaming ``FramePipeline`` starts learning a new
+/// plate at each cut.
 public struct ShotDetector {
     /// A cut needs at least this mean thumbnail difference (grey levels in [0, 1]).
     public static let minimumChange: Float = 0.1
@@ -25,7 +24,7 @@ public struct ShotDetector {
 
     /// Offers the clip's next frame; true when it starts a shot (the first frame does).
     @discardableResult
-    public mutating func offer(_ frame: Frame) -> Bool {
+    public mutating func offer(_ frame: PlanarImage) -> Bool {
         defer { frameCount += 1 }
         let thumbnail = Self.thumbnail(frame)
         defer { previous = thumbnail }
@@ -48,15 +47,15 @@ public struct ShotDetector {
     }
 
     /// The mean grey level of each cell of a 32×24 grid over the frame.
-    static func thumbnail(_ frame: Frame) -> [Float] {
+    static func thumbnail(_ frame: PlanarImage) -> [Float] {
         var sums = [Float](repeating: 0, count: thumbnailWidth * thumbnailHeight), counts = sums
-        let width = frame.width, height = frame.height
-        frame.rgb8.withUnsafeBufferPointer { rgb in
+        let width = frame.width, height = frame.height, n = frame.planeSize
+        frame.values.withUnsafeBufferPointer { v in
             for y in 0..<height {
                 let cy = y * thumbnailHeight / height
                 for x in 0..<width {
-                    let i = 3 * (y * width + x), cell = cy * thumbnailWidth + x * thumbnailWidth / width
-                    sums[cell] += (Float(rgb[i]) + Float(rgb[i + 1]) + Float(rgb[i + 2])) / (3 * 255)
+                    let i = y * width + x, cell = cy * thumbnailWidth + x * thumbnailWidth / width
+                    sums[cell] += (v[i] + v[n + i] + v[2 * n + i]) / 3
                     counts[cell] += 1
                 }
             }

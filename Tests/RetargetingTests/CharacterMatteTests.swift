@@ -54,6 +54,23 @@ final class CharacterMatteTests: XCTestCase {
             "a margin of 2 is the 5×5 maximum of the refined matte")
     }
 
+    /// Over a textured plate the guided filter spills α past the character's edge; where the
+    /// frame shows the plate exactly, the matte stays 0 (no halo of the old background).
+    func testPixelsThatShowThePlateExactlyStayBackground() throws {
+        let (frame, plate, truth) = scene()
+        let matte = CharacterMatte.estimate(frame: frame, plate: plate)
+        let n = width * height
+        var checked = 0
+        for i in 0..<n where !truth[i] && (0..<3).allSatisfy({ frame.values[$0 * n + i] == plate.image.values[$0 * n + i] }) {
+            XCTAssertEqual(matte.values[i], 0, "pixel (\(i % width), \(i / width))")
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, n / 2)
+        // Right next to the character's edge, too (where the filter's window reaches).
+        XCTAssertEqual(matte.values[15 * width + 11], 0)
+        XCTAssertEqual(matte.values[9 * width + 18], 0)
+    }
+
     func testMaximumFilterIsTheWindowMaximum() {
         let values: [Float] = [0, 0, 0, 0, 0,
                                0, 0, 0, 0, 0,

@@ -6,9 +6,9 @@ import XCTest
 
 /// Cuts between shots, and none within a shot while the character moves.
 final class ShotDetectorTests: XCTestCase {
-    func frames(background: Int, seed: UInt64, count: Int) throws -> [Frame] {
+    func frames(background: Int, seed: UInt64, count: Int) throws -> [PlanarImage] {
         let generator = try SceneGenerator(.init(resolution: 64))
-        return try generator.clip(frames: count, character: 1, background: background, seed: seed).frames.map { try Frame(modelTensor: $0) }
+        return generator.clip(frames: count, character: 1, background: background, seed: seed).frames.map { PlanarImage(width: 64, height: 64, values: $0.scalars) }
     }
 
     func testACutBetweenTwoShotsAndNoneWithinThem() throws {
