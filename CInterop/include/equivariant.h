@@ -180,7 +180,8 @@ eqr_status eqr_context_set_background_fit(eqr_context *ctx, eqr_background_fit f
 typedef enum eqr_render_mode {
     /* The default: the character's own pixels, cut out by a matte against a background
        plate the context learns from the frames it processes, laid over the background at
-       the frames' own resolution. Reset the plate at a cut with eqr_context_reset_plate. */
+       the frames' own resolution. The context starts a new plate at each cut it detects;
+       eqr_context_reset_plate forces one. */
     EQR_RENDER_COMPOSITE = 0,
     /* The model's rendering g(T^z(f(x)) + h(b)) at its resolution, scaled to the frame. */
     EQR_RENDER_MODEL = 1
@@ -190,8 +191,9 @@ typedef enum eqr_render_mode {
    EQR_ERROR_INVALID_HANDLE or EQR_ERROR_INVALID_ARGUMENT (a value not listed above). */
 eqr_status eqr_context_set_render_mode(eqr_context *ctx, eqr_render_mode mode);
 
-/* Forgets the background plate learned from the frames so far (call it at a cut to
-   another shot). Returns EQR_OK or EQR_ERROR_INVALID_HANDLE. */
+/* Forgets the background plate learned from the frames so far (the context also does
+   this by itself at the cuts it detects; call it where you know a shot starts). Returns
+   EQR_OK or EQR_ERROR_INVALID_HANDLE. */
 eqr_status eqr_context_reset_plate(eqr_context *ctx);
 
 /* Chooses the effect of eqr_context_process, in the syntax of `eqr -effect`: "swap",
