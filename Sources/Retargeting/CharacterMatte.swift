@@ -42,25 +42,26 @@ public enum CharacterMatte {
         var difference = pool.take(n)
         let coverageValues = modelCoverage?.values ?? []
         difference.withUnsafeMutableBufferPointer { difference in
-        let difference = difference
-        frame.values.withUnsafeBufferPointer { x in
-            plate.image.values.withUnsafeBufferPointer { p in
-                plate.confidence.withUnsafeBufferPointer { confidence in
-                    coverageValues.withUnsafeBufferPointer { coverage in
-                        seed.withUnsafeMutableBufferPointer { seed in
-                            candidate.withUnsafeMutableBufferPointer { candidate in
-                                let seed = seed, candidate = candidate
-                                Parallel.forEach(height) { y in
-                                    for i in (y * width)..<((y + 1) * width) {
-                                        let d = max(abs(x[i] - p[i]), abs(x[n + i] - p[n + i]), abs(x[2 * n + i] - p[2 * n + i]))
-                                        if confidence[i] < BackgroundPlate.trustedConfidence && !coverage.isEmpty {
-                                            seed[i] = coverage[i] >= 0.5
-                                            candidate[i] = coverage[i] >= 0.25 || d > strong
-                                            difference[i] = .infinity
-                                        } else {
-                                            seed[i] = d > strong
-                                            candidate[i] = d > weak
-                                            difference[i] = d
+            let difference = difference
+            frame.values.withUnsafeBufferPointer { x in
+                plate.image.values.withUnsafeBufferPointer { p in
+                    plate.confidence.withUnsafeBufferPointer { confidence in
+                        coverageValues.withUnsafeBufferPointer { coverage in
+                            seed.withUnsafeMutableBufferPointer { seed in
+                                candidate.withUnsafeMutableBufferPointer { candidate in
+                                    let seed = seed, candidate = candidate
+                                    Parallel.forEach(height) { y in
+                                        for i in (y * width)..<((y + 1) * width) {
+                                            let d = max(abs(x[i] - p[i]), abs(x[n + i] - p[n + i]), abs(x[2 * n + i] - p[2 * n + i]))
+                                            if confidence[i] < BackgroundPlate.trustedConfidence && !coverage.isEmpty {
+                                                seed[i] = coverage[i] >= 0.5
+                                                candidate[i] = coverage[i] >= 0.25 || d > strong
+                                                difference[i] = .infinity
+                                            } else {
+                                                seed[i] = d > strong
+                                                candidate[i] = d > weak
+                                                difference[i] = d
+                                            }
                                         }
                                     }
                                 }
@@ -69,7 +70,6 @@ public enum CharacterMatte {
                     }
                 }
             }
-        }
         }
         var mask = grow(seed, through: candidate, width: width, height: height)
         // 3: clean-up.

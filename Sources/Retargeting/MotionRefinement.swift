@@ -20,9 +20,10 @@ public enum MotionRefinement {
         precondition(source.width == target.width && source.height == target.height && matte.width == source.width && matte.height == source.height,
                      "MotionRefinement: frame and matte sizes differ")
         let scale = min(1, Float(workingSide) / Float(max(source.width, source.height)))
-        let fine = Level(source: source, matte: matte, target: target,
+        let sourceGrey = Level.grey(source), targetGrey = Level.grey(target)
+        let fine = Level(sourceGrey: sourceGrey, matte: matte, targetGrey: targetGrey,
                          width: max(8, Int((Float(source.width) * scale).rounded())), height: max(8, Int((Float(source.height) * scale).rounded())))
-        let coarse = Level(source: source, matte: matte, target: target, width: max(8, fine.width / 2), height: max(8, fine.height / 2))
+        let coarse = Level(sourceGrey: sourceGrey, matte: matte, targetGrey: targetGrey, width: max(8, fine.width / 2), height: max(8, fine.height / 2))
         var e = theta.elements
         for level in [coarse, fine] {
             guard let refined = level.align(e) else { return theta }
@@ -55,11 +56,13 @@ public enum MotionRefinement {
         var sourceGrey: [Float], sourceAlpha: [Float], targetGrey: [Float]
         var gradientU: [Float], gradientV: [Float]
 
-        init(source: PlanarImage, matte: PlanarMask, target: PlanarImage, width: Int, height: Int) {
+        /// The level of `width`×`height` from the frames' grey planes and the matte (all at
+        /// the matte's size).
+        init(sourceGrey fullSource: [Float], matte: PlanarMask, targetGrey fullTarget: [Float], width: Int, height: Int) {
             self.width = width
             self.height = height
-            sourceGrey = Self.resample(Self.grey(source), source.width, source.height, width, height)
-            targetGrey = Self.resample(Self.grey(target), target.width, target.height, width, height)
+            sourceGrey = Self.resample(fullSource, matte.width, matte.height, width, height)
+            targetGrey = Self.resample(fullTarget, matte.width, matte.height, width, height)
             sourceAlpha = Self.resample(matte.values, matte.width, matte.height, width, height)
             gradientU = [Float](repeating: 0, count: width * height)
             gradientV = gradientU
@@ -81,7 +84,8 @@ public enum MotionRefinement {
             return (0..<n).map { (image.values[$0] + image.values[n + $0] + image.values[2 * n + $0]) / 3 }
         }
 
-        /// Area-average (down) or bilinear (up) resampling of one plane.
+        /// Area-average resampling of one plane (each output pixel the mean of the input
+        /// pixels it covers, at least one; meant for shrinking).
         static func resample(_ plane: [Float], _ w: Int, _ h: Int, _ newWidth: Int, _ newHeight: Int) -> [Float] {
             if w == newWidth && h == newHeight { return plane }
             var out = [Float](repeating: 0, count: newWidth * newHeight)

@@ -1,3 +1,5 @@
+import VideoIO
+
 /// Finds the cuts of a clip as its frames stream past: a frame starts a new shot when its
 /// grey thumbnail differs from the previous frame's far more than the shot's frames have
 /// differed from one another so far (so a character's motion, or a slow pan, is no cut).
@@ -25,8 +27,24 @@ public struct ShotDetector {
     /// Offers the clip's next frame; true when it starts a shot (the first frame does).
     @discardableResult
     public mutating func offer(_ frame: PlanarImage) -> Bool {
+        let n = frame.planeSize
+        return frame.values.withUnsafeBufferPointer { v in
+            offer(thumbnail: Self.thumbnail(width: frame.width, height: frame.height) { (v[$0] + v[n + $0] + v[2 * n + $0]) / 3 })
+        }
+    }
+
+    /// Offers the clip's next decoded frame (read as it is, without a float copy).
+    @discardableResult
+    public mutating func offer(_ frame: Frame) -> Bool {
+        frame.rgb8.withUnsafeBufferPointer { rgb in
+            offer(thumbnail: Self.thumbnail(width: frame.width, height: frame.height) {
+                (Float(rgb[3 * $0]) + Float(rgb[3 * $0 + 1]) + Float(rgb[3 * $0 + 2])) / (3 * 255)
+            })
+        }
+    }
+
+    private mutating func offer(thumbnail: [Float]) -> Bool {
         defer { frameCount += 1 }
-        let thumbnail = Self.thumbnail(frame)
         defer { previous = thumbnail }
         guard let previous else {
             shotStarts.append(frameCount)
@@ -46,18 +64,17 @@ public struct ShotDetector {
         return false
     }
 
-    /// The mean grey level of each cell of a 32×24 grid over the frame.
-    static func thumbnail(_ frame: PlanarImage) -> [Float] {
+    /// The mean grey level (`grey(i)` of pixel i, row-major) of each cell of a 32×24 grid
+    /// over a `width`×`height` frame.
+    @inline(__always)
+    static func thumbnail(width: Int, height: Int, grey: (Int) -> Float) -> [Float] {
         var sums = [Float](repeating: 0, count: thumbnailWidth * thumbnailHeight), counts = sums
-        let width = frame.width, height = frame.height, n = frame.planeSize
-        frame.values.withUnsafeBufferPointer { v in
-            for y in 0..<height {
-                let cy = y * thumbnailHeight / height
-                for x in 0..<width {
-                    let i = y * width + x, cell = cy * thumbnailWidth + x * thumbnailWidth / width
-                    sums[cell] += (v[i] + v[n + i] + v[2 * n + i]) / 3
-                    counts[cell] += 1
-                }
+        for y in 0..<height {
+            let cy = y * thumbnailHeight / height
+            for x in 0..<width {
+                let cell = cy * thumbnailWidth + x * thumbnailWidth / width
+                sums[cell] += grey(y * width + x)
+                counts[cell] += 1
             }
         }
         return zip(sums, counts).map { $1 > 0 ? $0 / $1 : 0 }

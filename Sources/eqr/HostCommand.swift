@@ -165,7 +165,7 @@ struct HostCommand: ParsableCommand {
         var count = 0
         while frameLimit.map({ count < $0 }) ?? true, let frame = try reader.next() {
             if let first = samplers.first?.sampler.samples.first, first.width != frame.width || first.height != frame.height { break }
-            if detector.offer(PlanarImage(frame)) { samplers.append((count, PlateSampler(frameBytes: frame.rgb8.count))) }
+            if detector.offer(frame) { samplers.append((count, PlateSampler(frameBytes: frame.rgb8.count))) }
             samplers[samplers.count - 1].sampler.offer(frame)
             count += 1
         }

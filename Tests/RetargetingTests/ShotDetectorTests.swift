@@ -18,6 +18,10 @@ final class ShotDetectorTests: XCTestCase {
         XCTAssertEqual(detector.shotStarts, [0, 20])
         XCTAssertEqual(starts.enumerated().filter(\.element).map(\.offset), [0, 20])
         XCTAssertEqual(detector.frameCount, 35)
+        // Decoded frames (8-bit) give the same cuts as their float images.
+        var decoded = ShotDetector()
+        for image in first + second { decoded.offer(try Frame(modelTensor: Tensor(shape: [3, 64, 64], scalars: image.values))) }
+        XCTAssertEqual(decoded.shotStarts, [0, 20])
         // The same character walking over one background for long: one shot.
         var still = ShotDetector()
         for frame in try frames(background: 3, seed: 9, count: 60) { still.offer(frame) }
