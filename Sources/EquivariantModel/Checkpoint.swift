@@ -49,6 +49,7 @@ public enum Checkpoint {
         metadata[K.formatVersion] = String(formatVersion)
         metadata[K.variant] = c.variant
         metadata[K.renderer] = c.renderer.rawValue
+        metadata[K.transformOutput] = c.transformOutput.rawValue
         metadata[K.resolution] = String(c.resolution)
         metadata[K.featureChannels] = String(c.featureChannels)
         metadata[K.baseChannels] = String(c.baseChannels)
@@ -94,9 +95,14 @@ public enum Checkpoint {
         guard let renderer = RendererKind(rawValue: rendererName) else {
             throw ModelError.invalidCheckpoint("\(url.path): unknown renderer '\(rendererName)' (expected \(RendererKind.nameList))")
         }
+        let outputName = metadata[K.transformOutput] ?? TransformOutput.direct.rawValue
+        guard let transformOutput = TransformOutput(rawValue: outputName) else {
+            throw ModelError.invalidCheckpoint("\(url.path): unknown transform output '\(outputName)' (expected \(TransformOutput.nameList))")
+        }
         let configuration = ModelConfiguration(
             resolution: try integer(K.resolution), featureChannels: try integer(K.featureChannels),
-            baseChannels: try integer(K.baseChannels), groups: try integer(K.groups), variant: variant, renderer: renderer)
+            baseChannels: try integer(K.baseChannels), groups: try integer(K.groups), variant: variant, renderer: renderer,
+            transformOutput: transformOutput)
         let model: EquivariantModel
         do { model = try EquivariantModel(configuration: configuration, seed: 0) } catch {
             throw ModelError.invalidCheckpoint("\(url.path): \(error)")

@@ -13,6 +13,9 @@ public enum CheckpointMetadata {
     /// The renderer, `additive` or `layered` (absent in files written before it existed:
     /// additive).
     public static let renderer = "renderer"
+    /// How a learned T^z predictor's output becomes θ_z, `direct` or `bounded` (absent in
+    /// files written before it existed: direct).
+    public static let transformOutput = "transform_output"
     /// The model's frame side in pixels.
     public static let resolution = "resolution"
     /// Channels of the feature maps.
@@ -56,6 +59,8 @@ public enum CheckpointMetadata {
     public static let sceneBackground = "scene_background"
     /// The checkpoint f, h and g were started from.
     public static let initFrom = "init_from"
+    /// The clips a model was fitted to by `eqr fit` (file names).
+    public static let fitClips = "fit_clips"
     /// The checkpoint an inference-only export was made from.
     public static let exportedFrom = "exported_from"
 

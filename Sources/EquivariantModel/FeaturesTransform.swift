@@ -15,7 +15,7 @@ public final class FeaturesTransform: TransformVariant {
 
     public init(configuration c: ModelConfiguration, generator: inout SeededGenerator) {
         featureChannels = c.featureChannels
-        network = Networks.localisation("t.features", inputChannels: 2 * c.featureChannels, inputSize: c.featureSize, convolutions: [64], &generator)
+        network = Networks.localisation("t.features", inputChannels: 2 * c.featureChannels, inputSize: c.featureSize, convolutions: [64], output: c.transformOutput, &generator)
     }
 
     public var parameters: [Parameter] { network.parameters }

@@ -21,10 +21,13 @@ public struct LossWeights: Equatable, Codable, Sendable {
     public var alphaSparsity: Float
     /// Weight of `mean(α(1 − α))` (layered renderer): pushes α towards 0 or 1.
     public var alphaBinary: Float
+    /// Weight of `‖θ_z(x, A·x) − θ(A)‖²` over motions A the trainer draws itself
+    /// (``DrawnMotion``): label-free equivariance of a learned T^z. 0 turns it off.
+    public var drawnMotion: Float
 
     /// Creates weights; defaults follow the prototype (w_c = w_b = 0.1), with L_c normalised.
     public init(scene: Float = 1, reconstruction: Float = 1, character: Float = 0.1, background: Float = 0.1, transform: Float = 0, normalizesCharacter: Bool = true,
-                alphaSparsity: Float = 0.01, alphaBinary: Float = 0.01) {
+                alphaSparsity: Float = 0.01, alphaBinary: Float = 0.01, drawnMotion: Float = 0) {
         self.scene = scene
         self.reconstruction = reconstruction
         self.character = character
@@ -33,12 +36,13 @@ public struct LossWeights: Equatable, Codable, Sendable {
         self.normalizesCharacter = normalizesCharacter
         self.alphaSparsity = alphaSparsity
         self.alphaBinary = alphaBinary
+        self.drawnMotion = drawnMotion
     }
 
     /// Throws unless every weight is finite and non-negative and the scene weight positive.
     public func validate() throws {
         for (name, value) in [("scene", scene), ("reconstruction", reconstruction), ("character", character), ("background", background), ("transform", transform),
-                              ("alpha sparsity", alphaSparsity), ("alpha binary", alphaBinary)] {
+                              ("alpha sparsity", alphaSparsity), ("alpha binary", alphaBinary), ("drawn motion", drawnMotion)] {
             guard value.isFinite, value >= 0 else {
                 throw ModelError.invalidConfiguration("loss weight \(name) must be a finite number ≥ 0, got \(value)")
             }

@@ -13,15 +13,19 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
     public var variant: String
     /// How a frame is drawn from the features (``RendererKind``).
     public var renderer: RendererKind
+    /// How a learned T^z predictor's output becomes θ_z (ignored by `given`).
+    public var transformOutput: TransformOutput
 
     /// Creates a configuration; defaults follow the prototype in DESIGN.md.
-    public init(resolution: Int = 64, featureChannels: Int = 64, baseChannels: Int = 32, groups: Int = 8, variant: String, renderer: RendererKind = .additive) {
+    public init(resolution: Int = 64, featureChannels: Int = 64, baseChannels: Int = 32, groups: Int = 8, variant: String, renderer: RendererKind = .additive,
+                transformOutput: TransformOutput = .direct) {
         self.resolution = resolution
         self.featureChannels = featureChannels
         self.baseChannels = baseChannels
         self.groups = groups
         self.variant = variant
         self.renderer = renderer
+        self.transformOutput = transformOutput
     }
 
     /// The T^z variant's type; nil for an unknown name (``validate()`` refuses it).

@@ -61,9 +61,11 @@ enum Networks {
 
     /// A localisation net regressing a sampling matrix θ (6 numbers) from a stack of maps:
     /// strided convs down to side/8 of `inputSize`, then two dense layers. The last layer
-    /// starts at zero weights and identity bias, so training starts from T^z = identity.
+    /// starts at zero weights and identity bias, so training starts from T^z = identity; with
+    /// the `bounded` output it starts at zero bias followed by `BoundedAffine` (also the
+    /// identity).
     static func localisation(
-        _ prefix: String, inputChannels: Int, inputSize: Int, convolutions: [Int], _ g: inout SeededGenerator
+        _ prefix: String, inputChannels: Int, inputSize: Int, convolutions: [Int], output: TransformOutput, _ g: inout SeededGenerator
     ) -> Sequential {
         var layers: [Layer] = []
         var channels = inputChannels, size = inputSize
@@ -77,8 +79,13 @@ enum Networks {
         let hidden = Dense(inputFeatures: channels * size * size, outputFeatures: 64, name: "\(prefix).dense1", generator: &g)
         let head = Dense(inputFeatures: 64, outputFeatures: 6, name: "\(prefix).dense2", generator: &g)
         head.weight.value.zero()
-        head.bias.value = Tensor(shape: [6], scalars: SpatialTransformer.identity)
         layers += [hidden, LeakyReLU(slope: 0.2), head]
+        switch output {
+        case .direct: head.bias.value = Tensor(shape: [6], scalars: SpatialTransformer.identity)
+        case .bounded:
+            head.bias.value.zero()
+            layers.append(BoundedAffine())
+        }
         return Sequential(layers)
     }
 }

@@ -11,7 +11,7 @@ public final class PixelsTransform: TransformVariant {
     private let network: Sequential
 
     public init(configuration c: ModelConfiguration, generator: inout SeededGenerator) {
-        network = Networks.localisation("t.pixels", inputChannels: 6, inputSize: c.resolution, convolutions: [16, 32, 32], &generator)
+        network = Networks.localisation("t.pixels", inputChannels: 6, inputSize: c.resolution, convolutions: [16, 32, 32], output: c.transformOutput, &generator)
     }
 
     public var parameters: [Parameter] { network.parameters }

@@ -22,4 +22,6 @@ public struct StepReport: Equatable, Codable, Sendable {
     public var gradientNorm: Float?
     /// Mean coverage α over the prediction and reconstruction (layered renderer only).
     public var coverageMean: Float?
+    /// Mean |θ_z(x, A·x) − θ(A)| over the trainer's drawn motions (when that term is on).
+    public var drawnMotionError: Float?
 }

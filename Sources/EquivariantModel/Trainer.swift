@@ -141,7 +141,11 @@ public final class Trainer {
         let tape = Tape()
         let layered = model.coverage != nil
         // Forward.
-        let features = model.characterEncoder.forward(.concatenatingBatches([batch.frames, batch.nextFrames]), tape: tape)
+        // Label-free equivariance of a learned T^z: x̃ = x moved by motions the trainer draws.
+        let drawn = try drawnMotionPairs(for: batch.frames)
+        let readsFeatures = model.variant.readsCharacterFeatures
+        let features = model.characterEncoder.forward(
+            .concatenatingBatches([batch.frames, batch.nextFrames] + (readsFeatures ? drawn.map { [$0.frames] } ?? [] : [])), tape: tape)
         let backgrounds = model.backgroundEncoder.forward(
             .concatenatingBatches([batch.frames, batch.nextFrames] + (distant.map { [$0] } ?? [])), tape: tape)
         let fx = features.batches(0..<n), fNext = features.batches(n..<(2 * n))
@@ -151,6 +155,14 @@ public final class Trainer {
         let thetaZ = try model.transform.theta(
             for: TransformInputs(frames: batch.frames, nextFrames: batch.nextFrames, characterFeatures: fx, nextCharacterFeatures: fNext, knownTheta: thetaX),
             tape: tape)
+        // The predictor on (x, x̃) must find the drawn motion's sampling matrix.
+        let drawnTheta = try drawn.map { pairs in
+            try model.transform.theta(
+                for: TransformInputs(frames: batch.frames, nextFrames: pairs.frames, characterFeatures: fx,
+                                     nextCharacterFeatures: readsFeatures ? features.batches((2 * n)..<(3 * n)) : nil),
+                tape: tape)
+        }
+        let drawnLoss = drawnTheta.map { Loss.meanSquaredError($0, drawn!.theta) }
         let warped = model.warp.forward(input: fx, theta: thetaZ, tape: tape)
         // Layered: g also draws the background layers (g(h_scene) behind the prediction, g(h(x))
         // behind the reconstruction: one chunk when they are the same), and α comes from the
@@ -181,7 +193,7 @@ public final class Trainer {
         let priors = coverage.map { Self.coveragePriors($0, sparsity: w.alphaSparsity, binary: w.alphaBinary) }
         let invarianceValue = invariance.value + (distantInvariance?.value ?? 0)
         let total = w.scene * scene.value + w.reconstruction * recon.value + w.character * equivariance.value + w.background * invarianceValue
-            + w.transform * (supervision?.value ?? 0) + (priors?.value ?? 0)
+            + w.transform * (supervision?.value ?? 0) + (priors?.value ?? 0) + w.drawnMotion * (drawnLoss?.value ?? 0)
         guard total.isFinite else {
             tape.clear()
             throw ModelError.invalidInput("the loss is not finite (\(total)) at step \(step + 1); lower the learning rate or check the data")
@@ -207,6 +219,7 @@ public final class Trainer {
         var dWarped = dPredictionFeatures + equivariance.gradient * w.character
         if let coverageInputGradient { dWarped += coverageInputGradient.warped }
         let (dFxFromWarp, dTheta) = model.warp.backward(dWarped, tape: tape)
+        let drawnFeatureGradients = drawnLoss.flatMap { model.transform.backward($0.gradient * w.drawnMotion, tape: tape) }
         let predictorFeatureGradients = model.transform.backward(
             supervision.map { dTheta + $0.gradient * w.transform } ?? dTheta, tape: tape)
         let dInvariance = invariance.gradient * w.background
@@ -235,7 +248,16 @@ public final class Trainer {
             dFx += a
             dFNext += b
         }
-        _ = model.characterEncoder.backward(.concatenatingBatches([dFx, dFNext]), tape: tape)
+        var featureGradients = [dFx, dFNext]
+        if readsFeatures, drawn != nil {
+            if let (a, b) = drawnFeatureGradients {
+                featureGradients[0] += a
+                featureGradients.append(b)
+            } else {
+                featureGradients.append(Tensor(shape: fx.shape, repeating: 0))
+            }
+        }
+        _ = model.characterEncoder.backward(.concatenatingBatches(featureGradients), tape: tape)
         precondition(tape.count == 0, "Trainer: \(tape.count) tape records left after backward")
 
         var transformError: Float?
@@ -246,7 +268,16 @@ public final class Trainer {
             step: step, total: total, scene: scene.value, reconstruction: recon.value,
             character: equivariance.value, background: invarianceValue,
             characterFeatureMagnitude: Float(fx.meanAbsolute()), backgroundFeatureMagnitude: Float(hx.meanAbsolute()),
-            transformError: transformError, coverageMean: coverage.map { Float($0.scalars.reduce(0.0) { $0 + Double($1) } / Double(max($0.count, 1))) })
+            transformError: transformError, coverageMean: coverage.map { Float($0.scalars.reduce(0.0) { $0 + Double($1) } / Double(max($0.count, 1))) },
+            drawnMotionError: drawnTheta.map { Float(($0 - drawn!.theta).meanAbsolute()) })
+    }
+
+    /// x̃ (each frame moved by a motion drawn for this step) and the motions' sampling
+    /// matrices, when the drawn-motion term is on and T^z is learned from frames; else nil.
+    func drawnMotionPairs(for frames: Tensor) throws -> (frames: Tensor, theta: Tensor)? {
+        guard weights.drawnMotion > 0, !model.variant.needsKnownMotion else { return nil }
+        let theta = try EquivariantModel.samplingMatrices(for: DrawnMotion.motions(count: frames.shape[0], step: step))
+        return (model.warp.forward(input: frames, theta: theta, tape: nil), theta)
     }
 
     /// `sparsity·mean(α) + binary·mean(α(1 − α))` and its gradient with respect to α.

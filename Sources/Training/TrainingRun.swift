@@ -24,6 +24,11 @@ public final class TrainingRun {
         public var logEvery = 10
         /// Extra metadata stored in checkpoints (seed, data description, …).
         public var metadata: [String: String] = [:]
+        /// Stop after this much wall-clock time (nil: no limit), with a checkpoint.
+        public var timeBudget: Duration?
+        /// Asked after every step; when it returns true the run writes a checkpoint of the
+        /// step just taken and returns (e.g. on Ctrl-C).
+        public var shouldStop: () -> Bool = { false }
         /// Creates default options.
         public init() {}
     }
@@ -58,7 +63,22 @@ public final class TrainingRun {
         self.options = options
     }
 
-    /// Runs to `totalSteps`, calling `progress` at each log step; returns the log entries.
+    /// Why a run returned.
+    public enum Ending: Equatable, Sendable {
+        /// `totalSteps` reached.
+        case completed
+        /// The time budget ran out.
+        case outOfTime
+        /// `shouldStop` asked for it.
+        case stopped
+    }
+
+    /// How the last call of ``run(progress:)`` ended.
+    public private(set) var ending = Ending.completed
+
+    /// Runs to `totalSteps` (or until the time budget runs out or `shouldStop` says so),
+    /// calling `progress` at each log step; returns the log entries. The last step taken is
+    /// always in the checkpoint when the run returns.
     @discardableResult
     public func run(progress: (LogEntry) -> Void = { _ in }) throws -> [LogEntry] {
         let clock = ContinuousClock(), start = clock.now
@@ -67,11 +87,18 @@ public final class TrainingRun {
         let log = try options.logURL.map { try LogFile(url: $0) }
         // A resumed run carries the time spent before in its metadata.
         let secondsBefore = Double(options.metadata[CheckpointMetadata.trainingSeconds] ?? "") ?? 0
+        ending = .completed
         while trainer.step < options.totalSteps {
             let batch = try data.batch(step: trainer.step, size: options.batchSize)
             let report = try trainer.train(on: batch)
             let now = clock.now
-            if report.step % options.logEvery == 0 || report.step == options.totalSteps {
+            if options.shouldStop() {
+                ending = .stopped
+            } else if let budget = options.timeBudget, now - start >= budget {
+                ending = .outOfTime
+            }
+            let last = report.step == options.totalSteps || ending != .completed
+            if report.step % options.logEvery == 0 || last {
                 let seconds = (now - lastLog).inSeconds
                 let entry = LogEntry(
                     report: report,
@@ -83,7 +110,7 @@ public final class TrainingRun {
                 lastLog = now
                 lastLogStep = report.step
             }
-            if let url = options.checkpointURL, report.step % options.checkpointEvery == 0 || report.step == options.totalSteps {
+            if let url = options.checkpointURL, report.step % options.checkpointEvery == 0 || last {
                 var metadata = options.metadata
                 metadata[CheckpointMetadata.step] = String(report.step)
                 metadata[CheckpointMetadata.trainingSeconds] = String(format: "%.1f", secondsBefore + (now - start).inSeconds)
@@ -92,6 +119,7 @@ public final class TrainingRun {
                 metadata[CheckpointMetadata.batchSize] = String(options.batchSize)
                 try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, metadata: metadata, to: url)
             }
+            if ending != .completed { break }
         }
         return entries
     }

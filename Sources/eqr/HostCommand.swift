@@ -17,7 +17,8 @@ struct HostCommand: ParsableCommand {
 
     @Option(name: .customShort("i"), help: "Input: first the character video, then the background (image or video).")
     var inputs: [String] = []
-    @Option(name: .customShort("m"), help: "Model checkpoint.") var model: String
+    @Option(name: .customShort("m"), help: "Model checkpoint (with -fit: the layered model the fit starts from).") var model: String?
+    @Option(name: .customLong("fit", withSingleDash: true), help: "Fit a model to the character clip for this long first (e.g. 5m), or reuse the one fitted before (cached by the clip's content).") var fit: String?
     @Option(name: .customLong("effect", withSingleDash: true), help: "swap | reconstruct | transform=... | transfer=template=FILE") var effect = "swap"
     @Option(name: .customLong("vf:0", withSingleDash: true), help: "Filter chain on the character input, before the model.") var preFilter: String?
     @Option(name: .customLong("vf:1", withSingleDash: true), help: "Filter chain on the background input, before the model.") var backgroundFilter: String?
@@ -45,6 +46,9 @@ struct HostCommand: ParsableCommand {
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("no input: give the character video with -i") }
+        if let fit { _ = try FitBudget.parse(fit) } else if model == nil {
+            throw ValidationError("no model: give one with -m, or fit one to the clip with -fit (e.g. -fit 5m)")
+        }
         if let maxFrames, maxFrames < 1 { throw ValidationError("-frames:v must be at least 1, got \(maxFrames)") }
         if let duration, !(duration > 0 && duration.isFinite) { throw ValidationError("-t must be a positive number of seconds, got \(duration)") }
         if let outputRate, !(outputRate > 0 && outputRate <= 1000) { throw ValidationError("-r must be in (0, 1000], got \(outputRate)") }
@@ -80,7 +84,9 @@ struct HostCommand: ParsableCommand {
     func run() throws {
         ProcessSettings.setFFmpegLogLevel(Self.logLevels[logLevel]!)
         let showStats = !noStats && logLevel != "quiet"
-        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
+        // validate() made sure there is a model or a fit.
+        let modelPath = try fit.map { try FitCache.model(for: inputs[0], budget: $0, initFrom: model, showProgress: showStats).path } ?? model!
+        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: modelPath))
         let reader = try VideoReader(path: inputs[0], filter: preFilter)
         let pipeline = try FramePipeline(model: contents.model, effect: try EffectSpecification.parse(effect),
                                          backgroundFit: BackgroundFit(rawValue: backgroundFit)!)

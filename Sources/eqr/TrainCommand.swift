@@ -41,6 +41,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of L_t = ‖θ_z − θ_true‖², supervising a learned T^z with the true motion of synthetic pairs (0: label-free).") var wTransform: Float = 0
     @Option(help: "Weight of mean(α), keeping the layered renderer's coverage sparse.") var wAlphaSparsity: Float = 0.01
     @Option(help: "Weight of mean(α(1 − α)), pushing the coverage towards 0 or 1.") var wAlphaBinary: Float = 0.01
+    @Option(help: "Weight of ‖θ_z(x, A·x) − θ(A)‖² over motions A the trainer draws itself: label-free equivariance of a learned T^z (0: off).") var wDrawnMotion: Float = 0
+    @Option(help: "How a new pixels or features predictor outputs θ_z: bounded, [I + 0.5·tanh(u_A) | tanh(u_t)], which cannot leave the frame, or direct (the free regression of earlier models).") var transformOutput = TransformOutput.bounded.rawValue
     @Flag(help: "Use the plain equivariance loss ‖T^z(f(x)) − f(x')‖² instead of dividing it by mean(f(x')²).") var plainEquivariance = false
     @Option(help: "Learning rate of the T^z predictor relative to --lr.") var transformLrScale: Float = 0.05
     @Option(help: "Clip the global gradient norm to this value (0: off).") var clipGradNorm: Float = 0
@@ -84,6 +86,9 @@ struct TrainCommand: ParsableCommand {
         guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule \(lrSchedule) is not one of constant, cosine") }
         guard warmupSteps >= 0, warmupSteps < steps else { throw ValidationError("--warmup-steps must be in 0..<--steps, got \(warmupSteps)") }
         if warmupSteps > 0 && lrSchedule != "cosine" { throw ValidationError("--warmup-steps needs --lr-schedule cosine") }
+        guard TransformOutput(rawValue: transformOutput) != nil else {
+            throw ValidationError("--transform-output \(transformOutput) is not one of \(TransformOutput.nameList)")
+        }
         guard ImageLoss(rawValue: imageLoss) != nil else { throw ValidationError("--image-loss \(imageLoss) is not one of \(ImageLoss.nameList)") }
         guard ["same", "distant"].contains(sceneBackground) else {
             throw ValidationError("--scene-background \(sceneBackground) is not one of same, distant")
@@ -103,7 +108,7 @@ struct TrainCommand: ParsableCommand {
         typealias K = CheckpointMetadata
         let weights = LossWeights(scene: wScene, reconstruction: wReconstruction, character: wCharacter, background: wBackground,
                                   transform: wTransform, normalizesCharacter: !plainEquivariance,
-                                  alphaSparsity: wAlphaSparsity, alphaBinary: wAlphaBinary)
+                                  alphaSparsity: wAlphaSparsity, alphaBinary: wAlphaBinary, drawnMotion: wDrawnMotion)
         var metadata = [K.seed: String(seed), K.threads: String(Parallel.workerCount), K.learningRate: "\(learningRate)"]
         let model: EquivariantModel
         var restoredState: Adam.State?
@@ -119,7 +124,8 @@ struct TrainCommand: ParsableCommand {
             restoredState = state
             metadata[K.trainingSeconds] = contents.metadata[K.trainingSeconds]
         } else {
-            model = try EquivariantModel(configuration: ModelConfiguration(resolution: resolution, variant: variant, renderer: RendererKind(rawValue: renderer)!), seed: seed)
+            model = try EquivariantModel(configuration: ModelConfiguration(resolution: resolution, variant: variant, renderer: RendererKind(rawValue: renderer)!,
+                                                                     transformOutput: TransformOutput(rawValue: transformOutput)!), seed: seed)
             if let initFrom {
                 let source = try Checkpoint.load(contentsOf: URL(fileURLWithPath: initFrom))
                 let copied = try model.copyEncodersAndRenderer(from: source.model)
@@ -174,6 +180,7 @@ struct TrainCommand: ParsableCommand {
             if let t = r.transformError { line += String(format: "  |θz-θx| %.4f", t) }
             if let g = r.gradientNorm { line += String(format: "  ‖∇‖ %.3f", g) }
             if let a = r.coverageMean { line += String(format: "  α %.3f", a) }
+            if let d = r.drawnMotionError { line += String(format: "  |θ(A)| %.4f", d) }
             line += String(format: "  %.1f samples/s  ETA %.0fs", entry.samplesPerSecond, remaining)
             printError(line)
         }

@@ -18,11 +18,12 @@ final class ModelGradientTests: XCTestCase {
                              distantFrames: distant ? randomTensor([size, 3, resolution, resolution], seed: seed + 2, range: 0...1) : nil)
     }
 
-    func checkGradients(_ source: String, renderer: RendererKind = .additive, distant: Bool = false, imageLoss: ImageLoss = .squaredError) throws {
-        let model = try ModelFixtures.tinyModel(source, renderer: renderer)
+    func checkGradients(_ source: String, renderer: RendererKind = .additive, distant: Bool = false, imageLoss: ImageLoss = .squaredError,
+                        transformOutput: TransformOutput = .direct, drawnMotion: Float = 0) throws {
+        let model = try ModelFixtures.tinyModel(source, renderer: renderer, transformOutput: transformOutput)
         // Weights that make every loss term matter (the coverage priors too, when layered).
         let trainer = try Trainer(model: model, weights: LossWeights(scene: 1, reconstruction: 0.7, character: 0.5, background: 0.3, transform: 0.4,
-                                                                     alphaSparsity: 0.2, alphaBinary: 0.3), imageLoss: imageLoss)
+                                                                     alphaSparsity: 0.2, alphaBinary: 0.3, drawnMotion: drawnMotion), imageLoss: imageLoss)
         let batch = Self.batch(seed: 10, distant: distant)
         // Move the predictor off its zero-weight start so its input gradients are non-trivial.
         for p in model.transform.parameters {
@@ -65,4 +66,10 @@ final class ModelGradientTests: XCTestCase {
     /// The L1 image loss (its kinks sit where x̂ = x exactly, which random frames never hit).
     func testAbsoluteImageLossGradients() throws { try checkGradients("features", renderer: .layered, distant: true, imageLoss: .absoluteError) }
     func testLayeredDistantBackgroundGradients() throws { try checkGradients("features", renderer: .layered, distant: true) }
+    /// The drawn-motion equivariance through a bounded predictor: into the predictor and,
+    /// for `features`, into f of both x and the moved x̃.
+    func testDrawnMotionFeaturesGradients() throws {
+        try checkGradients("features", renderer: .layered, distant: true, transformOutput: .bounded, drawnMotion: 3)
+    }
+    func testDrawnMotionPixelsGradients() throws { try checkGradients("pixels", transformOutput: .bounded, drawnMotion: 3) }
 }

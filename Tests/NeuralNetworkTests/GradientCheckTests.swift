@@ -71,6 +71,10 @@ final class GradientCheckTests: XCTestCase {
         assertGradients(LeakyReLU(slope: 0.2), input: randomTensor([2, 3, 4, 4], seed: 14, avoidingZeroBy: 0.05))
     }
 
+    func testBoundedAffine() {
+        assertGradients(BoundedAffine(linearBound: 0.5, translationBound: 1), input: randomTensor([3, 6], seed: 17, range: -2...2))
+    }
+
     func testSigmoid() {
         assertGradients(Sigmoid(), input: randomTensor([2, 3, 4, 4], seed: 15, range: -3...3))
     }

@@ -9,7 +9,9 @@ public enum ModelFixtures {
     }
 
     /// A 16×16 model with 4 feature channels (for finite differences).
-    public static func tinyModel(_ variant: String, seed: UInt64 = 1, renderer: RendererKind = .additive) throws -> EquivariantModel {
-        try EquivariantModel(configuration: ModelConfiguration(resolution: 16, featureChannels: 4, baseChannels: 4, groups: 2, variant: variant, renderer: renderer), seed: seed)
+    public static func tinyModel(_ variant: String, seed: UInt64 = 1, renderer: RendererKind = .additive,
+                                 transformOutput: TransformOutput = .direct) throws -> EquivariantModel {
+        try EquivariantModel(configuration: ModelConfiguration(resolution: 16, featureChannels: 4, baseChannels: 4, groups: 2, variant: variant, renderer: renderer,
+                                                               transformOutput: transformOutput), seed: seed)
     }
 }

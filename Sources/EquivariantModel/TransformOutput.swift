@@ -1,0 +1,11 @@
+/// How a learned T^z predictor (`pixels`, `features`) turns its last layer into θ_z.
+public enum TransformOutput: String, CaseIterable, Codable, Sendable {
+    /// The last dense layer is θ_z itself (models trained before the bound existed).
+    case direct
+    /// `θ_z = [I + 0.5·tanh(u_A) | tanh(u_t)]` (`BoundedAffine`): the warp cannot leave the
+    /// frame, so a label-free predictor cannot drift into a region without gradient.
+    case bounded
+
+    /// The names, for help texts and messages.
+    public static var nameList: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}

@@ -1,0 +1,170 @@
+import EquivariantModel
+import Foundation
+import NeuralNetwork
+import Tensors
+
+/// Fits a model to a user's own clips, label-free: the recipe behind `eqr fit` and the host's
+/// one-step `-fit`.
+///
+/// Frame pairs of the clips (either direction of time) train a layered model whose T^z is
+/// learned from frames (`features` by default) with a bounded output, with the scene loss
+/// drawn over h of a distant frame of the same clip, the reconstruction, equivariance and
+/// invariance losses, and the drawn-motion equivariance (the predictor must find motions
+/// the trainer applies itself). Nothing but the clips' pixels is read.
+public struct ClipFit {
+    /// What to fit and for how long.
+    public struct Options {
+        /// The clips (any input FFmpeg reads).
+        public var clips: [String]
+        /// Where the checkpoint goes (written atomically, also at every interval).
+        public var output: URL
+        /// Stop after this much wall-clock time of training (nil: only `steps` counts).
+        public var timeBudget: Duration?
+        /// Stop at this step count (nil: only the time budget counts).
+        public var steps: Int?
+        /// Continue the checkpoint at `output` (its weights, Adam state and step) instead of
+        /// starting a new model.
+        public var resume = false
+        /// Start f, h, g and the coverage head from this checkpoint (same architecture); the
+        /// T^z predictor starts at the identity. nil: from random initialisation.
+        public var initFrom: URL?
+        /// The T^z variant (`features` or `pixels`).
+        public var variant = FeaturesTransform.name
+        /// The model's resolution for a new model.
+        public var resolution = 64
+        /// Pairs per step.
+        public var batchSize = 16
+        /// Adam's learning rate.
+        public var learningRate: Float = 2e-3
+        /// Weight of the drawn-motion equivariance.
+        public var drawnMotionWeight: Float = 10
+        /// Seed of the weights and of the pair sequence.
+        public var seed: UInt64 = 1
+        /// The frame gap of training pairs.
+        public var gap = 1
+        /// An FFmpeg filter chain applied to the clips before they are scaled to the model.
+        public var filter: String?
+        /// Checkpoint every this many steps (and when the run ends).
+        public var checkpointEvery = 100
+        /// Log and report progress every this many steps.
+        public var logEvery = 10
+        /// A JSON-lines log (nil: none).
+        public var log: URL?
+        /// Asked after every step; true stops the fit with a checkpoint (e.g. Ctrl-C).
+        public var shouldStop: () -> Bool = { false }
+
+        /// Options for `clips`, written to `output`.
+        public init(clips: [String], output: URL) {
+            self.clips = clips
+            self.output = output
+        }
+    }
+
+    /// What a fit did.
+    public struct Outcome {
+        /// The fitted model (also in the checkpoint).
+        public var model: EquivariantModel
+        /// The step count reached.
+        public var step: Int
+        /// Why training ended.
+        public var ending: TrainingRun.Ending
+        /// One line about the data.
+        public var dataSummary: String
+    }
+
+    /// The options.
+    public let options: Options
+
+    /// The variants a fit can train: those that learn T^z from frames.
+    public static var variants: [String] {
+        var names: [String] = []
+        for variant in TransformVariants.all where !variant.needsKnownMotion { names.append(variant.name) }
+        return names
+    }
+
+    /// Checks the options: at least one clip, a budget, a learned variant, a writable output.
+    public init(options: Options) throws {
+        guard !options.clips.isEmpty else { throw ModelError.invalidInput("no clip to fit: give at least one video") }
+        guard options.timeBudget != nil || options.steps != nil else {
+            throw ModelError.invalidConfiguration("a fit needs a time budget or a step count")
+        }
+        if let budget = options.timeBudget, budget <= .zero { throw ModelError.invalidConfiguration("the time budget must be positive") }
+        if let steps = options.steps, steps < 1 { throw ModelError.invalidConfiguration("the step count must be positive, got \(steps)") }
+        guard Self.variants.contains(options.variant) else {
+            throw ModelError.invalidConfiguration("a fit learns T^z from the clip's frames: the variant must be one of \(Self.variants.joined(separator: ", ")), got '\(options.variant)'")
+        }
+        guard options.batchSize >= 1, options.gap >= 1, options.checkpointEvery >= 1, options.logEvery >= 1 else {
+            throw ModelError.invalidConfiguration("batch size, frame gap, checkpoint and log intervals must be positive")
+        }
+        if options.resume && options.initFrom != nil {
+            throw ModelError.invalidConfiguration("a resumed fit continues its own checkpoint; it cannot also start from another model")
+        }
+        self.options = options
+    }
+
+    /// Trains until the step count, the time budget or `shouldStop` ends it; the checkpoint at
+    /// `output` then holds the last step. `progress` sees every logged step.
+    public func run(progress: (TrainingRun.LogEntry, _ elapsed: Duration) -> Void = { _, _ in }) throws -> Outcome {
+        typealias K = CheckpointMetadata
+        let o = options
+        var metadata = [K.seed: String(o.seed), K.threads: String(Parallel.workerCount), K.learningRate: "\(o.learningRate)",
+                        K.sceneBackground: "distant", K.fitClips: o.clips.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")]
+        let model: EquivariantModel
+        var restored: Adam.State?
+        if o.resume {
+            let contents = try Checkpoint.load(contentsOf: o.output)
+            guard let state = contents.optimizerState else {
+                throw ModelError.invalidCheckpoint("\(o.output.path) has no optimizer state to resume from (an inference-only export)")
+            }
+            guard !contents.model.variant.needsKnownMotion else {
+                throw ModelError.invalidCheckpoint("\(o.output.path) holds a `\(contents.model.variant.name)` model, which cannot learn from clips")
+            }
+            model = contents.model
+            restored = state
+            metadata[K.trainingSeconds] = contents.metadata[K.trainingSeconds]
+            metadata[K.initFrom] = contents.metadata[K.initFrom]
+        } else {
+            var resolution = o.resolution
+            var source: Checkpoint.Contents?
+            if let initFrom = o.initFrom {
+                source = try Checkpoint.load(contentsOf: initFrom)
+                resolution = source!.model.configuration.resolution
+            }
+            let configuration = ModelConfiguration(resolution: resolution, variant: o.variant, renderer: .layered, transformOutput: .bounded)
+            model = try EquivariantModel(configuration: configuration, seed: o.seed)
+            if let source, let initFrom = o.initFrom {
+                guard source.model.hasCoverage else {
+                    throw ModelError.invalidCheckpoint("\(initFrom.path) is an additive model; a fit starts from a layered one (or from scratch)")
+                }
+                let copied = try model.copyEncodersAndRenderer(from: source.model)
+                metadata[K.initFrom] = "\(initFrom.lastPathComponent) (\(source.model.configuration.variant), step \(source.metadata[K.step] ?? "?"), \(copied) tensors)"
+            } else {
+                // A new coverage head starts undecided; the additive default (0.95) leaves
+                // h nothing to explain and α stays near 1.
+                try model.startCoverage(at: 0.5)
+            }
+        }
+        let weights = LossWeights(drawnMotion: o.drawnMotionWeight)
+        let trainer = try Trainer(model: model, weights: weights, learningRate: o.learningRate, gradientClipNorm: 1)
+        if let restored { trainer.optimizer.state = restored }
+        metadata[K.transformLearningRateScale] = "0.05"
+        metadata[K.gradientClipNorm] = "1.0"
+        metadata[K.learningRateSchedule] = "constant"
+        let data = try VideoTrainingData(paths: o.clips, resolution: model.configuration.resolution, offset: o.gap, filter: o.filter,
+                                         seed: o.seed, distantFrames: true)
+        var runOptions = TrainingRun.Options()
+        runOptions.batchSize = o.batchSize
+        runOptions.totalSteps = o.steps ?? Int.max
+        runOptions.timeBudget = o.timeBudget
+        runOptions.checkpointURL = o.output
+        runOptions.checkpointEvery = o.checkpointEvery
+        runOptions.logEvery = o.logEvery
+        runOptions.logURL = o.log
+        runOptions.metadata = metadata
+        runOptions.shouldStop = o.shouldStop
+        let run = try TrainingRun(trainer: trainer, data: data, options: runOptions)
+        let clock = ContinuousClock(), start = clock.now
+        try run.run { progress($0, clock.now - start) }
+        return Outcome(model: model, step: trainer.step, ending: run.ending, dataSummary: data.summary)
+    }
+}
