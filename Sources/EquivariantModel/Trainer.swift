@@ -28,6 +28,8 @@ public final class Trainer {
     public let schedule: LearningRateSchedule
     /// The loss of the rendered frames.
     public let imageLoss: ImageLoss
+    /// What the drawn-motion term moves (see ``DrawnMotion/Region``).
+    public let drawnMotionRegion: DrawnMotion.Region
     /// Each parameter group's base learning rate.
     private let baseLearningRates: [Float]
 
@@ -48,8 +50,10 @@ public final class Trainer {
     public init(
         model: EquivariantModel, weights: LossWeights = LossWeights(), learningRate: Float = 2e-3,
         transformLearningRateScale: Float = 0.05, gradientClipNorm: Float = 0,
-        schedule: LearningRateSchedule = .constant, imageLoss: ImageLoss = .squaredError, coverageLearningRateScale: Float = 1
+        schedule: LearningRateSchedule = .constant, imageLoss: ImageLoss = .squaredError, coverageLearningRateScale: Float = 1,
+        drawnMotionRegion: DrawnMotion.Region = .patch
     ) throws {
+        self.drawnMotionRegion = drawnMotionRegion
         try weights.validate()
         try schedule.validate()
         guard learningRate.isFinite, learningRate > 0, learningRate < 1 else {
@@ -276,8 +280,16 @@ public final class Trainer {
     /// matrices, when the drawn-motion term is on and T^z is learned from frames; else nil.
     func drawnMotionPairs(for frames: Tensor) throws -> (frames: Tensor, theta: Tensor)? {
         guard weights.drawnMotion > 0, !model.variant.needsKnownMotion else { return nil }
-        let theta = try EquivariantModel.samplingMatrices(for: DrawnMotion.motions(count: frames.shape[0], step: step))
-        return (model.warp.forward(input: frames, theta: theta, tape: nil), theta)
+        let n = frames.shape[0], size = frames.shape[2]
+        let theta = try EquivariantModel.samplingMatrices(for: DrawnMotion.motions(count: n, step: step))
+        let moved = model.warp.forward(input: frames, theta: theta, tape: nil)
+        switch drawnMotionRegion {
+        case .frame: return (moved, theta)
+        case .patch:
+            // The patch, moved, over the frame as it was.
+            let mask = model.warp.forward(input: DrawnMotion.patchMasks(count: n, size: size, step: step), theta: theta, tape: nil)
+            return (EquivariantModel.blend(moved, frames, coverage: mask), theta)
+        }
     }
 
     /// `sparsity·mean(α) + binary·mean(α(1 − α))` and its gradient with respect to α.

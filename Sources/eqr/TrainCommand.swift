@@ -42,6 +42,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of mean(α), keeping the layered renderer's coverage sparse.") var wAlphaSparsity: Float = 0.01
     @Option(help: "Weight of mean(α(1 − α)), pushing the coverage towards 0 or 1.") var wAlphaBinary: Float = 0.01
     @Option(help: "Weight of ‖θ_z(x, A·x) − θ(A)‖² over motions A the trainer draws itself: label-free equivariance of a learned T^z (0: off).") var wDrawnMotion: Float = 0
+    @Option(help: "What a drawn motion moves: \(DrawnMotion.Region.nameList) (a soft patch pasted moved over the frame, like a character over a still background).") var drawnMotionRegion = DrawnMotion.Region.patch.rawValue
     @Option(help: "How a new pixels or features predictor outputs θ_z: bounded, [I + 0.5·tanh(u_A) | tanh(u_t)], which cannot leave the frame, or direct (the free regression of earlier models).") var transformOutput = TransformOutput.bounded.rawValue
     @Flag(help: "Use the plain equivariance loss ‖T^z(f(x)) − f(x')‖² instead of dividing it by mean(f(x')²).") var plainEquivariance = false
     @Option(help: "Learning rate of the T^z predictor relative to --lr.") var transformLrScale: Float = 0.05
@@ -86,6 +87,9 @@ struct TrainCommand: ParsableCommand {
         guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule \(lrSchedule) is not one of constant, cosine") }
         guard warmupSteps >= 0, warmupSteps < steps else { throw ValidationError("--warmup-steps must be in 0..<--steps, got \(warmupSteps)") }
         if warmupSteps > 0 && lrSchedule != "cosine" { throw ValidationError("--warmup-steps needs --lr-schedule cosine") }
+        guard DrawnMotion.Region(rawValue: drawnMotionRegion) != nil else {
+            throw ValidationError("--drawn-motion-region \(drawnMotionRegion) is not one of \(DrawnMotion.Region.nameList)")
+        }
         guard TransformOutput(rawValue: transformOutput) != nil else {
             throw ValidationError("--transform-output \(transformOutput) is not one of \(TransformOutput.nameList)")
         }
@@ -136,7 +140,8 @@ struct TrainCommand: ParsableCommand {
         let schedule: LearningRateSchedule = lrSchedule == "cosine" ? .cosine(totalSteps: steps, warmupSteps: warmupSteps) : .constant
         let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate,
                                   transformLearningRateScale: transformLrScale, gradientClipNorm: clipGradNorm,
-                                  schedule: schedule, imageLoss: ImageLoss(rawValue: imageLoss)!, coverageLearningRateScale: coverageLrScale)
+                                  schedule: schedule, imageLoss: ImageLoss(rawValue: imageLoss)!, coverageLearningRateScale: coverageLrScale,
+                                  drawnMotionRegion: DrawnMotion.Region(rawValue: drawnMotionRegion)!)
         metadata[K.transformLearningRateScale] = "\(transformLrScale)"
         metadata[K.gradientClipNorm] = "\(clipGradNorm)"
         metadata[K.learningRateSchedule] = lrSchedule == "cosine" ? "cosine to step \(steps), warm-up \(warmupSteps)" : "constant"
