@@ -57,6 +57,8 @@ public enum CheckpointMetadata {
     public static let imageLoss = "image_loss"
     /// Whose background features the scene loss used (`same`, `distant`).
     public static let sceneBackground = "scene_background"
+    /// What the drawn-motion term moved (`frame` or `patch`), when it was on.
+    public static let drawnMotionRegion = "drawn_motion_region"
     /// The checkpoint f, h and g were started from.
     public static let initFrom = "init_from"
     /// The clips a model was fitted to by `eqr fit` (file names).

@@ -14,6 +14,11 @@ import Tensors
 /// loss. h(x'') cannot know where the character stands in x', so the character has to come
 /// through f and T^z; with h of x itself, h can explain the whole frame and a layered
 /// model's α collapses.
+///
+/// With a drawn-motion weight, a learned predictor also sees (x, x̃), x̃ being x with a patch
+/// (or the whole frame) moved by a motion the trainer drew (``DrawnMotion``), and must
+/// return that motion's θ: a label-free signal, since nothing about the data's own motion
+/// is read. For `features`, f encodes x̃ in the same pass as x and x'.
 public final class Trainer {
     /// The model being trained.
     public let model: EquivariantModel

@@ -40,8 +40,11 @@ public struct ClipFit {
         public var drawnMotionWeight: Float = 10
         /// Seed of the weights and of the pair sequence.
         public var seed: UInt64 = 1
-        /// The frame gap of training pairs.
+        /// The smallest frame gap of training pairs.
         public var gap = 1
+        /// The largest frame gap (each pair's gap is drawn in between): slow subjects barely
+        /// move between neighbouring frames at the model's size.
+        public var maximumGap = 6
         /// An FFmpeg filter chain applied to the clips before they are scaled to the model.
         public var filter: String?
         /// Checkpoint every this many steps (and when the run ends).
@@ -93,8 +96,8 @@ public struct ClipFit {
         guard Self.variants.contains(options.variant) else {
             throw ModelError.invalidConfiguration("a fit learns T^z from the clip's frames: the variant must be one of \(Self.variants.joined(separator: ", ")), got '\(options.variant)'")
         }
-        guard options.batchSize >= 1, options.gap >= 1, options.checkpointEvery >= 1, options.logEvery >= 1 else {
-            throw ModelError.invalidConfiguration("batch size, frame gap, checkpoint and log intervals must be positive")
+        guard options.batchSize >= 1, options.gap >= 1, options.maximumGap >= options.gap, options.checkpointEvery >= 1, options.logEvery >= 1 else {
+            throw ModelError.invalidConfiguration("batch size, frame gaps (smallest ≤ largest), checkpoint and log intervals must be positive")
         }
         if options.resume && options.initFrom != nil {
             throw ModelError.invalidConfiguration("a resumed fit continues its own checkpoint; it cannot also start from another model")
@@ -144,13 +147,16 @@ public struct ClipFit {
                 try model.startCoverage(at: 0.5)
             }
         }
-        let weights = LossWeights(drawnMotion: o.drawnMotionWeight)
+        // No α priors: on a clip whose subject covers a few % of the frame, even 0.01 of
+        // sparsity drove α to 0 within 20–50 steps (vtest.avi), and it never came back.
+        let weights = LossWeights(alphaSparsity: 0, alphaBinary: 0, drawnMotion: o.drawnMotionWeight)
         let trainer = try Trainer(model: model, weights: weights, learningRate: o.learningRate, gradientClipNorm: 1)
         if let restored { trainer.optimizer.state = restored }
         metadata[K.transformLearningRateScale] = "0.05"
         metadata[K.gradientClipNorm] = "1.0"
         metadata[K.learningRateSchedule] = "constant"
-        let data = try VideoTrainingData(paths: o.clips, resolution: model.configuration.resolution, offset: o.gap, filter: o.filter,
+        metadata[K.drawnMotionRegion] = trainer.drawnMotionRegion.rawValue
+        let data = try VideoTrainingData(paths: o.clips, resolution: model.configuration.resolution, offset: o.gap, maximumOffset: o.maximumGap, filter: o.filter,
                                          seed: o.seed, distantFrames: true)
         var runOptions = TrainingRun.Options()
         runOptions.batchSize = o.batchSize

@@ -28,7 +28,8 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Model resolution for a new model (a multiple of 8).") var resolution = 64
     @Option(help: "Training pairs per step.") var batch = 16
     @Option(name: .customLong("lr"), help: "Adam learning rate.") var learningRate: Float = 2e-3
-    @Option(help: "Frame gap of training pairs.") var gap = 1
+    @Option(help: "Smallest frame gap of training pairs.") var gap = 1
+    @Option(help: "Largest frame gap (each pair's gap is drawn in between; slow subjects barely move between neighbouring frames).") var maxGap = 6
     @Option(help: "Seed of the weights and the pair sequence.") var seed: UInt64 = 1
     @Option(name: .customLong("vf"), help: "FFmpeg filter chain applied to the clips before they are scaled to the model.") var videoFilter: String?
     @Option(help: "Write a checkpoint every this many steps.") var checkpointEvery = 100
@@ -43,7 +44,7 @@ struct FitCommand: ParsableCommand {
         if let time { _ = try FitBudget.parse(time) }
         if let steps, steps < 1 { throw ValidationError("--steps must be positive, got \(steps)") }
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be in 1...1024, got \(batch)") }
-        guard gap >= 1 else { throw ValidationError("--gap must be at least 1, got \(gap)") }
+        guard gap >= 1, maxGap >= gap else { throw ValidationError("--gap must be at least 1 and --max-gap at least --gap, got \(gap) and \(maxGap)") }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be positive") }
         for clip in clips where !FileManager.default.isReadableFile(atPath: clip) {
             throw ValidationError("\(clip): no such readable file")
@@ -72,6 +73,7 @@ struct FitCommand: ParsableCommand {
         options.batchSize = batch
         options.learningRate = learningRate
         options.gap = gap
+        options.maximumGap = maxGap
         options.seed = seed
         options.filter = videoFilter
         options.checkpointEvery = checkpointEvery

@@ -61,6 +61,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "A directory of photos to use as synthetic backgrounds (the first --trained-backgrounds train, the rest are unseen).") var backgroundImages: String?
     @Option(parsing: .upToNextOption, help: "Train on frame pairs of these videos (files or directories of files) instead of synthetic scenes.") var videos: [String] = []
     @Option(help: "Frame gap k of video pairs (t, t+k).") var gap = 1
+    @Option(help: "Largest frame gap of video pairs: each pair's gap is drawn from --gap...--max-gap (default: --gap).") var maxGap: Int?
     @Option(name: .customLong("vf"), help: "FFmpeg filter chain applied to training videos before resizing.") var videoFilter: String?
     @Flag(help: "No progress lines on stderr.") var quiet = false
 
@@ -148,6 +149,7 @@ struct TrainCommand: ParsableCommand {
         metadata[K.imageLoss] = imageLoss
         metadata[K.coverageLearningRateScale] = "\(coverageLrScale)"
         metadata[K.sceneBackground] = sceneBackground
+        if wDrawnMotion > 0 { metadata[K.drawnMotionRegion] = drawnMotionRegion }
         if let restoredState { trainer.optimizer.state = restoredState }
 
         let data: TrainingData
@@ -158,7 +160,7 @@ struct TrainCommand: ParsableCommand {
             metadata.merge(world.metadata) { $1 }
         } else {
             let paths = try videos.flatMap { try SceneWorld.files(in: $0, extensions: Self.videoExtensions) }
-            data = try VideoTrainingData(paths: paths, resolution: resolution, offset: gap, filter: videoFilter, seed: seed,
+            data = try VideoTrainingData(paths: paths, resolution: resolution, offset: gap, maximumOffset: maxGap, filter: videoFilter, seed: seed,
                                          distantFrames: sceneBackground == "distant")
         }
         var options = TrainingRun.Options()

@@ -47,6 +47,31 @@ final class DistantFrameDataTests: XCTestCase {
         }
     }
 
+    /// With a largest gap, pairs come at every gap in between (and in both directions of time).
+    func testVideoPairsAtSeveralGaps() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-gaps-\(UUID().uuidString).y4m")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try writeNumberedClip(frames: 24, to: url)
+        let data = try VideoTrainingData(paths: [url.path], resolution: 8, offset: 2, maximumOffset: 5, seed: 3)
+        XCTAssertTrue(data.summary.contains("gap 2–5"), data.summary)
+        let step: Float = 8 * 255 / 219 / 255
+        var gaps: Set<Int> = []
+        for s in 0..<6 {
+            let batch = try data.batch(step: s, size: 8)
+            for n in 0..<8 {
+                let plane = 3 * 64
+                let a = batch.frames.scalars[(n * plane)..<((n + 1) * plane)].reduce(0, +) / Float(plane)
+                let b = batch.nextFrames.scalars[(n * plane)..<((n + 1) * plane)].reduce(0, +) / Float(plane)
+                gaps.insert(Int((abs(b - a) / step).rounded()))
+            }
+        }
+        XCTAssertEqual(gaps, [2, 3, 4, 5])
+        XCTAssertThrowsError(try VideoTrainingData(paths: [url.path], resolution: 8, offset: 3, maximumOffset: 2, seed: 3))
+        XCTAssertThrowsError(try VideoTrainingData(paths: [url.path], resolution: 8, offset: 1, maximumOffset: 30, seed: 3)) {
+            XCTAssertTrue("\($0)".contains("too few for pairs 30 apart"), "\($0)")
+        }
+    }
+
     func testSyntheticDataCarriesDistantFramesAndTrains() throws {
         let generator = try SceneGenerator(SceneGenerator.Configuration(resolution: 32, trainedBackgroundCount: 4, characterCount: 4))
         let data = SyntheticTrainingData(generator: generator, seed: 5, distantFrames: true)
