@@ -42,6 +42,20 @@ final class Frei0rPluginTests: PluginWorkspaceTestCase {
         }
     }
 
+    /// A model fitted by `eqr fit` (layered, bounded T^z) runs in the plugin as it does in eqr.
+    func testAFittedModelRunsInThePluginAsInEqr() throws {
+        let (clip, background) = try makeInputs(width: 64, height: 48)
+        let fit = try EqrProcess.run(["fit", clip, "-o", path("fitted.safetensors"), "--steps", "2", "--resolution", "16", "--batch", "2", "--max-gap", "2", "--quiet"])
+        XCTAssertEqual(fit.status, 0, fit.standardError)
+        let fitted = path("fitted.safetensors")
+        let run = try ffmpegWithPlugin(clip, filter: "frei0r=equivariant:'\(fitted)|\(background)|transform=angle=15'", output: path("plugin.mkv"))
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertFalse(run.standardError.contains("equivariant (frei0r)"), run.standardError)
+        try eqr(["-i", clip, "-i", background, "-m", fitted, "-effect", "transform=angle=15", path("eqr.mkv")])
+        let psnr = try FFmpegTools.psnr(path("plugin.mkv"), path("eqr.mkv"))
+        XCTAssertGreaterThan(psnr.minimum, 40, "plugin vs eqr with a fitted model: \(psnr)")
+    }
+
     /// Width 66 is not a multiple of 16: FFmpeg 5.1 hands the plugin padded rows. The plugin
     /// says so and how to avoid it; the documented pad/crop pipeline matches eqr on the padded clip.
     func testWidth66WarnsAndThePadCropPipelineMatchesEqr() throws {
