@@ -34,8 +34,9 @@ public struct ClipFit {
         public var resolution = 64
         /// Pairs per step.
         public var batchSize = 16
-        /// Adam's learning rate.
-        public var learningRate: Float = 2e-3
+        /// Adam's learning rate; nil: 2e-3 from random weights, 2e-4 from `initFrom` (a fresh
+        /// optimiser at 2e-3 drove a trained model's coverage to 0 within 10 steps).
+        public var learningRate: Float?
         /// Weight of the drawn-motion equivariance.
         public var drawnMotionWeight: Float = 10
         /// Seed of the weights and of the pair sequence.
@@ -110,7 +111,8 @@ public struct ClipFit {
     public func run(progress: (TrainingRun.LogEntry, _ elapsed: Duration) -> Void = { _, _ in }) throws -> Outcome {
         typealias K = CheckpointMetadata
         let o = options
-        var metadata = [K.seed: String(o.seed), K.threads: String(Parallel.workerCount), K.learningRate: "\(o.learningRate)",
+        var learningRate = o.learningRate ?? (o.initFrom == nil ? 2e-3 : 2e-4)
+        var metadata = [K.seed: String(o.seed), K.threads: String(Parallel.workerCount),
                         K.sceneBackground: "distant", K.fitClips: o.clips.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")]
         let model: EquivariantModel
         var restored: Adam.State?
@@ -124,16 +126,21 @@ public struct ClipFit {
             }
             model = contents.model
             restored = state
+            // A resumed fit keeps its rate unless told otherwise.
+            if o.learningRate == nil, let saved = contents.metadata[K.learningRate].flatMap(Float.init) { learningRate = saved }
             metadata[K.trainingSeconds] = contents.metadata[K.trainingSeconds]
             metadata[K.initFrom] = contents.metadata[K.initFrom]
         } else {
-            var resolution = o.resolution
+            var configuration = ModelConfiguration(resolution: o.resolution, variant: o.variant, renderer: .layered, transformOutput: .bounded)
             var source: Checkpoint.Contents?
             if let initFrom = o.initFrom {
                 source = try Checkpoint.load(contentsOf: initFrom)
-                resolution = source!.model.configuration.resolution
+                // The starting model's architecture, with this fit's T^z.
+                configuration = source!.model.configuration
+                configuration.variant = o.variant
+                configuration.renderer = .layered
+                configuration.transformOutput = .bounded
             }
-            let configuration = ModelConfiguration(resolution: resolution, variant: o.variant, renderer: .layered, transformOutput: .bounded)
             model = try EquivariantModel(configuration: configuration, seed: o.seed)
             if let source, let initFrom = o.initFrom {
                 guard source.model.hasCoverage else {
@@ -149,8 +156,9 @@ public struct ClipFit {
         }
         // No α priors: on a clip whose subject covers a few % of the frame, even 0.01 of
         // sparsity drove α to 0 within 20–50 steps (vtest.avi), and it never came back.
+        metadata[K.learningRate] = "\(learningRate)"
         let weights = LossWeights(alphaSparsity: 0, alphaBinary: 0, drawnMotion: o.drawnMotionWeight)
-        let trainer = try Trainer(model: model, weights: weights, learningRate: o.learningRate, gradientClipNorm: 1)
+        let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate, gradientClipNorm: 1)
         if let restored { trainer.optimizer.state = restored }
         metadata[K.transformLearningRateScale] = "0.05"
         metadata[K.gradientClipNorm] = "1.0"

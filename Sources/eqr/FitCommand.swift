@@ -27,7 +27,7 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Where T^z comes from: features or pixels.") var variant = FeaturesTransform.name
     @Option(help: "Model resolution for a new model (a multiple of 8).") var resolution = 64
     @Option(help: "Training pairs per step.") var batch = 16
-    @Option(name: .customLong("lr"), help: "Adam learning rate.") var learningRate: Float = 2e-3
+    @Option(name: .customLong("lr"), help: "Adam learning rate (default: 2e-3 from random weights, 2e-4 with --init-from).") var learningRate: Float?
     @Option(help: "Smallest frame gap of training pairs.") var gap = 1
     @Option(help: "Largest frame gap (each pair's gap is drawn in between; slow subjects barely move between neighbouring frames).") var maxGap = 6
     @Option(help: "Seed of the weights and the pair sequence.") var seed: UInt64 = 1

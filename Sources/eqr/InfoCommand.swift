@@ -34,7 +34,8 @@ struct InfoCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(model)
-            for (key, value) in fields { print("  \(key.padding(toLength: 18, withPad: " ", startingAt: 0)) \(value)") }
+            let width = max(18, fields.map(\.0.count).max() ?? 0)
+            for (key, value) in fields { print("  \(key.padding(toLength: width, withPad: " ", startingAt: 0)) \(value)") }
         }
     }
 }

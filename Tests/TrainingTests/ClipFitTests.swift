@@ -66,6 +66,29 @@ final class ClipFitTests: XCTestCase {
         for (a, b) in zip(straight.model.parameters, resumed.model.parameters) { XCTAssertEqual(a.value, b.value, a.name) }
     }
 
+    /// From a trained layered model, f, h, g and the coverage head are copied, the predictor
+    /// starts at the identity and the rate drops to 2e-4 (kept when the fit is resumed).
+    func testFitFromATrainedModel() throws {
+        let clip = try writeWalkingSquareClip()
+        let source = try ModelFixtures.tinyModel("given", seed: 4, renderer: .layered)
+        let sourceURL = directory.appendingPathComponent("source.safetensors")
+        try Checkpoint.save(source, to: sourceURL)
+        var options = fitOptions(clip, name: "tuned.safetensors", steps: 1)
+        options.initFrom = sourceURL
+        let outcome = try ClipFit(options: options).run()
+        let saved = try Checkpoint.load(contentsOf: options.output)
+        XCTAssertEqual(saved.metadata[CheckpointMetadata.learningRate], "0.0002")
+        XCTAssertTrue(saved.metadata[CheckpointMetadata.initFrom]?.hasPrefix("source.safetensors (given") ?? false, "\(saved.metadata)")
+        XCTAssertEqual(outcome.model.configuration.featureChannels, source.configuration.featureChannels)
+        var resumed = fitOptions(clip, name: "tuned.safetensors", steps: 2)
+        resumed.resume = true
+        _ = try ClipFit(options: resumed).run()
+        XCTAssertEqual(try Checkpoint.load(contentsOf: options.output).metadata[CheckpointMetadata.learningRate], "0.0002")
+        // An additive model has no coverage head to start from.
+        try Checkpoint.save(try ModelFixtures.tinyModel("given"), to: sourceURL)
+        XCTAssertThrowsError(try ClipFit(options: options).run()) { XCTAssertTrue("\($0)".contains("additive"), "\($0)") }
+    }
+
     /// A stop request (Ctrl-C in `eqr fit`) ends the run after the step in progress, and the
     /// checkpoint holds that step.
     func testStopRequestCheckpointsTheLastStep() throws {
