@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "Frei0rFilter", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r-filter.map")),
         .target(name: "Frei0rMixer", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r-mixer.map")),
         // Process-wide settings for executables (never linked into the shared libraries).
-        .target(name: "ProcessSettings", dependencies: ["CFFmpeg", "CMalloc", "COpenBLAS"]),
+        .target(name: "ProcessSettings", dependencies: ["CFFmpeg", "CMalloc", "COpenBLAS", "Tensors"]),
         .executableTarget(
             name: "eqr",
             dependencies: [

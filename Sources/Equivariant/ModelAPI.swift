@@ -35,6 +35,8 @@ public func eqrModelLoad(_ path: UnsafePointer<CChar>?, _ params: eqr_model_para
         guard params.n_threads >= 0, params.n_threads <= 1024 else { throw CallFailure.invalid("n_threads \(params.n_threads) is outside 0...1024") }
         if params.n_threads > 0 { Parallel.workerCount = Int(params.n_threads) }
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: file), expectedVariant: expected)
+        // Inside a host the library cannot pick OpenBLAS's kernel: it says how, once.
+        BLASKernel.reportAdviceOnce { FileHandle.standardError.write(Data("equivariant: warning: \($0)\n".utf8)) }
         report(EQR_OK, "", into: errorOut)
         return ModelHandle.registry.register(ModelHandle(model: contents.model))
     } catch {

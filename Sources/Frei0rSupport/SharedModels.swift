@@ -1,5 +1,6 @@
 import EquivariantModel
 import Foundation
+import Tensors
 
 /// Models loaded by the plugin, one per path, shared by every instance. `f0r_init` and
 /// `f0r_deinit` run once per filter instance in FFmpeg, so they are reference-counted:
@@ -26,6 +27,8 @@ enum SharedModels {
             if let model = models[path] { return model }
             let model = try Checkpoint.load(contentsOf: URL(fileURLWithPath: path)).model
             models[path] = model
+            // Inside ffmpeg or an editor the plugin cannot pick OpenBLAS's kernel: it says how, once.
+            BLASKernel.reportAdviceOnce { FileHandle.standardError.write(Data("equivariant (frei0r): warning: \($0)\n".utf8)) }
             return model
         }
     }

@@ -1,6 +1,11 @@
 import CFFmpeg
 import CMalloc
 import COpenBLAS
+import Foundation
+import Tensors
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Process-wide settings, for executables only: the `eqr` command and the test runners.
 /// The libraries (`libequivariant.so`, the frei0r plugins) never link this module, so loaded
@@ -61,5 +66,89 @@ public enum ProcessSettings {
     public static var blasThreadCount: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+}
+
+extension ProcessSettings {
+    /// How the running process came by its OpenBLAS kernel.
+    public enum BLASKernelChoice: Equatable, Sendable {
+        /// OpenBLAS's own detection, which fits this CPU (or nothing better is known).
+        case detected
+        /// `OPENBLAS_CORETYPE` was set by whoever started the program; never overridden.
+        case setByCaller(String)
+        /// OpenBLAS detected `detected`, a slower kernel than the CPU supports, and `eqr`
+        /// restarted itself with `OPENBLAS_CORETYPE` set to the better one.
+        case selected(detected: String)
+        /// The better kernel failed the self-check; OpenBLAS's own choice is back.
+        case selectionFailed(tried: String)
+    }
+
+    /// Set by ``selectBLASKernel()``.
+    nonisolated(unsafe) public private(set) static var blasKernelChoice = BLASKernelChoice.detected
+
+    /// Environment variables of the restart (internal to `eqr`). `EQR_BLAS_ASSUME_KERNEL`
+    /// makes the selection treat OpenBLAS's choice as that kernel, so tests can exercise the
+    /// restart on any machine.
+    static let restartedFrom = "EQR_BLAS_RESTARTED_FROM", failedKernel = "EQR_BLAS_SELECTION_FAILED", assumedKernel = "EQR_BLAS_ASSUME_KERNEL"
+
+    /// For the `eqr` executable, first thing in `main`: when OpenBLAS chose a kernel slower
+    /// than this CPU supports and `OPENBLAS_CORETYPE` is not set, restarts the program once
+    /// with it set to the better kernel (OpenBLAS reads it only when it loads); the restarted
+    /// process checks a small product against a plain loop and, if it disagrees, restarts once
+    /// more with OpenBLAS's own choice and a warning. A value already set is never changed.
+    public static func selectBLASKernel() {
+        let environment = ProcessInfo.processInfo.environment
+        if let detected = environment[restartedFrom] {
+            unsetenv(restartedFrom)
+            if BLASKernel.selfCheck() {
+                blasKernelChoice = .selected(detected: detected)
+                return
+            }
+            let tried = environment["OPENBLAS_CORETYPE"] ?? "?"
+            unsetenv("OPENBLAS_CORETYPE")
+            setenv(failedKernel, tried, 1)
+            restart()
+            // The restart failed: keep the kernel that failed the check rather than stop.
+            FileHandle.standardError.write(Data("eqr: warning: OpenBLAS's \(tried) kernel failed its self-check and eqr could not restart without it\n".utf8))
+            return
+        }
+        if let tried = environment[failedKernel] {
+            unsetenv(failedKernel)
+            blasKernelChoice = .selectionFailed(tried: tried)
+            FileHandle.standardError.write(Data("eqr: warning: OpenBLAS's \(tried) kernel gave wrong products on this CPU; using the kernel OpenBLAS chose (\(BLASKernel.coreName)), which is slower\n".utf8))
+            return
+        }
+        if let set = environment["OPENBLAS_CORETYPE"] {
+            blasKernelChoice = .setByCaller(set)
+            return
+        }
+        let detected = environment[assumedKernel] ?? BLASKernel.coreName
+        guard let better = BLASKernel.betterCoreType(kernel: detected, cpu: BLASKernel.vectorClass(ofFlags: BLASKernel.cpuFlags)) else { return }
+        setenv("OPENBLAS_CORETYPE", better, 1)
+        setenv(restartedFrom, detected, 1)
+        restart()
+        unsetenv("OPENBLAS_CORETYPE")
+        unsetenv(restartedFrom)
+        FileHandle.standardError.write(Data("eqr: warning: OpenBLAS chose its slow \(detected) kernel and eqr could not restart with OPENBLAS_CORETYPE=\(better) (\(String(cString: strerror(errno)))); set it yourself\n".utf8))
+    }
+
+    /// Replaces the process with a fresh copy of itself (same arguments, current
+    /// environment); returns only if that fails.
+    private static func restart() {
+        _ = execv("/proc/self/exe", CommandLine.unsafeArgv)
+    }
+
+    /// One line for `--version`, `eqr info` and `eqr bench kernels`: the kernel, how it was
+    /// chosen, and the CPU's vector instruction sets.
+    public static var blasKernelSummary: String {
+        let kernel = BLASKernel.coreName
+        let how: String
+        switch blasKernelChoice {
+        case .detected: how = "detected by OpenBLAS"
+        case .setByCaller(let value): how = "OPENBLAS_CORETYPE=\(value) from the environment"
+        case .selected(let detected): how = "selected by eqr; OpenBLAS had detected \(detected)"
+        case .selectionFailed(let tried): how = "OpenBLAS's choice; \(tried) failed eqr's self-check"
+        }
+        return "OpenBLAS kernel \(kernel) (\(how)); CPU: \(BLASKernel.shownFlags(BLASKernel.cpuFlags))"
     }
 }

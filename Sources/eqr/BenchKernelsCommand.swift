@@ -58,6 +58,7 @@ struct BenchKernelsCommand: ParsableCommand {
     struct Report: Encodable {
         var threads: Int
         var sgemm_gflops: Double
+        var blas_kernel: String
         var sgemm_size: Int
         var layers: [LayerFigures]
         var spatial_transformer: [TransformerFigures]
@@ -81,7 +82,7 @@ struct BenchKernelsCommand: ParsableCommand {
         for size in quick ? [16] : [16, 32] {
             transformers.append(Self.measureTransformer(shape: [batch, 64, size, size], repetitions: repetitions))
         }
-        let report = Report(threads: Parallel.workerCount, sgemm_gflops: sgemm, sgemm_size: sgemmSize, layers: layers, spatial_transformer: transformers)
+        let report = Report(threads: Parallel.workerCount, sgemm_gflops: sgemm, blas_kernel: ProcessSettings.blasKernelSummary, sgemm_size: sgemmSize, layers: layers, spatial_transformer: transformers)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -167,6 +168,7 @@ struct BenchKernelsCommand: ParsableCommand {
 
     func printTable(_ r: Report) {
         func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+        print(r.blas_kernel)
         print("threads \(r.threads); sgemm \(r.sgemm_size)³: \(f(r.sgemm_gflops)) GFLOP/s (the ceiling for the ratios below)")
         print("conv layer (batch \(batch))".padding(toLength: 30, withPad: " ", startingAt: 0)
               + "  fwd ms   fwd GF/s  fwd/sgemm   bwd ms   bwd GF/s  bwd/sgemm  im2col share")

@@ -8,6 +8,8 @@ import Retargeting
 struct EqrCommand: ParsableCommand {
     /// FFmpeg's own messages are limited to errors (its informational lines would drown ours).
     static func main() {
+        // Before any numeric work: a restart with a better OpenBLAS kernel, if one fits.
+        ProcessSettings.selectBLASKernel()
         ProcessSettings.applyForTools()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments == ["-h", "effects"] || arguments == ["--help", "effects"] {
@@ -34,7 +36,7 @@ struct EqrCommand: ParsableCommand {
         The main command is ffmpeg-style: eqr -i character.mp4 -i background.jpg -m model.safetensors -effect swap out.mp4
         (its options: eqr -i x -h; effects and their options: eqr -h effects). The words below are tools.
         """,
-        version: ProductVersion.string,
+        version: ProductVersion.string + "\n" + ProcessSettings.blasKernelSummary,
         subcommands: [TrainCommand.self, FitCommand.self, EvalCommand.self, SynthCommand.self, InfoCommand.self, ExportCommand.self, DemoCommand.self, BenchCommand.self])
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EquivariantModel
 import Foundation
+import ProcessSettings
 
 /// `eqr info model.safetensors`: what a checkpoint holds.
 struct InfoCommand: ParsableCommand {
@@ -27,6 +28,8 @@ struct InfoCommand: ParsableCommand {
         for key in contents.metadata.keys.sorted() where !skip.contains(key) {
             fields.append((key, contents.metadata[key]!))
         }
+        // This machine, not the file: what will run the model's matrix products.
+        fields.append(("blas", ProcessSettings.blasKernelSummary))
         if json {
             var object = Dictionary(uniqueKeysWithValues: fields.map { ($0.0.replacingOccurrences(of: " ", with: "_"), $0.1) })
             object["path"] = model

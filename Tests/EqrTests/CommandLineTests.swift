@@ -29,6 +29,32 @@ final class CommandLineTests: XCTestCase {
         XCTAssertLessThan(losses.last!, losses.first!, result.standardOutput)
     }
 
+    /// eqr never overrides an OPENBLAS_CORETYPE it was given, and when OpenBLAS chose a kernel
+    /// slower than the CPU supports it restarts itself with the better one (forced here with
+    /// EQR_BLAS_ASSUME_KERNEL, which makes eqr treat OpenBLAS's choice as Prescott).
+    func testOpenBLASKernelSelection() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = nil
+        let given = try EqrProcess.run(program: EqrProcess.executable.path, ["--version"], environment: environment.merging(["OPENBLAS_CORETYPE": "Prescott"]) { $1 }, inherit: false)
+        XCTAssertTrue(given.standardOutput.contains("OpenBLAS kernel Prescott (OPENBLAS_CORETYPE=Prescott from the environment)"), given.standardOutput)
+        let detected = try EqrProcess.run(program: EqrProcess.executable.path, ["--version"], environment: environment, inherit: false)
+        print(detected.standardOutput)
+        XCTAssertTrue(detected.standardOutput.contains("OpenBLAS kernel "), detected.standardOutput)
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        guard flags.contains("avx2") && flags.contains("fma") else { throw XCTSkip("this CPU has no kernel better than Prescott") }
+        let better = ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) ? "SkylakeX" : "Haswell"
+        let restarted = try EqrProcess.run(program: EqrProcess.executable.path, ["--version"],
+                                           environment: environment.merging(["EQR_BLAS_ASSUME_KERNEL": "Prescott"]) { $1 }, inherit: false)
+        XCTAssertEqual(restarted.status, 0, restarted.standardError)
+        XCTAssertTrue(restarted.standardOutput.contains("OpenBLAS kernel \(better) (selected by eqr; OpenBLAS had detected Prescott)"), restarted.standardOutput)
+        // The restart keeps the arguments: a real command runs to the end.
+        let info = try EqrProcess.run(program: EqrProcess.executable.path, ["info", CommittedModelTests.models.appendingPathComponent("features-64.safetensors").path],
+                                      environment: environment.merging(["EQR_BLAS_ASSUME_KERNEL": "Prescott"]) { $1 }, inherit: false)
+        XCTAssertEqual(info.status, 0, info.standardError)
+        XCTAssertTrue(info.standardOutput.contains("selected by eqr"), info.standardOutput)
+    }
+
     /// `eqr --version` prints the version of the C library's header (EQR_VERSION_*), which
     /// `eqr_version()` returns (checked by the misuse program).
     func testVersionAgreesWithTheCHeader() throws {
@@ -38,7 +64,10 @@ final class CommandLineTests: XCTestCase {
         let parts = try ["MAJOR", "MINOR", "PATCH"].map { part in
             try XCTUnwrap(header.firstMatch(of: try Regex<(Substring, Substring)>("#define EQR_VERSION_\(part) ([0-9]+)"))?.1)
         }
-        XCTAssertEqual(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines), parts.joined(separator: "."))
+        let lines = result.standardOutput.split(separator: "\n")
+        XCTAssertEqual(lines.first.map(String.init), parts.joined(separator: "."))
+        // The second line: the OpenBLAS kernel and how it was chosen.
+        XCTAssertTrue(lines.count == 2 && lines[1].hasPrefix("OpenBLAS kernel ") && lines[1].contains("CPU: "), result.standardOutput)
         let help = try EqrProcess.run(["--help"])
         let words = help.standardOutput.split(whereSeparator: \.isWhitespace).joined(separator: " ")  // the help text is wrapped
         XCTAssertTrue(words.contains("eqr -i character.mp4 -i background.jpg -m model.safetensors -effect swap out.mp4"), help.standardOutput)
