@@ -12,10 +12,15 @@ public final class FeaturesTransform: TransformVariant {
 
     private let network: Sequential
     private let featureChannels: Int
+    /// The `pose` output: a heatmap per frame instead of a regression on the pair.
+    private let usesPose: Bool
 
     public init(configuration c: ModelConfiguration, generator: inout SeededGenerator) {
         featureChannels = c.featureChannels
-        network = Networks.localisation("t.features", inputChannels: 2 * c.featureChannels, inputSize: c.featureSize, convolutions: [64], output: c.transformOutput, &generator)
+        usesPose = c.transformOutput == .pose
+        network = usesPose
+            ? Networks.heatmap("t.features", inputChannels: c.featureChannels, &generator)
+            : Networks.localisation("t.features", inputChannels: 2 * c.featureChannels, inputSize: c.featureSize, convolutions: [64], output: c.transformOutput, &generator)
     }
 
     public var parameters: [Parameter] { network.parameters }
@@ -24,10 +29,20 @@ public final class FeaturesTransform: TransformVariant {
         guard let features = inputs.characterFeatures, let nextFeatures = inputs.nextCharacterFeatures else {
             throw ModelError.invalidInput("the `features` variant needs the character features of both frames")
         }
-        return network.forward(.concatenatingChannels([features, nextFeatures]), tape: tape)
+        guard usesPose else { return network.forward(.concatenatingChannels([features, nextFeatures]), tape: tape) }
+        // One heatmap per frame: the detector runs on x and x' alike.
+        let (theta, record) = PoseEstimate.theta(logits: network.forward(.concatenatingBatches([features, nextFeatures]), tape: tape))
+        tape?.push(record)
+        return theta
     }
 
     public func backward(_ thetaGradient: Tensor, tape: Tape) -> (characterFeatures: Tensor, nextCharacterFeatures: Tensor)? {
+        if usesPose {
+            let record = tape.pop(PoseEstimate.Record.self, for: "pose estimate")
+            let size = Int(Double(record.positions.count / 2).squareRoot())
+            let input = network.backward(PoseEstimate.backward(thetaGradient, record, size: size), tape: tape)
+            return (input.batches(0..<record.count), input.batches(record.count..<(2 * record.count)))
+        }
         let parts = network.backward(thetaGradient, tape: tape).splittingChannels([featureChannels, featureChannels])
         return (parts[0], parts[1])
     }

@@ -45,6 +45,9 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
         guard featureChannels > 0, featureChannels <= 1024, baseChannels > 0, baseChannels <= 1024 else {
             throw ModelError.invalidConfiguration("channel counts must be in 1...1024, got features \(featureChannels), base \(baseChannels)")
         }
+        if transformOutput == .pose && variant != FeaturesTransform.name {
+            throw ModelError.invalidConfiguration("the pose output reads the character features: it needs the `features` variant, not `\(variant)`")
+        }
         guard groups > 0, featureChannels % groups == 0, baseChannels % groups == 0 else {
             throw ModelError.invalidConfiguration("groups (\(groups)) must divide featureChannels (\(featureChannels)) and baseChannels (\(baseChannels))")
         }

@@ -59,6 +59,20 @@ enum Networks {
         ])
     }
 
+    /// The `pose` output's detector: character features [N, C', S, S] → heatmap logits
+    /// [N, 1, S, S]. conv3×3 (C'→16) · LReLU · conv3×3 (16→1); the last layer starts at zero,
+    /// so the heatmap starts flat (θ_z = identity).
+    static func heatmap(_ prefix: String, inputChannels: Int, _ g: inout SeededGenerator) -> Sequential {
+        let head = Conv2D(inputChannels: 16, outputChannels: 1, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).heat2", generator: &g)
+        head.weight.value.zero()
+        head.bias.value.zero()
+        return Sequential([
+            Conv2D(inputChannels: inputChannels, outputChannels: 16, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).heat1", generator: &g),
+            LeakyReLU(slope: 0.2),
+            head,
+        ])
+    }
+
     /// A localisation net regressing a sampling matrix θ (6 numbers) from a stack of maps:
     /// strided convs down to side/8 of `inputSize`, then two dense layers. The last layer
     /// starts at zero weights and identity bias, so training starts from T^z = identity; with
@@ -82,7 +96,7 @@ enum Networks {
         layers += [hidden, LeakyReLU(slope: 0.2), head]
         switch output {
         case .direct: head.bias.value = Tensor(shape: [6], scalars: SpatialTransformer.identity)
-        case .bounded:
+        case .bounded, .pose:  // (a pose output uses `heatmap`, never this net)
             head.bias.value.zero()
             layers.append(BoundedAffine())
         }

@@ -71,5 +71,9 @@ final class ModelGradientTests: XCTestCase {
     func testDrawnMotionFeaturesGradients() throws {
         try checkGradients("features", renderer: .layered, distant: true, transformOutput: .bounded, drawnMotion: 3)
     }
+    /// The pose output: heatmaps, soft-argmax moments and the θ built from them, into f.
+    func testPoseOutputGradients() throws {
+        try checkGradients("features", renderer: .layered, distant: true, transformOutput: .pose, drawnMotion: 3)
+    }
     func testDrawnMotionPixelsGradients() throws { try checkGradients("pixels", transformOutput: .bounded, drawnMotion: 3) }
 }
