@@ -19,7 +19,7 @@ public final class FeaturesTransform: TransformVariant {
         featureChannels = c.featureChannels
         usesPose = c.transformOutput == .pose
         network = usesPose
-            ? Networks.heatmap("t.features", inputChannels: c.featureChannels, &generator)
+            ? Networks.heatmap("t.features", inputChannels: c.featureChannels, keypoints: 4, &generator)
             : Networks.localisation("t.features", inputChannels: 2 * c.featureChannels, inputSize: c.featureSize, convolutions: [64], output: c.transformOutput, &generator)
     }
 
@@ -30,7 +30,7 @@ public final class FeaturesTransform: TransformVariant {
             throw ModelError.invalidInput("the `features` variant needs the character features of both frames")
         }
         guard usesPose else { return network.forward(.concatenatingChannels([features, nextFeatures]), tape: tape) }
-        // One heatmap per frame: the detector runs on x and x' alike.
+        // The same keypoint detectors run on x and x'.
         let (theta, record) = PoseEstimate.theta(logits: network.forward(.concatenatingBatches([features, nextFeatures]), tape: tape))
         tape?.push(record)
         return theta
@@ -39,8 +39,7 @@ public final class FeaturesTransform: TransformVariant {
     public func backward(_ thetaGradient: Tensor, tape: Tape) -> (characterFeatures: Tensor, nextCharacterFeatures: Tensor)? {
         if usesPose {
             let record = tape.pop(PoseEstimate.Record.self, for: "pose estimate")
-            let size = Int(Double(record.positions.count / 2).squareRoot())
-            let input = network.backward(PoseEstimate.backward(thetaGradient, record, size: size), tape: tape)
+            let input = network.backward(PoseEstimate.backward(thetaGradient, record), tape: tape)
             return (input.batches(0..<record.count), input.batches(record.count..<(2 * record.count)))
         }
         let parts = network.backward(thetaGradient, tape: tape).splittingChannels([featureChannels, featureChannels])

@@ -59,12 +59,13 @@ enum Networks {
         ])
     }
 
-    /// The `pose` output's detector: character features [N, C', S, S] → heatmap logits
-    /// [N, 1, S, S]. conv3×3 (C'→16) · LReLU · conv3×3 (16→1); the last layer starts at zero,
-    /// so the heatmap starts flat (θ_z = identity).
-    static func heatmap(_ prefix: String, inputChannels: Int, _ g: inout SeededGenerator) -> Sequential {
-        let head = Conv2D(inputChannels: 16, outputChannels: 1, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).heat2", generator: &g)
-        head.weight.value.zero()
+    /// The `pose` output's keypoint detectors: character features [N, C', S, S] → heatmap
+    /// logits [N, K, S, S]. conv3×3 (C'→16) · LReLU · conv3×3 (16→K); the last layer starts
+    /// small, so the heatmaps start nearly flat (keypoints near the centre, θ_z ≈ identity)
+    /// but different (identical keypoints would fit no motion and get no gradient).
+    static func heatmap(_ prefix: String, inputChannels: Int, keypoints: Int, _ g: inout SeededGenerator) -> Sequential {
+        let head = Conv2D(inputChannels: 16, outputChannels: keypoints, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).heat2", generator: &g)
+        head.weight.value = head.weight.value * 0.1
         head.bias.value.zero()
         return Sequential([
             Conv2D(inputChannels: inputChannels, outputChannels: 16, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).heat1", generator: &g),

@@ -5,9 +5,10 @@ public enum TransformOutput: String, CaseIterable, Codable, Sendable {
     /// `θ_z = [I + 0.5·tanh(u_A) | tanh(u_t)]` (`BoundedAffine`): the warp cannot leave the
     /// frame, so a label-free predictor cannot drift into a region without gradient.
     case bounded
-    /// `features` only: θ_z from where a learned heatmap on each frame's character features
-    /// peaks (soft-argmax position and spread: translation and isotropic scale, no rotation;
-    /// ``PoseEstimate``). Bounded by construction and tied to where the character is.
+    /// `features` only: θ_z from where 4 learned keypoint heatmaps on each frame's character
+    /// features peak (soft-argmax), the affine map carrying x's keypoints onto x''s
+    /// (``PoseEstimate``). Its translation is bounded by construction and tied to where the
+    /// character is.
     case pose
 
     /// The names, for help texts and messages.

@@ -43,7 +43,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of mean(α(1 − α)), pushing the coverage towards 0 or 1.") var wAlphaBinary: Float = 0.01
     @Option(help: "Weight of ‖θ_z(x, A·x) − θ(A)‖² over motions A the trainer draws itself: label-free equivariance of a learned T^z (0: off).") var wDrawnMotion: Float = 0
     @Option(help: "What a drawn motion moves: \(DrawnMotion.Region.nameList) (a soft patch pasted moved over the frame, like a character over a still background).") var drawnMotionRegion = DrawnMotion.Region.patch.rawValue
-    @Option(help: "How a new pixels or features predictor outputs θ_z: bounded, [I + 0.5·tanh(u_A) | tanh(u_t)], which cannot leave the frame; pose (features only), translation and scale from where a heatmap on each frame's character features peaks; or direct (the free regression of earlier models).") var transformOutput = TransformOutput.bounded.rawValue
+    @Option(help: "How a new pixels or features predictor outputs θ_z: bounded, [I + 0.5·tanh(u_A) | tanh(u_t)], which cannot leave the frame; pose (features only), the affine map between 4 keypoints (heatmap soft-argmax) on each frame's character features; or direct (the free regression of earlier models).") var transformOutput = TransformOutput.bounded.rawValue
     @Flag(help: "Use the plain equivariance loss ‖T^z(f(x)) − f(x')‖² instead of dividing it by mean(f(x')²).") var plainEquivariance = false
     @Option(help: "Learning rate of the T^z predictor relative to --lr.") var transformLrScale: Float = 0.05
     @Option(help: "Clip the global gradient norm to this value (0: off).") var clipGradNorm: Float = 0
