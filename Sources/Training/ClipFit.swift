@@ -6,11 +6,12 @@ import Tensors
 /// Fits a model to a user's own clips, label-free: the recipe behind `eqr fit` and the host's
 /// one-step `-fit`.
 ///
-/// Frame pairs of the clips (either direction of time) train a layered model whose T^z is
-/// learned from frames (`features` by default) with a bounded output, with the scene loss
-/// drawn over h of a distant frame of the same clip, the reconstruction, equivariance and
-/// invariance losses, and the drawn-motion equivariance (the predictor must find motions
-/// the trainer applies itself). Nothing but the clips' pixels is read.
+/// Frame pairs of the clips (either direction of time, at several gaps) train a layered
+/// model whose T^z is learned from frames (`features` with the pose output by default; see
+/// ``recipe(for:)``), with the scene loss drawn over h of a distant frame of the same clip,
+/// the reconstruction, equivariance and invariance losses, and the drawn-motion
+/// equivariance (the predictor must find motions the trainer applies itself), without α
+/// priors. Nothing but the clips' pixels is read.
 public struct ClipFit {
     /// What to fit and for how long.
     public struct Options {
@@ -37,8 +38,8 @@ public struct ClipFit {
         /// Adam's learning rate; nil: 2e-3 from random weights, 2e-4 from `initFrom` (a fresh
         /// optimiser at 2e-3 drove a trained model's coverage to 0 within 10 steps).
         public var learningRate: Float?
-        /// Weight of the drawn-motion equivariance.
-        public var drawnMotionWeight: Float = 10
+        /// Weight of the drawn-motion equivariance (nil: the recipe's, see ``recipe(for:)``).
+        public var drawnMotionWeight: Float?
         /// Seed of the weights and of the pair sequence.
         public var seed: UInt64 = 1
         /// The smallest frame gap of training pairs.
@@ -79,6 +80,14 @@ public struct ClipFit {
     /// The options.
     public let options: Options
 
+    /// How a fit learns T^z for a variant: `features` uses the pose output (keypoints on the
+    /// character features; the only label-free T^z that beat "no motion" on held-out
+    /// synthetic scenes) with the drawn motion over the whole frame (×1) and its detectors at
+    /// the full rate; `pixels` a bounded regression with drawn patches (×10) at 5 % of it.
+    public static func recipe(for variant: String) -> (output: TransformOutput, region: DrawnMotion.Region, drawnWeight: Float, predictorRateScale: Float) {
+        variant == FeaturesTransform.name ? (.pose, .frame, 1, 1) : (.bounded, .patch, 10, 0.05)
+    }
+
     /// The variants a fit can train: those that learn T^z from frames.
     public static var variants: [String] {
         var names: [String] = []
@@ -111,6 +120,7 @@ public struct ClipFit {
     public func run(progress: (TrainingRun.LogEntry, _ elapsed: Duration) -> Void = { _, _ in }) throws -> Outcome {
         typealias K = CheckpointMetadata
         let o = options
+        let recipe = Self.recipe(for: o.variant)
         var learningRate = o.learningRate ?? (o.initFrom == nil ? 2e-3 : 2e-4)
         var metadata = [K.seed: String(o.seed), K.threads: String(Parallel.workerCount),
                         K.sceneBackground: "distant", K.fitClips: o.clips.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")]
@@ -131,7 +141,7 @@ public struct ClipFit {
             metadata[K.trainingSeconds] = contents.metadata[K.trainingSeconds]
             metadata[K.initFrom] = contents.metadata[K.initFrom]
         } else {
-            var configuration = ModelConfiguration(resolution: o.resolution, variant: o.variant, renderer: .layered, transformOutput: .bounded)
+            var configuration = ModelConfiguration(resolution: o.resolution, variant: o.variant, renderer: .layered, transformOutput: recipe.output)
             var source: Checkpoint.Contents?
             if let initFrom = o.initFrom {
                 source = try Checkpoint.load(contentsOf: initFrom)
@@ -139,7 +149,7 @@ public struct ClipFit {
                 configuration = source!.model.configuration
                 configuration.variant = o.variant
                 configuration.renderer = .layered
-                configuration.transformOutput = .bounded
+                configuration.transformOutput = recipe.output
             }
             model = try EquivariantModel(configuration: configuration, seed: o.seed)
             if let source, let initFrom = o.initFrom {
@@ -157,10 +167,13 @@ public struct ClipFit {
         // No α priors: on a clip whose subject covers a few % of the frame, even 0.01 of
         // sparsity drove α to 0 within 20–50 steps (vtest.avi), and it never came back.
         metadata[K.learningRate] = "\(learningRate)"
-        let weights = LossWeights(alphaSparsity: 0, alphaBinary: 0, drawnMotion: o.drawnMotionWeight)
-        let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate, gradientClipNorm: 1)
+        let weights = LossWeights(alphaSparsity: 0, alphaBinary: 0, drawnMotion: o.drawnMotionWeight ?? recipe.drawnWeight)
+        // The coverage head at 5 % of the rate: at the full rate a new head's α fell to 0.
+        let trainer = try Trainer(model: model, weights: weights, learningRate: learningRate, transformLearningRateScale: recipe.predictorRateScale,
+                                  gradientClipNorm: 1, coverageLearningRateScale: 0.05, drawnMotionRegion: recipe.region)
         if let restored { trainer.optimizer.state = restored }
-        metadata[K.transformLearningRateScale] = "0.05"
+        metadata[K.transformLearningRateScale] = "\(recipe.predictorRateScale)"
+        metadata[K.coverageLearningRateScale] = "0.05"
         metadata[K.gradientClipNorm] = "1.0"
         metadata[K.learningRateSchedule] = "constant"
         metadata[K.drawnMotionRegion] = trainer.drawnMotionRegion.rawValue

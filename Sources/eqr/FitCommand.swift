@@ -11,7 +11,8 @@ struct FitCommand: ParsableCommand {
         commandName: "fit",
         abstract: "Fit a model to your own clips, from motion alone (no masks, no labels).",
         discussion: """
-        Trains a layered model whose T^z is learned from the frames on pairs of the clips' frames, \
+        Trains a layered model whose T^z is learned from the frames (features: keypoints on the \
+        character features) on pairs of the clips' frames, \
         for --time (e.g. 5m, 90s, 1h) or --steps. A checkpoint is written every --checkpoint-every \
         steps and when the fit ends; Ctrl-C stops it with the last step saved (a second Ctrl-C \
         quits at once), and --resume continues it. The result works wherever a model does: \

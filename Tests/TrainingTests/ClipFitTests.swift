@@ -42,7 +42,7 @@ final class ClipFitTests: XCTestCase {
         return options
     }
 
-    /// A fit writes a layered, bounded, label-free model that names its clip, and a resumed
+    /// A fit writes a layered, pose-output, label-free model that names its clip, and a resumed
     /// fit ends bit for bit where an uninterrupted one does.
     func testFitWritesAModelAndResumesBitForBit() throws {
         let clip = try writeWalkingSquareClip()
@@ -54,7 +54,8 @@ final class ClipFitTests: XCTestCase {
         let saved = try Checkpoint.load(contentsOf: directory.appendingPathComponent("straight.safetensors"))
         XCTAssertEqual(saved.model.configuration.variant, "features")
         XCTAssertEqual(saved.model.configuration.renderer, .layered)
-        XCTAssertEqual(saved.model.configuration.transformOutput, .bounded)
+        XCTAssertEqual(saved.model.configuration.transformOutput, .pose)
+        XCTAssertEqual(saved.metadata[CheckpointMetadata.drawnMotionRegion], "frame")
         XCTAssertEqual(saved.metadata[CheckpointMetadata.fitClips], "walk.y4m")
         XCTAssertEqual(saved.metadata[CheckpointMetadata.step], "6")
 
