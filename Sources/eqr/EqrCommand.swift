@@ -44,5 +44,5 @@ struct EqrCommand: ParsableCommand {
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks that print measured figures.",
-        subcommands: [BenchKernelsCommand.self, BenchIOCommand.self, BenchHostCommand.self])
+        subcommands: [BenchKernelsCommand.self, BenchIOCommand.self, BenchHostCommand.self, BenchTrainCommand.self])
 }

@@ -107,6 +107,20 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertTrue(demo.standardOutput.contains("-effect transform=angle=20:scale=1.2"), demo.standardOutput)
     }
 
+    /// `eqr bench train` reports the shipped step's pairs/s; a peer that fails is a clear error.
+    func testBenchTrainReportsPairsPerSecond() throws {
+        let run = try EqrProcess.run(["bench", "train", "--steps", "1", "--batch", "2", "--resolution", "16", "--json"])
+        XCTAssertEqual(run.status, 0, run.standardError)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
+        XCTAssertGreaterThan(try XCTUnwrap(report["eqr_pairs_per_second"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(report["parameters"] as? Int), 0)
+        XCTAssertTrue((report["blas_kernel"] as? String)?.hasPrefix("OpenBLAS kernel") ?? false, run.standardOutput)
+        let peer = try EqrProcess.run(["bench", "train", "--steps", "1", "--batch", "2", "--resolution", "16", "--peer-python", "/bin/false",
+                                       "--peer-script", EqrProcess.packageRoot.appendingPathComponent("examples/bench/torch_peer.py").path])
+        XCTAssertEqual(peer.status, 1, peer.standardError)
+        XCTAssertTrue(peer.standardError.contains("the PyTorch mirror failed"), peer.standardError)
+    }
+
     func testTrainOnAVideoFile() throws {
         XCTAssertEqual(try EqrProcess.run(["synth", path("clip.mp4"), "--frames", "10", "--resolution", "64"]).status, 0)
         // A directory of videos is expanded to its video files.
