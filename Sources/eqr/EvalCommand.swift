@@ -30,6 +30,9 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
+        // The loss curve is drawn from the log alone: a log it cannot draw fails before the
+        // evaluation's work, not after it.
+        let curve = try log.flatMap { log in try plot.map { _ in try LossCurvePlot.render(try LossCurvePlot.readLog(contentsOf: URL(fileURLWithPath: log))) } }
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
         let world = try SceneWorld(checkpoint: contents)
         let generator = try world.makeGenerator()
@@ -37,12 +40,7 @@ struct EvalCommand: ParsableCommand {
         if fullResolutionClips > 0 {
             report.add(try FullResolutionEvaluation.run(model: contents.model, world: world, clips: fullResolutionClips, seed: seed))
         }
-        if let sheet {
-            try ImageFile.write(try EvaluationSheet.render(model: contents.model, generator: generator, seed: seed), to: sheet)
-        }
-        if let log, let plot {
-            try ImageFile.write(try LossCurvePlot.render(try LossCurvePlot.readLog(contentsOf: URL(fileURLWithPath: log))), to: plot)
-        }
+        // The figures first, so a file that cannot be written does not lose them.
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -50,6 +48,10 @@ struct EvalCommand: ParsableCommand {
         } else {
             print(Self.table(report))
         }
+        if let sheet {
+            try ImageFile.write(try EvaluationSheet.render(model: contents.model, generator: generator, seed: seed), to: sheet)
+        }
+        if let curve, let plot { try ImageFile.write(curve, to: plot) }
     }
 
     /// The Markdown table the README shows.
