@@ -64,6 +64,8 @@ enum FitCache {
         options.timeBudget = try FitBudget.parse(budget)
         options.initFrom = initFrom.map { URL(fileURLWithPath: $0) }
         InterruptRequest.install()
+        // Rendering follows the fit: Ctrl-C must end it as before.
+        defer { InterruptRequest.uninstall() }
         options.shouldStop = { InterruptRequest.isRequested }
         if showProgress { printError("eqr: fitting a model to \(clip) for \(budget) (cached in \(folder.path))") }
         let outcome = try ClipFit(options: options).run { entry, elapsed in

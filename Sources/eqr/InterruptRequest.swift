@@ -27,6 +27,12 @@ enum InterruptRequest {
         }
     }
 
+    /// Gives SIGINT and SIGTERM their default action back (when the long step is over and
+    /// the command goes on, e.g. rendering after `-fit`, Ctrl-C should stop it at once).
+    static func uninstall() {
+        for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_DFL) }
+    }
+
     /// The exit status of a process stopped by a signal: 128 + SIGINT.
     static let exitStatus: Int32 = 130
 }
