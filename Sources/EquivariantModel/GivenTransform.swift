@@ -27,7 +27,7 @@ public final class GivenTransform: TransformVariant {
     }
 
     public func backward(_ thetaGradient: Tensor, tape: Tape) -> (characterFeatures: Tensor, nextCharacterFeatures: Tensor)? {
-        _ = map.backward(thetaGradient, tape: tape)
+        map.backwardParameters(thetaGradient, tape: tape)
         return nil
     }
 

@@ -21,7 +21,7 @@ public final class PixelsTransform: TransformVariant {
     }
 
     public func backward(_ thetaGradient: Tensor, tape: Tape) -> (characterFeatures: Tensor, nextCharacterFeatures: Tensor)? {
-        _ = network.backward(thetaGradient, tape: tape)
+        network.backwardParameters(thetaGradient, tape: tape)
         return nil
     }
 }

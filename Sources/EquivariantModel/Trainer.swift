@@ -249,7 +249,7 @@ public final class Trainer {
             if layered { dHx += renderedChunk(2) }
             backgroundGradients = [dHx, dInvariance]
         }
-        _ = model.backgroundEncoder.backward(.concatenatingBatches(backgroundGradients), tape: tape)
+        model.backgroundEncoder.backwardParameters(.concatenatingBatches(backgroundGradients), tape: tape)
         var dFx = dFxFromWarp + dReconstructionFeatures
         if let coverageInputGradient { dFx += coverageInputGradient.fx }
         var dFNext = equivariance.targetGradient * w.character
@@ -266,7 +266,7 @@ public final class Trainer {
                 featureGradients.append(Tensor(shape: fx.shape, repeating: 0))
             }
         }
-        _ = model.characterEncoder.backward(.concatenatingBatches(featureGradients), tape: tape)
+        model.characterEncoder.backwardParameters(.concatenatingBatches(featureGradients), tape: tape)
         precondition(tape.count == 0, "Trainer: \(tape.count) tape records left after backward")
 
         var transformError: Float?

@@ -105,7 +105,7 @@ public final class Conv2D: Layer {
         // The split depends on the worker count only, never on OpenBLAS's threads, so every
         // process computes the same products (the same pixels from the host and the plugins).
         let blocks = batch >= Parallel.workerCount ? 1 : min(oh, (Parallel.workerCount + batch - 1) / batch)
-        var output = Tensor(shape: outShape)
+        var output = Tensor(uninitializedShape: outShape)  // bias, then the GEMM adds on top
         let cout = outputChannels
         output.withUnsafeMutablePointer { out in
             input.withUnsafePointer { x in
@@ -149,6 +149,17 @@ public final class Conv2D: Layer {
     /// its own partial weight/bias gradient, and the partials are added in chunk order, so
     /// the result is deterministic for a given worker count.
     public func backward(_ outputGradient: Tensor, tape: Tape) -> Tensor {
+        gradients(outputGradient, tape: tape, needsInputGradient: true)!
+    }
+
+    /// Accumulates weight and bias gradients without computing the input gradient (the
+    /// GEMM and col2im of dX are skipped): for a first layer, whose input is data.
+    public func backwardParameters(_ outputGradient: Tensor, tape: Tape) {
+        _ = gradients(outputGradient, tape: tape, needsInputGradient: false)
+    }
+
+    /// The shared backward; the input gradient only when `needsInputGradient`.
+    private func gradients(_ outputGradient: Tensor, tape: Tape, needsInputGradient: Bool) -> Tensor? {
         let input = tape.pop(Tensor.self, for: label)
         let outShape = checkedOutputShape(input)
         requireShape(outputGradient.shape == outShape, label, "output gradient \(outputGradient.shape) does not match output \(outShape)")
@@ -170,10 +181,13 @@ public final class Conv2D: Layer {
         let inputTileRows = max(1, min(g.height, Self.tileFloats / max(1, cout * kernelSize * kernelSize * g.width)))
         let scratchCount = g.isPointwise ? 0 : max(
             k * weightTileRows * ow,
-            gradientGeometry == nil ? k * p : cout * kernelSize * kernelSize * inputTileRows * g.width)
+            !needsInputGradient ? 0 : gradientGeometry == nil ? k * p : cout * kernelSize * kernelSize * inputTileRows * g.width)
         let partialSize = cout * k + cout
         var partials = [Float](repeating: 0, count: chunks * partialSize)
-        var inputGradient = Tensor(shape: input.shape)
+        // col2im adds into zeros; the other paths write every element (GEMM with beta 0).
+        let foldsInputGradient = gradientGeometry == nil && !g.isPointwise
+        var inputGradient = !needsInputGradient ? Tensor(shape: [1])  // (never written without dX)
+            : foldsInputGradient ? Tensor(shape: input.shape) : Tensor(uninitializedShape: input.shape)
         inputGradient.withUnsafeMutablePointer { dx in
             input.withUnsafePointer { x in
                 outputGradient.withUnsafePointer { dy in
@@ -195,6 +209,7 @@ public final class Conv2D: Layer {
                                         if g.isPointwise {
                                             // dW += dY_n · X_nᵀ, dX_n = Wᵀ · dY_n
                                             BLAS.gemm(.none, .transposed, m: cout, n: k, k: p, a: dyn, lda: p, b: xn, ldb: p, beta: 1, c: dw, ldc: k)
+                                            if !needsInputGradient { continue }
                                             BLAS.gemm(.transposed, .none, m: k, n: p, k: cout, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: dxn, ldc: p)
                                             continue
                                         }
@@ -204,6 +219,7 @@ public final class Conv2D: Layer {
                                             BLAS.gemm(.none, .transposed, m: cout, n: k, k: tile.count * ow, a: dyn + tile.lowerBound * ow, lda: p,
                                                       b: col, ldb: tile.count * ow, beta: 1, c: dw, ldc: k)
                                         }
+                                        if !needsInputGradient { continue }
                                         if let gradientGeometry {
                                             // dX_n = conv(dY_n, flipped Wᵀ), tile by tile of input rows.
                                             let kk = gradientGeometry.columnRows
@@ -237,6 +253,6 @@ public final class Conv2D: Layer {
                 }
             }
         }
-        return inputGradient
+        return needsInputGradient ? inputGradient : nil
     }
 }

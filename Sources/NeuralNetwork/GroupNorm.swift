@@ -55,7 +55,7 @@ public final class GroupNorm: Layer {
         let batch = input.shape[0], groupSize = channels / groups * input.shape[2] * input.shape[3]
         let plane = input.shape[2] * input.shape[3], perGroup = channels / groups
         var mean = [Float](repeating: 0, count: batch * groups), rstd = mean
-        var output = Tensor(shape: input.shape)
+        var output = Tensor(uninitializedShape: input.shape)
         output.withUnsafeMutablePointer { yAll in
             input.withUnsafePointer { xAll in
                 scale.value.withUnsafePointer { gamma in
@@ -97,7 +97,7 @@ public final class GroupNorm: Layer {
         let groupSize = perGroup * plane
         // Per-(sample, channel) partial sums, added in a fixed order afterwards (deterministic).
         var partialScale = [Float](repeating: 0, count: batch * channels), partialShift = partialScale
-        var inputGradient = Tensor(shape: input.shape)
+        var inputGradient = Tensor(uninitializedShape: input.shape)
         inputGradient.withUnsafeMutablePointer { dxAll in
             input.withUnsafePointer { xAll in
                 outputGradient.withUnsafePointer { dyAll in

@@ -18,6 +18,11 @@ public protocol Layer: AnyObject {
     /// Pops this layer's record from `tape`, accumulates parameter gradients and returns
     /// the input gradient.
     func backward(_ outputGradient: Tensor, tape: Tape) -> Tensor
+
+    /// Like ``backward(_:tape:)`` for a layer whose input needs no gradient (the data a
+    /// network starts from): pops the record and accumulates parameter gradients only, so a
+    /// layer can skip the input gradient's work.
+    func backwardParameters(_ outputGradient: Tensor, tape: Tape)
 }
 
 extension Layer {
@@ -26,6 +31,11 @@ extension Layer {
 
     /// Layers without parameters report none.
     public var parameters: [Parameter] { [] }
+
+    /// By default, the full backward with its input gradient dropped.
+    public func backwardParameters(_ outputGradient: Tensor, tape: Tape) {
+        _ = backward(outputGradient, tape: tape)
+    }
 }
 
 /// Layers applied one after the other.
@@ -54,6 +64,12 @@ public final class Sequential: Layer {
     /// Runs every layer's backward in reverse order.
     public func backward(_ outputGradient: Tensor, tape: Tape) -> Tensor {
         layers.reversed().reduce(outputGradient) { $1.backward($0, tape: tape) }
+    }
+
+    /// Runs every layer's backward in reverse order; the first layer computes no input gradient.
+    public func backwardParameters(_ outputGradient: Tensor, tape: Tape) {
+        guard let first = layers.first else { return }
+        first.backwardParameters(layers.dropFirst().reversed().reduce(outputGradient) { $1.backward($0, tape: tape) }, tape: tape)
     }
 }
 

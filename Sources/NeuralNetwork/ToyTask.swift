@@ -73,7 +73,7 @@ public final class ToyTask {
         let tape = Tape()
         let output = network.forward(input, tape: tape)
         let (loss, gradient) = Loss.meanSquaredError(output, target)
-        _ = network.backward(gradient, tape: tape)
+        network.backwardParameters(gradient, tape: tape)
         optimizer.step()
         return loss
     }

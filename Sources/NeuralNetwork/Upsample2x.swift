@@ -59,7 +59,7 @@ public final class Upsample2x: Layer {
         let h = input.shape[2], w = input.shape[3], oh = 2 * h, ow = 2 * w
         let planes = input.shape[0] * input.shape[1]
         let rows = AxisTaps(extent: h, mode: mode), cols = AxisTaps(extent: w, mode: mode)
-        var output = Tensor(shape: outShape)
+        var output = Tensor(uninitializedShape: outShape)
         output.withUnsafeMutablePointer { yAll in
             input.withUnsafePointer { xAll in
                 Parallel.forEach(planes) { plane in

@@ -82,18 +82,11 @@ public enum Im2col {
                     for oy in rowsValid {
                         let rowBase = (oy * s - g.padding + ky) * g.width + kx - g.padding  // index of ox = 0, may be negative
                         let destination = row + (oy - rows.lowerBound) * ow
-                        destination.update(repeating: 0, count: colsValid.lowerBound)
-                        (destination + colsValid.upperBound).update(repeating: 0, count: ow - colsValid.upperBound)
-                        if s == 1 {
-                            (destination + colsValid.lowerBound).update(
-                                from: source + (rowBase + colsValid.lowerBound), count: colsValid.count)
-                        } else {
-                            var from = source + (rowBase + colsValid.lowerBound * s)
-                            for ox in colsValid {
-                                destination[ox] = from.pointee
-                                from += s
-                            }
-                        }
+                        for ox in 0..<colsValid.lowerBound { destination[ox] = 0 }
+                        for ox in colsValid.upperBound..<ow { destination[ox] = 0 }
+                        RowKernels.gather(
+                            from: source + (rowBase + colsValid.lowerBound * s), stride: s,
+                            into: destination + colsValid.lowerBound, count: colsValid.count)
                     }
                 }
             }
@@ -114,12 +107,9 @@ public enum Im2col {
                     if colsValid.isEmpty { continue }
                     for oy in rowsValid {
                         let rowBase = (oy * s - g.padding + ky) * g.width + kx - g.padding  // index of ox = 0, may be negative
-                        let sourceRow = row + oy * ow
-                        var to = destination + (rowBase + colsValid.lowerBound * s)
-                        for ox in colsValid {
-                            to.pointee += sourceRow[ox]
-                            to += s
-                        }
+                        RowKernels.scatterAdd(
+                            row + oy * ow + colsValid.lowerBound, into: destination + (rowBase + colsValid.lowerBound * s),
+                            stride: s, count: colsValid.count)
                     }
                 }
             }

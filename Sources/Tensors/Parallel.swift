@@ -39,6 +39,25 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Elements per chunk below which element-wise work stays on one thread (the hand-off
+    /// costs more than the loop).
+    public static let elementwiseChunk = 1 << 15
+
+    /// Runs `body` over `0..<count` cut into contiguous ranges, one per worker when the
+    /// count is large (at least ``elementwiseChunk`` elements each), else as one range on
+    /// the calling thread. For element-wise work, whose result does not depend on the split.
+    @inlinable
+    public static func forEachChunk(of count: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = min(workerCount, count / elementwiseChunk)
+        if chunks <= 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        forEach(chunks, workers: chunks) { chunk in body((count * chunk / chunks)..<(count * (chunk + 1) / chunks)) }
+    }
+}
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -19,6 +19,15 @@ public struct Tensor: Equatable, Sendable {
         self.scalars = [Float](repeating: value, count: shape.reduce(1, *))
     }
 
+    /// Creates a tensor whose elements are undefined until written: for an output that the
+    /// caller overwrites in full, so no pass of zeros goes before the real one.
+    public init(uninitializedShape shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        self.scalars = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// Creates a tensor from a shape and its row-major elements.
     public init(shape: [Int], scalars: [Float]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
@@ -69,17 +78,28 @@ public struct Tensor: Equatable, Sendable {
 extension Tensor {
     /// Element-wise sum of two tensors of the same shape.
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-        var result = lhs
-        result += rhs
+        precondition(lhs.shape == rhs.shape, "Tensor +: shapes \(lhs.shape) and \(rhs.shape) differ")
+        var result = Tensor(uninitializedShape: lhs.shape)
+        result.withUnsafeMutablePointer { r in
+            lhs.withUnsafePointer { a in
+                rhs.withUnsafePointer { b in
+                    Parallel.forEachChunk(of: lhs.count) { range in for i in range { r[i] = a[i] + b[i] } }
+                }
+            }
+        }
         return result
     }
 
     /// Element-wise difference of two tensors of the same shape.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         precondition(lhs.shape == rhs.shape, "Tensor -: shapes \(lhs.shape) and \(rhs.shape) differ")
-        var result = lhs
+        var result = Tensor(uninitializedShape: lhs.shape)
         result.withUnsafeMutablePointer { r in
-            rhs.withUnsafePointer { b in for i in 0..<lhs.count { r[i] -= b[i] } }
+            lhs.withUnsafePointer { a in
+                rhs.withUnsafePointer { b in
+                    Parallel.forEachChunk(of: lhs.count) { range in for i in range { r[i] = a[i] - b[i] } }
+                }
+            }
         }
         return result
     }
@@ -89,14 +109,20 @@ extension Tensor {
         precondition(lhs.shape == rhs.shape, "Tensor +=: shapes \(lhs.shape) and \(rhs.shape) differ")
         let n = lhs.count
         lhs.withUnsafeMutablePointer { a in
-            rhs.withUnsafePointer { b in for i in 0..<n { a[i] += b[i] } }
+            rhs.withUnsafePointer { b in
+                Parallel.forEachChunk(of: n) { range in for i in range { a[i] += b[i] } }
+            }
         }
     }
 
     /// Every element multiplied by `scale`.
     public static func * (lhs: Tensor, scale: Float) -> Tensor {
-        var result = lhs
-        result.withUnsafeMutablePointer { r in for i in 0..<lhs.count { r[i] *= scale } }
+        var result = Tensor(uninitializedShape: lhs.shape)
+        result.withUnsafeMutablePointer { r in
+            lhs.withUnsafePointer { a in
+                Parallel.forEachChunk(of: lhs.count) { range in for i in range { r[i] = a[i] * scale } }
+            }
+        }
         return result
     }
 
@@ -144,10 +170,19 @@ extension Tensor {
                 Array(part.shape.dropFirst()) == inner,
                 "Tensor.concatenatingBatches: shape \(part.shape) does not match \(parts[0].shape) past the first axis")
         }
-        var scalars: [Float] = []
-        scalars.reserveCapacity(parts.reduce(0) { $0 + $1.count })
-        for part in parts { scalars += part.scalars }
-        return Tensor(shape: [parts.reduce(0) { $0 + $1.batchSize }] + inner, scalars: scalars)
+        var result = Tensor(uninitializedShape: [parts.reduce(0) { $0 + $1.batchSize }] + inner)
+        result.withUnsafeMutablePointer { out in
+            var offset = 0
+            for part in parts {
+                let n = part.count
+                part.withUnsafePointer { source in
+                    let destination = out + offset
+                    Parallel.forEachChunk(of: n) { range in (destination + range.lowerBound).update(from: source + range.lowerBound, count: range.count) }
+                }
+                offset += n
+            }
+        }
+        return result
     }
 
     /// The samples `range` of the first axis, as a new tensor.
@@ -156,8 +191,15 @@ extension Tensor {
             range.lowerBound >= 0 && range.upperBound <= batchSize,
             "Tensor.batches: range \(range) outside batch of \(batchSize) in shape \(shape)")
         let stride = batchSize == 0 ? 0 : count / batchSize
-        return Tensor(
-            shape: [range.count] + shape.dropFirst(),
-            scalars: Array(scalars[(range.lowerBound * stride)..<(range.upperBound * stride)]))
+        var result = Tensor(uninitializedShape: [range.count] + shape.dropFirst())
+        let n = result.count
+        if n == 0 { return result }
+        result.withUnsafeMutablePointer { out in
+            withUnsafePointer { x in
+                let source = x + range.lowerBound * stride
+                Parallel.forEachChunk(of: n) { chunk in (out + chunk.lowerBound).update(from: source + chunk.lowerBound, count: chunk.count) }
+            }
+        }
+        return result
     }
 }

@@ -26,6 +26,30 @@ final class LayerTests: XCTestCase {
         }
     }
 
+    /// A first layer's parameters-only backward gives the full backward's parameter gradients.
+    func testParametersOnlyBackwardMatchesTheFullBackward() {
+        var generator = SeededGenerator(seed: 5)
+        for (cin, cout, stride) in [(3, 8, 1), (4, 6, 2), (6, 2, 1), (5, 5, 1)] {
+            let network = Sequential([
+                Conv2D(inputChannels: cin, outputChannels: cout, kernelSize: 3, stride: stride, padding: 1, generator: &generator),
+                LeakyReLU(slope: 0.2),
+            ])
+            let input = randomTensor([2, cin, 11, 13], seed: 7)
+            var gradients: [[Float]] = []
+            for parametersOnly in [false, true] {
+                for parameter in network.parameters { parameter.zeroGradient() }
+                let tape = Tape()
+                let output = network.forward(input, tape: tape)
+                let outputGradient = randomTensor(output.shape, seed: 9)
+                if parametersOnly { network.backwardParameters(outputGradient, tape: tape) } else { _ = network.backward(outputGradient, tape: tape) }
+                XCTAssertEqual(tape.count, 0)
+                gradients.append(network.parameters.flatMap { $0.gradient.scalars })
+            }
+            XCTAssertEqual(gradients[0], gradients[1], "\(cin)→\(cout) stride \(stride)")
+            XCTAssertTrue(gradients[0].contains { $0 != 0 })
+        }
+    }
+
     func testGroupNormNormalisesEachGroup() {
         let norm = GroupNorm(groups: 2, channels: 4)
         let y = norm(randomTensor([1, 4, 5, 5], seed: 1, range: 3...9))

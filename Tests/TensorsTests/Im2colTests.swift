@@ -10,6 +10,10 @@ final class Im2colTests: XCTestCase {
         ConvolutionGeometry(channels: 1, height: 8, width: 8, kernelHeight: 4, kernelWidth: 4, stride: 2, padding: 0),
         ConvolutionGeometry(channels: 2, height: 4, width: 4, kernelHeight: 5, kernelWidth: 5, stride: 1, padding: 2),
         ConvolutionGeometry(channels: 2, height: 3, width: 3, kernelHeight: 3, kernelWidth: 3, stride: 3, padding: 2),
+        // Rows long enough for the 8-wide stride-1 and stride-2 paths, with odd tails.
+        ConvolutionGeometry(channels: 2, height: 5, width: 21, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        ConvolutionGeometry(channels: 2, height: 6, width: 37, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
+        ConvolutionGeometry(channels: 1, height: 5, width: 40, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
     ]
 
     /// im2col equals the definition, element by element.
@@ -102,6 +106,22 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual((a * 3).scalars, [3, 6])
         XCTAssertEqual(b.sum(), 8)
         XCTAssertFalse(Tensor(shape: [1], scalars: [.nan]).isFinite)
+    }
+
+    /// Tensors large enough to be split across the workers give the element-by-element result.
+    func testLargeTensorsSplitAcrossWorkersGiveTheSameResult() {
+        let count = 5 * Parallel.elementwiseChunk + 7
+        let a = randomTensor([count], seed: 11), b = randomTensor([count], seed: 12)
+        var sum = a
+        sum += b
+        let expected = (0..<count).map { a.scalars[$0] + b.scalars[$0] }
+        XCTAssertEqual((a + b).scalars, expected)
+        XCTAssertEqual(sum.scalars, expected)
+        XCTAssertEqual((a - b).scalars, (0..<count).map { a.scalars[$0] - b.scalars[$0] })
+        XCTAssertEqual((a * 3).scalars, a.scalars.map { $0 * 3 })
+        let joined = Tensor.concatenatingBatches([a.reshaped(to: [1, count]), b.reshaped(to: [1, count])])
+        XCTAssertEqual(joined.scalars, a.scalars + b.scalars)
+        XCTAssertEqual(joined.batches(1..<2).scalars, b.scalars)
     }
 }
 
