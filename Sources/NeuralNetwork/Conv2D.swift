@@ -200,12 +200,7 @@ public final class Conv2D: Layer {
                                 ScratchPool.withBuffer(count: scratchCount) { col in
                                     for n in (chunk * batch / chunks)..<((chunk + 1) * batch / chunks) {
                                         let dyn = dy + n * outPlane, xn = x + n * inPlane, dxn = dx + n * inPlane
-                                        for c in 0..<cout {
-                                            var sum: Float = 0
-                                            let row = dyn + c * p
-                                            for i in 0..<p { sum += row[i] }
-                                            db[c] += sum
-                                        }
+                                        for c in 0..<cout { db[c] += Float(LaneSums.sum(dyn + c * p, p)) }
                                         if g.isPointwise {
                                             // dW += dY_n · X_nᵀ, dX_n = Wᵀ · dY_n
                                             BLAS.gemm(.none, .transposed, m: cout, n: k, k: p, a: dyn, lda: p, b: xn, ldb: p, beta: 1, c: dw, ldc: k)

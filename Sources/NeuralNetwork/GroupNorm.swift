@@ -64,12 +64,10 @@ public final class GroupNorm: Layer {
                             rstd.withUnsafeMutableBufferPointer { rstdOut in
                                 Parallel.forEach(batch * groups) { ng in
                                     let x = xAll + ng * groupSize, y = yAll + ng * groupSize
-                                    var sum = 0.0, sumSquares = 0.0
-                                    for i in 0..<groupSize { let v = Double(x[i]); sum += v; sumSquares += v * v }
-                                    let mu = sum / Double(groupSize)
-                                    let variance = max(0, sumSquares / Double(groupSize) - mu * mu)
+                                    // Two passes (mean, then squares about it): no cancellation.
+                                    let m = Float(LaneSums.sum(x, groupSize) / Double(groupSize))
+                                    let variance = LaneSums.sumOfSquares(x, about: m, groupSize) / Double(groupSize)
                                     let r = Float(1 / (variance + Double(epsilon)).squareRoot())
-                                    let m = Float(mu)
                                     meanOut[ng] = m; rstdOut[ng] = r
                                     let firstChannel = (ng % groups) * perGroup
                                     for cc in 0..<perGroup {
@@ -111,11 +109,8 @@ public final class GroupNorm: Layer {
                                     var sumD = 0.0, sumDX = 0.0
                                     for cc in 0..<perGroup {
                                         let c = firstChannel + cc
-                                        var sDy = 0.0, sDyX = 0.0
-                                        for i in (cc * plane)..<((cc + 1) * plane) {
-                                            let xhat = Double((x[i] - m) * r), g = Double(dy[i])
-                                            sDy += g; sDyX += g * xhat
-                                        }
+                                        let sDy = LaneSums.sum(dy + cc * plane, plane)
+                                        let sDyX = LaneSums.sumOfProducts(dy + cc * plane, x + cc * plane, about: m, plane) * Double(r)
                                         pShift[n * channels + c] = Float(sDy)
                                         pScale[n * channels + c] = Float(sDyX)
                                         sumD += sDy * Double(gamma[c]); sumDX += sDyX * Double(gamma[c])

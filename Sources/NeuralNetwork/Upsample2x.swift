@@ -33,6 +33,17 @@ public final class Upsample2x: Layer {
     /// their weights.
     struct AxisTaps {
         var low: [Int], high: [Int], highWeight: [Float]
+
+        /// Calls `body` with unchecked views of the three tables (the inner loops index
+        /// them per pixel).
+        func withTables<R>(_ body: (UnsafePointer<Int>, UnsafePointer<Int>, UnsafePointer<Float>) -> R) -> R {
+            low.withUnsafeBufferPointer { l in
+                high.withUnsafeBufferPointer { h in
+                    highWeight.withUnsafeBufferPointer { w in body(l.baseAddress!, h.baseAddress!, w.baseAddress!) }
+                }
+            }
+        }
+
         init(extent: Int, mode: Mode) {
             let outputs = 2 * extent
             low = [Int](repeating: 0, count: outputs)
@@ -62,15 +73,19 @@ public final class Upsample2x: Layer {
         var output = Tensor(uninitializedShape: outShape)
         output.withUnsafeMutablePointer { yAll in
             input.withUnsafePointer { xAll in
-                Parallel.forEach(planes) { plane in
-                    let x = xAll + plane * h * w, y = yAll + plane * oh * ow
-                    for oy in 0..<oh {
-                        let r0 = x + rows.low[oy] * w, r1 = x + rows.high[oy] * w
-                        let wy1 = rows.highWeight[oy], wy0 = 1 - wy1
-                        for ox in 0..<ow {
-                            let c0 = cols.low[ox], c1 = cols.high[ox]
-                            let wx1 = cols.highWeight[ox], wx0 = 1 - wx1
-                            y[oy * ow + ox] = wy0 * (wx0 * r0[c0] + wx1 * r0[c1]) + wy1 * (wx0 * r1[c0] + wx1 * r1[c1])
+                rows.withTables { rowLow, rowHigh, rowWeight in
+                    cols.withTables { colLow, colHigh, colWeight in
+                        Parallel.forEach(planes) { plane in
+                            let x = xAll + plane * h * w, y = yAll + plane * oh * ow
+                            for oy in 0..<oh {
+                                let r0 = x + rowLow[oy] * w, r1 = x + rowHigh[oy] * w
+                                let wy1 = rowWeight[oy], wy0 = 1 - wy1
+                                for ox in 0..<ow {
+                                    let c0 = colLow[ox], c1 = colHigh[ox]
+                                    let wx1 = colWeight[ox], wx0 = 1 - wx1
+                                    y[oy * ow + ox] = wy0 * (wx0 * r0[c0] + wx1 * r0[c1]) + wy1 * (wx0 * r1[c0] + wx1 * r1[c1])
+                                }
+                            }
                         }
                     }
                 }
@@ -91,19 +106,23 @@ public final class Upsample2x: Layer {
         var inputGradient = Tensor(shape: inShape)
         inputGradient.withUnsafeMutablePointer { dxAll in
             outputGradient.withUnsafePointer { dyAll in
-                Parallel.forEach(planes) { plane in
-                    let dx = dxAll + plane * h * w, dy = dyAll + plane * oh * ow
-                    for oy in 0..<oh {
-                        let r0 = rows.low[oy] * w, r1 = rows.high[oy] * w
-                        let wy1 = rows.highWeight[oy], wy0 = 1 - wy1
-                        for ox in 0..<ow {
-                            let g = dy[oy * ow + ox]
-                            let c0 = cols.low[ox], c1 = cols.high[ox]
-                            let wx1 = cols.highWeight[ox], wx0 = 1 - wx1
-                            dx[r0 + c0] += g * wy0 * wx0
-                            dx[r0 + c1] += g * wy0 * wx1
-                            dx[r1 + c0] += g * wy1 * wx0
-                            dx[r1 + c1] += g * wy1 * wx1
+                rows.withTables { rowLow, rowHigh, rowWeight in
+                    cols.withTables { colLow, colHigh, colWeight in
+                        Parallel.forEach(planes) { plane in
+                            let dx = dxAll + plane * h * w, dy = dyAll + plane * oh * ow
+                            for oy in 0..<oh {
+                                let r0 = dx + rowLow[oy] * w, r1 = dx + rowHigh[oy] * w
+                                let wy1 = rowWeight[oy], wy0 = 1 - wy1
+                                for ox in 0..<ow {
+                                    let g = dy[oy * ow + ox]
+                                    let c0 = colLow[ox], c1 = colHigh[ox]
+                                    let wx1 = colWeight[ox], wx0 = 1 - wx1
+                                    r0[c0] += g * wy0 * wx0
+                                    r0[c1] += g * wy0 * wx1
+                                    r1[c0] += g * wy1 * wx0
+                                    r1[c1] += g * wy1 * wx1
+                                }
+                            }
                         }
                     }
                 }
