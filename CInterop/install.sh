@@ -7,7 +7,8 @@
 #                      DIR/lib/libequivariant.so, DIR/include/equivariant.h,
 #                      DIR/lib/pkgconfig/equivariant.pc, DIR/lib/frei0r-1/equivariant.so
 #                      (FFmpeg's filter), DIR/lib/frei0r-1/equivariant_mixer.so (MLT's mixer2),
-#                      DIR/bin/eqr
+#                      DIR/bin/eqr, DIR/share/eqr/models/*.safetensors (the committed models,
+#                      found by `eqr -m NAME`)
 #   --no-build       install what DIR (--build-dir) already holds instead of building
 #   --build-dir DIR  the SwiftPM products directory (default .build/release)
 #
@@ -56,3 +57,14 @@ sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" CInterop/equivariant.pc.
 put "$prefix/.equivariant.pc.$$" "$prefix/lib/pkgconfig/equivariant.pc" 644
 rm -f "$prefix/.equivariant.pc.$$"
 put "$eqr_binary" "$prefix/bin/eqr" 755
+# The committed models, where `eqr -m NAME` (and `eqr models`) find them from any folder.
+for model in examples/models/*.safetensors; do
+    put "$model" "$prefix/share/eqr/models/$(basename "$model")" 644
+done
+# Programs and Python's ctypes find libequivariant.so by name through the linker's cache.
+if [ "$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+case "$prefix" in
+    /usr | /usr/local) ;;
+    *) echo "install.sh: $prefix/lib is not on the default search paths; for this shell:"
+       echo "  export LD_LIBRARY_PATH=$prefix/lib PKG_CONFIG_PATH=$prefix/lib/pkgconfig FREI0R_PATH=$prefix/lib/frei0r-1 PATH=$prefix/bin:\$PATH" ;;
+esac

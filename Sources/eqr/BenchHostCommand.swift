@@ -17,7 +17,7 @@ struct BenchHostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "host", abstract: "Measure the eqr host's frames/s and peak memory against plain ffmpeg.")
 
-    @Option(name: .shortAndLong, help: "Model checkpoint.") var model = "examples/models/features-64.safetensors"
+    @Option(name: .shortAndLong, help: "Model checkpoint: a path, or a name that `eqr models` lists.") var model = "default"
     @Option(help: "Frames of the short input (the long one has 10×).") var frames = 200
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -48,7 +48,9 @@ struct BenchHostCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: model) else { throw RuntimeError("model \(model) not found (run from the repository root or pass -m)") }
+        // The plugin takes a path: resolve a name here.
+        let model = try ModelSearch.resolve(self.model)
+        guard FileManager.default.fileExists(atPath: model) else { throw RuntimeError("model \(model) not found") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-bench-host-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

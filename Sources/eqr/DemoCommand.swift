@@ -16,7 +16,7 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Retarget a synthetic clip with the committed default model (or --toy: train the toy network).")
 
-    @Option(name: .shortAndLong, help: "Model checkpoint.") var model = "examples/models/features-64.safetensors"
+    @Option(name: .shortAndLong, help: "Model checkpoint: a path, or a name `eqr models` lists.") var model = "default"
     @Option(help: "Output directory.") var out = "out"
     @Option(help: "Frames of the demo clip.") var frames = 48
     @Flag(help: "Train the toy conv network instead and print its loss falling.") var toy = false
@@ -32,7 +32,7 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         if toy { return try runToy() }
-        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
+        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: ModelSearch.resolve(model)))
         let net = contents.model, side = net.configuration.resolution
         let world = try SceneWorld(checkpoint: contents)
         let generator = try world.makeGenerator()

@@ -37,7 +37,7 @@ struct EqrCommand: ParsableCommand {
         (its options: eqr -i x -h; effects and their options: eqr -h effects). The words below are tools.
         """,
         version: ProductVersion.string + "\n" + ProcessSettings.blasKernelSummary,
-        subcommands: [TrainCommand.self, FitCommand.self, EvalCommand.self, SynthCommand.self, InfoCommand.self, ExportCommand.self, DemoCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, FitCommand.self, EvalCommand.self, SynthCommand.self, InfoCommand.self, ModelsCommand.self, ExportCommand.self, DemoCommand.self, BenchCommand.self])
 }
 
 /// `eqr bench ...`: benchmark commands that print measured figures.

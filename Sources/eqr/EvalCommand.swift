@@ -33,7 +33,7 @@ struct EvalCommand: ParsableCommand {
         // The loss curve is drawn from the log alone: a log it cannot draw fails before the
         // evaluation's work, not after it.
         let curve = try log.flatMap { log in try plot.map { _ in try LossCurvePlot.render(try LossCurvePlot.readLog(contentsOf: URL(fileURLWithPath: log))) } }
-        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
+        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: ModelSearch.resolve(model)))
         let world = try SceneWorld(checkpoint: contents)
         let generator = try world.makeGenerator()
         var report = try Evaluation.run(model: contents.model, generator: generator, samples: samples, seed: seed)

@@ -17,7 +17,7 @@ struct HostCommand: ParsableCommand {
 
     @Option(name: .customShort("i"), help: "Input: first the character video, then the background (image or video).")
     var inputs: [String] = []
-    @Option(name: .customShort("m"), help: "Model checkpoint (with -fit: the layered model the fit starts from).") var model: String?
+    @Option(name: .customShort("m"), help: "Model checkpoint: a path, or a name that `eqr models` lists (`default` is features-64); with -fit, the layered model the fit starts from.") var model: String?
     @Option(name: .customLong("fit", withSingleDash: true), help: "Fit a model to the character clip for this long first (e.g. 5m), or reuse the one fitted before (cached by the clip's content).") var fit: String?
     @Option(name: .customLong("effect", withSingleDash: true), help: "swap | reconstruct | transform=... | transfer=template=FILE") var effect = "swap"
     @Option(name: .customLong("vf:0", withSingleDash: true), help: "Filter chain on the character input, before the model.") var preFilter: String?
@@ -85,7 +85,7 @@ struct HostCommand: ParsableCommand {
         ProcessSettings.setFFmpegLogLevel(Self.logLevels[logLevel]!)
         let showStats = !noStats && logLevel != "quiet"
         // validate() made sure there is a model or a fit.
-        let modelPath = try fit.map { try FitCache.model(for: inputs[0], budget: $0, initFrom: model, showProgress: showStats).path } ?? model!
+        let modelPath = try fit.map { try FitCache.model(for: inputs[0], budget: $0, initFrom: model.map { try ModelSearch.resolve($0) }, showProgress: showStats).path } ?? ModelSearch.resolve(model!)
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: modelPath))
         let reader = try VideoReader(path: inputs[0], filter: preFilter)
         let pipeline = try FramePipeline(model: contents.model, effect: try EffectSpecification.parse(effect),

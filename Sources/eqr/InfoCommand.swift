@@ -8,11 +8,12 @@ struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Print a model checkpoint's variant, resolution, parameters and training metadata.")
 
-    @Argument(help: "A checkpoint written by `eqr train`.") var model: String
+    @Argument(help: "A checkpoint written by `eqr train`, or a model name that `eqr models` lists.") var model: String
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: model))
+        let file = try ModelSearch.resolve(model)
+        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: file))
         let c = contents.model.configuration
         var fields: [(String, String)] = [
             ("variant", c.variant),
@@ -32,11 +33,11 @@ struct InfoCommand: ParsableCommand {
         fields.append(("blas", ProcessSettings.blasKernelSummary))
         if json {
             var object = Dictionary(uniqueKeysWithValues: fields.map { ($0.0.replacingOccurrences(of: " ", with: "_"), $0.1) })
-            object["path"] = model
+            object["path"] = file
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(model)
+            print(file)
             let width = max(18, fields.map(\.0.count).max() ?? 0)
             for (key, value) in fields { print("  \(key.padding(toLength: width, withPad: " ", startingAt: 0)) \(value)") }
         }

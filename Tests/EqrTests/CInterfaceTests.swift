@@ -153,9 +153,14 @@ final class CInterfaceTests: XCTestCase {
         try succeed("/bin/bash", [EqrProcess.packageRoot.appendingPathComponent("CInterop/install.sh").path, "--prefix", prefix,
                                   "--no-build", "--build-dir", EqrProcess.products.path])
         for installed in ["lib/libequivariant.so", "include/equivariant.h", "lib/pkgconfig/equivariant.pc", "lib/frei0r-1/equivariant.so",
-                          "lib/frei0r-1/equivariant_mixer.so", "bin/eqr"] {
+                          "lib/frei0r-1/equivariant_mixer.so", "bin/eqr", "share/eqr/models/features-64.safetensors"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(prefix)/\(installed)"), installed)
         }
+        // The installed eqr finds the installed models by name, from any folder.
+        let models = try EqrProcess.run(program: "\(prefix)/bin/eqr", ["info", "default"],
+                                        environment: ["HOME": path("home"), "XDG_DATA_HOME": "", "EQR_MODEL_PATH": ""], currentDirectory: prefix)
+        XCTAssertEqual(models.status, 0, models.standardError)
+        XCTAssertTrue(models.standardOutput.hasPrefix("\(prefix)/share/eqr/models/features-64.safetensors\n"), models.standardOutput)
         let flags = try succeed("/usr/bin/pkg-config", ["--cflags", "--libs", "equivariant"], environment: ["PKG_CONFIG_PATH": "\(prefix)/lib/pkgconfig"])
             .standardOutput.split(whereSeparator: \.isWhitespace).map(String.init)
         XCTAssertTrue(flags.contains("-I\(prefix)/include") && flags.contains("-lequivariant"), flags.joined(separator: " "))

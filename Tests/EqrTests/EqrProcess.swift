@@ -22,10 +22,13 @@ struct EqrProcess {
         try run(program: executable.path, arguments, environment: environment)
     }
 
-    /// Runs any program; `environment` adds to this process's, or replaces it when `inherit` is false.
-    static func run(program: String, _ arguments: [String], environment: [String: String] = [:], inherit: Bool = true) throws -> EqrProcess {
+    /// Runs any program; `environment` adds to this process's, or replaces it when `inherit`
+    /// is false; `currentDirectory` is the child's working folder (default: this process's).
+    static func run(program: String, _ arguments: [String], environment: [String: String] = [:], inherit: Bool = true,
+                    currentDirectory: String? = nil) throws -> EqrProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         process.arguments = arguments
         process.environment = inherit ? ProcessInfo.processInfo.environment.merging(environment) { $1 } : environment
         let out = Pipe(), err = Pipe()
