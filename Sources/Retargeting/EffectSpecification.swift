@@ -80,7 +80,8 @@ public enum EffectSpecification {
     /// The help text (`eqr -h effects`).
     public static var help: String {
         var lines = [
-            "Effects (-effect NAME[=key=value:key=value...]):",
+            "Effects (-effect NAME[=key=value:key=value...]; '+' also separates options, e.g. transform=angle=20+scale=1.3,",
+            "which needs no escaping inside an ffmpeg -vf frei0r=... graph):",
             "  swap          the input's character over the new background (input 1)",
             "  reconstruct   the model's own re-render of the input (no background needed)",
             "  transform     the character moved by an affine on top of its own motion, over the new background",
@@ -100,11 +101,31 @@ public enum EffectSpecification {
     /// A number as short text (`1`, `0.5`).
     public static func format(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
 
+    /// The `key=value` items of an effect's options, separated by `:` or by `+` before a
+    /// key (`angle=20+scale=1.3`): `+` needs no escaping inside an ffmpeg filter graph,
+    /// where `:` separates the filter's own options. A `+` before a digit or sign stays in
+    /// its value (`1e+3`).
+    static func optionItems(_ text: String) -> [Substring] {
+        var items: [Substring] = []
+        var start = text.startIndex, index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(after: index)
+            let separates = text[index] == ":" || (text[index] == "+" && next < text.endIndex && text[next].isLetter)
+            if separates {
+                if start < index { items.append(text[start..<index]) }
+                start = next
+            }
+            index = next
+        }
+        if start < text.endIndex { items.append(text[start...]) }
+        return items
+    }
+
     /// The effect for a `-effect` value; errors name the bad key or value and the range.
     public static func parse(_ text: String) throws -> RetargetEffect {
         let (name, rest) = text.firstIndex(of: "=").map { (String(text[..<$0]), String(text[text.index(after: $0)...])) } ?? (text, "")
         var pairs: [String: String] = [:]
-        for item in rest.split(separator: ":", omittingEmptySubsequences: true) {
+        for item in optionItems(rest) {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else { throw EffectError("-effect \(name): '\(item)' is not key=value") }
             pairs[parts[0]] = parts[1]

@@ -10,13 +10,13 @@ final class ExamplesTests: PluginWorkspaceTestCase {
             try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "testsrc=size=\(width)x\(height):rate=10", "-frames:v", "6", "-pix_fmt", "yuv420p", path("in\(width).mp4")])
             try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "gradients=size=\(width)x\(height):seed=2", "-frames:v", "1", path("bg\(width).png")])
             let run = try EqrProcess.run(program: "/bin/bash", [example("ffmpeg/retarget.sh"), model, path("bg\(width).png"), path("in\(width).mp4"),
-                                                                path("script\(width).mkv"), "transform=angle=20", "-c:v", "ffv1"],
+                                                                path("script\(width).mkv"), "transform=angle=20:scale=1.1", "-c:v", "ffv1"],
                                          environment: ["FREI0R_PATH": path("plugins")])
             XCTAssertEqual(run.status, 0, run.standardError)
             XCTAssertFalse(run.standardError.contains("equivariant (frei0r)"), run.standardError)
             XCTAssertEqual(try FFmpegTools.probe(path("script\(width).mkv")), [width, height, 6])
         }
-        let eqr = try EqrProcess.run(["-i", path("in160.mp4"), "-i", path("bg160.png"), "-m", model, "-effect", "transform=angle=20", "-plate", "running",
+        let eqr = try EqrProcess.run(["-i", path("in160.mp4"), "-i", path("bg160.png"), "-m", model, "-effect", "transform=angle=20:scale=1.1", "-plate", "running",
                                       "-c:v", "ffv1", "-pix_fmt", "bgr0", "-nostats", path("eqr160.mkv")])
         XCTAssertEqual(eqr.status, 0, eqr.standardError)
         XCTAssertGreaterThan(try FFmpegTools.psnr(path("script160.mkv"), path("eqr160.mkv")).minimum, 40)

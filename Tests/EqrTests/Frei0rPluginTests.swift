@@ -40,6 +40,17 @@ final class Frei0rPluginTests: PluginWorkspaceTestCase {
             XCTAssertEqual(quoted.status, 0, quoted.standardError)
             XCTAssertEqual(try FFmpegTools.psnr(path("quoted-\(width).mkv"), path("plugin-\(width).mkv")).minimum, .infinity)
         }
+        // Two options: '\:' inside the quotes (as the README shows) or '+', which needs no escaping.
+        let (clip, background) = try makeInputs(width: 64, height: 48)
+        try eqr(["-i", clip, "-i", background, "-m", model, "-effect", "transform=angle=20:scale=1.3", path("eqr-two.mkv")])
+        for (name, effect) in [("escaped", "transform=angle=20\\:scale=1.3"), ("plus", "transform=angle=20+scale=1.3")] {
+            let run = try ffmpegWithPlugin(clip, filter: "frei0r=equivariant:'\(model)|\(background)|\(effect)'", output: path("\(name).mkv"))
+            XCTAssertEqual(run.status, 0, run.standardError)
+            XCTAssertGreaterThan(try FFmpegTools.psnr(path("\(name).mkv"), path("eqr-two.mkv")).minimum, 40, name)
+        }
+        // The bare ':' is what ffmpeg cannot take (the bug the README used to show).
+        let bare = try ffmpegWithPlugin(clip, filter: "frei0r=equivariant:'\(model)|\(background)|transform=angle=20:scale=1.3'", output: path("bare.mkv"))
+        XCTAssertTrue(bare.status != 0 || bare.standardError.contains("Option not found"), bare.standardError)
     }
 
     /// A model fitted by `eqr fit` (layered, bounded T^z) runs in the plugin as it does in eqr.

@@ -14,6 +14,16 @@ final class EffectSpecificationTests: XCTestCase {
         XCTAssertThrowsError(try EffectSpecification.parse("")) { XCTAssertTrue("\($0)".contains("unknown effect"), "\($0)") }
     }
 
+    /// `+` separates options as `:` does (no escaping in an ffmpeg filter graph), but not
+    /// inside a number's exponent.
+    func testPlusSeparatesOptionsLikeAColon() throws {
+        let colon = try EffectSpecification.parse("transform=angle=20:scale=1.3:tx=0.1")
+        XCTAssertEqual(try EffectSpecification.parse("transform=angle=20+scale=1.3+tx=0.1"), colon)
+        XCTAssertEqual(try EffectSpecification.parse("transform=angle=20+scale=1.3:tx=0.1"), colon)
+        XCTAssertEqual(try EffectSpecification.parse("transform=angle=2e+1+scale=1.3:tx=0.1"), colon)
+        XCTAssertNotEqual(try EffectSpecification.parse("transform=angle=20+scale=1.2:tx=0.1"), colon)
+    }
+
     /// Every transform option alone gives the motion built from it; the rest keep their defaults.
     func testEveryTransformOption() throws {
         XCTAssertEqual(try EffectSpecification.parse("transform"), .transform(keyframes: [0: .identity]))

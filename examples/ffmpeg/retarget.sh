@@ -24,6 +24,8 @@ done
 width=$(ffprobe -v error -select_streams v:0 -show_entries stream=width -of csv=p=0 "$input")
 [ -n "$width" ] || { echo "retarget.sh: $input has no video stream" >&2; exit 1; }
 padded=$(( (width + 15) / 16 * 16 ))
+# Inside the quotes ffmpeg's option parser still splits on ':': escape the effect's own.
+effect=${effect//:/\\:}
 if [ "$padded" -eq "$width" ]; then
     filter="frei0r=equivariant:'$model|$background|$effect'"
 else
