@@ -84,6 +84,7 @@ public enum EffectSpecification {
             "which needs no escaping inside an ffmpeg -vf frei0r=... graph):",
             "  swap          the input's character over the new background (input 1)",
             "  reconstruct   the model's own re-render of the input (no background needed)",
+            "  matte         the character's matte as grey, white = character (no background needed)",
             "  transform     the character moved by an affine on top of its own motion, over the new background",
             "  transfer      the character moved like a motion template's clip (template=FILE from -extract-motion)",
             "",
@@ -131,9 +132,9 @@ public enum EffectSpecification {
             pairs[parts[0]] = parts[1]
         }
         switch name {
-        case "swap", "reconstruct":
+        case "swap", "reconstruct", "matte":
             guard pairs.isEmpty else { throw EffectError("-effect \(name) takes no options, got \(pairs.keys.sorted().joined(separator: ", "))") }
-            return name == "swap" ? .swap : .reconstruct
+            return name == "swap" ? .swap : name == "matte" ? .matte : .reconstruct
         case "transform":
             if let file = pairs["keyframes"] {
                 guard pairs.count == 1 else { throw EffectError("-effect transform: keyframes=FILE cannot be combined with other options") }
@@ -146,7 +147,7 @@ public enum EffectSpecification {
             }
             return .transfer(try MotionTemplate.read(contentsOf: URL(fileURLWithPath: path)))
         default:
-            throw EffectError("unknown effect '\(name)' (known: swap, transform, transfer, reconstruct; see eqr -h effects)")
+            throw EffectError("unknown effect '\(name)' (known: swap, transform, transfer, reconstruct, matte; see eqr -h effects)")
         }
     }
 }

@@ -84,15 +84,20 @@ public final class FramePipeline {
             for (index, motion) in keyframes.sorted(by: { $0.key < $1.key }) where motion.inverse == nil {
                 throw ModelError.invalidInput("the transform at frame \(index) \(motion) is not invertible")
             }
-        case .swap, .reconstruct:
+        case .swap, .reconstruct, .matte:
             break
         }
         templateThetas = thetas
         self.effect = effect
     }
 
-    /// Whether the effect needs a background (all but `reconstruct`).
-    public var needsBackground: Bool { effect != .reconstruct }
+    /// Whether the effect needs a background (all but `reconstruct` and `matte`).
+    public var needsBackground: Bool { effect != .reconstruct && effect != .matte }
+
+    /// Whether frames are composed against a background plate (the composite render mode,
+    /// for every effect but `reconstruct`): a host can then hand over the clip's plate
+    /// (``setPlate(_:)``) instead of letting one be learned frame by frame.
+    public var usesPlate: Bool { renderMode == .composite && effect != .reconstruct }
 
     /// Whether a background (still or moving) is set.
     public var hasBackground: Bool {
@@ -203,6 +208,11 @@ public final class FramePipeline {
     ///   ``VideoIOError`` for bad buffers.
     public func process(_ input: PixelBuffer, background frameBackground: PixelBuffer? = nil, into output: PixelBuffer) throws {
         try output.validate()
+        if effect == .matte {
+            try writeMatte(of: input, into: output)
+            frameIndex += 1
+            return
+        }
         if effect != .reconstruct && renderMode == .composite, try compose(input, background: frameBackground, into: output) {
             frameIndex += 1
             return
@@ -224,6 +234,22 @@ public final class FramePipeline {
         }
         try write(rendered, into: output)
         frameIndex += 1
+    }
+
+    /// The `matte` effect: α as grey at the output's size.
+    private func writeMatte(of input: PixelBuffer, into output: PixelBuffer) throws {
+        let width = output.width, height = output.height
+        let alpha: PlanarMask
+        if renderMode == .composite {
+            alpha = try matte(input, width: width, height: height)
+        } else {
+            guard let coverage = try coverage(input) else {
+                throw ModelError.invalidInput("the matte effect in the model render mode needs a layered model (one that draws a coverage map); this one is additive: use the composite mode")
+            }
+            alpha = coverage.resized(width: width, height: height)
+        }
+        let grey = alpha.values.map { min(max($0, 0), 1) }
+        try scaler.write(planarFloat: grey + grey + grey, width: width, height: height, into: output)
     }
 
     private var missingBackground: ModelError {
@@ -314,7 +340,7 @@ public final class FramePipeline {
     /// (output point → source point); nil for none (swap).
     private func effectSampling(at index: Int) throws -> Affine2D? {
         switch effect {
-        case .swap, .reconstruct:
+        case .swap, .reconstruct, .matte:
             return nil
         case .transform(let keyframes):
             let motion = RetargetEffect.motion(at: index, keyframes: keyframes)
@@ -395,7 +421,7 @@ public final class FramePipeline {
     /// θ_z of the effect at frame `index`; nil for none.
     private func effectTheta(at index: Int) throws -> Tensor? {
         switch effect {
-        case .swap, .reconstruct:
+        case .swap, .reconstruct, .matte:
             return nil
         case .transform(let keyframes):
             return try model.featureTheta(forMotions: [RetargetEffect.motion(at: index, keyframes: keyframes)])

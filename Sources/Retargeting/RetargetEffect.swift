@@ -16,6 +16,11 @@ public enum RetargetEffect: Equatable, Sendable {
     case transfer(MotionTemplate)
     /// The model's own re-render of the input, `g(f(x) + h(x))`, for diagnosis.
     case reconstruct
+    /// The character's matte α as grey (white = character, black = background) at the
+    /// output's size, for compositing elsewhere: the matte the composite uses (the clip's
+    /// plate, and a layered model's coverage where the plate is not trusted), or, in
+    /// ``RenderMode/model``, a layered model's own coverage scaled up. Needs no background.
+    case matte
 
     /// The motion of `transform` at frame `index`.
     public static func motion(at index: Int, keyframes: [Int: Affine2D]) -> Affine2D {

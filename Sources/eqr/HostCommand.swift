@@ -19,7 +19,7 @@ struct HostCommand: ParsableCommand {
     var inputs: [String] = []
     @Option(name: .customShort("m"), help: "Model checkpoint: a path, or a name that `eqr models` lists (`default` is features-64); with -fit, the layered model the fit starts from.") var model: String?
     @Option(name: .customLong("fit", withSingleDash: true), help: "Fit a model to the character clip for this long first (e.g. 5m), or reuse the one fitted before (cached by the clip's content).") var fit: String?
-    @Option(name: .customLong("effect", withSingleDash: true), help: "swap | reconstruct | transform=... | transfer=template=FILE") var effect = "swap"
+    @Option(name: .customLong("effect", withSingleDash: true), help: "swap | reconstruct | matte | transform=... | transfer=template=FILE") var effect = "swap"
     @Option(name: .customLong("vf:0", withSingleDash: true), help: "Filter chain on the character input, before the model.") var preFilter: String?
     @Option(name: .customLong("vf:1", withSingleDash: true), help: "Filter chain on the background input, before the model.") var backgroundFilter: String?
     @Option(name: .customLong("vf:out", withSingleDash: true), help: "Filter chain on the output, after scaling back.") var postFilter: String?
@@ -71,7 +71,7 @@ struct HostCommand: ParsableCommand {
             }
             try overwrite.check([output])
             let effectName = effect.split(separator: "=", maxSplits: 1).first.map(String.init) ?? effect
-            if effectName != "reconstruct" && inputs.count < 2 {
+            if effectName != "reconstruct" && effectName != "matte" && inputs.count < 2 {
                 throw ValidationError("-effect \(effectName) needs a background: add a second -i (an image or a video)")
             }
         }
@@ -100,7 +100,7 @@ struct HostCommand: ParsableCommand {
         let frameLimit = [maxFrames, duration.map { Int(($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
         // One plate per shot of the clip (`-plate clip`), switched at each shot's first frame.
         var shots: [Shot] = []
-        if pipeline.renderMode == .composite && pipeline.needsBackground && plate == "clip" {
+        if pipeline.usesPlate && plate == "clip" {
             shots = try clipPlates(for: pipeline, frameLimit: frameLimit, showStats: showStats)
         }
         var nextShot = 0

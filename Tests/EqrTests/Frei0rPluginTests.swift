@@ -53,6 +53,19 @@ final class Frei0rPluginTests: PluginWorkspaceTestCase {
         XCTAssertTrue(bare.status != 0 || bare.standardError.contains("Option not found"), bare.standardError)
     }
 
+    /// The matte effect needs no background: with an empty background parameter the plugin
+    /// writes the matte eqr writes with the same running plate (not the input passed through).
+    func testMatteNeedsNoBackgroundAndMatchesEqr() throws {
+        let clip = path("walk.mkv")
+        XCTAssertEqual(try EqrProcess.run(["synth", clip, "--frames", "12", "--resolution", "64", "--c:v", "ffv1"]).status, 0)
+        let run = try ffmpegWithPlugin(clip, filter: "frei0r=equivariant:'\(model)||matte'", output: path("plugin-matte.mkv"))
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertFalse(run.standardError.contains("equivariant (frei0r)"), run.standardError)
+        try eqr(["-i", clip, "-m", model, "-effect", "matte", path("eqr-matte.mkv")])
+        XCTAssertGreaterThan(try FFmpegTools.psnr(path("plugin-matte.mkv"), path("eqr-matte.mkv")).minimum, 40)
+        XCTAssertLessThan(try FFmpegTools.psnr(path("plugin-matte.mkv"), clip).average, 15)
+    }
+
     /// A model fitted by `eqr fit` (layered, bounded T^z) runs in the plugin as it does in eqr.
     func testAFittedModelRunsInThePluginAsInEqr() throws {
         let (clip, background) = try makeInputs(width: 64, height: 48)

@@ -219,6 +219,51 @@ final class HostCommandTests: XCTestCase {
         XCTAssertTrue(bad.standardError.contains("keyframe 0: angle=900.0 is outside -180...180"), bad.standardError)
     }
 
+    /// Frames of a video (or an image) as rgb24 bytes, one array per frame.
+    func rgbFrames(_ file: String, width: Int, height: Int) throws -> [[UInt8]] {
+        let raw = file + ".rgb"
+        try ffmpeg(["-i", file, "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", raw])
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: raw)))
+        let size = 3 * width * height
+        return stride(from: 0, to: bytes.count, by: size).map { Array(bytes[$0..<min($0 + size, bytes.count)]) }
+    }
+
+    /// `-effect matte` writes the character's matte as grey, without a background input:
+    /// it covers the true character (the pixels that differ from the generator's clean
+    /// plate), and `-render model` asks for a layered model's coverage.
+    func testMatteEffectWritesTheCharactersMatte() throws {
+        XCTAssertEqual(try EqrProcess.run(["synth", path("walk.mkv"), "--frames", "24", "--resolution", "96", "--seed", "5",
+                                           "--plate", path("plate.png"), "--c:v", "ffv1"]).status, 0)
+        let run = try EqrProcess.run(["-i", path("walk.mkv"), "-m", model, "-effect", "matte", "-c:v", "ffv1", "-nostats", path("matte.mkv")])
+        XCTAssertEqual(run.status, 0, run.standardError)
+        let mattes = try rgbFrames(path("matte.mkv"), width: 96, height: 96), frames = try rgbFrames(path("walk.mkv"), width: 96, height: 96)
+        let plate = try XCTUnwrap(try rgbFrames(path("plate.png"), width: 96, height: 96).first)
+        XCTAssertEqual(mattes.count, 24)
+        var intersection = 0, union = 0, grey = true
+        for (matte, frame) in zip(mattes, frames) {
+            for p in 0..<(96 * 96) {
+                grey = grey && matte[3 * p] == matte[3 * p + 1] && matte[3 * p] == matte[3 * p + 2]
+                let truth = (0..<3).contains { abs(Int(frame[3 * p + $0]) - Int(plate[3 * p + $0])) > 25 }
+                let ours = matte[3 * p] > 127
+                if truth && ours { intersection += 1 }
+                if truth || ours { union += 1 }
+            }
+        }
+        XCTAssertTrue(grey, "a matte is grey")
+        XCTAssertGreaterThan(union, 24 * 96 * 96 / 50, "the character covers part of the frame")
+        XCTAssertGreaterThan(Double(intersection) / Double(union), 0.8, "IoU with the true character")
+
+        // The model render mode: an additive model has no coverage to show; a layered one does.
+        let additive = try EqrProcess.run(["-i", path("walk.mkv"), "-m", model, "-effect", "matte", "-render", "model", "-nostats", path("model.mkv")])
+        XCTAssertNotEqual(additive.status, 0)
+        XCTAssertTrue(additive.standardError.contains("needs a layered model"), additive.standardError)
+        let layered = CommittedModelTests.models.appendingPathComponent("layered-64.safetensors").path
+        let coverage = try EqrProcess.run(["-i", path("walk.mkv"), "-m", layered, "-effect", "matte", "-render", "model", "-c:v", "ffv1", "-nostats", path("coverage.mkv")])
+        XCTAssertEqual(coverage.status, 0, coverage.standardError)
+        let alpha = try rgbFrames(path("coverage.mkv"), width: 96, height: 96).flatMap { $0 }
+        XCTAssertGreaterThan(Set(alpha).count, 50, "the coverage varies across the frame")
+    }
+
     func testPostFilterRunsOnTheOutput() throws {
         let base = ["-i", path("char.mp4"), "-m", model, "-effect", "reconstruct", "-c:v", "ffv1", "-nostats"]
         XCTAssertEqual(try EqrProcess.run(base + [path("plain.mkv")]).status, 0)
