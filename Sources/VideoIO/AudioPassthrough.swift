@@ -14,8 +14,9 @@ final class AudioPassthrough {
     private var isExhausted = false
     private let path: String
 
-    /// Opens `path`; nil when it has no audio stream.
-    static func open(path: String) throws -> AudioPassthrough? {
+    /// Opens `path`; nil when it has no audio stream. The first `skipping` seconds are
+    /// dropped (whole packets, as `ffmpeg -ss … -c:a copy` cuts), and the rest starts at 0.
+    static func open(path: String, skipping: Double = 0) throws -> AudioPassthrough? {
         var context: UnsafeMutablePointer<AVFormatContext>? = nil
         var ret = avformat_open_input(&context, path, nil, nil)
         guard ret >= 0, let input = context else {
@@ -27,16 +28,17 @@ final class AudioPassthrough {
             avformat_close_input(&context)
             return nil
         }
-        return AudioPassthrough(input: input, streamIndex: index, path: path)
+        return AudioPassthrough(input: input, streamIndex: index, path: path, skipping: skipping)
     }
 
-    private init(input: UnsafeMutablePointer<AVFormatContext>, streamIndex: Int32, path: String) {
+    private init(input: UnsafeMutablePointer<AVFormatContext>, streamIndex: Int32, path: String, skipping: Double) {
         self.input = input
         self.streamIndex = streamIndex
         self.path = path
         let stream = input.pointee.streams[Int(streamIndex)]!
         inputTimeBase = stream.pointee.time_base
-        startTime = stream.pointee.start_time == EQR_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
+        let first = stream.pointee.start_time == EQR_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
+        startTime = first + Int64((skipping / eqr_q2d(inputTimeBase)).rounded())
         packet = av_packet_alloc()
     }
 
@@ -82,6 +84,12 @@ final class AudioPassthrough {
                 hasPendingPacket = true
             }
             let pts = packet.pointee.pts == EQR_AV_NOPTS_VALUE ? packet.pointee.dts : packet.pointee.pts
+            if pts != EQR_AV_NOPTS_VALUE && pts < startTime {
+                // Before the skipped start.
+                hasPendingPacket = false
+                av_packet_unref(packet)
+                continue
+            }
             if pts != EQR_AV_NOPTS_VALUE && Double(pts - startTime) * eqr_q2d(inputTimeBase) >= seconds { return }
             if packet.pointee.pts != EQR_AV_NOPTS_VALUE { packet.pointee.pts -= startTime }
             if packet.pointee.dts != EQR_AV_NOPTS_VALUE { packet.pointee.dts -= startTime }

@@ -114,6 +114,12 @@ public enum ImageFile {
         return bytes
     }
 
+    /// Whether `path` names one image file (`out.png`, `frame.jpg`…) rather than a video or
+    /// an image sequence pattern (`frame%04d.png`).
+    public static func isSingleImagePath(_ path: String) -> Bool {
+        !path.contains("%") && (try? encoderName(forPath: path)) != nil
+    }
+
     /// The FFmpeg image encoder for a file extension.
     static func encoderName(forPath path: String) throws -> String {
         switch pathExtension(path) {

@@ -96,6 +96,7 @@ public final class VideoWriter {
     ///   - muxerOptions: muxer AVOptions, e.g. `["movflags": "+faststart"]`.
     ///   - audioSource: copy this file's audio stream (if it has one) into the output without
     ///     re-encoding, interleaved with the video and cut where the video ends.
+    ///   - audioSkipping: seconds of that audio to drop first (the video started there, `-ss`).
     ///   - acceptsYUV420: take YUV 4:2:0 pixels (``write(_:)-(PixelBuffer)``) when the encoder
     ///     encodes YUV 4:2:0 and nothing resizes before it, so no full-size RGB → YUV conversion
     ///     runs; ``inputLayout`` says what was chosen.
@@ -106,7 +107,7 @@ public final class VideoWriter {
                 options: [String: String] = [:], filter: String? = nil,
                 outputSize: (width: Int, height: Int)? = nil, scaling: ScaleAlgorithm = .bicubic,
                 containerFormat: String? = nil, muxerOptions: [String: String] = [:], audioFrom audioSource: String? = nil,
-                acceptsYUV420: Bool = false) throws {
+                audioSkipping: Double = 0, acceptsYUV420: Bool = false) throws {
         self.path = path
         self.width = width
         self.height = height
@@ -142,7 +143,7 @@ public final class VideoWriter {
                 }
                 try openImageSequence(input: input, head: head, filter: filter, codec: codec, options: options)
             } else {
-                audio = try audioSource.flatMap { try AudioPassthrough.open(path: $0) }
+                audio = try audioSource.flatMap { try AudioPassthrough.open(path: $0, skipping: audioSkipping) }
                 try openVideo(input: input, head: head, filter: filter, codec: codec, options: options, acceptsYUV420: acceptsYUV420 && outputSize == nil,
                               containerFormat: containerFormat, muxerOptions: muxerOptions)
             }

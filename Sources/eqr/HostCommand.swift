@@ -29,9 +29,12 @@ struct HostCommand: ParsableCommand {
     @Option(name: .customLong("preset", withSingleDash: true), help: "Encoder preset.") var preset: String?
     @Option(name: .customLong("frames:v", withSingleDash: true), help: "Stop after this many frames.") var maxFrames: Int?
     @Option(name: .customShort("t"), help: "Stop after this many seconds of input.") var duration: Double?
+    @Option(name: .customLong("ss", withSingleDash: true), help: "Start this far into the character input: seconds (12.5) or [hh:]mm:ss[.xx], as in ffmpeg; its audio is cut the same way.") var start: String?
+    @Option(name: .customLong("framerate", withSingleDash: true), help: "Frame rate of an image-sequence character input (frame%04d.png), as ffmpeg's image2 -framerate (default 25).") var inputFrameRate: Double?
     @Option(name: .customShort("r"), help: "Output frame rate (frames are dropped or repeated by libavfilter's fps filter).") var outputRate: Double?
     @Option(name: .customLong("pix_fmt", withSingleDash: true), help: "Output pixel format (default yuv420p).") var pixelFormat: String?
-    @Option(name: .customLong("loglevel", withSingleDash: true), help: "quiet, fatal, error (default), warning, info or debug, as in ffmpeg; quiet also hides progress.") var logLevel = "error"
+    @Option(name: [.customLong("loglevel", withSingleDash: true), .customShort("v")], help: "quiet, fatal, error (default), warning, info or debug, as in ffmpeg; quiet also hides progress.") var logLevel = "error"
+    @Flag(name: .customLong("hide_banner", withSingleDash: true), help: "Accepted as in ffmpeg (eqr prints no banner).") var hideBanner = false
     @Option(name: .customLong("bg-loop", withSingleDash: true), help: "A background video shorter than the input: 1 loops it, 0 holds its last frame.") var backgroundLoop = 1
     @Option(name: .customLong("bg-fit", withSingleDash: true), help: "A background of another aspect ratio: cover (scale and centre-crop, the default), contain (scale and pad with black) or stretch.") var backgroundFit = "cover"
     @Option(name: .customLong("render", withSingleDash: true), help: "composite (the character's own pixels, cut out by a matte and laid over the background at the video's resolution; the default) or model (the model's rendering, scaled up).") var render = "composite"
@@ -50,6 +53,11 @@ struct HostCommand: ParsableCommand {
             throw ValidationError("no model: give one with -m, or fit one to the clip with -fit (e.g. -fit 5m)")
         }
         if let maxFrames, maxFrames < 1 { throw ValidationError("-frames:v must be at least 1, got \(maxFrames)") }
+        if let start, Self.seconds(start) == nil { throw ValidationError("-ss \(start) is not a time: give seconds (12.5) or [hh:]mm:ss[.xx]") }
+        if let inputFrameRate {
+            guard inputFrameRate > 0 && inputFrameRate <= 1000 else { throw ValidationError("-framerate must be in (0, 1000], got \(inputFrameRate)") }
+            guard inputs.first?.contains("%") == true else { throw ValidationError("-framerate applies to an image-sequence input such as frame%04d.png, not \(inputs.first ?? "")") }
+        }
         if let duration, !(duration > 0 && duration.isFinite) { throw ValidationError("-t must be a positive number of seconds, got \(duration)") }
         if let outputRate, !(outputRate > 0 && outputRate <= 1000) { throw ValidationError("-r must be in (0, 1000], got \(outputRate)") }
         guard Self.logLevels[logLevel] != nil else {
@@ -70,11 +78,36 @@ struct HostCommand: ParsableCommand {
                 throw ValidationError("the output \(output) is also an input; write to another file")
             }
             try overwrite.check([output])
+            if ImageFile.isSingleImagePath(output), postFilter != nil || outputRate != nil {
+                throw ValidationError("-vf:out and -r apply to videos; \(output) is a single image (use a %d pattern for an image sequence)")
+            }
             let effectName = effect.split(separator: "=", maxSplits: 1).first.map(String.init) ?? effect
             if effectName != "reconstruct" && effectName != "matte" && inputs.count < 2 {
                 throw ValidationError("-effect \(effectName) needs a background: add a second -i (an image or a video)")
             }
         }
+    }
+
+    /// `-ss` as seconds: `12.5`, `mm:ss[.xx]` or `hh:mm:ss[.xx]`; nil for anything else.
+    static func seconds(_ text: String) -> Double? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...3).contains(parts.count) else { return nil }
+        var total = 0.0
+        for (i, part) in parts.enumerated() {
+            guard let value = Double(part), value.isFinite, value >= 0, i == parts.count - 1 || value == value.rounded() else { return nil }
+            total = total * 60 + value
+        }
+        return total
+    }
+
+    /// The character input as the pipeline reads it: from `-ss` on, through `-vf:0`, an
+    /// image sequence at `-framerate`.
+    func characterReader() throws -> VideoReader {
+        let skip = start.flatMap(Self.seconds) ?? 0
+        let trim = skip > 0 ? "trim=start=\(skip),setpts=PTS-STARTPTS" : nil
+        let chain = [trim, preFilter].compactMap { $0 }.joined(separator: ",")
+        return try VideoReader(path: inputs[0], filter: chain.isEmpty ? nil : chain,
+                               options: inputFrameRate.map { ["framerate": "\($0)"] } ?? [:])
     }
 
     static let logLevels: [String: ProcessSettings.FFmpegLogLevel] = [
@@ -87,7 +120,7 @@ struct HostCommand: ParsableCommand {
         // validate() made sure there is a model or a fit.
         let modelPath = try fit.map { try FitCache.model(for: inputs[0], budget: $0, initFrom: model.map { try ModelSearch.resolve($0) }, showProgress: showStats).path } ?? ModelSearch.resolve(model!)
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: modelPath))
-        let reader = try VideoReader(path: inputs[0], filter: preFilter)
+        let reader = try characterReader()
         let pipeline = try FramePipeline(model: contents.model, effect: try EffectSpecification.parse(effect),
                                          backgroundFit: BackgroundFit(rawValue: backgroundFit)!)
         if let extractMotion { return try extract(pipeline, reader, to: extractMotion) }
@@ -97,6 +130,9 @@ struct HostCommand: ParsableCommand {
         pipeline.renderMode = RenderMode(rawValue: render)!
         pipeline.matteMargin = matteMargin
         let rate = reader.frameRate ?? 25
+        // A single image (`out.png`) takes the first frame, as `ffmpeg … -frames:v 1 out.png`
+        // does; the clip's plate still comes from the whole clip.
+        let singleImage = ImageFile.isSingleImagePath(output!)
         let frameLimit = [maxFrames, duration.map { Int(($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
         // One plate per shot of the clip (`-plate clip`), switched at each shot's first frame.
         var shots: [Shot] = []
@@ -114,6 +150,16 @@ struct HostCommand: ParsableCommand {
         var writer: VideoWriter?
         var rendered: [UInt8] = []
         var index = 0
+        if singleImage {
+            guard let frame = try reader.next() else { throw RuntimeError("\(inputs[0]) produced no frames") }
+            if let notice = pipeline.backgroundFitNotice(videoWidth: frame.width, videoHeight: frame.height), logLevel != "quiet" {
+                FileHandle.standardError.write(Data("eqr: \(notice)\n".utf8))
+            }
+            if let plate = shots.first?.plate { pipeline.setPlate(plate) }
+            try ImageFile.write(try pipeline.process(frame), to: output!, codec: codec, options: options.filter { $0.key != "pix_fmt" })
+            if showStats { FileHandle.standardError.write(Data("done: \(output!)\n".utf8)) }
+            return
+        }
         while frameLimit.map({ index < $0 }) ?? true, let frame = try reader.next() {
             if writer == nil {
                 // The output takes the size of the first frame after the pre-chain.
@@ -122,7 +168,8 @@ struct HostCommand: ParsableCommand {
                 }
                 // YUV 4:2:0 straight from the pipeline when the encoder takes it.
                 writer = try VideoWriter(path: output!, width: frame.width, height: frame.height, frameRate: rate, codec: codec, options: options,
-                                         filter: postChain.isEmpty ? nil : postChain, audioFrom: noAudio ? nil : inputs[0], acceptsYUV420: true)
+                                         filter: postChain.isEmpty ? nil : postChain, audioFrom: noAudio ? nil : inputs[0],
+                                         audioSkipping: self.start.flatMap(Self.seconds) ?? 0, acceptsYUV420: true)
             }
             let layout = writer!.inputLayout
             if rendered.count != layout.byteCount(width: frame.width, height: frame.height) {
@@ -165,7 +212,7 @@ struct HostCommand: ParsableCommand {
     /// (through `-vf:0`), finds its cuts (``ShotDetector``) and keeps an even sample of each
     /// shot's frames, whose votes a layered model weights by its coverage.
     func clipPlates(for pipeline: FramePipeline, frameLimit: Int?, showStats: Bool) throws -> [Shot] {
-        let reader = try VideoReader(path: inputs[0], filter: preFilter)
+        let reader = try characterReader()
         var detector = ShotDetector()
         var samplers: [(start: Int, sampler: PlateSampler)] = []
         var count = 0
@@ -212,7 +259,7 @@ struct HostCommand: ParsableCommand {
         // across a cut, or in a shot without a plate, keeps the model's estimate).
         if refineMotion == 1 {
             let shots = try clipPlates(for: pipeline, frameLimit: maxFrames, showStats: !noStats && logLevel != "quiet")
-            let frames = try VideoReader(path: inputs[0], filter: preFilter)
+            let frames = try characterReader()
             var index = 0
             result = try MotionRefinement.refine(template) {
                 guard let frame = try frames.next() else { return nil }

@@ -264,6 +264,52 @@ final class HostCommandTests: XCTestCase {
         XCTAssertGreaterThan(Set(alpha).count, 50, "the coverage varies across the frame")
     }
 
+    /// Options ffmpeg users type out of habit: `-hide_banner`, `-v`, `-ss` (video and audio
+    /// cut alike), `-framerate` for an image sequence, and a single image as the output.
+    func testFFmpegHabits() throws {
+        try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=96x96:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                    "-t", "3", "-c:v", "ffv1", "-c:a", "pcm_s16le", path("av.mkv")])
+        let base = ["-m", model, "-effect", "reconstruct", "-c:v", "ffv1", "-nostats"]
+        let quiet = try EqrProcess.run(["-hide_banner", "-v", "error", "-i", path("av.mkv")] + base + [path("quiet.mkv")])
+        XCTAssertEqual(quiet.status, 0, quiet.standardError)
+
+        // -ss 1: the frames of the clip cut at 1 s by ffmpeg itself (lossless), and the audio cut too.
+        let cut = try EqrProcess.run(["-ss", "1", "-i", path("av.mkv")] + base + [path("ss.mkv")])
+        XCTAssertEqual(cut.status, 0, cut.standardError)
+        try ffmpeg(["-ss", "1", "-i", path("av.mkv"), "-c:v", "ffv1", "-an", path("trimmed.mkv")])
+        XCTAssertEqual(try EqrProcess.run(["-i", path("trimmed.mkv")] + base + [path("reference.mkv")]).status, 0)
+        XCTAssertEqual(try probe(path("ss.mkv")).last, 50)
+        XCTAssertGreaterThan(try FFmpegTools.psnr(path("ss.mkv"), path("reference.mkv")).minimum, 40)
+        XCTAssertLessThan(try FFmpegTools.psnr(path("ss.mkv"), path("quiet.mkv")).average, 30, "not the uncut clip")
+        try ffmpeg(["-i", path("ss.mkv"), "-vn", "-c:a", "copy", path("ss-audio.wav")])  // (Matroska states no stream durations)
+        let durations = try FFmpegTools.streams(path("ss-audio.wav")).map { $0.split(separator: ",") }
+        let audio = try XCTUnwrap(durations.first { $0.first == "audio" }.flatMap { Double($0.last ?? "") }, "\(durations)")
+        XCTAssertEqual(audio, 2, accuracy: 0.1, "\(durations)")
+        XCTAssertEqual(try EqrProcess.run(["-ss", "00:00:01.5", "-i", path("av.mkv")] + base + ["-y", path("ss.mkv")]).status, 0)
+        XCTAssertEqual(try probe(path("ss.mkv")).last, 37)  // frames 38…74 (1.52 s on)
+
+        // An image sequence at -framerate 10, and a single image as the output.
+        try FileManager.default.createDirectory(atPath: path("seq"), withIntermediateDirectories: true)
+        try ffmpeg(["-i", path("av.mkv"), "-frames:v", "7", path("seq/f%03d.png")])
+        XCTAssertEqual(try EqrProcess.run(["-framerate", "10", "-i", path("seq/f%03d.png")] + base + [path("seq.mkv")]).status, 0)
+        XCTAssertEqual(try FFmpegTools.frameRate(path("seq.mkv")), "10/1")
+        XCTAssertEqual(try probe(path("seq.mkv")).last, 7)
+        let still = try EqrProcess.run(["-i", path("av.mkv"), "-m", model, "-effect", "reconstruct", "-nostats", path("still.png")])
+        XCTAssertEqual(still.status, 0, still.standardError)
+        XCTAssertEqual(try probe(path("still.png")), [96, 96, 1])
+
+        // What cannot work says why, as a usage error.
+        for (arguments, message) in [
+            (["-ss", "1:x", "-i", path("av.mkv")] + base + [path("bad1.mkv")], "-ss 1:x is not a time"),
+            (["-framerate", "10", "-i", path("av.mkv")] + base + [path("bad2.mkv")], "-framerate applies to an image-sequence input"),
+            (["-i", path("av.mkv")] + base + ["-vf:out", "hflip", path("bad3.png")], "is a single image"),
+        ] {
+            let run = try EqrProcess.run(arguments)
+            XCTAssertEqual(run.status, 64, run.standardError)
+            XCTAssertTrue(run.standardError.contains(message), run.standardError)
+        }
+    }
+
     func testPostFilterRunsOnTheOutput() throws {
         let base = ["-i", path("char.mp4"), "-m", model, "-effect", "reconstruct", "-c:v", "ffv1", "-nostats"]
         XCTAssertEqual(try EqrProcess.run(base + [path("plain.mkv")]).status, 0)
