@@ -197,7 +197,8 @@ eqr_status eqr_context_set_render_mode(eqr_context *ctx, eqr_render_mode mode);
 eqr_status eqr_context_reset_plate(eqr_context *ctx);
 
 /* Chooses the effect of eqr_context_process, in the syntax of `eqr -effect`: "swap",
-   "reconstruct", "matte" (the character's matte as grey; needs no background),
+   "reconstruct", "matte" (the character's matte as grey; needs no background), "cutout"
+   (the frame with the matte as alpha in an EQR_PIXEL_RGBA8 output; x·α in an RGB one),
    "transform=angle=20:scale=1.3:tx=0.1:ty=0" ('+' may replace ':'), "transform=keyframes=FILE"
    or "transfer=template=FILE" (see `eqr -h effects` for every option and its range).
    The background and the frame count are kept. Returns EQR_OK, EQR_ERROR_NULL_ARGUMENT,

@@ -28,7 +28,7 @@ enum PluginParameter: Int32, CaseIterable {
         switch self {
         case .model: return "path of the model checkpoint (.safetensors from eqr train)"
         case .background: return "path of the new background: an image, or a video (looped)"
-        case .effect: return "swap, reconstruct, matte, transform, transform=angle=20+scale=1.3, transfer=template=FILE (as eqr -effect)"
+        case .effect: return "swap, reconstruct, matte, cutout, transform, transform=angle=20+scale=1.3, transfer=template=FILE (as eqr -effect)"
         case .fit: return "a background of another aspect ratio: cover (scale and centre-crop, the default), contain (pad with black) or stretch (as eqr -bg-fit)"
         case .render: return "composite (the character's own pixels, cut out by a matte learned from the stream, over the background at full resolution; the default) or model (the model's rendering, scaled; as eqr -render)"
         case .angle: return "transform rotation: degrees = 360*v - 180 (0.5 = none)"

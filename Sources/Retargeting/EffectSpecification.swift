@@ -85,6 +85,7 @@ public enum EffectSpecification {
             "  swap          the input's character over the new background (input 1)",
             "  reconstruct   the model's own re-render of the input (no background needed)",
             "  matte         the character's matte as grey, white = character (no background needed)",
+            "  cutout        the character alone, with the matte as alpha (a video with alpha: .webm, .mov, .mkv)",
             "  transform     the character moved by an affine on top of its own motion, over the new background",
             "  transfer      the character moved like a motion template's clip (template=FILE from -extract-motion)",
             "",
@@ -132,9 +133,9 @@ public enum EffectSpecification {
             pairs[parts[0]] = parts[1]
         }
         switch name {
-        case "swap", "reconstruct", "matte":
+        case "swap", "reconstruct", "matte", "cutout":
             guard pairs.isEmpty else { throw EffectError("-effect \(name) takes no options, got \(pairs.keys.sorted().joined(separator: ", "))") }
-            return name == "swap" ? .swap : name == "matte" ? .matte : .reconstruct
+            return ["swap": .swap, "reconstruct": .reconstruct, "matte": .matte, "cutout": .cutout][name]!
         case "transform":
             if let file = pairs["keyframes"] {
                 guard pairs.count == 1 else { throw EffectError("-effect transform: keyframes=FILE cannot be combined with other options") }
@@ -147,7 +148,7 @@ public enum EffectSpecification {
             }
             return .transfer(try MotionTemplate.read(contentsOf: URL(fileURLWithPath: path)))
         default:
-            throw EffectError("unknown effect '\(name)' (known: swap, transform, transfer, reconstruct, matte; see eqr -h effects)")
+            throw EffectError("unknown effect '\(name)' (known: swap, transform, transfer, reconstruct, matte, cutout; see eqr -h effects)")
         }
     }
 }

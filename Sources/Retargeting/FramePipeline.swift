@@ -84,15 +84,15 @@ public final class FramePipeline {
             for (index, motion) in keyframes.sorted(by: { $0.key < $1.key }) where motion.inverse == nil {
                 throw ModelError.invalidInput("the transform at frame \(index) \(motion) is not invertible")
             }
-        case .swap, .reconstruct, .matte:
+        case .swap, .reconstruct, .matte, .cutout:
             break
         }
         templateThetas = thetas
         self.effect = effect
     }
 
-    /// Whether the effect needs a background (all but `reconstruct` and `matte`).
-    public var needsBackground: Bool { effect != .reconstruct && effect != .matte }
+    /// Whether the effect needs a background (all but `reconstruct`, `matte` and `cutout`).
+    public var needsBackground: Bool { ![.reconstruct, .matte, .cutout].contains(effect) }
 
     /// Whether frames are composed against a background plate (the composite render mode,
     /// for every effect but `reconstruct`): a host can then hand over the clip's plate
@@ -208,8 +208,8 @@ public final class FramePipeline {
     ///   ``VideoIOError`` for bad buffers.
     public func process(_ input: PixelBuffer, background frameBackground: PixelBuffer? = nil, into output: PixelBuffer) throws {
         try output.validate()
-        if effect == .matte {
-            try writeMatte(of: input, into: output)
+        if effect == .matte || effect == .cutout {
+            try writeMatte(of: input, into: output, asAlpha: effect == .cutout)
             frameIndex += 1
             return
         }
@@ -236,8 +236,9 @@ public final class FramePipeline {
         frameIndex += 1
     }
 
-    /// The `matte` effect: α as grey at the output's size.
-    private func writeMatte(of input: PixelBuffer, into output: PixelBuffer) throws {
+    /// The `matte` effect (α as grey at the output's size) or, `asAlpha`, the `cutout`
+    /// (the frame's own pixels with α as alpha; `x·α` into a layout without alpha).
+    private func writeMatte(of input: PixelBuffer, into output: PixelBuffer, asAlpha: Bool) throws {
         let width = output.width, height = output.height
         let alpha: PlanarMask
         if renderMode == .composite {
@@ -248,8 +249,19 @@ public final class FramePipeline {
             }
             alpha = coverage.resized(width: width, height: height)
         }
-        let grey = alpha.values.map { min(max($0, 0), 1) }
-        try scaler.write(planarFloat: grey + grey + grey, width: width, height: height, into: output)
+        let a = alpha.values.map { min(max($0, 0), 1) }
+        guard asAlpha else { return try scaler.write(planarFloat: a + a + a, width: width, height: height, into: output) }
+        var pixels = try scaler.planarFloat(from: input, width: width, height: height)
+        let plane = width * height
+        if output.layout != .rgba8 {
+            for c in 0..<3 { for i in 0..<plane { pixels[c * plane + i] *= a[i] } }
+        }
+        try scaler.write(planarFloat: pixels, width: width, height: height, into: output)
+        guard output.layout == .rgba8 else { return }
+        for y in 0..<height {
+            let row = (output.base + y * output.stride).assumingMemoryBound(to: UInt8.self)
+            for x in 0..<width { row[4 * x + 3] = UInt8(a[y * width + x] * 255 + 0.5) }
+        }
     }
 
     private var missingBackground: ModelError {
@@ -340,7 +352,7 @@ public final class FramePipeline {
     /// (output point → source point); nil for none (swap).
     private func effectSampling(at index: Int) throws -> Affine2D? {
         switch effect {
-        case .swap, .reconstruct, .matte:
+        case .swap, .reconstruct, .matte, .cutout:
             return nil
         case .transform(let keyframes):
             let motion = RetargetEffect.motion(at: index, keyframes: keyframes)
@@ -421,7 +433,7 @@ public final class FramePipeline {
     /// θ_z of the effect at frame `index`; nil for none.
     private func effectTheta(at index: Int) throws -> Tensor? {
         switch effect {
-        case .swap, .reconstruct, .matte:
+        case .swap, .reconstruct, .matte, .cutout:
             return nil
         case .transform(let keyframes):
             return try model.featureTheta(forMotions: [RetargetEffect.motion(at: index, keyframes: keyframes)])

@@ -21,6 +21,10 @@ public enum RetargetEffect: Equatable, Sendable {
     /// plate, and a layered model's coverage where the plate is not trusted), or, in
     /// ``RenderMode/model``, a layered model's own coverage scaled up. Needs no background.
     case matte
+    /// The character alone: its own pixels with that matte as alpha, transparent elsewhere
+    /// (into an RGBA output; into one without alpha, the character over black, `x·α`).
+    /// Needs no background.
+    case cutout
 
     /// The motion of `transform` at frame `index`.
     public static func motion(at index: Int, keyframes: [Int: Affine2D]) -> Affine2D {

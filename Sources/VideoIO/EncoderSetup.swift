@@ -85,6 +85,23 @@ func choosePixelFormat(for codec: UnsafePointer<AVCodec>, requested: String?, pr
     return codec.pointee.pix_fmts.map { avcodec_find_best_pix_fmt_of_list($0, AV_PIX_FMT_RGB24, 0, nil) } ?? preferred
 }
 
+/// The pixel format for RGBA input whose alpha must survive: the caller's choice (it must
+/// have alpha), else the encoder's best match for RGBA among its formats with alpha.
+func choosePixelFormatWithAlpha(for codec: UnsafePointer<AVCodec>, requested: String?) throws -> AVPixelFormat {
+    let name = String(cString: codec.pointee.name)
+    func hasAlpha(_ f: AVPixelFormat) -> Bool { av_pix_fmt_desc_get(f).map { $0.pointee.flags & UInt64(AV_PIX_FMT_FLAG_ALPHA) != 0 } ?? false }
+    let hint = "for a transparent cutout use -c:v libvpx-vp9 (.webm), prores_ks or qtrle (.mov), ffv1 (.mkv) or png (.mov, .mkv, image sequences)"
+    if let requested {
+        let f = try choosePixelFormat(for: codec, requested: requested, preferred: AV_PIX_FMT_RGBA)
+        guard hasAlpha(f) else { throw VideoIOError.invalidArgument("pix_fmt \(requested) has no alpha channel; \(hint)") }
+        return f
+    }
+    let withAlpha = supportedPixelFormats(codec).filter(hasAlpha)
+    guard !withAlpha.isEmpty else { throw VideoIOError.invalidArgument("the \(name) encoder cannot store alpha; \(hint)") }
+    var list = withAlpha + [AV_PIX_FMT_NONE]
+    return avcodec_find_best_pix_fmt_of_list(&list, AV_PIX_FMT_RGBA, 1, nil)
+}
+
 /// Checks that a size suits a pixel format's chroma subsampling (yuv420p needs even sizes).
 func checkSubsampling(_ format: AVPixelFormat, width: Int, height: Int) throws {
     guard let desc = av_pix_fmt_desc_get(format) else { return }

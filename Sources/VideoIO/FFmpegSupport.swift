@@ -101,13 +101,19 @@ func fillRGB24(_ avFrame: UnsafeMutablePointer<AVFrame>, from frame: Frame, pts:
     return 0
 }
 
-/// Fills `avFrame` (unreferenced on entry) with a fresh buffer holding a caller's RGB24 or
-/// YUV 4:2:0 pixels. Returns an FFmpeg error code (0 on success).
+/// Fills `avFrame` (unreferenced on entry) with a fresh buffer holding a caller's RGB24,
+/// RGBA or YUV 4:2:0 pixels. Returns an FFmpeg error code (0 on success).
 func fill(_ avFrame: UnsafeMutablePointer<AVFrame>, from pixels: PixelBuffer, pts: Int64) -> Int32 {
     av_frame_unref(avFrame)
     avFrame.pointee.width = Int32(pixels.width)
     avFrame.pointee.height = Int32(pixels.height)
-    avFrame.pointee.format = (pixels.layout == .yuv420p ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_RGB24).rawValue
+    let format: AVPixelFormat
+    switch pixels.layout {
+    case .yuv420p: format = AV_PIX_FMT_YUV420P
+    case .rgba8: format = AV_PIX_FMT_RGBA
+    case .rgb8: format = AV_PIX_FMT_RGB24
+    }
+    avFrame.pointee.format = format.rawValue
     avFrame.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
     let ret = av_frame_get_buffer(avFrame, 0)
     if ret < 0 { return ret }

@@ -97,6 +97,10 @@ public final class VideoWriter {
     ///   - audioSource: copy this file's audio stream (if it has one) into the output without
     ///     re-encoding, interleaved with the video and cut where the video ends.
     ///   - audioSkipping: seconds of that audio to drop first (the video started there, `-ss`).
+    ///   - withAlpha: take RGBA pixels and keep their alpha: the encoder's pixel format must
+    ///     have an alpha channel (VP9 `yuva420p`, ProRes 4444, PNG, FFV1, QuickTime RLE…);
+    ///     one without throws `invalidArgument` naming encoders that have one. Not for image
+    ///     sequences.
     ///   - acceptsYUV420: take YUV 4:2:0 pixels (``write(_:)-(PixelBuffer)``) when the encoder
     ///     encodes YUV 4:2:0 and nothing resizes before it, so no full-size RGB → YUV conversion
     ///     runs; ``inputLayout`` says what was chosen.
@@ -107,7 +111,7 @@ public final class VideoWriter {
                 options: [String: String] = [:], filter: String? = nil,
                 outputSize: (width: Int, height: Int)? = nil, scaling: ScaleAlgorithm = .bicubic,
                 containerFormat: String? = nil, muxerOptions: [String: String] = [:], audioFrom audioSource: String? = nil,
-                audioSkipping: Double = 0, acceptsYUV420: Bool = false) throws {
+                audioSkipping: Double = 0, acceptsYUV420: Bool = false, withAlpha: Bool = false) throws {
         self.path = path
         self.width = width
         self.height = height
@@ -133,19 +137,20 @@ public final class VideoWriter {
             head.append(FilterStep(name: "scale", arguments: "w=\(s.width):h=\(s.height):flags=\(scaling.rawValue)"))
         }
         let rate = rational(fromFrameRate: frameRate)
-        let input = FilterInput(width: Int32(width), height: Int32(height), pixelFormat: AV_PIX_FMT_RGB24,
+        let input = FilterInput(width: Int32(width), height: Int32(height), pixelFormat: withAlpha ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24,
                                 timeBase: AVRational(num: rate.den, den: rate.num),
                                 sampleAspect: AVRational(num: 1, den: 1), frameRate: rate)
         do {
             if isImageSequence {
+                if withAlpha { throw VideoIOError.invalidArgument("\(path): image sequences are written without alpha; write a video (.webm, .mov, .mkv) for a transparent cutout") }
                 if let source = audioSource, try AudioPassthrough.open(path: source) != nil {
                     throw VideoIOError.invalidArgument("\(source) has audio, which an image sequence cannot carry (drop it with -an)")
                 }
                 try openImageSequence(input: input, head: head, filter: filter, codec: codec, options: options)
             } else {
                 audio = try audioSource.flatMap { try AudioPassthrough.open(path: $0, skipping: audioSkipping) }
-                try openVideo(input: input, head: head, filter: filter, codec: codec, options: options, acceptsYUV420: acceptsYUV420 && outputSize == nil,
-                              containerFormat: containerFormat, muxerOptions: muxerOptions)
+                try openVideo(input: input, head: head, filter: filter, codec: codec, options: options, acceptsYUV420: acceptsYUV420 && outputSize == nil && !withAlpha,
+                              containerFormat: containerFormat, muxerOptions: muxerOptions, withAlpha: withAlpha)
             }
         } catch {
             discard()
@@ -187,7 +192,7 @@ public final class VideoWriter {
 
     private func openVideo(input: FilterInput, head: [FilterStep], filter: String?, codec: String?,
                            options: [String: String], acceptsYUV420: Bool, containerFormat: String?,
-                           muxerOptions: [String: String]) throws {
+                           muxerOptions: [String: String], withAlpha: Bool) throws {
         guard let oformat = av_guess_format(containerFormat, path, nil) else {
             if let name = containerFormat { throw VideoIOError.invalidArgument("unknown container format '\(name)'") }
             throw VideoIOError.unknownOutputFormat(path: path)
@@ -198,14 +203,22 @@ public final class VideoWriter {
                 "\(path): a single image path; use ImageFile.write, or a %d pattern for an image sequence")
         }
         var encOptions = try EncoderOptions(options)
-        let codecPointer = try pickEncoder(codec, for: oformat)
+        // With alpha and no encoder named: the container's usual encoder with alpha.
+        let alphaDefaults = ["webm": "libvpx-vp9", "mov": "prores_ks", "matroska": "ffv1", "nut": "ffv1", "avi": "ffv1"]
+        if withAlpha && codec == nil && alphaDefaults[muxerName] == nil {
+            throw VideoIOError.invalidArgument("\(path): the \(muxerName) container has no usual encoder with alpha; write .webm (VP9), .mov (ProRes 4444) or .mkv (FFV1), or name one with -c:v")
+        }
+        let codecPointer = try pickEncoder(codec ?? (withAlpha ? alphaDefaults[muxerName] : nil), for: oformat)
         encoderName = String(cString: codecPointer.pointee.name)
-        let pixFmt = try choosePixelFormat(for: codecPointer, requested: encOptions.pixelFormat, preferred: AV_PIX_FMT_YUV420P)
+        let pixFmt = withAlpha ? try choosePixelFormatWithAlpha(for: codecPointer, requested: encOptions.pixelFormat)
+            : try choosePixelFormat(for: codecPointer, requested: encOptions.pixelFormat, preferred: AV_PIX_FMT_YUV420P)
         pixelFormat = pixelFormatName(pixFmt)
         var input = input
         if acceptsYUV420 && pixFmt == AV_PIX_FMT_YUV420P {
             input.pixelFormat = AV_PIX_FMT_YUV420P
             inputLayout = .yuv420p
+        } else if withAlpha {
+            inputLayout = .rgba8
         }
 
         let g = try FilterGraph(input: input, head: head, chain: filter,

@@ -19,7 +19,7 @@ struct HostCommand: ParsableCommand {
     var inputs: [String] = []
     @Option(name: .customShort("m"), help: "Model checkpoint: a path, or a name that `eqr models` lists (`default` is features-64); with -fit, the layered model the fit starts from.") var model: String?
     @Option(name: .customLong("fit", withSingleDash: true), help: "Fit a model to the character clip for this long first (e.g. 5m), or reuse the one fitted before (cached by the clip's content).") var fit: String?
-    @Option(name: .customLong("effect", withSingleDash: true), help: "swap | reconstruct | matte | transform=... | transfer=template=FILE") var effect = "swap"
+    @Option(name: .customLong("effect", withSingleDash: true), help: "swap | reconstruct | matte | cutout | transform=... | transfer=template=FILE") var effect = "swap"
     @Option(name: .customLong("vf:0", withSingleDash: true), help: "Filter chain on the character input, before the model.") var preFilter: String?
     @Option(name: .customLong("vf:1", withSingleDash: true), help: "Filter chain on the background input, before the model.") var backgroundFilter: String?
     @Option(name: .customLong("vf:out", withSingleDash: true), help: "Filter chain on the output, after scaling back.") var postFilter: String?
@@ -82,7 +82,10 @@ struct HostCommand: ParsableCommand {
                 throw ValidationError("-vf:out and -r apply to videos; \(output) is a single image (use a %d pattern for an image sequence)")
             }
             let effectName = effect.split(separator: "=", maxSplits: 1).first.map(String.init) ?? effect
-            if effectName != "reconstruct" && effectName != "matte" && inputs.count < 2 {
+            if effectName == "cutout" && ImageFile.isSingleImagePath(output) {
+                throw ValidationError("-effect cutout writes alpha, which a single image is written without here; write a video with alpha (.webm, .mov, .mkv)")
+            }
+            if !["reconstruct", "matte", "cutout"].contains(effectName) && inputs.count < 2 {
                 throw ValidationError("-effect \(effectName) needs a background: add a second -i (an image or a video)")
             }
         }
@@ -169,7 +172,8 @@ struct HostCommand: ParsableCommand {
                 // YUV 4:2:0 straight from the pipeline when the encoder takes it.
                 writer = try VideoWriter(path: output!, width: frame.width, height: frame.height, frameRate: rate, codec: codec, options: options,
                                          filter: postChain.isEmpty ? nil : postChain, audioFrom: noAudio ? nil : inputs[0],
-                                         audioSkipping: self.start.flatMap(Self.seconds) ?? 0, acceptsYUV420: true)
+                                         audioSkipping: self.start.flatMap(Self.seconds) ?? 0, acceptsYUV420: true,
+                                         withAlpha: pipeline.effect == .cutout)
             }
             let layout = writer!.inputLayout
             if rendered.count != layout.byteCount(width: frame.width, height: frame.height) {

@@ -66,6 +66,21 @@ final class Frei0rPluginTests: PluginWorkspaceTestCase {
         XCTAssertLessThan(try FFmpegTools.psnr(path("plugin-matte.mkv"), clip).average, 15)
     }
 
+    /// The cutout in stock ffmpeg: the plugin's RGBA output carries the matte as alpha.
+    func testCutoutCarriesTheMatteAsAlphaThroughFFmpeg() throws {
+        let clip = path("walk.mkv")
+        XCTAssertEqual(try EqrProcess.run(["synth", clip, "--frames", "12", "--resolution", "64", "--c:v", "ffv1"]).status, 0)
+        let run = try EqrProcess.run(program: "/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", clip, "-vf", "frei0r=equivariant:'\(model)||cutout'",
+                                                                "-c:v", "ffv1", "-pix_fmt", "bgra", path("plugin-cutout.mkv")],
+                                     environment: ["FREI0R_PATH": path("plugins")])
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertFalse(run.standardError.contains("equivariant (frei0r)"), run.standardError)
+        try FFmpegTools.ffmpeg(["-i", path("plugin-cutout.mkv"), "-vf", "alphaextract,format=rgb24", "-c:v", "ffv1", path("plugin-alpha.mkv")])
+        try eqr(["-i", clip, "-m", model, "-effect", "matte", path("eqr-matte.mkv")])
+        XCTAssertGreaterThan(try FFmpegTools.psnr(path("plugin-alpha.mkv"), path("eqr-matte.mkv")).minimum, 40)
+        XCTAssertLessThan(try FFmpegTools.psnr(path("plugin-alpha.mkv"), clip).average, 15, "an alpha channel, not the frame")
+    }
+
     /// A model fitted by `eqr fit` (layered, bounded T^z) runs in the plugin as it does in eqr.
     func testAFittedModelRunsInThePluginAsInEqr() throws {
         let (clip, background) = try makeInputs(width: 64, height: 48)

@@ -264,6 +264,38 @@ final class HostCommandTests: XCTestCase {
         XCTAssertGreaterThan(Set(alpha).count, 50, "the coverage varies across the frame")
     }
 
+    /// `-effect cutout` writes the character with its matte as alpha: exactly the matte of
+    /// `-effect matte` in FFV1 (BGRA), the frame's own colours, and a real alpha channel in
+    /// VP9 WebM and ProRes 4444 too (read back through libvpx and ffmpeg's alphaextract).
+    func testCutoutWritesTheMatteAsAlpha() throws {
+        XCTAssertEqual(try EqrProcess.run(["synth", path("walk.mkv"), "--frames", "12", "--resolution", "96", "--seed", "5", "--c:v", "ffv1"]).status, 0)
+        let base = ["-i", path("walk.mkv"), "-m", model, "-nostats"]
+        XCTAssertEqual(try EqrProcess.run(base + ["-effect", "matte", "-c:v", "ffv1", path("matte.mkv")]).status, 0)
+        for output in ["cutout.mkv", "cutout.webm", "cutout.mov"] {
+            let run = try EqrProcess.run(base + ["-effect", "cutout", path(output)])
+            XCTAssertEqual(run.status, 0, run.standardError)
+            let decoder = output.hasSuffix(".webm") ? ["-c:v", "libvpx-vp9"] : []  // (ffmpeg's own VP9 decoder drops alpha)
+            try ffmpeg(decoder + ["-i", path(output), "-vf", "alphaextract", "-c:v", "ffv1", "-pix_fmt", "gray", path("\(output)-alpha.mkv")])
+            try ffmpeg(["-i", path("matte.mkv"), "-vf", "format=gray", "-c:v", "ffv1", "-y", path("matte-gray.mkv")])
+            let psnr = try FFmpegTools.psnr(path("\(output)-alpha.mkv"), path("matte-gray.mkv"))
+            XCTAssertGreaterThan(psnr.minimum, output.hasSuffix(".mkv") ? 60 : 28, "\(output): alpha against the matte \(psnr)")
+        }
+        let alpha = try rgbFrames(path("cutout.mkv-alpha.mkv"), width: 96, height: 96).flatMap { $0 }
+        XCTAssertGreaterThan(alpha.filter { $0 < 20 }.count, alpha.count / 10, "transparent around the character")
+        XCTAssertGreaterThan(alpha.filter { $0 > 235 }.count, alpha.count / 50, "opaque on the character")
+        // The colours are the frame's own (FFV1 is lossless).
+        try ffmpeg(["-i", path("cutout.mkv"), "-vf", "format=rgb24", "-c:v", "ffv1", path("cutout-rgb.mkv")])
+        XCTAssertGreaterThan(try FFmpegTools.psnr(path("cutout-rgb.mkv"), path("walk.mkv")).minimum, 45)
+        // Where alpha cannot go, a usage error or a specific one.
+        let mp4 = try EqrProcess.run(base + ["-effect", "cutout", path("cutout.mp4")])
+        XCTAssertNotEqual(mp4.status, 0)
+        XCTAssertTrue(mp4.standardError.contains("has no usual encoder with alpha"), mp4.standardError)
+        let x264 = try EqrProcess.run(base + ["-effect", "cutout", "-c:v", "libx264", path("cutout-x264.mkv")])
+        XCTAssertTrue(x264.standardError.contains("the libx264 encoder cannot store alpha"), x264.standardError)
+        let png = try EqrProcess.run(base + ["-effect", "cutout", path("cutout.png")])
+        XCTAssertEqual(png.status, 64, png.standardError)
+    }
+
     /// Options ffmpeg users type out of habit: `-hide_banner`, `-v`, `-ss` (video and audio
     /// cut alike), `-framerate` for an image sequence, and a single image as the output.
     func testFFmpegHabits() throws {

@@ -10,6 +10,7 @@ final class EffectSpecificationTests: XCTestCase {
         XCTAssertEqual(try EffectSpecification.parse("swap"), .swap)
         XCTAssertEqual(try EffectSpecification.parse("reconstruct"), .reconstruct)
         XCTAssertEqual(try EffectSpecification.parse("matte"), .matte)
+        XCTAssertEqual(try EffectSpecification.parse("cutout"), .cutout)
         XCTAssertThrowsError(try EffectSpecification.parse("matte=x=1")) { XCTAssertTrue("\($0)".contains("takes no options"), "\($0)") }
         XCTAssertThrowsError(try EffectSpecification.parse("swap=angle=3")) { XCTAssertTrue("\($0)".contains("takes no options"), "\($0)") }
         XCTAssertThrowsError(try EffectSpecification.parse("blur")) { XCTAssertTrue("\($0)".contains("unknown effect 'blur'"), "\($0)") }
