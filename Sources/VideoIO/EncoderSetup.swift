@@ -90,7 +90,7 @@ func choosePixelFormat(for codec: UnsafePointer<AVCodec>, requested: String?, pr
 func choosePixelFormatWithAlpha(for codec: UnsafePointer<AVCodec>, requested: String?) throws -> AVPixelFormat {
     let name = String(cString: codec.pointee.name)
     func hasAlpha(_ f: AVPixelFormat) -> Bool { av_pix_fmt_desc_get(f).map { $0.pointee.flags & UInt64(AV_PIX_FMT_FLAG_ALPHA) != 0 } ?? false }
-    let hint = "for a transparent cutout use -c:v libvpx-vp9 (.webm), prores_ks or qtrle (.mov), ffv1 (.mkv) or png (.mov, .mkv, image sequences)"
+    let hint = "for a transparent cutout write .png or .tif images, or a video with -c:v libvpx-vp9 (.webm), prores_ks or qtrle (.mov), ffv1 or png (.mkv)"
     if let requested {
         let f = try choosePixelFormat(for: codec, requested: requested, preferred: AV_PIX_FMT_RGBA)
         guard hasAlpha(f) else { throw VideoIOError.invalidArgument("pix_fmt \(requested) has no alpha channel; \(hint)") }

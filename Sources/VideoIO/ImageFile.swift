@@ -37,15 +37,36 @@ public enum ImageFile {
         try writeFileAtomically(bytes, to: path)
     }
 
+    /// Writes caller pixels (RGB or RGBA; an RGBA image keeps its alpha, so the format must
+    /// store one, as PNG and TIFF do) to an image file, atomically. Errors as for
+    /// ``write(_:to:codec:options:)``, and `invalidArgument` for YUV pixels or an encoder
+    /// without alpha for RGBA ones.
+    public static func write(pixels: PixelBuffer, to path: String, codec: String? = nil,
+                             options: [String: String] = [:]) throws {
+        let name = try codec ?? encoderName(forPath: path)
+        try writeFileAtomically(try encode(pixels: pixels, encoder: name, options: options), to: path)
+    }
+
     /// Encodes a frame into the bytes of an image file in memory.
     /// - Parameters:
     ///   - frame: the pixels.
     ///   - encoder: an FFmpeg image encoder: `"png"`, `"mjpeg"`, `"bmp"`, `"tiff"`, `"ppm"`, ...
     ///   - options: encoder AVOptions as for ``write(_:to:codec:options:)``.
     public static func encode(_ frame: Frame, encoder: String, options: [String: String] = [:]) throws -> [UInt8] {
+        try frame.withPixelBuffer { try encode(pixels: $0, encoder: encoder, options: options) }
+    }
+
+    /// Encodes caller pixels (RGB, or RGBA with its alpha kept) into the bytes of an image
+    /// file in memory; see ``encode(_:encoder:options:)``.
+    public static func encode(pixels: PixelBuffer, encoder: String, options: [String: String] = [:]) throws -> [UInt8] {
+        try pixels.validate()
+        guard pixels.layout != .yuv420p else { throw VideoIOError.invalidArgument("an image is encoded from RGB or RGBA pixels, not yuv420p") }
         let codec = try findVideoEncoder(encoder)
         var opts = try EncoderOptions(options)
-        let format = try choosePixelFormat(for: codec, requested: opts.pixelFormat, preferred: AV_PIX_FMT_RGB24)
+        let inputFormat = pixels.layout == .rgba8 ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24
+        let format = pixels.layout == .rgba8 ? try choosePixelFormatWithAlpha(for: codec, requested: opts.pixelFormat)
+            : try choosePixelFormat(for: codec, requested: opts.pixelFormat, preferred: AV_PIX_FMT_RGB24)
+        let frame = (width: pixels.width, height: pixels.height)
         try checkSubsampling(format, width: frame.width, height: frame.height)
         if encoder == "mjpeg" && !opts.hasRateControl { opts.qscale = 2 }
 
@@ -62,14 +83,14 @@ public enum ImageFile {
         guard let inFrame = input, let outFrame = converted, let pkt = packet, let ctx = context else {
             throw VideoIOError.encodeFailed(encoder: encoder, code: EQR_AVERROR_ENOMEM, message: ffErrorString(EQR_AVERROR_ENOMEM))
         }
-        var ret = fillRGB24(inFrame, from: frame, pts: 0)
+        var ret = fill(inFrame, from: pixels, pts: 0)
         if ret < 0 { throw VideoIOError.encodeFailed(encoder: encoder, code: ret, message: ffErrorString(ret)) }
 
-        // Pixel format conversion (when the encoder does not take RGB24) by libavfilter.
+        // Pixel format conversion (when the encoder does not take the input's) by libavfilter.
         var toEncode = inFrame
-        if format != AV_PIX_FMT_RGB24 {
+        if format != inputFormat {
             let graph = try FilterGraph(
-                input: FilterInput(width: Int32(frame.width), height: Int32(frame.height), pixelFormat: AV_PIX_FMT_RGB24,
+                input: FilterInput(width: Int32(frame.width), height: Int32(frame.height), pixelFormat: inputFormat,
                                    timeBase: AVRational(num: 1, den: 1), sampleAspect: AVRational(num: 1, den: 1),
                                    frameRate: AVRational(num: 0, den: 1)),
                 chain: nil, tail: [FilterStep(name: "format", arguments: "pix_fmts=\(pixelFormatName(format))")], threads: 1)

@@ -99,8 +99,8 @@ public final class VideoWriter {
     ///   - audioSkipping: seconds of that audio to drop first (the video started there, `-ss`).
     ///   - withAlpha: take RGBA pixels and keep their alpha: the encoder's pixel format must
     ///     have an alpha channel (VP9 `yuva420p`, ProRes 4444, PNG, FFV1, QuickTime RLE…);
-    ///     one without throws `invalidArgument` naming encoders that have one. Not for image
-    ///     sequences.
+    ///     one without throws `invalidArgument` naming encoders that have one (image
+    ///     sequences: PNG, TIFF).
     ///   - acceptsYUV420: take YUV 4:2:0 pixels (``write(_:)-(PixelBuffer)``) when the encoder
     ///     encodes YUV 4:2:0 and nothing resizes before it, so no full-size RGB → YUV conversion
     ///     runs; ``inputLayout`` says what was chosen.
@@ -142,11 +142,10 @@ public final class VideoWriter {
                                 sampleAspect: AVRational(num: 1, den: 1), frameRate: rate)
         do {
             if isImageSequence {
-                if withAlpha { throw VideoIOError.invalidArgument("\(path): image sequences are written without alpha; write a video (.webm, .mov, .mkv) for a transparent cutout") }
                 if let source = audioSource, try AudioPassthrough.open(path: source) != nil {
                     throw VideoIOError.invalidArgument("\(source) has audio, which an image sequence cannot carry (drop it with -an)")
                 }
-                try openImageSequence(input: input, head: head, filter: filter, codec: codec, options: options)
+                try openImageSequence(input: input, head: head, filter: filter, codec: codec, options: options, withAlpha: withAlpha)
             } else {
                 audio = try audioSource.flatMap { try AudioPassthrough.open(path: $0, skipping: audioSkipping) }
                 try openVideo(input: input, head: head, filter: filter, codec: codec, options: options, acceptsYUV420: acceptsYUV420 && outputSize == nil && !withAlpha,
@@ -166,14 +165,16 @@ public final class VideoWriter {
     // MARK: - Setup
 
     private func openImageSequence(input: FilterInput, head: [FilterStep], filter: String?,
-                                   codec: String?, options: [String: String]) throws {
+                                   codec: String?, options: [String: String], withAlpha: Bool) throws {
         var opts = options
         if let start = opts.removeValue(forKey: "start_number") {
             guard let n = Int(start), n >= 0 else { throw VideoIOError.invalidArgument("start_number=\(start)") }
             nextImageNumber = n
         }
         let name = try codec ?? ImageFile.encoderName(forPath: path)
-        _ = try findVideoEncoder(name)
+        let encoder = try findVideoEncoder(name)
+        // An image format without alpha fails now, not at the first frame.
+        if withAlpha { _ = try choosePixelFormatWithAlpha(for: encoder, requested: try EncoderOptions(opts).pixelFormat) }
         imageEncoder = name
         imageOptions = opts
         encoderName = name
@@ -183,11 +184,12 @@ public final class VideoWriter {
             let code = averrorFromErrno()
             throw VideoIOError.outputOpenFailed(path: path, code: code, message: ffErrorString(code))
         }
-        let g = try FilterGraph(input: input, head: head, chain: filter, tail: [FilterStep(name: "format", arguments: "pix_fmts=rgb24")])
+        pixelFormat = withAlpha ? "rgba" : "rgb24"
+        let g = try FilterGraph(input: input, head: head, chain: filter, tail: [FilterStep(name: "format", arguments: "pix_fmts=\(pixelFormat)")])
         graph = g
         outputWidth = g.outputWidth
         outputHeight = g.outputHeight
-        pixelFormat = "rgb24"
+        if withAlpha { inputLayout = .rgba8 }
     }
 
     private func openVideo(input: FilterInput, head: [FilterStep], filter: String?, codec: String?,
@@ -421,8 +423,15 @@ public final class VideoWriter {
         let ret = av_get_frame_filename2(&buffer, Int32(buffer.count), path, Int32(nextImageNumber), 0)
         if ret < 0 { throw VideoIOError.invalidArgument("cannot number \(path)") }
         let name = String(cString: buffer)
-        let frame = makeFrame(fromRGB24: f, timestamp: Double(imagesWritten.count) / frameRate, index: imagesWritten.count)
-        try ImageFile.write(frame, to: name, codec: imageEncoder, options: imageOptions)
+        if inputLayout == .rgba8 {
+            // The filtered RGBA frame as it is, alpha included.
+            let pixels = PixelBuffer(base: UnsafeMutableRawPointer(f.pointee.data.0!), width: Int(f.pointee.width), height: Int(f.pointee.height),
+                                     stride: Int(f.pointee.linesize.0), layout: .rgba8)
+            try ImageFile.write(pixels: pixels, to: name, codec: imageEncoder, options: imageOptions)
+        } else {
+            let frame = makeFrame(fromRGB24: f, timestamp: Double(imagesWritten.count) / frameRate, index: imagesWritten.count)
+            try ImageFile.write(frame, to: name, codec: imageEncoder, options: imageOptions)
+        }
         imagesWritten.append(name)
         nextImageNumber += 1
     }

@@ -82,9 +82,6 @@ struct HostCommand: ParsableCommand {
                 throw ValidationError("-vf:out and -r apply to videos; \(output) is a single image (use a %d pattern for an image sequence)")
             }
             let effectName = effect.split(separator: "=", maxSplits: 1).first.map(String.init) ?? effect
-            if effectName == "cutout" && ImageFile.isSingleImagePath(output) {
-                throw ValidationError("-effect cutout writes alpha, which a single image is written without here; write a video with alpha (.webm, .mov, .mkv)")
-            }
             if !["reconstruct", "matte", "cutout"].contains(effectName) && inputs.count < 2 {
                 throw ValidationError("-effect \(effectName) needs a background: add a second -i (an image or a video)")
             }
@@ -159,7 +156,17 @@ struct HostCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("eqr: \(notice)\n".utf8))
             }
             if let plate = shots.first?.plate { pipeline.setPlate(plate) }
-            try ImageFile.write(try pipeline.process(frame), to: output!, codec: codec, options: options.filter { $0.key != "pix_fmt" })
+            // RGBA for the cutout, whose alpha the image keeps (PNG, TIFF).
+            let layout: PixelLayout = pipeline.effect == .cutout ? .rgba8 : .rgb8
+            var pixels = [UInt8](repeating: 0, count: layout.byteCount(width: frame.width, height: frame.height))
+            try frame.withPixelBuffer { input in
+                try pixels.withUnsafeMutableBytes { bytes in
+                    let image = PixelBuffer(base: bytes.baseAddress!, width: frame.width, height: frame.height,
+                                            stride: frame.width * layout.bytesPerPixel, layout: layout)
+                    try pipeline.process(input, into: image)
+                    try ImageFile.write(pixels: image, to: output!, codec: codec, options: options.filter { $0.key != "pix_fmt" })
+                }
+            }
             if showStats { FileHandle.standardError.write(Data("done: \(output!)\n".utf8)) }
             return
         }

@@ -292,8 +292,18 @@ final class HostCommandTests: XCTestCase {
         XCTAssertTrue(mp4.standardError.contains("has no usual encoder with alpha"), mp4.standardError)
         let x264 = try EqrProcess.run(base + ["-effect", "cutout", "-c:v", "libx264", path("cutout-x264.mkv")])
         XCTAssertTrue(x264.standardError.contains("the libx264 encoder cannot store alpha"), x264.standardError)
-        let png = try EqrProcess.run(base + ["-effect", "cutout", path("cutout.png")])
-        XCTAssertEqual(png.status, 64, png.standardError)
+        let jpeg = try EqrProcess.run(base + ["-effect", "cutout", path("cutout.jpg")])
+        XCTAssertTrue(jpeg.standardError.contains("the mjpeg encoder cannot store alpha"), jpeg.standardError)
+        // A single PNG and a PNG sequence keep the alpha too (RGBA).
+        XCTAssertEqual(try EqrProcess.run(base + ["-effect", "cutout", path("cutout.png")]).status, 0)
+        XCTAssertEqual(try EqrProcess.run(base + ["-effect", "cutout", path("cutout%02d.png")]).status, 0)
+        for image in ["cutout.png", "cutout05.png"] {
+            let format = try EqrProcess.run(program: "/usr/bin/ffprobe", ["-v", "error", "-show_entries", "stream=pix_fmt", "-of", "csv=p=0", path(image)])
+            XCTAssertEqual(format.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines), "rgba", image)
+        }
+        try ffmpeg(["-i", path("cutout05.png"), "-vf", "alphaextract,format=rgb24", path("alpha05.png")])
+        try ffmpeg(["-i", path("matte.mkv"), "-vf", "select=eq(n\\,4)", "-frames:v", "1", path("matte05.png")])
+        XCTAssertGreaterThan(try FFmpegTools.psnr(path("alpha05.png"), path("matte05.png")).minimum, 60)
     }
 
     /// Options ffmpeg users type out of habit: `-hide_banner`, `-v`, `-ss` (video and audio
