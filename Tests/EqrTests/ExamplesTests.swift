@@ -34,4 +34,52 @@ final class ExamplesTests: PluginWorkspaceTestCase {
         XCTAssertGreaterThan(try FFmpegTools.psnr(path("python.png"), path("eqr1.png")).average, 40)
         XCTAssertLessThan(try FFmpegTools.psnr(path("python.png"), path("character.png")).average, 30)
     }
+
+    /// The Python package (python/): `pip install` into a virtual environment (offline, as
+    /// Debian's setuptools builds it), then a stream of NumPy frames through it gives the
+    /// frames `eqr -plate running` gives, and errors arrive as exceptions.
+    func testPythonPackageInstallsAndMatchesEqr() throws {
+        let venv = path("venv")
+        for (program, arguments) in [("/usr/bin/python3", ["-m", "venv", "--system-site-packages", venv]),
+                                     ("\(venv)/bin/pip", ["install", "--quiet", "--no-build-isolation", "--no-index",
+                                                           EqrProcess.packageRoot.appendingPathComponent("python").path])] {
+            let run = try EqrProcess.run(program: program, arguments)
+            XCTAssertEqual(run.status, 0, "\(program): \(run.standardError)")
+        }
+        XCTAssertEqual(try EqrProcess.run(["synth", path("walk.mkv"), "--frames", "10", "--resolution", "64", "--c:v", "ffv1"]).status, 0)
+        let script = """
+            import subprocess, sys, numpy as np, equivariant
+            def frames(path):
+                raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
+                return np.frombuffer(raw, np.uint8).reshape(-1, 64, 64, 3)
+            with equivariant.Model(sys.argv[1]) as model, model.context() as context:
+                assert (model.resolution, model.variant) == (64, "features"), (model.resolution, model.variant)
+                context.set_effect("matte")
+                out = np.stack([context.process(f) for f in frames(sys.argv[2])])
+                context.set_effect("cutout")
+                assert context.process(frames(sys.argv[2])[0]).shape == (64, 64, 4)
+                try:
+                    context.set_effect("transform=angle=999")
+                    sys.exit("no exception for a bad effect")
+                except equivariant.EquivariantError as error:
+                    assert error.status == -3 and "angle=999" in str(error), error
+            try:
+                equivariant.Model("missing.safetensors")
+                sys.exit("no exception for a missing model")
+            except equivariant.EquivariantError as error:
+                assert error.status == -4, error
+            subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "64x64", "-i", "-", "-c:v", "ffv1", sys.argv[3]],
+                           input=out.tobytes(), check=True)
+            print("ok", equivariant.version())
+            """
+        try script.write(toFile: path("stream.py"), atomically: true, encoding: .utf8)
+        let run = try EqrProcess.run(program: "\(venv)/bin/python", [path("stream.py"), model, path("walk.mkv"), path("python.mkv")],
+                                     environment: ["EQR_LIBRARY": EqrProcess.products.appendingPathComponent("libequivariant.so").path])
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertTrue(run.standardOutput.hasPrefix("ok "), run.standardOutput)
+        let eqr = try EqrProcess.run(["-i", path("walk.mkv"), "-m", model, "-effect", "matte", "-plate", "running", "-c:v", "ffv1", "-nostats", path("eqr.mkv")])
+        XCTAssertEqual(eqr.status, 0, eqr.standardError)
+        XCTAssertGreaterThan(try FFmpegTools.psnr(path("python.mkv"), path("eqr.mkv")).minimum, 40)
+        XCTAssertLessThan(try FFmpegTools.psnr(path("python.mkv"), path("walk.mkv")).average, 15)
+    }
 }

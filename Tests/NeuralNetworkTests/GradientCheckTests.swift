@@ -38,6 +38,16 @@ final class GradientCheckTests: XCTestCase {
         assertGradients(conv, input: randomTensor([1, 2, 8, 9], seed: 7))
     }
 
+    /// 1–4 output channels (the renderer's RGB output, the heads) at several widths.
+    func testConv2DFewOutputs() {
+        var g = SeededGenerator(seed: 40)
+        for (outputs, width) in [(3, 11), (1, 8), (4, 17)] {
+            let conv = Conv2D(inputChannels: 4, outputChannels: outputs, kernelSize: 3, stride: 1, padding: 1, generator: &g)
+            conv.bias.value = randomTensor([outputs], seed: 41)
+            assertGradients(conv, input: randomTensor([2, 4, 5, width], seed: 42))
+        }
+    }
+
     /// Fewer output than input channels at stride 1: the input gradient takes the
     /// flipped-kernel convolution route instead of col2im.
     func testConv2DNarrowingStrideOne() {

@@ -26,6 +26,33 @@ final class LayerTests: XCTestCase {
         }
     }
 
+    /// Layers with 1–4 output channels (the renderer's RGB output, the coverage and heatmap
+    /// heads) equal the textbook sum at several widths, kernels and paddings, a batch of one
+    /// (split by rows across the workers) included.
+    func testFewOutputChannelsMatchTheTextbookSum() {
+        var g = SeededGenerator(seed: 13)
+        for (cout, k, p, h, w, batch) in [(1, 3, 1, 9, 8, 2), (2, 3, 1, 6, 13, 1), (3, 3, 1, 11, 21, 3), (4, 5, 2, 7, 10, 2), (3, 3, 0, 5, 12, 1)] {
+            let cin = 5
+            let conv = Conv2D(inputChannels: cin, outputChannels: cout, kernelSize: k, stride: 1, padding: p, generator: &g)
+            conv.bias.value = randomTensor([cout], seed: 4)
+            let x = randomTensor([batch, cin, h, w], seed: 5)
+            let y = conv(x)
+            let oh = h + 2 * p - k + 1, ow = w + 2 * p - k + 1
+            XCTAssertEqual(y.shape, [batch, cout, oh, ow])
+            var worst = 0.0
+            for n in 0..<batch { for o in 0..<cout { for i in 0..<oh { for j in 0..<ow {
+                var sum = Double(conv.bias.value.scalars[o])
+                for c in 0..<cin { for ky in 0..<k { for kx in 0..<k {
+                    let iy = i - p + ky, ix = j - p + kx
+                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                    sum += Double(conv.weight.value.scalars[((o * cin + c) * k + ky) * k + kx]) * Double(x.scalars[((n * cin + c) * h + iy) * w + ix])
+                } } }
+                worst = max(worst, abs(Double(y.scalars[((n * cout + o) * oh + i) * ow + j]) - sum))
+            } } } }
+            XCTAssertLessThan(worst, 1e-4, "\(cout) outputs, k\(k) p\(p), \(h)x\(w)")
+        }
+    }
+
     /// A first layer's parameters-only backward gives the full backward's parameter gradients.
     func testParametersOnlyBackwardMatchesTheFullBackward() {
         var generator = SeededGenerator(seed: 5)

@@ -1,0 +1,253 @@
+"""Python bindings for libequivariant (ctypes over the C ABI; no compiler, no build step).
+
+    import numpy as np, equivariant
+    with equivariant.Model("features-64.safetensors") as model, model.context() as ctx:
+        ctx.set_background(beach)              # H x W x 3 (or 4) uint8 array, or a file path
+        ctx.set_effect("swap")                 # any `eqr -effect` string: matte, cutout, transform=angle=20+scale=1.3, ...
+        for frame in frames:                   # H x W x 3 uint8 arrays of one shot
+            out = ctx.process(frame)           # a new H x W x 3 array (x 4 for cutout)
+
+The library is found through EQR_LIBRARY (a path), else the linker's search path
+(`libequivariant.so`, installed by CInterop/install.sh). Every failure raises
+EquivariantError with the library's status and message. Images are uint8 arrays of shape
+(H, W, 3) or (H, W, 4), RGB(A), any strides; they are copied to a contiguous buffer when
+needed.
+"""
+
+import ctypes
+import ctypes.util
+import os
+
+import numpy as np
+
+__all__ = ["EquivariantError", "Model", "Context", "version", "load_library"]
+
+_STATUS = {
+    0: "ok", -1: "null argument", -2: "invalid handle", -3: "invalid argument", -4: "file error",
+    -5: "invalid model", -6: "unsupported", -7: "not ready", -8: "internal error",
+}
+_RGBA8, _RGB8 = 0, 1
+_FITS = {"cover": 0, "contain": 1, "stretch": 2}
+_RENDER = {"composite": 0, "model": 1}
+
+
+class EquivariantError(RuntimeError):
+    """A failed library call: `status` is the eqr_status code, `message` the library's text."""
+
+    def __init__(self, status, message):
+        self.status = status
+        self.message = message
+        super().__init__(f"{message} ({_STATUS.get(status, status)})")
+
+
+class _Image(ctypes.Structure):
+    _fields_ = [("pixels", ctypes.POINTER(ctypes.c_uint8)), ("width", ctypes.c_int32), ("height", ctypes.c_int32),
+                ("stride", ctypes.c_int32), ("format", ctypes.c_int32)]
+
+
+class _Params(ctypes.Structure):
+    _fields_ = [("n_threads", ctypes.c_int32), ("expected_variant", ctypes.c_char_p)]
+
+
+class _Error(ctypes.Structure):
+    _fields_ = [("status", ctypes.c_int32), ("message", ctypes.c_char * 512)]
+
+
+_library = None
+
+
+def load_library(path=None):
+    """Loads libequivariant once (from `path`, EQR_LIBRARY, or the linker's search path)."""
+    global _library
+    if _library is not None and path is None:
+        return _library
+    name = path or os.environ.get("EQR_LIBRARY") or ctypes.util.find_library("equivariant") or "libequivariant.so"
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError as error:
+        raise EquivariantError(-4, f"cannot load {name}: {error}; install it with CInterop/install.sh "
+                                   "(then ldconfig) or set EQR_LIBRARY to the .so's path") from None
+    lib.eqr_version.restype = ctypes.c_char_p
+    lib.eqr_model_default_params.restype = _Params
+    lib.eqr_model_load.restype = ctypes.c_void_p
+    lib.eqr_model_load.argtypes = [ctypes.c_char_p, _Params, ctypes.POINTER(_Error)]
+    lib.eqr_model_free.argtypes = [ctypes.c_void_p]
+    lib.eqr_model_resolution.argtypes = [ctypes.c_void_p]
+    lib.eqr_model_resolution.restype = ctypes.c_int32
+    lib.eqr_model_variant.argtypes = [ctypes.c_void_p]
+    lib.eqr_model_variant.restype = ctypes.c_char_p
+    lib.eqr_context_new.argtypes = [ctypes.c_void_p]
+    lib.eqr_context_new.restype = ctypes.c_void_p
+    lib.eqr_context_free.argtypes = [ctypes.c_void_p]
+    lib.eqr_context_last_error.argtypes = [ctypes.c_void_p]
+    lib.eqr_context_last_error.restype = ctypes.c_char_p
+    for name_, args in [("eqr_context_set_background", [ctypes.c_void_p, ctypes.POINTER(_Image)]),
+                        ("eqr_context_set_background_file", [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32]),
+                        ("eqr_context_set_background_fit", [ctypes.c_void_p, ctypes.c_int32]),
+                        ("eqr_context_set_render_mode", [ctypes.c_void_p, ctypes.c_int32]),
+                        ("eqr_context_reset_plate", [ctypes.c_void_p]),
+                        ("eqr_context_set_effect", [ctypes.c_void_p, ctypes.c_char_p]),
+                        ("eqr_context_process", [ctypes.c_void_p, ctypes.POINTER(_Image), ctypes.POINTER(_Image)]),
+                        ("eqr_context_rewind", [ctypes.c_void_p])]:
+        function = getattr(lib, name_)
+        function.argtypes = args
+        function.restype = ctypes.c_int32
+    if path is None:
+        _library = lib
+    return lib
+
+
+def version():
+    """The library's version string (the same as `eqr --version`'s first line)."""
+    return load_library().eqr_version().decode()
+
+
+def _image(array, name):
+    """An eqr_image over a uint8 (H, W, 3|4) array (made contiguous when it is not); the
+    array is returned too, so the caller keeps it alive during the call."""
+    array = np.asarray(array)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise EquivariantError(-3, f"{name} must be a uint8 array of shape (H, W, 3) or (H, W, 4), "
+                                   f"got {array.dtype} {array.shape}")
+    array = np.ascontiguousarray(array)
+    height, width, channels = array.shape
+    image = _Image(array.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), width, height, width * channels,
+                   _RGBA8 if channels == 4 else _RGB8)
+    return image, array
+
+
+class Model:
+    """A loaded checkpoint (read-only; one model can serve several contexts and threads).
+
+    `path` is a .safetensors file; `threads` sets the library's worker count (0 keeps one
+    per core); `expected_variant` ("given", "pixels", "features") refuses other variants."""
+
+    def __init__(self, path, threads=0, expected_variant=None, library=None):
+        self._lib = load_library(library)
+        params = self._lib.eqr_model_default_params()
+        params.n_threads = int(threads)
+        params.expected_variant = expected_variant.encode() if expected_variant else None
+        error = _Error()
+        handle = self._lib.eqr_model_load(os.fsencode(path), params, ctypes.byref(error))
+        if not handle:
+            raise EquivariantError(error.status, error.message.decode(errors="replace"))
+        self._handle = handle
+
+    @property
+    def resolution(self):
+        """The model's side length in pixels (64, 128, ...)."""
+        return self._lib.eqr_model_resolution(self._live())
+
+    @property
+    def variant(self):
+        """The model's T^z variant: "given", "pixels" or "features"."""
+        return self._lib.eqr_model_variant(self._live()).decode()
+
+    def context(self):
+        """A new stream of frames (effect, background, plate, frame count) over this model."""
+        return Context(self)
+
+    def close(self):
+        """Frees the model (contexts made from it must be closed first); idempotent."""
+        if getattr(self, "_handle", None):
+            self._lib.eqr_model_free(self._handle)
+            self._handle = None
+
+    def _live(self):
+        if not self._handle:
+            raise EquivariantError(-2, "the model is closed")
+        return self._handle
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+class Context:
+    """One stream of frames: its effect, background, learned plate and frame count. Not for
+    use from two threads at once (make one context per thread)."""
+
+    def __init__(self, model):
+        self._lib = model._lib
+        self._model = model  # keeps the model alive while the context lives
+        handle = self._lib.eqr_context_new(model._live())
+        if not handle:
+            raise EquivariantError(-8, "eqr_context_new failed")
+        self._handle = handle
+
+    def _check(self, status):
+        if status != 0:
+            raise EquivariantError(status, self._lib.eqr_context_last_error(self._handle).decode(errors="replace"))
+
+    def _live(self):
+        if not self._handle:
+            raise EquivariantError(-2, "the context is closed")
+        return self._handle
+
+    def set_effect(self, effect):
+        """Any `eqr -effect` string: "swap", "matte", "cutout", "reconstruct",
+        "transform=angle=20+scale=1.3", "transfer=template=FILE", ..."""
+        self._check(self._lib.eqr_context_set_effect(self._live(), effect.encode()))
+        self._effect_has_alpha = effect.split("=", 1)[0] == "cutout"
+
+    def set_background(self, background, loop=True):
+        """A still background (uint8 array) or an image or video file path (a video gives
+        one frame per processed frame, looping when `loop`)."""
+        if isinstance(background, (str, bytes, os.PathLike)):
+            self._check(self._lib.eqr_context_set_background_file(self._live(), os.fsencode(background), 1 if loop else 0))
+        else:
+            image, keep = _image(background, "background")
+            self._check(self._lib.eqr_context_set_background(self._live(), ctypes.byref(image)))
+
+    def set_background_fit(self, fit):
+        """How a background of another aspect fills the frame: "cover", "contain" or "stretch"."""
+        if fit not in _FITS:
+            raise EquivariantError(-3, f"fit must be one of {', '.join(_FITS)}, got {fit!r}")
+        self._check(self._lib.eqr_context_set_background_fit(self._live(), _FITS[fit]))
+
+    def set_render_mode(self, mode):
+        """"composite" (the default: the frame's own pixels cut out by a matte) or "model"."""
+        if mode not in _RENDER:
+            raise EquivariantError(-3, f"render mode must be one of {', '.join(_RENDER)}, got {mode!r}")
+        self._check(self._lib.eqr_context_set_render_mode(self._live(), _RENDER[mode]))
+
+    def reset_plate(self):
+        """Forgets the background plate learned so far (at a cut the context does not see)."""
+        self._check(self._lib.eqr_context_reset_plate(self._live()))
+
+    def rewind(self):
+        """Restarts the frame count (keyframes and motion templates start again)."""
+        self._check(self._lib.eqr_context_rewind(self._live()))
+
+    def process(self, frame, out=None):
+        """Renders the next frame of the stream and returns it: a new array of the frame's
+        size (4 channels for the cutout effect, else 3), or `out` filled in place."""
+        source, keep = _image(frame, "frame")
+        if out is None:
+            channels = 4 if getattr(self, "_effect_has_alpha", False) else 3
+            out = np.empty((source.height, source.width, channels), np.uint8)
+        target, written = _image(out, "out")
+        if written is not out and not np.shares_memory(written, out):
+            raise EquivariantError(-3, "out must be a C-contiguous uint8 array")
+        self._check(self._lib.eqr_context_process(self._live(), ctypes.byref(source), ctypes.byref(target)))
+        return out
+
+    def close(self):
+        """Frees the context; idempotent."""
+        if getattr(self, "_handle", None):
+            self._lib.eqr_context_free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
