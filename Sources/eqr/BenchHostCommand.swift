@@ -18,7 +18,7 @@ struct BenchHostCommand: ParsableCommand {
         commandName: "host", abstract: "Measure the eqr host's frames/s and peak memory against plain ffmpeg.")
 
     @Option(name: .shortAndLong, help: "Model checkpoint: a path, or a name that `eqr models` lists.") var model = "default"
-    @Option(help: "Frames of the short input (the long one has 10×).") var frames = 200
+    @Option(parsing: .unconditional, help: "Frames of the short input (the long one has 10×).") var frames = 200
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {

@@ -19,13 +19,13 @@ struct BenchIOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "io", abstract: "Measure decode+convert and encode frames/s.")
 
-    @Option(help: "Frames in the generated 640x480 clip.")
+    @Option(parsing: .unconditional, help: "Frames in the generated 640x480 clip.")
     var frames: Int = 250
 
-    @Option(help: "Model width (frames are decoded to this size).")
+    @Option(parsing: .unconditional, help: "Model width (frames are decoded to this size).")
     var width: Int = 128
 
-    @Option(help: "Model height (frames are decoded to this size).")
+    @Option(parsing: .unconditional, help: "Model height (frames are decoded to this size).")
     var height: Int = 128
 
     @Option(help: "Video encoder (default: libx264 when available, else mpeg4).")

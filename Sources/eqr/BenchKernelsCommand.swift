@@ -14,7 +14,7 @@ struct BenchKernelsCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Fewer repetitions and only the 64×64 shapes (for smoke tests).") var quick = false
     @OptionGroup var threads: ThreadOptions
-    @Option(help: "Batch size.") var batch = 16
+    @Option(parsing: .unconditional, help: "Batch size.") var batch = 16
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }

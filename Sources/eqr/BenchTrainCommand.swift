@@ -12,9 +12,9 @@ struct BenchTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Measure training pairs/s, optionally against a PyTorch mirror of the same step.")
 
-    @Option(help: "Model resolution.") var resolution = 64
-    @Option(help: "Training pairs per step.") var batch = 16
-    @Option(help: "Timed steps (after 3 untimed ones).") var steps = 20
+    @Option(parsing: .unconditional, help: "Model resolution.") var resolution = 64
+    @Option(parsing: .unconditional, help: "Training pairs per step.") var batch = 16
+    @Option(parsing: .unconditional, help: "Timed steps (after 3 untimed ones).") var steps = 20
     @Option(help: "A Python interpreter with torch installed: also time examples/bench/torch_peer.py with it.") var peerPython: String?
     @Option(help: "The mirror script.") var peerScript = "examples/bench/torch_peer.py"
     @OptionGroup var threads: ThreadOptions

@@ -4,7 +4,7 @@ import Tensors
 
 /// `--threads N`, shared by the commands that compute.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores).") var threads: Int?
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }

@@ -18,11 +18,11 @@ struct DemoCommand: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "Model checkpoint: a path, or a name `eqr models` lists.") var model = "default"
     @Option(help: "Output directory.") var out = "out"
-    @Option(help: "Frames of the demo clip.") var frames = 48
+    @Option(parsing: .unconditional, help: "Frames of the demo clip.") var frames = 48
     @Flag(help: "Train the toy conv network instead and print its loss falling.") var toy = false
-    @Option(help: "Toy: optimisation steps.") var steps = 300
-    @Option(help: "Toy: random seed for weights and data.") var seed: UInt64 = 42
-    @Option(help: "Toy: print the loss every this many steps.") var every = 25
+    @Option(parsing: .unconditional, help: "Toy: optimisation steps.") var steps = 300
+    @Option(parsing: .unconditional, help: "Toy: random seed for weights and data.") var seed: UInt64 = 42
+    @Option(parsing: .unconditional, help: "Toy: print the loss every this many steps.") var every = 25
 
     func validate() throws {
         guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }

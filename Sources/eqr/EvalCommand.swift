@@ -13,9 +13,9 @@ struct EvalCommand: ParsableCommand {
         abstract: "Score a model on held-out synthetic scenes (PSNR/SSIM vs exact ground truth, with baselines).")
 
     @Option(name: .shortAndLong, help: "Model checkpoint.") var model: String
-    @Option(help: "Scenes per setting.") var samples = 32
-    @Option(help: "Clips per setting for the swap at 4× the model's size (0: skip).") var fullResolutionClips = 3
-    @Option(help: "Evaluation seed (sample seeds never used in training).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Scenes per setting.") var samples = 32
+    @Option(parsing: .unconditional, help: "Clips per setting for the swap at 4× the model's size (0: skip).") var fullResolutionClips = 3
+    @Option(parsing: .unconditional, help: "Evaluation seed (sample seeds never used in training).") var seed: UInt64 = 0
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "Write a contact sheet PNG of held-out scenes here.") var sheet: String?
     @Option(help: "Training log (JSON lines) to plot.") var log: String?

@@ -22,18 +22,18 @@ struct FitCommand: ParsableCommand {
     @Argument(help: "The clips to fit (static camera, a moving subject).") var clips: [String] = []
     @Option(name: .shortAndLong, help: "The fitted checkpoint.") var output: String
     @Option(help: "Time budget: a number with s, m or h (e.g. 5m).") var time: String?
-    @Option(help: "Step count (with --time, whichever comes first).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Step count (with --time, whichever comes first).") var steps: Int?
     @Flag(help: "Continue the fit in -o (its weights, optimizer state and step).") var resume = false
     @Option(help: "Start f, h, g and the coverage head from this layered checkpoint instead of random weights.") var initFrom: String?
     @Option(help: "Where T^z comes from: features or pixels.") var variant = FeaturesTransform.name
-    @Option(help: "Model resolution for a new model (a multiple of 8).") var resolution = 64
-    @Option(help: "Training pairs per step.") var batch = 16
-    @Option(name: .customLong("lr"), help: "Adam learning rate (default: 2e-3 from random weights, 2e-4 with --init-from).") var learningRate: Float?
-    @Option(help: "Smallest frame gap of training pairs.") var gap = 1
-    @Option(help: "Largest frame gap (each pair's gap is drawn in between; slow subjects barely move between neighbouring frames).") var maxGap = 6
-    @Option(help: "Seed of the weights and the pair sequence.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Model resolution for a new model (a multiple of 8).") var resolution = 64
+    @Option(parsing: .unconditional, help: "Training pairs per step.") var batch = 16
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam learning rate (default: 2e-3 from random weights, 2e-4 with --init-from).") var learningRate: Float?
+    @Option(parsing: .unconditional, help: "Smallest frame gap of training pairs.") var gap = 1
+    @Option(parsing: .unconditional, help: "Largest frame gap (each pair's gap is drawn in between; slow subjects barely move between neighbouring frames).") var maxGap = 6
+    @Option(parsing: .unconditional, help: "Seed of the weights and the pair sequence.") var seed: UInt64 = 1
     @Option(name: .customLong("vf"), help: "FFmpeg filter chain applied to the clips before they are scaled to the model.") var videoFilter: String?
-    @Option(help: "Write a checkpoint every this many steps.") var checkpointEvery = 100
+    @Option(parsing: .unconditional, help: "Write a checkpoint every this many steps.") var checkpointEvery = 100
     @Option(help: "JSON-lines training log.") var log: String?
     @OptionGroup var threads: ThreadOptions
     @OptionGroup var overwrite: OverwriteOptions

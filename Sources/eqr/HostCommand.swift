@@ -27,21 +27,21 @@ struct HostCommand: ParsableCommand {
     @Option(name: .customLong("crf", withSingleDash: true), help: "Encoder CRF.") var crf: String?
     @Option(name: .customLong("b:v", withSingleDash: true), help: "Encoder bit rate.") var bitRate: String?
     @Option(name: .customLong("preset", withSingleDash: true), help: "Encoder preset.") var preset: String?
-    @Option(name: .customLong("frames:v", withSingleDash: true), help: "Stop after this many frames.") var maxFrames: Int?
-    @Option(name: .customShort("t"), help: "Stop after this many seconds of input.") var duration: Double?
+    @Option(name: .customLong("frames:v", withSingleDash: true), parsing: .unconditional, help: "Stop after this many frames.") var maxFrames: Int?
+    @Option(name: .customShort("t"), parsing: .unconditional, help: "Stop after this many seconds of input.") var duration: Double?
     @Option(name: .customLong("ss", withSingleDash: true), help: "Start this far into the character input: seconds (12.5) or [hh:]mm:ss[.xx], as in ffmpeg; its audio is cut the same way.") var start: String?
-    @Option(name: .customLong("framerate", withSingleDash: true), help: "Frame rate of an image-sequence character input (frame%04d.png), as ffmpeg's image2 -framerate (default 25).") var inputFrameRate: Double?
-    @Option(name: .customShort("r"), help: "Output frame rate (frames are dropped or repeated by libavfilter's fps filter).") var outputRate: Double?
+    @Option(name: .customLong("framerate", withSingleDash: true), parsing: .unconditional, help: "Frame rate of an image-sequence character input (frame%04d.png), as ffmpeg's image2 -framerate (default 25).") var inputFrameRate: Double?
+    @Option(name: .customShort("r"), parsing: .unconditional, help: "Output frame rate (frames are dropped or repeated by libavfilter's fps filter).") var outputRate: Double?
     @Option(name: .customLong("pix_fmt", withSingleDash: true), help: "Output pixel format (default yuv420p).") var pixelFormat: String?
     @Option(name: [.customLong("loglevel", withSingleDash: true), .customShort("v")], help: "quiet, fatal, error (default), warning, info or debug, as in ffmpeg; quiet also hides progress.") var logLevel = "error"
     @Flag(name: .customLong("hide_banner", withSingleDash: true), help: "Accepted as in ffmpeg (eqr prints no banner).") var hideBanner = false
-    @Option(name: .customLong("bg-loop", withSingleDash: true), help: "A background video shorter than the input: 1 loops it, 0 holds its last frame.") var backgroundLoop = 1
+    @Option(name: .customLong("bg-loop", withSingleDash: true), parsing: .unconditional, help: "A background video shorter than the input: 1 loops it, 0 holds its last frame.") var backgroundLoop = 1
     @Option(name: .customLong("bg-fit", withSingleDash: true), help: "A background of another aspect ratio: cover (scale and centre-crop, the default), contain (scale and pad with black) or stretch.") var backgroundFit = "cover"
     @Option(name: .customLong("render", withSingleDash: true), help: "composite (the character's own pixels, cut out by a matte and laid over the background at the video's resolution; the default) or model (the model's rendering, scaled up).") var render = "composite"
-    @Option(name: .customLong("matte-margin", withSingleDash: true), help: "Pixels the composite's matte grows by (default: automatic, 0 for a noiseless clip, 0.5 % of the frame for a noisy one).") var matteMargin: Int?
+    @Option(name: .customLong("matte-margin", withSingleDash: true), parsing: .unconditional, help: "Pixels the composite's matte grows by (default: automatic, 0 for a noiseless clip, 0.5 % of the frame for a noisy one).") var matteMargin: Int?
     @Option(name: .customLong("plate", withSingleDash: true), help: "How composite learns the clip's background: clip (from frames sampled over the whole input first; the default) or running (from the frames so far, as the plugins and the C library do).") var plate = "clip"
     @Option(name: .customLong("extract-motion", withSingleDash: true), help: "Write the motion template of the input here instead of rendering.") var extractMotion: String?
-    @Option(name: .customLong("refine-motion", withSingleDash: true), help: "With -extract-motion: align each of the model's steps on the clip's frames (1, the default) or keep the model's estimates (0).") var refineMotion = 1
+    @Option(name: .customLong("refine-motion", withSingleDash: true), parsing: .unconditional, help: "With -extract-motion: align each of the model's steps on the clip's frames (1, the default) or keep the model's estimates (0).") var refineMotion = 1
     @Flag(name: .customLong("an", withSingleDash: true), help: "Drop the character input's audio (copied by default).") var noAudio = false
     @OptionGroup var overwrite: OverwriteOptions
     @Flag(name: .customLong("nostats", withSingleDash: true), help: "No progress on stderr.") var noStats = false

@@ -12,17 +12,17 @@ struct SynthCommand: ParsableCommand {
         commandName: "synth", abstract: "Write a synthetic scene clip (video + JSON of per-frame affine transforms).")
 
     @Argument(help: "Output video (or image sequence with %d).") var output: String
-    @Option(help: "Frames.") var frames = 120
-    @Option(help: "Frame side in pixels.") var resolution = 128
-    @Option(help: "Frame rate.") var fps: Double = 25
-    @Option(help: "Character index (0..<8 are the training characters).") var character = 0
-    @Option(help: "Background index (0..<8 trained, 1000+ unseen).") var background = 0
-    @Option(help: "Walk seed.") var seed: UInt64 = 1
-    @Option(help: "Synthetic world seed.") var worldSeed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Frames.") var frames = 120
+    @Option(parsing: .unconditional, help: "Frame side in pixels.") var resolution = 128
+    @Option(parsing: .unconditional, help: "Frame rate.") var fps: Double = 25
+    @Option(parsing: .unconditional, help: "Character index (0..<8 are the training characters).") var character = 0
+    @Option(parsing: .unconditional, help: "Background index (0..<8 trained, 1000+ unseen).") var background = 0
+    @Option(parsing: .unconditional, help: "Walk seed.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Synthetic world seed.") var worldSeed: UInt64 = 0
     @Option(help: "Where to write the per-frame transforms (default: <output>.json).") var json: String?
     @Option(help: "Also write the background's clean plate (no character) as an image here.") var plate: String?
     @Option(name: .customLong("c:v"), help: "Video encoder.") var codec: String?
-    @Option(help: "Encoder quality (CRF) for libx264.") var crf: Int?
+    @Option(parsing: .unconditional, help: "Encoder quality (CRF) for libx264.") var crf: Int?
     @OptionGroup var overwrite: OverwriteOptions
 
     func validate() throws {

@@ -22,46 +22,46 @@ struct TrainCommand: ParsableCommand {
     var variant = FeaturesTransform.name
     @Option(help: "How frames are drawn: additive, g(T^z f + h) as in the note, or layered, α·g(T^z f + h) + (1 − α)·g(h) with α from the character features.")
     var renderer = RendererKind.additive.rawValue
-    @Option(help: "Model resolution (square frames, a multiple of 8).") var resolution = 64
-    @Option(help: "Total optimisation steps (a resumed run continues up to this count).") var steps = 2000
-    @Option(help: "Training pairs per step.") var batch = 16
-    @Option(name: .customLong("lr"), help: "Adam learning rate.") var learningRate: Float = 2e-3
-    @Option(help: "Seed of the weights and of the batch sequence.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Model resolution (square frames, a multiple of 8).") var resolution = 64
+    @Option(parsing: .unconditional, help: "Total optimisation steps (a resumed run continues up to this count).") var steps = 2000
+    @Option(parsing: .unconditional, help: "Training pairs per step.") var batch = 16
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam learning rate.") var learningRate: Float = 2e-3
+    @Option(parsing: .unconditional, help: "Seed of the weights and of the batch sequence.") var seed: UInt64 = 1
     @OptionGroup var threads: ThreadOptions
     @Option(name: .shortAndLong, help: "Checkpoint path (written atomically).") var output: String
-    @Option(help: "Write a checkpoint every this many steps.") var checkpointEvery = 250
+    @Option(parsing: .unconditional, help: "Write a checkpoint every this many steps.") var checkpointEvery = 250
     @Option(help: "JSON-lines training log.") var log: String?
-    @Option(help: "Log and print progress every this many steps.") var logEvery = 25
+    @Option(parsing: .unconditional, help: "Log and print progress every this many steps.") var logEvery = 25
     @Option(help: "Start f, h and g (and a layered model's coverage head) from this checkpoint's weights (e.g. a `given` model); the T^z predictor starts fresh.") var initFrom: String?
     @Option(help: "Resume from this checkpoint (same seed, data and options continue bit for bit).") var resume: String?
-    @Option(help: "Weight of the scene loss L_s.") var wScene: Float = 1
-    @Option(help: "Weight of the reconstruction term.") var wReconstruction: Float = 1
-    @Option(help: "Weight of the equivariance loss L_c.") var wCharacter: Float = 0.1
-    @Option(help: "Weight of the invariance loss L_b.") var wBackground: Float = 0.1
-    @Option(help: "Weight of L_t = ‖θ_z − θ_true‖², supervising a learned T^z with the true motion of synthetic pairs (0: label-free).") var wTransform: Float = 0
-    @Option(help: "Weight of mean(α), keeping the layered renderer's coverage sparse.") var wAlphaSparsity: Float = 0.01
-    @Option(help: "Weight of mean(α(1 − α)), pushing the coverage towards 0 or 1.") var wAlphaBinary: Float = 0.01
-    @Option(help: "Weight of ‖θ_z(x, A·x) − θ(A)‖² over motions A the trainer draws itself: label-free equivariance of a learned T^z (0: off).") var wDrawnMotion: Float = 0
+    @Option(parsing: .unconditional, help: "Weight of the scene loss L_s.") var wScene: Float = 1
+    @Option(parsing: .unconditional, help: "Weight of the reconstruction term.") var wReconstruction: Float = 1
+    @Option(parsing: .unconditional, help: "Weight of the equivariance loss L_c.") var wCharacter: Float = 0.1
+    @Option(parsing: .unconditional, help: "Weight of the invariance loss L_b.") var wBackground: Float = 0.1
+    @Option(parsing: .unconditional, help: "Weight of L_t = ‖θ_z − θ_true‖², supervising a learned T^z with the true motion of synthetic pairs (0: label-free).") var wTransform: Float = 0
+    @Option(parsing: .unconditional, help: "Weight of mean(α), keeping the layered renderer's coverage sparse.") var wAlphaSparsity: Float = 0.01
+    @Option(parsing: .unconditional, help: "Weight of mean(α(1 − α)), pushing the coverage towards 0 or 1.") var wAlphaBinary: Float = 0.01
+    @Option(parsing: .unconditional, help: "Weight of ‖θ_z(x, A·x) − θ(A)‖² over motions A the trainer draws itself: label-free equivariance of a learned T^z (0: off).") var wDrawnMotion: Float = 0
     @Option(help: "What a drawn motion moves: \(DrawnMotion.Region.nameList) (a soft patch pasted moved over the frame, like a character over a still background).") var drawnMotionRegion = DrawnMotion.Region.patch.rawValue
     @Option(help: "How a new pixels or features predictor outputs θ_z: bounded, [I + 0.5·tanh(u_A) | tanh(u_t)], which cannot leave the frame; pose (features only), the affine map between 4 keypoints (heatmap soft-argmax) on each frame's character features; or direct (the free regression of earlier models).") var transformOutput = TransformOutput.bounded.rawValue
     @Flag(help: "Use the plain equivariance loss ‖T^z(f(x)) − f(x')‖² instead of dividing it by mean(f(x')²).") var plainEquivariance = false
-    @Option(help: "Learning rate of the T^z predictor relative to --lr.") var transformLrScale: Float = 0.05
-    @Option(help: "Clip the global gradient norm to this value (0: off).") var clipGradNorm: Float = 0
-    @Option(help: "Start a new layered model's coverage α near this value (default: 0.95, the additive model).") var coverageStart: Float?
-    @Option(help: "Learning rate of a layered model's coverage head relative to --lr (smaller keeps α from saturating at 0 or 1 early).") var coverageLrScale: Float = 1
+    @Option(parsing: .unconditional, help: "Learning rate of the T^z predictor relative to --lr.") var transformLrScale: Float = 0.05
+    @Option(parsing: .unconditional, help: "Clip the global gradient norm to this value (0: off).") var clipGradNorm: Float = 0
+    @Option(parsing: .unconditional, help: "Start a new layered model's coverage α near this value (default: 0.95, the additive model).") var coverageStart: Float?
+    @Option(parsing: .unconditional, help: "Learning rate of a layered model's coverage head relative to --lr (smaller keeps α from saturating at 0 or 1 early).") var coverageLrScale: Float = 1
     @Option(help: ArgumentHelp("Whose background features the scene loss draws x' over: same (h(x), as in the note) or distant (h of a random other frame of the same shot).",
                                discussion: "distant keeps h from explaining the character (a layered model's α then stays honest) and adds h(x'') ≈ h(x) to the invariance loss."))
     var sceneBackground = "same"
     @Option(help: "Learning-rate schedule: constant, or cosine (decays to 5 % of --lr at --steps).") var lrSchedule = "constant"
-    @Option(help: "Steps of linear learning-rate warm-up (cosine schedule).") var warmupSteps = 0
+    @Option(parsing: .unconditional, help: "Steps of linear learning-rate warm-up (cosine schedule).") var warmupSteps = 0
     @Option(help: "Loss of the rendered frames: \(ImageLoss.nameList) (l1 keeps renders sharper).") var imageLoss = ImageLoss.squaredError.rawValue
-    @Option(help: "Synthetic world seed (backgrounds, characters).") var worldSeed: UInt64 = 0
-    @Option(help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
-    @Option(help: "Synthetic characters.") var characters = 8
+    @Option(parsing: .unconditional, help: "Synthetic world seed (backgrounds, characters).") var worldSeed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
+    @Option(parsing: .unconditional, help: "Synthetic characters.") var characters = 8
     @Option(help: "A directory of photos to use as synthetic backgrounds (the first --trained-backgrounds train, the rest are unseen).") var backgroundImages: String?
     @Option(parsing: .upToNextOption, help: "Train on frame pairs of these videos (files or directories of files) instead of synthetic scenes.") var videos: [String] = []
-    @Option(help: "Frame gap k of video pairs (t, t+k).") var gap = 1
-    @Option(help: "Largest frame gap of video pairs: each pair's gap is drawn from --gap...--max-gap (default: --gap).") var maxGap: Int?
+    @Option(parsing: .unconditional, help: "Frame gap k of video pairs (t, t+k).") var gap = 1
+    @Option(parsing: .unconditional, help: "Largest frame gap of video pairs: each pair's gap is drawn from --gap...--max-gap (default: --gap).") var maxGap: Int?
     @Option(name: .customLong("vf"), help: "FFmpeg filter chain applied to training videos before resizing.") var videoFilter: String?
     @Flag(help: "No progress lines on stderr.") var quiet = false
 

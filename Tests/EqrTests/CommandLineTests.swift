@@ -19,6 +19,28 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// A negative number is a value, not an option: each gets its option's own range message
+    /// and the usage exit code (ArgumentParser used to say "Missing value for '-t <t>'").
+    func testNegativeNumbersGetTheOptionsOwnMessage() throws {
+        let clip = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-negative-\(UUID().uuidString).mkv").path
+        defer { try? FileManager.default.removeItem(atPath: clip) }
+        XCTAssertEqual(try EqrProcess.run(["synth", clip, "--frames", "4", "--resolution", "32", "--c:v", "ffv1"]).status, 0)
+        for (arguments, message) in [
+            (["-i", clip, "-m", "default", "-t", "-1", "out.mkv"], "-t must be a positive number of seconds"),
+            (["-i", clip, "-m", "default", "-frames:v", "-3", "out.mkv"], "-frames:v must be at least 1"),
+            (["-i", clip, "-m", "default", "-matte-margin", "-2", "out.mkv"], "-matte-margin must be in 0...256"),
+            (["train", "--steps", "-1", "-o", "x.safetensors"], "--steps must be positive"),
+            (["fit", clip, "-o", "x.safetensors", "--steps", "-5"], "--steps must be positive"),
+            (["synth", "x.mp4", "--frames", "-2"], "--frames must be in 1...100000"),
+            (["bench", "kernels", "--batch", "-1"], "--batch must be positive"),
+        ] {
+            let run = try EqrProcess.run(arguments)
+            XCTAssertEqual(run.status, 64, "\(arguments): \(run.standardError)")
+            XCTAssertTrue(run.standardError.contains(message), "\(arguments): \(run.standardError)")
+            XCTAssertFalse(run.standardError.contains("Missing value"), run.standardError)
+        }
+    }
+
     func testDemoPrintsAFallingLoss() throws {
         let result = try EqrProcess.run(["demo", "--toy", "--steps", "60", "--every", "20"])
         XCTAssertEqual(result.status, 0, result.standardError)
