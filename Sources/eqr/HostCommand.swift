@@ -170,42 +170,56 @@ struct HostCommand: ParsableCommand {
             if showStats { FileHandle.standardError.write(Data("done: \(output!)\n".utf8)) }
             return
         }
-        while frameLimit.map({ index < $0 }) ?? true, let frame = try reader.next() {
-            if writer == nil {
-                // The output takes the size of the first frame after the pre-chain.
-                if logLevel != "quiet", let notice = pipeline.backgroundFitNotice(videoWidth: frame.width, videoHeight: frame.height) {
-                    FileHandle.standardError.write(Data("eqr: \(notice)\n".utf8))
+        // Ctrl-C or SIGTERM stops after the frame in progress and removes the partial output
+        // (a second signal quits at once); so does an error.
+        InterruptRequest.install()
+        defer { InterruptRequest.uninstall() }
+        do {
+            while frameLimit.map({ index < $0 }) ?? true, let frame = try reader.next() {
+                if InterruptRequest.isRequested {
+                    writer?.cancel()
+                    FileHandle.standardError.write(Data("\neqr: interrupted after \(index) frames; the partial output was removed\n".utf8))
+                    throw ExitCode(InterruptRequest.exitStatus)
                 }
-                // YUV 4:2:0 straight from the pipeline when the encoder takes it.
-                writer = try VideoWriter(path: output!, width: frame.width, height: frame.height, frameRate: rate, codec: codec, options: options,
-                                         filter: postChain.isEmpty ? nil : postChain, audioFrom: noAudio ? nil : inputs[0],
-                                         audioSkipping: self.start.flatMap(Self.seconds) ?? 0, acceptsYUV420: true,
-                                         withAlpha: pipeline.effect == .cutout)
-            }
-            let layout = writer!.inputLayout
-            if rendered.count != layout.byteCount(width: frame.width, height: frame.height) {
-                rendered = [UInt8](repeating: 0, count: layout.byteCount(width: frame.width, height: frame.height))
-            }
-            if nextShot < shots.count && shots[nextShot].start == index {
-                if let plate = shots[nextShot].plate { pipeline.setPlate(plate) } else { pipeline.resetPlate() }
-                nextShot += 1
-            }
-            try frame.withPixelBuffer { input in
-                try rendered.withUnsafeMutableBytes { bytes in
-                    let output = PixelBuffer(base: bytes.baseAddress!, width: frame.width, height: frame.height,
-                                             stride: frame.width * layout.bytesPerPixel, layout: layout)
-                    try pipeline.process(input, into: output)
-                    try writer!.write(output)
+                if writer == nil {
+                    // The output takes the size of the first frame after the pre-chain.
+                    if logLevel != "quiet", let notice = pipeline.backgroundFitNotice(videoWidth: frame.width, videoHeight: frame.height) {
+                        FileHandle.standardError.write(Data("eqr: \(notice)\n".utf8))
+                    }
+                    // YUV 4:2:0 straight from the pipeline when the encoder takes it.
+                    writer = try VideoWriter(path: output!, width: frame.width, height: frame.height, frameRate: rate, codec: codec, options: options,
+                                             filter: postChain.isEmpty ? nil : postChain, audioFrom: noAudio ? nil : inputs[0],
+                                             audioSkipping: self.start.flatMap(Self.seconds) ?? 0, acceptsYUV420: true,
+                                             withAlpha: pipeline.effect == .cutout)
+                }
+                let layout = writer!.inputLayout
+                if rendered.count != layout.byteCount(width: frame.width, height: frame.height) {
+                    rendered = [UInt8](repeating: 0, count: layout.byteCount(width: frame.width, height: frame.height))
+                }
+                if nextShot < shots.count && shots[nextShot].start == index {
+                    if let plate = shots[nextShot].plate { pipeline.setPlate(plate) } else { pipeline.resetPlate() }
+                    nextShot += 1
+                }
+                try frame.withPixelBuffer { input in
+                    try rendered.withUnsafeMutableBytes { bytes in
+                        let output = PixelBuffer(base: bytes.baseAddress!, width: frame.width, height: frame.height,
+                                                 stride: frame.width * layout.bytesPerPixel, layout: layout)
+                        try pipeline.process(input, into: output)
+                        try writer!.write(output)
+                    }
+                }
+                index += 1
+                if showStats && index % 25 == 0 {
+                    let fps = Double(index) / max((clock.now - start).inSeconds, 1e-9)
+                    let expected = [reader.estimatedFrameCount, frameLimit].compactMap { $0 }.min()
+                    let total = expected.map { " of \($0)" } ?? ""
+                    let eta = expected.map { String(format: "  ETA %.0f s", Double(max($0 - index, 0)) / max(fps, 1e-9)) } ?? ""
+                    FileHandle.standardError.write(Data(String(format: "\rframe %d%@  %.1f fps%@", index, total, fps, eta).utf8))
                 }
             }
-            index += 1
-            if showStats && index % 25 == 0 {
-                let fps = Double(index) / max((clock.now - start).inSeconds, 1e-9)
-                let expected = [reader.estimatedFrameCount, frameLimit].compactMap { $0 }.min()
-                let total = expected.map { " of \($0)" } ?? ""
-                let eta = expected.map { String(format: "  ETA %.0f s", Double(max($0 - index, 0)) / max(fps, 1e-9)) } ?? ""
-                FileHandle.standardError.write(Data(String(format: "\rframe %d%@  %.1f fps%@", index, total, fps, eta).utf8))
-            }
+        } catch {
+            writer?.cancel()
+            throw error
         }
         guard let writer, index > 0 else { throw RuntimeError("\(inputs[0]) produced no frames") }
         try writer.finish()
@@ -227,7 +241,13 @@ struct HostCommand: ParsableCommand {
         var detector = ShotDetector()
         var samplers: [(start: Int, sampler: PlateSampler)] = []
         var count = 0
+        InterruptRequest.install()
+        defer { InterruptRequest.uninstall() }
         while frameLimit.map({ count < $0 }) ?? true, let frame = try reader.next() {
+            if InterruptRequest.isRequested {
+                FileHandle.standardError.write(Data("\neqr: interrupted while reading the clip for its plate; nothing was written\n".utf8))
+                throw ExitCode(InterruptRequest.exitStatus)
+            }
             if let first = samplers.first?.sampler.samples.first, first.width != frame.width || first.height != frame.height { break }
             if detector.offer(frame) { samplers.append((count, PlateSampler(frameBytes: frame.rgb8.count))) }
             samplers[samplers.count - 1].sampler.offer(frame)
