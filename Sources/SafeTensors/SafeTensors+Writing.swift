@@ -72,6 +72,34 @@ extension SafeTensors {
         return output
     }
 
+    /// The hidden temporary name for writing `destination` from process `pid`:
+    /// `.<name>.<pid>-<random>.tmp`, the name cut so the whole stays within 255 bytes.
+    static func temporaryName(for destination: URL, pid: Int32) -> String {
+        temporaryPrefix(for: destination) + "\(pid)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16)).tmp"
+    }
+
+    /// `.<name>.`, the name cut to 200 bytes.
+    static func temporaryPrefix(for destination: URL) -> String {
+        var stem = destination.lastPathComponent
+        while stem.utf8.count > 200 { stem.removeLast() }
+        return ".\(stem)."
+    }
+
+    /// Removes temporaries of `destination` left by writers that were killed mid-write
+    /// (their process is gone); those of live processes are left alone.
+    static func removeStaleTemporaries(of destination: URL) {
+        let directory = destination.deletingLastPathComponent()
+        let prefix = temporaryPrefix(for: destination)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
+            let middle = name.dropFirst(prefix.count).dropLast(".tmp".count)
+            guard let dash = middle.firstIndex(of: "-"), let pid = Int32(middle[..<dash]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+            }
+        }
+    }
+
     /// Writes `tensors` and `metadata` to `url` atomically.
     ///
     /// The bytes go to a temporary file in the destination's directory, which is flushed to
@@ -85,7 +113,8 @@ extension SafeTensors {
         let bytes = try encode(tensors, metadata: metadata)
         let destination = url.standardizedFileURL
         let directory = destination.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".safetensors-\(UUID().uuidString).tmp")
+        removeStaleTemporaries(of: destination)
+        let temporary = directory.appendingPathComponent(temporaryName(for: destination, pid: getpid()))
         var created = false
         do {
             guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {

@@ -84,7 +84,7 @@ public final class TrainingRun {
         let clock = ContinuousClock(), start = clock.now
         var lastLog = start, lastLogStep = trainer.step
         var entries: [LogEntry] = []
-        let log = try options.logURL.map { try LogFile(url: $0) }
+        let log = try options.logURL.map { try LogFile(url: $0, keepingStepsUpTo: trainer.step) }
         // A resumed run carries the time spent before in its metadata.
         let secondsBefore = Double(options.metadata[CheckpointMetadata.trainingSeconds] ?? "") ?? 0
         ending = .completed
@@ -132,17 +132,44 @@ public final class TrainingRun {
 }
 
 /// An append-only JSON-lines file.
+///
+/// A run resumed from a checkpoint at step s first drops the lines past s (logged after
+/// that checkpoint by a run that was then killed: the resumed run logs those steps again)
+/// and a torn last line, rewriting the file atomically; lines it cannot read are kept.
 final class LogFile {
     private let handle: FileHandle
 
-    init(url: URL) throws {
-        if !FileManager.default.fileExists(atPath: url.path) {
+    init(url: URL, keepingStepsUpTo step: Int) throws {
+        if let data = FileManager.default.contents(atPath: url.path), !data.isEmpty {
+            let text = String(decoding: data, as: UTF8.self)
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+            if !text.hasSuffix("\n"), let torn = lines.last, Self.step(of: torn) == nil { lines.removeLast() }
+            let kept = lines.filter { Self.step(of: $0).map { $0 <= step } ?? true }
+            if kept.count != lines.count || !text.hasSuffix("\n") {
+                let rewritten = Data(kept.map { $0 + "\n" }.joined().utf8)
+                let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+                do {
+                    try rewritten.write(to: temporary)
+                    guard rename(temporary.path, url.path) == 0 else { throw ModelError.invalidInput("cannot rewrite the log file \(url.path)") }
+                } catch {
+                    try? FileManager.default.removeItem(at: temporary)
+                    throw error
+                }
+            }
+        } else if !FileManager.default.fileExists(atPath: url.path) {
             guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
                 throw ModelError.invalidInput("cannot create the log file \(url.path)")
             }
         }
         handle = try FileHandle(forWritingTo: url)
         try handle.seekToEnd()
+    }
+
+    /// The step of a log line, or nil for a line that is not one.
+    static func step(of line: String) -> Int? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let report = object["report"] as? [String: Any] else { return nil }
+        return report["step"] as? Int
     }
 
     func append(_ entry: TrainingRun.LogEntry) throws {

@@ -66,10 +66,21 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertEqual(fields["resolution"], "16x16")
         XCTAssertEqual(fields["step"], "4")
 
+        // As if a run had logged steps 5 and 6 and a torn line after the checkpoint at 4 and
+        // was then killed: the resumed run logs 5 and 6 again, each once.
+        let logged = try String(contentsOfFile: log, encoding: .utf8)
+        let lastLine = String(logged.split(separator: "\n").last!)
+        let killedRun = [5, 6].map { lastLine.replacingOccurrences(of: "\"step\":4", with: "\"step\":\($0)") + "\n" }.joined() + "{\"elapsedSec"
+        try (logged + killedRun).write(toFile: log, atomically: true, encoding: .utf8)
         let resume = try EqrProcess.run(["train", "--variant", "features", "--resolution", "16", "--steps", "6", "--batch", "2",
                                          "--resume", model, "-o", model, "--log", log, "--log-every", "1"])
         XCTAssertEqual(resume.status, 0, resume.standardError)
         XCTAssertTrue(resume.standardError.contains("steps 4→6"), resume.standardError)
+        let steps = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { line -> Int in
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return try XCTUnwrap((object["report"] as? [String: Any])?["step"] as? Int)
+        }
+        XCTAssertEqual(steps, [1, 2, 3, 4, 5, 6])
 
         let eval = try EqrProcess.run(["eval", "-m", model, "--samples", "2", "--json", "--sheet", path("sheet.png"), "--log", log, "--plot", path("plot.png")])
         XCTAssertEqual(eval.status, 0, eval.standardError)

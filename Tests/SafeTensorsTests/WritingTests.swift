@@ -78,6 +78,25 @@ final class WritingTests: SafeTensorsTestCase {
         XCTAssertEqual(contents(of: directory), ["model.safetensors"])
     }
 
+    /// A temporary left by a writer that was killed (its process is gone) is removed at the
+    /// next write of the same file; one of a live writer and other files are left alone. A
+    /// 250-byte name still fits (the temporary's name is cut to stay within 255 bytes).
+    func testStaleTemporariesOfDeadWritersAreRemoved() throws {
+        let directory = temporaryDirectory()
+        let url = directory.appendingPathComponent("model.safetensors")
+        let dead = ".model.safetensors.2147483646-1f.tmp", live = ".model.safetensors.\(getpid())-2e.tmp"
+        let other = ".other.safetensors.2147483646-3d.tmp"
+        for name in [dead, live, other] {
+            XCTAssertTrue(FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: Data([1, 2, 3])))
+        }
+        try SafeTensors.write(sampleTensors(seed: 1), metadata: [:], to: url)
+        XCTAssertEqual(contents(of: directory), [live, other, "model.safetensors"].sorted())
+
+        let long = directory.appendingPathComponent(String(repeating: "n", count: 238) + ".safetensors")
+        try SafeTensors.write(sampleTensors(seed: 3), metadata: [:], to: long)
+        XCTAssertEqual(try SafeTensors.read(contentsOf: long).tensors, sampleTensors(seed: 3))
+    }
+
     func testWriteFailsWhenParentIsARegularFile() throws {
         let directory = temporaryDirectory()
         let blocker = directory.appendingPathComponent("blocker")
