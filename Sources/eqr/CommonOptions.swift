@@ -23,9 +23,20 @@ struct OverwriteOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Overwrite existing outputs.") var yes = false
     @Flag(name: .customShort("n"), help: "Never overwrite existing outputs (the default; wins over -y).") var never = false
 
-    /// Throws a `ValidationError` for the first of `paths` that exists and may not be replaced.
+    /// Throws a `ValidationError` for the first of `paths` that exists and may not be
+    /// replaced, or whose folder is missing or not writable (checked before any work, so no
+    /// command writes one output and then fails on the next).
     func check(_ paths: [String]) throws {
-        for path in paths where FileManager.default.fileExists(atPath: path) {
+        for path in paths {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("cannot write \(path): the folder \(folder) does not exist")
+            }
+            guard FileManager.default.isWritableFile(atPath: folder) else {
+                throw ValidationError("cannot write \(path): the folder \(folder) is not writable")
+            }
+            guard FileManager.default.fileExists(atPath: path) else { continue }
             if never { throw ValidationError("\(path) exists and -n forbids overwriting it") }
             if !yes { throw ValidationError("\(path) exists; pass -y to overwrite") }
         }

@@ -8,7 +8,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Write an inference-only copy of a checkpoint (weights and metadata, no Adam state).")
 
-    @Argument(help: "Checkpoint to read.") var input: String
+    @Argument(help: "Checkpoint to read: a path, or a name that `eqr models` lists.") var input: String
     @Argument(help: "Checkpoint to write (atomically).") var output: String
     @OptionGroup var overwrite: OverwriteOptions
 
@@ -20,7 +20,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: input))
+        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: ModelSearch.resolve(input)))
         var metadata = contents.metadata
         metadata[CheckpointMetadata.adamStep] = nil
         metadata[CheckpointMetadata.exportedFrom] = URL(fileURLWithPath: input).lastPathComponent

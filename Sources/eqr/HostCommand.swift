@@ -71,6 +71,7 @@ struct HostCommand: ParsableCommand {
         if let matteMargin, !(0...256).contains(matteMargin) { throw ValidationError("-matte-margin must be in 0...256 pixels, got \(matteMargin)") }
         guard plate == "clip" || plate == "running" else { throw ValidationError("-plate \(plate) is not one of clip, running") }
         guard BackgroundFit(rawValue: backgroundFit) != nil else { throw ValidationError("-bg-fit \(backgroundFit) is not one of \(BackgroundFit.nameList)") }
+        if let extractMotion { try overwrite.check([extractMotion]) }
         if extractMotion == nil {
             guard let output else { throw ValidationError("no output file given (it comes last, as in ffmpeg)") }
             let target = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath()

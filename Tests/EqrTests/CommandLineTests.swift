@@ -41,6 +41,27 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// An output into a missing folder is a usage error before any work, so no command writes
+    /// one output and then fails on the next (synth used to leave its video behind).
+    func testOutputsIntoMissingFoldersAreRefusedFirst() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-folders-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let clip = directory.appendingPathComponent("clip.mkv").path, missing = directory.appendingPathComponent("no/such").path
+        XCTAssertEqual(try EqrProcess.run(["synth", clip, "--frames", "4", "--resolution", "32", "--c:v", "ffv1"]).status, 0)
+        for arguments in [
+            ["synth", directory.appendingPathComponent("x.mp4").path, "--frames", "4", "--resolution", "32", "--plate", "\(missing)/p.png"],
+            ["-i", clip, "-m", "default", "-extract-motion", "\(missing)/m.json"],
+            ["-i", clip, "-m", "default", "-effect", "matte", "\(missing)/out.mkv"],
+            ["export", "default", "\(missing)/small.safetensors"],
+        ] {
+            let run = try EqrProcess.run(arguments)
+            XCTAssertEqual(run.status, 64, "\(arguments): \(run.standardError)")
+            XCTAssertTrue(run.standardError.contains("the folder \(missing) does not exist"), "\(arguments): \(run.standardError)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(), ["clip.mkv", "clip.mkv.json"])
+    }
+
     func testDemoPrintsAFallingLoss() throws {
         let result = try EqrProcess.run(["demo", "--toy", "--steps", "60", "--every", "20"])
         XCTAssertEqual(result.status, 0, result.standardError)
