@@ -55,6 +55,7 @@ public enum Checkpoint {
         metadata[K.baseChannels] = String(c.baseChannels)
         metadata[K.groups] = String(c.groups)
         if let optimizer { metadata[K.adamStep] = String(optimizer.state.step) }
+        metadata[K.checksum] = CheckpointChecksum.value(of: tensors)
         try SafeTensors.write(tensors, metadata: metadata, to: url)
     }
 
@@ -68,6 +69,9 @@ public enum Checkpoint {
             throw ModelError.invalidCheckpoint("\(url.path): \(error)")
         }
         let metadata = file.metadata
+        if let expected = metadata[K.checksum], CheckpointChecksum.value(of: file.tensors) != expected {
+            throw ModelError.invalidCheckpoint("\(url.path): the weights do not match the file's checksum (\(expected)): the file is damaged; use another copy")
+        }
         func field(_ key: String) throws -> String {
             guard let value = metadata[key] else {
                 throw ModelError.invalidCheckpoint("\(url.path): metadata has no '\(key)'; is this an equivariant-renderer checkpoint?")

@@ -65,6 +65,8 @@ public enum CheckpointMetadata {
     public static let fitClips = "fit_clips"
     /// The checkpoint an inference-only export was made from.
     public static let exportedFrom = "exported_from"
+    /// ``CheckpointChecksum`` of the tensors, checked at load when present.
+    public static let checksum = "checksum"
 
     // MARK: The synthetic world (see `SceneWorld` in the Training module)
 

@@ -33,6 +33,27 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    /// A flipped bit inside the weights leaves a valid safetensors file; the checksum in the
+    /// metadata refuses it. A file without a checksum (written before it existed) still loads.
+    func testDamagedWeightsAreRefusedByTheChecksum() throws {
+        let model = try ModelFixtures.tinyModel("features", seed: 3)
+        let url = directory.appendingPathComponent("m.safetensors")
+        try Checkpoint.save(model, to: url)
+        var bytes = [UInt8](try Data(contentsOf: url))
+        let headerLength = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        bytes[8 + headerLength + (bytes.count - 8 - headerLength) / 2] ^= 0x04  // one bit of a mantissa, mid-file
+        let damaged = directory.appendingPathComponent("damaged.safetensors")
+        try Data(bytes).write(to: damaged)
+        XCTAssertNotNil(try? SafeTensors.read(contentsOf: damaged), "still a well-formed file")
+        XCTAssertThrowsError(try Checkpoint.load(contentsOf: damaged)) { XCTAssertTrue("\($0)".contains("do not match the file's checksum"), "\($0)") }
+        XCTAssertNoThrow(try Checkpoint.load(contentsOf: url))
+        var file = try SafeTensors.read(contentsOf: url)
+        file.metadata.removeValue(forKey: CheckpointMetadata.checksum)
+        let older = directory.appendingPathComponent("older.safetensors")
+        try SafeTensors.write(file.tensors, metadata: file.metadata, to: older)
+        XCTAssertNoThrow(try Checkpoint.load(contentsOf: older))
+    }
+
     func testOtherVariantIsRefused() throws {
         let url = directory.appendingPathComponent("m.safetensors")
         try Checkpoint.save(try ModelFixtures.tinyModel("pixels"), to: url)
