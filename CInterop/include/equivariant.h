@@ -62,7 +62,9 @@ typedef enum eqr_status {
     EQR_ERROR_INVALID_MODEL = -5,    /* the file is not a valid checkpoint */
     EQR_ERROR_UNSUPPORTED = -6,      /* the model's T^z variant cannot do this */
     EQR_ERROR_NOT_READY = -7,        /* the call needs a background and none is set */
-    EQR_ERROR_INTERNAL = -8          /* a bug: please report it with the message */
+    EQR_ERROR_INTERNAL = -8,         /* a bug: please report it with the message */
+    EQR_ERROR_BUSY = -9              /* another thread is inside the same context (use one
+                                        context per thread); nothing was done */
 } eqr_status;
 
 /* Pixel layouts of eqr_image. */

@@ -59,6 +59,7 @@ enum StatusText {
         EQR_ERROR_UNSUPPORTED.rawValue: CString("not supported by this model's T^z variant"),
         EQR_ERROR_NOT_READY.rawValue: CString("no background set"),
         EQR_ERROR_INTERNAL.rawValue: CString("internal error"),
+        EQR_ERROR_BUSY.rawValue: CString("the context is in use by another thread (use one context per thread)"),
     ]
     static let unknown = CString("unknown status")
 }

@@ -2,6 +2,7 @@ import CEquivariant
 import CInteropSupport
 import EquivariantModel
 import Retargeting
+import Synchronization
 import VideoIO
 
 /// What an `eqr_model *` stands for: a loaded model, read-only and shared.
@@ -24,6 +25,9 @@ final class ContextHandle {
     let owner: ModelHandle
     let pipeline: FramePipeline
     private(set) var lastError = CString("")
+    /// Set while a call runs: a second thread calling into the same context at that moment
+    /// is refused instead of corrupting it (contexts are one per thread).
+    private let inUse = Atomic<Bool>(false)
 
     init(owner: ModelHandle) throws {
         self.owner = owner
@@ -55,9 +59,13 @@ final class ContextHandle {
     /// Live `eqr_context` handles.
     static let registry = HandleRegistry<ContextHandle>()
 
-    /// The status of a call on a handle that is not a live context.
+    /// The status of a call on a handle that is not a live context, or of a call made while
+    /// another thread is inside the same context (`EQR_ERROR_BUSY`; the other call's message
+    /// is left alone).
     static func perform(_ handle: OpaquePointer?, _ body: (ContextHandle) throws -> Void) -> eqr_status {
         guard let context = registry.object(handle) else { return EQR_ERROR_INVALID_HANDLE }
+        guard context.inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return EQR_ERROR_BUSY }
+        defer { context.inUse.store(false, ordering: .releasing) }
         return context.perform { try body(context) }
     }
 }

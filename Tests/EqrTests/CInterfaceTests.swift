@@ -146,6 +146,18 @@ final class CInterfaceTests: XCTestCase {
         XCTAssertTrue(result.standardOutput.contains("0 mismatches"), result.standardOutput)
     }
 
+    /// Two threads inside one context at once (forbidden by the header) get EQR_ERROR_BUSY
+    /// for the overlapping calls instead of crashing the host in libswscale.
+    func testTwoThreadsSharingAContextAreRefusedNotCrashed() throws {
+        let program = try compileTestProgram("abi_shared_context", extra: ["-lequivariant", "-lpthread"])
+        let result = try succeed(program, [features])
+        let counts = result.standardOutput.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        XCTAssertEqual(counts.count, 3, result.standardOutput)
+        XCTAssertEqual(counts[0] + counts[1], 300, result.standardOutput)
+        XCTAssertGreaterThan(counts[0], 0, result.standardOutput)
+        XCTAssertGreaterThan(counts[1], 0, "the threads overlapped at least once: \(result.standardOutput)")
+    }
+
     /// Installs into a temporary prefix, builds examples/c with pkg-config, and checks that
     /// the example's frames match `eqr`'s for the same model and effect.
     func testInstalledExampleBuildsWithPkgConfigAndMatchesEqr() throws {
