@@ -49,7 +49,7 @@ extern "C" {
 #endif
 
 #define EQR_VERSION_MAJOR 0
-#define EQR_VERSION_MINOR 6
+#define EQR_VERSION_MINOR 7
 #define EQR_VERSION_PATCH 0
 
 /* Status codes: 0 is success, every error is negative. */

@@ -2,5 +2,5 @@
 /// equals `eqr_version()` of the C library (EQR_VERSION_* in `equivariant.h`; a test checks).
 public enum ProductVersion {
     /// `major.minor.patch`.
-    public static let string = "0.6.0"
+    public static let string = "0.7.0"
 }
