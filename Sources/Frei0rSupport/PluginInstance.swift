@@ -7,7 +7,9 @@ import VideoIO
 /// One frei0r instance (filter or mixer): its parameters, and the pipeline built from them on the
 /// first frame after they change. Frames are counted (the host's time argument is not
 /// trusted). Whenever the pipeline cannot be built or a frame fails, a message goes to
-/// stderr (once per cause) and the frame passes through unchanged.
+/// stderr (once per cause) and the frame passes through with a red border, so a failure
+/// cannot go unnoticed in the picture (frei0r gives a plugin no other way to fail once it
+/// is constructed); `EQR_FREI0R_ON_ERROR=pass` passes it through untouched instead.
 final class PluginInstance {
     let kind: PluginKind
     let width: Int
@@ -105,8 +107,29 @@ final class PluginInstance {
             if kind == .mixer && background == nil { throw PluginError("the mixer needs a second input (the background)") }
             try pipeline.process(buffer(input), background: background.map { buffer($0) }, into: buffer(output))
         } catch {
-            report("\(error); frames pass through unchanged")
+            let marked = Self.marksFailures
+            report("\(error); frames pass through \(marked ? "with a red border (EQR_FREI0R_ON_ERROR=pass: untouched)" : "unchanged")")
             if UnsafeRawPointer(input) != UnsafeRawPointer(output) { memmove(output, input, bytes) }
+            if marked { Self.drawFailureBorder(output, width: width, height: height) }
+        }
+    }
+
+    /// Whether failed frames get the red border (`EQR_FREI0R_ON_ERROR` is not `pass`).
+    static let marksFailures = ProcessInfo.processInfo.environment["EQR_FREI0R_ON_ERROR"] != "pass"
+
+    /// Paints an opaque red border, 1/24 of the shorter side wide (at least 2 pixels), over
+    /// an RGBA8888 frame.
+    static func drawFailureBorder(_ pixels: UnsafeMutablePointer<UInt32>, width: Int, height: Int) {
+        let band = max(2, min(width, height) / 24)
+        // R, G, B, A bytes in memory: 0xFF, 0x00, 0x00, 0xFF.
+        let red = UInt32(littleEndian: 0xFF00_00FF)
+        for y in 0..<height {
+            let row = pixels + y * width
+            if y < band || y >= height - band {
+                row.update(repeating: red, count: width)
+            } else {
+                for x in 0..<min(band, width) { row[x] = red; row[width - 1 - x] = red }
+            }
         }
     }
 

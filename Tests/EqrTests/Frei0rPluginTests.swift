@@ -129,12 +129,24 @@ final class Frei0rPluginTests: PluginWorkspaceTestCase {
             ("frei0r=equivariant:\(model)|/no/such/background.png|swap", "/no/such/background.png"),
         ]
         for (index, item) in cases.enumerated() {
-            let run = try ffmpegWithPlugin(clip, filter: item.filter, output: path("pass-\(index).mkv"))
+            let run = try EqrProcess.run(program: "/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", clip, "-vf", item.filter, "-c:v", "ffv1", path("pass-\(index).mkv")],
+                                         environment: ["FREI0R_PATH": path("plugins"), "EQR_FREI0R_ON_ERROR": "pass"])
             XCTAssertEqual(run.status, 0, run.standardError)
             XCTAssertTrue(run.standardError.contains("equivariant (frei0r):") && run.standardError.contains(item.message), run.standardError)
             XCTAssertEqual(run.standardError.components(separatedBy: "equivariant (frei0r):").count - 1, 1, "reported once: \(run.standardError)")
             XCTAssertEqual(try FFmpegTools.psnr(path("pass-\(index).mkv"), path("reference.mkv")).minimum, .infinity, item.filter)
         }
+        // By default the failure shows in the picture: a red border (2 pixels at 64x48), the inside untouched.
+        let marked = try ffmpegWithPlugin(clip, filter: cases[0].filter, output: path("marked.mkv"))
+        XCTAssertEqual(marked.status, 0, marked.standardError)
+        XCTAssertTrue(marked.standardError.contains("with a red border"), marked.standardError)
+        try FFmpegTools.ffmpeg(["-i", path("marked.mkv"), "-vf", "crop=60:44:2:2", "-c:v", "ffv1", path("marked-inside.mkv")])
+        try FFmpegTools.ffmpeg(["-i", path("reference.mkv"), "-vf", "crop=60:44:2:2", "-c:v", "ffv1", path("reference-inside.mkv")])
+        XCTAssertEqual(try FFmpegTools.psnr(path("marked-inside.mkv"), path("reference-inside.mkv")).minimum, .infinity)
+        try FFmpegTools.ffmpeg(["-i", path("marked.mkv"), "-vf", "crop=64:2:0:0", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", path("top.rgb")])
+        let top = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path("top.rgb"))))
+        XCTAssertEqual(top.count, 64 * 2 * 3)
+        XCTAssertTrue(stride(from: 0, to: top.count, by: 3).allSatisfy { top[$0] == 255 && top[$0 + 1] == 0 && top[$0 + 2] == 0 }, "a red top band")
     }
 
     /// The mixer2 variant inside MLT's `melt`: track 0 is the character, track 1 the
