@@ -1,4 +1,5 @@
 import EquivariantModel
+import Foundation
 import VideoIO
 
 /// A replacement background read from a file with FFmpeg: a still image (or one-frame
@@ -23,8 +24,12 @@ public final class BackgroundSource {
     /// Opens `path` (any image or video FFmpeg reads) once, runs `filter` (FFmpeg `-vf`
     /// syntax) and reads up to two frames to tell still from moving.
     /// - Throws: ``VideoIOError`` for unreadable files, ``ModelError/invalidInput(_:)`` when the
-    ///   file has no frames.
+    ///   file has no frames or is not a regular file (a FIFO, a device or a socket: opening a
+    ///   FIFO nobody writes would block the host — an editor, ffmpeg — for ever).
     public init(path: String, filter: String? = nil, loops: Bool = true) throws {
+        if let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType, type != .typeRegular {
+            throw ModelError.invalidInput("the background \(path) is not a regular file (a FIFO, device, socket or folder): give an image or video file")
+        }
         let reader = try VideoReader(path: path, filter: filter)
         guard let first = try reader.next() else { throw ModelError.invalidInput("the background \(path) has no frames") }
         self.path = path

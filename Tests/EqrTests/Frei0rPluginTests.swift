@@ -122,7 +122,10 @@ final class Frei0rPluginTests: PluginWorkspaceTestCase {
     func testUnusableParametersPassFramesThrough() throws {
         let (clip, background) = try makeInputs(width: 64, height: 48)
         try FFmpegTools.ffmpeg(["-i", clip, "-vf", "format=rgba", "-c:v", "ffv1", path("reference.mkv")])
+        // A FIFO nobody writes to used to block the host for ever in open().
+        XCTAssertEqual(mkfifo(path("fifo"), 0o600), 0)
         let cases: [(filter: String, message: String)] = [
+            ("frei0r=equivariant:\(model)|\(path("fifo"))|swap", "is not a regular file"),
             ("frei0r=equivariant:/no/such/model.safetensors|\(background)|swap", "/no/such/model.safetensors"),
             ("frei0r=equivariant:\(model)|\(background)|sideways", "unknown effect 'sideways'"),
             ("frei0r=equivariant:\(model)", "needs a background"),
