@@ -39,10 +39,11 @@ final class ExamplesTests: PluginWorkspaceTestCase {
     /// Debian's setuptools builds it), then a stream of NumPy frames through it gives the
     /// frames `eqr -plate running` gives, and errors arrive as exceptions.
     func testPythonPackageInstallsAndMatchesEqr() throws {
-        let venv = path("venv")
+        let venv = path("venv"), source = path("python-source")
+        // From a copy: setuptools writes build/ and egg-info/ next to the sources it builds.
+        try FileManager.default.copyItem(atPath: EqrProcess.packageRoot.appendingPathComponent("python").path, toPath: source)
         for (program, arguments) in [("/usr/bin/python3", ["-m", "venv", "--system-site-packages", venv]),
-                                     ("\(venv)/bin/pip", ["install", "--quiet", "--no-build-isolation", "--no-index",
-                                                           EqrProcess.packageRoot.appendingPathComponent("python").path])] {
+                                     ("\(venv)/bin/pip", ["install", "--quiet", "--no-build-isolation", "--no-index", source])] {
             let run = try EqrProcess.run(program: program, arguments)
             XCTAssertEqual(run.status, 0, "\(program): \(run.standardError)")
         }

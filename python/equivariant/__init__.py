@@ -116,7 +116,20 @@ def _image(array, name):
     return image, array
 
 
-class Model:
+class _Closing:
+    """`with` support and freeing at garbage collection, for classes with `close()`."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+class Model(_Closing):
     """A loaded checkpoint (read-only; one model can serve several contexts and threads).
 
     `path` is a .safetensors file; `threads` sets the library's worker count (0 keeps one
@@ -158,17 +171,8 @@ class Model:
             raise EquivariantError(-2, "the model is closed")
         return self._handle
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-
-class Context:
+class Context(_Closing):
     """One stream of frames: its effect, background, learned plate and frame count. Not for
     use from two threads at once (make one context per thread)."""
 
@@ -242,12 +246,3 @@ class Context:
         if getattr(self, "_handle", None):
             self._lib.eqr_context_free(self._handle)
             self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
