@@ -1,3 +1,4 @@
+import Tensors
 import VideoIO
 
 /// A full-resolution RGB image as three float planes in [0, 1], red first: the working
@@ -55,19 +56,35 @@ public struct PlanarMask: Equatable, Sendable {
     /// centres (edges clamped): how a model-resolution coverage map reaches the video's size.
     public func resized(width newWidth: Int, height newHeight: Int) -> PlanarMask {
         if newWidth == width && newHeight == height { return self }
-        var out = [Float](repeating: 0, count: newWidth * newHeight)
+        var out = [Float](unsafeUninitializedCapacity: newWidth * newHeight) { _, count in count = newWidth * newHeight }
         let sx = Float(width) / Float(newWidth), sy = Float(height) / Float(newHeight)
+        // The horizontal taps are the same on every row: computed once.
+        var left = [Int](repeating: 0, count: newWidth), right = left, weight = [Float](repeating: 0, count: newWidth)
+        for x in 0..<newWidth {
+            let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(width - 1))
+            left[x] = Int(fx)
+            right[x] = min(left[x] + 1, width - 1)
+            weight[x] = fx - Float(left[x])
+        }
+        let sourceWidth = width, sourceHeight = height
         values.withUnsafeBufferPointer { v in
             out.withUnsafeMutableBufferPointer { o in
-                for y in 0..<newHeight {
-                    let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(height - 1))
-                    let y0 = Int(fy), y1 = min(y0 + 1, height - 1), wy = fy - Float(y0)
-                    for x in 0..<newWidth {
-                        let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(width - 1))
-                        let x0 = Int(fx), x1 = min(x0 + 1, width - 1), wx = fx - Float(x0)
-                        let top = v[y0 * width + x0] * (1 - wx) + v[y0 * width + x1] * wx
-                        let bottom = v[y1 * width + x0] * (1 - wx) + v[y1 * width + x1] * wx
-                        o[y * newWidth + x] = top * (1 - wy) + bottom * wy
+                left.withUnsafeBufferPointer { x0s in
+                    right.withUnsafeBufferPointer { x1s in
+                        weight.withUnsafeBufferPointer { wxs in
+                            Parallel.forEach(newHeight) { y in
+                                let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(sourceHeight - 1))
+                                let y0 = Int(fy), y1 = min(y0 + 1, sourceHeight - 1), wy = fy - Float(y0)
+                                let top = v.baseAddress! + y0 * sourceWidth, bottom = v.baseAddress! + y1 * sourceWidth
+                                let row = o.baseAddress! + y * newWidth
+                                for x in 0..<newWidth {
+                                    let x0 = x0s[x], x1 = x1s[x], wx = wxs[x]
+                                    let upper = top[x0] * (1 - wx) + top[x1] * wx
+                                    let lower = bottom[x0] * (1 - wx) + bottom[x1] * wx
+                                    row[x] = upper * (1 - wy) + lower * wy
+                                }
+                            }
+                        }
                     }
                 }
             }
