@@ -423,15 +423,10 @@ public final class VideoWriter {
         let ret = av_get_frame_filename2(&buffer, Int32(buffer.count), path, Int32(nextImageNumber), 0)
         if ret < 0 { throw VideoIOError.invalidArgument("cannot number \(path)") }
         let name = String(cString: buffer)
-        if inputLayout == .rgba8 {
-            // The filtered RGBA frame as it is, alpha included.
-            let pixels = PixelBuffer(base: UnsafeMutableRawPointer(f.pointee.data.0!), width: Int(f.pointee.width), height: Int(f.pointee.height),
-                                     stride: Int(f.pointee.linesize.0), layout: .rgba8)
-            try ImageFile.write(pixels: pixels, to: name, codec: imageEncoder, options: imageOptions)
-        } else {
-            let frame = makeFrame(fromRGB24: f, timestamp: Double(imagesWritten.count) / frameRate, index: imagesWritten.count)
-            try ImageFile.write(frame, to: name, codec: imageEncoder, options: imageOptions)
-        }
+        // The filtered frame as it is (RGB24, or RGBA with its alpha), no copy.
+        let pixels = PixelBuffer(base: UnsafeMutableRawPointer(f.pointee.data.0!), width: Int(f.pointee.width), height: Int(f.pointee.height),
+                                 stride: Int(f.pointee.linesize.0), layout: inputLayout == .rgba8 ? .rgba8 : .rgb8)
+        try ImageFile.write(pixels: pixels, to: name, codec: imageEncoder, options: imageOptions)
         imagesWritten.append(name)
         nextImageNumber += 1
     }

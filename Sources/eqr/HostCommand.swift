@@ -101,10 +101,13 @@ struct HostCommand: ParsableCommand {
         return total
     }
 
+    /// `-ss` in seconds (0 without it).
+    var startSeconds: Double { start.flatMap(Self.seconds) ?? 0 }
+
     /// The character input as the pipeline reads it: from `-ss` on, through `-vf:0`, an
     /// image sequence at `-framerate`.
     func characterReader() throws -> VideoReader {
-        let skip = start.flatMap(Self.seconds) ?? 0
+        let skip = startSeconds
         let trim = skip > 0 ? "trim=start=\(skip),setpts=PTS-STARTPTS" : nil
         let chain = [trim, preFilter].compactMap { $0 }.joined(separator: ",")
         return try VideoReader(path: inputs[0], filter: chain.isEmpty ? nil : chain,
@@ -151,22 +154,33 @@ struct HostCommand: ParsableCommand {
         var writer: VideoWriter?
         var rendered: [UInt8] = []
         var index = 0
-        if singleImage {
-            guard let frame = try reader.next() else { throw RuntimeError("\(inputs[0]) produced no frames") }
-            if let notice = pipeline.backgroundFitNotice(videoWidth: frame.width, videoHeight: frame.height), logLevel != "quiet" {
+        /// Renders `frame` into `rendered` (sized for `layout`) and hands the result to `deliver`.
+        func renderFrame(_ frame: Frame, layout: PixelLayout, _ deliver: (PixelBuffer) throws -> Void) throws {
+            if rendered.count != layout.byteCount(width: frame.width, height: frame.height) {
+                rendered = [UInt8](repeating: 0, count: layout.byteCount(width: frame.width, height: frame.height))
+            }
+            try frame.withPixelBuffer { input in
+                try rendered.withUnsafeMutableBytes { bytes in
+                    let output = PixelBuffer(base: bytes.baseAddress!, width: frame.width, height: frame.height,
+                                             stride: frame.width * layout.bytesPerPixel, layout: layout)
+                    try pipeline.process(input, into: output)
+                    try deliver(output)
+                }
+            }
+        }
+        /// The one-line notice of how the background is fitted to the first frame.
+        func noteBackgroundFit(_ frame: Frame) {
+            if logLevel != "quiet", let notice = pipeline.backgroundFitNotice(videoWidth: frame.width, videoHeight: frame.height) {
                 FileHandle.standardError.write(Data("eqr: \(notice)\n".utf8))
             }
+        }
+        if singleImage {
+            guard let frame = try reader.next() else { throw RuntimeError("\(inputs[0]) produced no frames") }
+            noteBackgroundFit(frame)
             if let plate = shots.first?.plate { pipeline.setPlate(plate) }
             // RGBA for the cutout, whose alpha the image keeps (PNG, TIFF).
-            let layout: PixelLayout = pipeline.effect == .cutout ? .rgba8 : .rgb8
-            var pixels = [UInt8](repeating: 0, count: layout.byteCount(width: frame.width, height: frame.height))
-            try frame.withPixelBuffer { input in
-                try pixels.withUnsafeMutableBytes { bytes in
-                    let image = PixelBuffer(base: bytes.baseAddress!, width: frame.width, height: frame.height,
-                                            stride: frame.width * layout.bytesPerPixel, layout: layout)
-                    try pipeline.process(input, into: image)
-                    try ImageFile.write(pixels: image, to: output!, codec: codec, options: options.filter { $0.key != "pix_fmt" })
-                }
+            try renderFrame(frame, layout: pipeline.effect == .cutout ? .rgba8 : .rgb8) {
+                try ImageFile.write(pixels: $0, to: output!, codec: codec, options: options.filter { $0.key != "pix_fmt" })
             }
             if showStats { FileHandle.standardError.write(Data("done: \(output!)\n".utf8)) }
             return
@@ -184,31 +198,18 @@ struct HostCommand: ParsableCommand {
                 }
                 if writer == nil {
                     // The output takes the size of the first frame after the pre-chain.
-                    if logLevel != "quiet", let notice = pipeline.backgroundFitNotice(videoWidth: frame.width, videoHeight: frame.height) {
-                        FileHandle.standardError.write(Data("eqr: \(notice)\n".utf8))
-                    }
+                    noteBackgroundFit(frame)
                     // YUV 4:2:0 straight from the pipeline when the encoder takes it.
                     writer = try VideoWriter(path: output!, width: frame.width, height: frame.height, frameRate: rate, codec: codec, options: options,
                                              filter: postChain.isEmpty ? nil : postChain, audioFrom: noAudio ? nil : inputs[0],
-                                             audioSkipping: self.start.flatMap(Self.seconds) ?? 0, acceptsYUV420: true,
+                                             audioSkipping: startSeconds, acceptsYUV420: true,
                                              withAlpha: pipeline.effect == .cutout)
-                }
-                let layout = writer!.inputLayout
-                if rendered.count != layout.byteCount(width: frame.width, height: frame.height) {
-                    rendered = [UInt8](repeating: 0, count: layout.byteCount(width: frame.width, height: frame.height))
                 }
                 if nextShot < shots.count && shots[nextShot].start == index {
                     if let plate = shots[nextShot].plate { pipeline.setPlate(plate) } else { pipeline.resetPlate() }
                     nextShot += 1
                 }
-                try frame.withPixelBuffer { input in
-                    try rendered.withUnsafeMutableBytes { bytes in
-                        let output = PixelBuffer(base: bytes.baseAddress!, width: frame.width, height: frame.height,
-                                                 stride: frame.width * layout.bytesPerPixel, layout: layout)
-                        try pipeline.process(input, into: output)
-                        try writer!.write(output)
-                    }
-                }
+                try renderFrame(frame, layout: writer!.inputLayout) { try writer!.write($0) }
                 index += 1
                 if showStats && index % 25 == 0 {
                     let fps = Double(index) / max((clock.now - start).inSeconds, 1e-9)
