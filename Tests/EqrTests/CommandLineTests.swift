@@ -22,8 +22,11 @@ final class CommandLineTests: XCTestCase {
     /// A negative number is a value, not an option: each gets its option's own range message
     /// and the usage exit code (ArgumentParser used to say "Missing value for '-t <t>'").
     func testNegativeNumbersGetTheOptionsOwnMessage() throws {
-        let clip = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-negative-\(UUID().uuidString).mkv").path
-        defer { try? FileManager.default.removeItem(atPath: clip) }
+        // synth writes a sidecar next to its video, so the clip gets a folder of its own.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-negative-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let clip = directory.appendingPathComponent("clip.mkv").path
         XCTAssertEqual(try EqrProcess.run(["synth", clip, "--frames", "4", "--resolution", "32", "--c:v", "ffv1"]).status, 0)
         for (arguments, message) in [
             (["-i", clip, "-m", "default", "-t", "-1", "out.mkv"], "-t must be a positive number of seconds"),

@@ -71,6 +71,27 @@ final class CharacterMatteTests: XCTestCase {
         XCTAssertEqual(matte.values[9 * width + 18], 0)
     }
 
+    /// A thin figure whose grey level equals the background's gives the guided filter no edge
+    /// to follow, so the filter alone blurs it across its window (radius 9 at this size) and
+    /// leaves it half transparent; inside its edge it must stay opaque, at its edge soft.
+    func testAThinFigureStaysOpaqueInside() throws {
+        let width = 200, height = 576, n = width * height
+        let plate = [Float](repeating: 0.5, count: 3 * n)
+        var frame = plate
+        for y in 100..<400 {
+            for x in 90..<102 {  // 12 pixels wide, red of the plate's grey level
+                frame[y * width + x] = 0.9; frame[n + y * width + x] = 0.3; frame[2 * n + y * width + x] = 0.3
+            }
+        }
+        let matte = CharacterMatte.estimate(
+            frame: PlanarImage(width: width, height: height, values: frame),
+            plate: BackgroundPlate(image: PlanarImage(width: width, height: height, values: plate),
+                                   confidence: [Float](repeating: 1, count: n), noise: 0), margin: 0)
+        for x in 92..<100 { XCTAssertEqual(matte.values[250 * width + x], 1, "column \(x)") }
+        XCTAssertLessThan(matte.values[250 * width + 90], 1, "the edge stays soft")
+        XCTAssertEqual(matte.values[250 * width + 80], 0, "the plate outside stays background")
+    }
+
     func testMaximumFilterIsTheWindowMaximum() {
         let values: [Float] = [0, 0, 0, 0, 0,
                                0, 0, 0, 0, 0,
