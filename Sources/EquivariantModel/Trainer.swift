@@ -52,15 +52,12 @@ public final class Trainer {
     /// shifts θ_z by O(1) per step, enough to warp the features entirely out of the frame,
     /// where zero padding leaves no gradient to come back (seen at step ~350 of a `features`
     /// run at 2e-3).
-    public init(
-        model: EquivariantModel, weights: LossWeights = LossWeights(), learningRate: Float = 2e-3,
-        transformLearningRateScale: Float = 0.05, gradientClipNorm: Float = 0,
-        schedule: LearningRateSchedule = .constant, imageLoss: ImageLoss = .squaredError, coverageLearningRateScale: Float = 1,
-        drawnMotionRegion: DrawnMotion.Region = .patch
-    ) throws {
-        self.drawnMotionRegion = drawnMotionRegion
-        try weights.validate()
-        try schedule.validate()
+    /// Throws ``ModelError/invalidConfiguration(_:)`` unless the rates are usable: the learning
+    /// rate in (0, 1), the predictor's and the coverage head's scales in (0, 1], the gradient
+    /// clip norm ≥ 0 (0 = off). The initializer checks them too; callers that take them from
+    /// a user check them first, before any work.
+    public static func checkRates(learningRate: Float, transformLearningRateScale: Float = 0.05, gradientClipNorm: Float = 0,
+                                  coverageLearningRateScale: Float = 1) throws {
         guard learningRate.isFinite, learningRate > 0, learningRate < 1 else {
             throw ModelError.invalidConfiguration("learning rate must be in (0, 1), got \(learningRate)")
         }
@@ -70,14 +67,27 @@ public final class Trainer {
         guard gradientClipNorm.isFinite, gradientClipNorm >= 0 else {
             throw ModelError.invalidConfiguration("gradient clip norm must be ≥ 0 (0 = off), got \(gradientClipNorm)")
         }
+        guard coverageLearningRateScale.isFinite, coverageLearningRateScale > 0, coverageLearningRateScale <= 1 else {
+            throw ModelError.invalidConfiguration("coverage learning-rate scale must be in (0, 1], got \(coverageLearningRateScale)")
+        }
+    }
+
+    public init(
+        model: EquivariantModel, weights: LossWeights = LossWeights(), learningRate: Float = 2e-3,
+        transformLearningRateScale: Float = 0.05, gradientClipNorm: Float = 0,
+        schedule: LearningRateSchedule = .constant, imageLoss: ImageLoss = .squaredError, coverageLearningRateScale: Float = 1,
+        drawnMotionRegion: DrawnMotion.Region = .patch
+    ) throws {
+        self.drawnMotionRegion = drawnMotionRegion
+        try weights.validate()
+        try schedule.validate()
+        try Self.checkRates(learningRate: learningRate, transformLearningRateScale: transformLearningRateScale,
+                            gradientClipNorm: gradientClipNorm, coverageLearningRateScale: coverageLearningRateScale)
         self.model = model
         self.weights = weights
         self.gradientClipNorm = gradientClipNorm
         self.schedule = schedule
         self.imageLoss = imageLoss
-        guard coverageLearningRateScale.isFinite, coverageLearningRateScale > 0, coverageLearningRateScale <= 1 else {
-            throw ModelError.invalidConfiguration("coverage learning-rate scale must be in (0, 1], got \(coverageLearningRateScale)")
-        }
         let predictor = model.transform.parameters, coverage = model.coverage?.parameters ?? []
         let rest = model.parameters.filter { p in !predictor.contains { $0 === p } && !coverage.contains { $0 === p } }
         // Same order as `model.parameters` (f, h, g, the coverage head, the predictor), which

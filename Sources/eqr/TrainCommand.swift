@@ -106,14 +106,30 @@ struct TrainCommand: ParsableCommand {
         if !videos.isEmpty && variantType.needsKnownMotion {
             throw ValidationError("--variant \(variant) needs the true motion of each pair; train it on synthetic scenes (omit --videos)")
         }
+        try checkOption("--lr") { try Trainer.checkRates(learningRate: learningRate) }
+        try checkOption("--transform-lr-scale") { try Trainer.checkRates(learningRate: learningRate, transformLearningRateScale: transformLrScale) }
+        try checkOption("--clip-grad-norm") { try Trainer.checkRates(learningRate: learningRate, gradientClipNorm: clipGradNorm) }
+        try checkOption("--coverage-lr-scale") { try Trainer.checkRates(learningRate: learningRate, coverageLearningRateScale: coverageLrScale) }
+        try checkOption("--w-* (loss weights)") { try lossWeights.validate() }
+        if resume == nil {
+            try checkOption("--resolution, --variant, --transform-output") {
+                try ModelConfiguration(resolution: resolution, variant: variant, renderer: RendererKind(rawValue: renderer)!,
+                                       transformOutput: TransformOutput(rawValue: transformOutput)!).validate()
+            }
+        }
+    }
+
+    /// The loss weights the options give.
+    var lossWeights: LossWeights {
+        LossWeights(scene: wScene, reconstruction: wReconstruction, character: wCharacter, background: wBackground,
+                    transform: wTransform, normalizesCharacter: !plainEquivariance,
+                    alphaSparsity: wAlphaSparsity, alphaBinary: wAlphaBinary, drawnMotion: wDrawnMotion)
     }
 
     func run() throws {
         threads.apply()
         typealias K = CheckpointMetadata
-        let weights = LossWeights(scene: wScene, reconstruction: wReconstruction, character: wCharacter, background: wBackground,
-                                  transform: wTransform, normalizesCharacter: !plainEquivariance,
-                                  alphaSparsity: wAlphaSparsity, alphaBinary: wAlphaBinary, drawnMotion: wDrawnMotion)
+        let weights = lossWeights
         var metadata = [K.seed: String(seed), K.threads: String(Parallel.workerCount), K.learningRate: "\(learningRate)"]
         let model: EquivariantModel
         var restoredState: Adam.State?

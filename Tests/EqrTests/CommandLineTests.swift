@@ -34,6 +34,12 @@ final class CommandLineTests: XCTestCase {
             (["-i", clip, "-m", "default", "-matte-margin", "-2", "out.mkv"], "-matte-margin must be in 0...256"),
             (["train", "--steps", "-1", "-o", "x.safetensors"], "--steps must be positive"),
             (["fit", clip, "-o", "x.safetensors", "--steps", "-5"], "--steps must be positive"),
+            // Values the library refuses are still the user's argument mistake (they exited 1).
+            (["train", "--lr", "-0.1", "-o", "x.safetensors"], "--lr: learning rate must be in (0, 1), got -0.1"),
+            (["train", "--coverage-lr-scale", "0", "-o", "x.safetensors"], "--coverage-lr-scale: coverage learning-rate scale must be in (0, 1]"),
+            (["train", "--w-scene", "-1", "-o", "x.safetensors"], "loss weight scene must be a finite number ≥ 0"),
+            (["train", "--resolution", "60", "-o", "x.safetensors"], "resolution must be a multiple of 8"),
+            (["fit", clip, "-o", "x.safetensors", "--steps", "1", "--lr", "-0.1"], "--lr: learning rate must be in (0, 1)"),
             (["synth", "x.mp4", "--frames", "-2"], "--frames must be in 1...100000"),
             (["bench", "kernels", "--batch", "-1"], "--batch must be positive"),
         ] {
