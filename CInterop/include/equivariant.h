@@ -111,6 +111,32 @@ const char *eqr_version(void);
 /* A static description of a status code; "unknown status" for values not listed above. */
 const char *eqr_status_string(eqr_status status);
 
+/* ---- Log ---------------------------------------------------------------------------- */
+
+/* How much a logged message matters. */
+typedef enum eqr_log_level {
+    EQR_LOG_ERROR = 0,    /* a call failed; the message is also its eqr_error / last error */
+    EQR_LOG_WARNING = 1,  /* the library works, but worse than it could (e.g. a slow BLAS kernel) */
+    EQR_LOG_INFO = 2      /* what a call did (a model loaded, a background set from a file) */
+} eqr_log_level;
+
+/* Receives one message: NUL-terminated, without a trailing newline, valid only during the
+   call. It runs on the thread that made the library call, so it may be called from several
+   threads at once; it must not call back into the library. */
+typedef void (*eqr_log_callback)(eqr_log_level level, const char *message, void *user_data);
+
+/* Sends every message the library logs to callback, with user_data, for the whole process
+   (like whisper.cpp's whisper_log_set). NULL restores the default: warnings go to stderr as
+   "equivariant: warning: ...", errors and information are not printed (errors are still
+   returned by each call). Safe to call from any thread; a call in progress on another
+   thread may still reach the previous callback.
+
+       static void to_my_log(eqr_log_level level, const char *message, void *user) {
+           my_log((struct my_app *)user, level == EQR_LOG_ERROR ? "E" : "I", message);
+       }
+       eqr_log_set(to_my_log, app);   ...   eqr_log_set(NULL, NULL);  */
+void eqr_log_set(eqr_log_callback callback, void *user_data);
+
 /* Builds a motion (six floats into motion_out) from a rotation in degrees
    (counter-clockwise on screen), a uniform scale and a shift in normalised units,
    about the image centre. Returns EQR_ERROR_NULL_ARGUMENT if motion_out is NULL,

@@ -41,6 +41,7 @@ public func eqrContextSetBackgroundFile(_ context: OpaquePointer?, _ path: Unsaf
         } catch let error as ModelError {
             throw CallFailure(status: EQR_ERROR_FILE, message: error.description)
         }
+        LibraryLog.emit(EQR_LOG_INFO, "background from \(file)\(loop != 0 ? ", looping" : "")")
     }
 }
 

@@ -52,6 +52,7 @@ final class ContextHandle {
         } catch {
             let failure = CallFailure(error)
             lastError = CString(failure.message)
+            LibraryLog.emit(EQR_LOG_ERROR, failure.message)
             return failure.status
         }
     }

@@ -36,11 +36,14 @@ public func eqrModelLoad(_ path: UnsafePointer<CChar>?, _ params: eqr_model_para
         if params.n_threads > 0 { Parallel.workerCount = Int(params.n_threads) }
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: file), expectedVariant: expected)
         // Inside a host the library cannot pick OpenBLAS's kernel: it says how, once.
-        BLASKernel.reportAdviceOnce { FileHandle.standardError.write(Data("equivariant: warning: \($0)\n".utf8)) }
+        BLASKernel.reportAdviceOnce { LibraryLog.emit(EQR_LOG_WARNING, $0) }
+        let configuration = contents.model.configuration
+        LibraryLog.emit(EQR_LOG_INFO, "loaded \(file): \(configuration.variant) model, \(configuration.resolution)×\(configuration.resolution), \(contents.model.parameterCount) parameters")
         report(EQR_OK, "", into: errorOut)
         return ModelHandle.registry.register(ModelHandle(model: contents.model))
     } catch {
         let failure = CallFailure(error)
+        LibraryLog.emit(EQR_LOG_ERROR, "eqr_model_load: \(failure.message)")
         report(failure.status, failure.message, into: errorOut)
         return nil
     }

@@ -86,8 +86,10 @@ public enum BLASKernel {
 
     /// When OpenBLAS runs a slower kernel than this CPU supports and `OPENBLAS_CORETYPE` is
     /// not set, one sentence with the remedy; else nil.
-    public static func advice(environment: [String: String] = ProcessInfo.processInfo.environment, kernel: String = coreName,
+    public static func advice(environment: [String: String] = ProcessInfo.processInfo.environment, kernel: String? = nil,
                               flags: Set<String> = cpuFlags) -> String? {
+        // `EQR_BLAS_ASSUME_KERNEL` (a test hook, as for eqr's restart) stands in for OpenBLAS's choice.
+        let kernel = kernel ?? environment["EQR_BLAS_ASSUME_KERNEL"] ?? coreName
         guard environment["OPENBLAS_CORETYPE"] == nil else { return nil }
         guard let better = betterCoreType(kernel: kernel, cpu: vectorClass(ofFlags: flags)) else { return nil }
         return "OpenBLAS chose its \(kernel) kernel on a CPU that supports \(better)'s instructions; matrix products run several times slower. Start the program with OPENBLAS_CORETYPE=\(better) in its environment."

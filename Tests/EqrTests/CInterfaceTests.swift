@@ -146,6 +146,22 @@ final class CInterfaceTests: XCTestCase {
         XCTAssertTrue(result.standardOutput.contains("0 mismatches"), result.standardOutput)
     }
 
+    /// The host's log callback gets the library's errors (the same text a call returns) and
+    /// information, with its user data; eqr_log_set(NULL, NULL) detaches it.
+    func testLogCallbackReceivesErrorsAndInformation() throws {
+        let program = try compileTestProgram("abi_log", extra: ["-lequivariant"])
+        let result = try succeed(program, [features])
+        XCTAssertTrue(result.standardOutput.contains("all ok"), result.standardOutput + result.standardError)
+        XCTAssertFalse(result.standardOutput.contains("FAILED"), result.standardOutput)
+        // A warning goes to the callback, not to stderr: OpenBLAS's kernel treated as the slow
+        // generic one (the variable eqr's own kernel tests use) makes the load warn.
+        let warned = try EqrProcess.run(program: program, [features], environment: ["EQR_BLAS_ASSUME_KERNEL": "Prescott"])
+        XCTAssertEqual(warned.status, 0, warned.standardOutput + warned.standardError)
+        XCTAssertTrue(warned.standardOutput.contains("warnings seen: 1"), warned.standardOutput + warned.standardError)
+        XCTAssertTrue(warned.standardOutput.contains("log 1: ") && warned.standardOutput.contains("OPENBLAS_CORETYPE="), warned.standardOutput)
+        XCTAssertFalse(warned.standardError.contains("warning"), warned.standardError)
+    }
+
     /// Two threads inside one context at once (forbidden by the header) get EQR_ERROR_BUSY
     /// for the overlapping calls instead of crashing the host in libswscale.
     func testTwoThreadsSharingAContextAreRefusedNotCrashed() throws {
