@@ -1,5 +1,6 @@
 import CFrei0r
 import CInteropSupport
+import EquivariantModel
 import Foundation
 
 /// The bodies of the frei0r entry points (frei0r.h), shared by the filter and the mixer
@@ -31,8 +32,8 @@ public enum Frei0rEntryPoints {
         info.pointee.plugin_type = kind == .filter ? F0R_PLUGIN_TYPE_FILTER : F0R_PLUGIN_TYPE_MIXER2
         info.pointee.color_model = F0R_COLOR_MODEL_RGBA8888
         info.pointee.frei0r_version = FREI0R_MAJOR_VERSION
-        info.pointee.major_version = 0
-        info.pointee.minor_version = 6
+        info.pointee.major_version = ProductVersion.majorMinor.major
+        info.pointee.minor_version = ProductVersion.majorMinor.minor
         info.pointee.num_params = Int32(kind.parameters.count)
         info.pointee.explanation = explanation.constant
     }

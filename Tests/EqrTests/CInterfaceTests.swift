@@ -181,7 +181,7 @@ final class CInterfaceTests: XCTestCase {
         try succeed("/bin/bash", [EqrProcess.packageRoot.appendingPathComponent("CInterop/install.sh").path, "--prefix", prefix,
                                   "--no-build", "--build-dir", EqrProcess.products.path])
         for installed in ["lib/libequivariant.so", "include/equivariant.h", "lib/pkgconfig/equivariant.pc", "lib/frei0r-1/equivariant.so",
-                          "lib/frei0r-1/equivariant_mixer.so", "bin/eqr", "share/eqr/models/features-64.safetensors"] {
+                          "lib/frei0r-1/equivariant_mixer.so", "bin/eqr", "share/eqr/models/features-64.safetensors", "share/kdenlive/effects/frei0r_equivariant.xml"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(prefix)/\(installed)"), installed)
         }
         // The installed eqr finds the installed models by name, from any folder.
