@@ -1,11 +1,11 @@
 /// A tiny built-in 5×7 bitmap font for labels (upper-case letters, digits, common
 /// punctuation; lower case is drawn as upper case, anything else as `?`). Built in so that
 /// contact sheets need no font file (libavfilter's `drawtext` needs one through fontconfig).
-enum BitmapFont {
+public enum BitmapFont {
     /// Glyph cell width in font pixels (5 columns + 1 spacing).
-    static let advance = 6
+    public static let advance = 6
     /// Glyph height in font pixels.
-    static let glyphHeight = 7
+    public static let glyphHeight = 7
 
     /// Rows of each glyph, top first; bit 4 is the leftmost column.
     private static let glyphs: [Character: [UInt8]] = {
@@ -91,13 +91,13 @@ enum BitmapFont {
     }
 
     /// Width in pixels of `text` drawn at `scale`.
-    static func width(of text: String, scale: Int) -> Int {
+    public static func width(of text: String, scale: Int) -> Int {
         text.isEmpty ? 0 : (text.count * advance - 1) * scale
     }
 
     /// Draws `text` into a packed RGB24 buffer with its top-left corner at (x, y), clipped to
     /// the rectangle `clip` (x0, y0, x1, y1 exclusive) and to the image.
-    static func draw(_ text: String, into pixels: inout [UInt8], imageWidth: Int, imageHeight: Int,
+    public static func draw(_ text: String, into pixels: inout [UInt8], imageWidth: Int, imageHeight: Int,
                      x: Int, y: Int, scale: Int, color: (UInt8, UInt8, UInt8),
                      clip: (Int, Int, Int, Int)) {
         let x0 = max(0, clip.0), y0 = max(0, clip.1)

@@ -50,6 +50,8 @@ final class ExamplesTests: PluginWorkspaceTestCase {
         XCTAssertEqual(try EqrProcess.run(["synth", path("walk.mkv"), "--frames", "10", "--resolution", "64", "--c:v", "ffv1"]).status, 0)
         let script = """
             import subprocess, sys, numpy as np, equivariant
+            messages = []
+            equivariant.set_log(lambda level, message: messages.append((level, message)))
             def frames(path):
                 raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
                 return np.frombuffer(raw, np.uint8).reshape(-1, 64, 64, 3)
@@ -69,6 +71,16 @@ final class ExamplesTests: PluginWorkspaceTestCase {
                 sys.exit("no exception for a missing model")
             except equivariant.EquivariantError as error:
                 assert error.status == -4, error
+            assert ("error", "eqr_model_load: missing.safetensors: no such model file") in messages, messages
+            assert any(level == "info" and message.startswith("loaded " + sys.argv[1]) for level, message in messages), messages
+            assert any(level == "error" and "angle=999" in message for level, message in messages), messages
+            count = len(messages)
+            equivariant.set_log(None)
+            try:
+                equivariant.Model("missing.safetensors")
+            except equivariant.EquivariantError:
+                pass
+            assert len(messages) == count, "set_log(None) detaches the handler"
             subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "64x64", "-i", "-", "-c:v", "ffv1", sys.argv[3]],
                            input=out.tobytes(), check=True)
             print("ok", equivariant.version())

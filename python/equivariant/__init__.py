@@ -20,12 +20,14 @@ import os
 
 import numpy as np
 
-__all__ = ["EquivariantError", "Model", "Context", "version", "load_library"]
+__all__ = ["EquivariantError", "Model", "Context", "version", "load_library", "set_log"]
 
 _STATUS = {
     0: "ok", -1: "null argument", -2: "invalid handle", -3: "invalid argument", -4: "file error",
-    -5: "invalid model", -6: "unsupported", -7: "not ready", -8: "internal error",
+    -5: "invalid model", -6: "unsupported", -7: "not ready", -8: "internal error", -9: "busy",
 }
+_LOG_LEVELS = {0: "error", 1: "warning", 2: "info"}
+_LogCallback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 _RGBA8, _RGB8 = 0, 1
 _FITS = {"cover": 0, "contain": 1, "stretch": 2}
 _RENDER = {"composite": 0, "model": 1}
@@ -68,6 +70,8 @@ def load_library(path=None):
         raise EquivariantError(-4, f"cannot load {name}: {error}; install it with CInterop/install.sh "
                                    "(then ldconfig) or set EQR_LIBRARY to the .so's path") from None
     lib.eqr_version.restype = ctypes.c_char_p
+    lib.eqr_log_set.argtypes = [_LogCallback, ctypes.c_void_p]
+    lib.eqr_log_set.restype = None
     lib.eqr_model_default_params.restype = _Params
     lib.eqr_model_load.restype = ctypes.c_void_p
     lib.eqr_model_load.argtypes = [ctypes.c_char_p, _Params, ctypes.POINTER(_Error)]
@@ -95,6 +99,33 @@ def load_library(path=None):
     if path is None:
         _library = lib
     return lib
+
+
+_log_callback = None  # the installed C callback, kept alive while the library may call it
+
+
+def set_log(handler):
+    """Sends the library's messages to handler(level, message), level being "error" (each
+    failed call's message, also raised as EquivariantError), "warning" or "info" (a model
+    loaded, a background file set). None restores the library's default: warnings on stderr.
+    The handler runs on the thread that called into the library; its exceptions are dropped
+    (they cannot cross into C)."""
+    global _log_callback
+    lib = load_library()
+    if handler is None:
+        lib.eqr_log_set(ctypes.cast(None, _LogCallback), None)
+        _log_callback = None
+        return
+
+    def forward(level, message, _user_data):
+        try:
+            handler(_LOG_LEVELS.get(level, str(level)), message.decode("utf-8", "replace"))
+        except Exception:  # noqa: BLE001 - nothing may propagate into the C caller
+            pass
+
+    callback = _LogCallback(forward)
+    lib.eqr_log_set(callback, None)
+    _log_callback = callback
 
 
 def version():
