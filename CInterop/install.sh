@@ -58,6 +58,12 @@ sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" CInterop/equivariant.pc.
 put "$prefix/.equivariant.pc.$$" "$prefix/lib/pkgconfig/equivariant.pc" 644
 rm -f "$prefix/.equivariant.pc.$$"
 put "$eqr_binary" "$prefix/bin/eqr" 755
+# A --no-build eqr from an ordinary build links the Swift runtime from the toolchain (its
+# RUNPATH points there), so it would not run on a machine without one: say so.
+if [ "$build" = 0 ] && command -v readelf >/dev/null && readelf -d "$eqr_binary" | grep -q 'libswiftCore\.so'; then
+    echo "install.sh: warning: $eqr_binary links the Swift runtime of the toolchain it was built with; the installed eqr runs only where"
+    echo "  that toolchain is. For a self-contained eqr, install without --no-build (it builds with --static-swift-stdlib)."
+fi
 # The committed models, where `eqr -m NAME` (and `eqr models`) find them from any folder.
 for model in examples/models/*.safetensors; do
     put "$model" "$prefix/share/eqr/models/$(basename "$model")" 644

@@ -178,8 +178,10 @@ final class CInterfaceTests: XCTestCase {
     /// the example's frames match `eqr`'s for the same model and effect.
     func testInstalledExampleBuildsWithPkgConfigAndMatchesEqr() throws {
         let prefix = path("prefix")
-        try succeed("/bin/bash", [EqrProcess.packageRoot.appendingPathComponent("CInterop/install.sh").path, "--prefix", prefix,
-                                  "--no-build", "--build-dir", EqrProcess.products.path])
+        let install = try succeed("/bin/bash", [EqrProcess.packageRoot.appendingPathComponent("CInterop/install.sh").path, "--prefix", prefix,
+                                                "--no-build", "--build-dir", EqrProcess.products.path])
+        // The test build's eqr links the toolchain's Swift runtime: the installer says so.
+        XCTAssertTrue(install.standardOutput.contains("links the Swift runtime of the toolchain"), install.standardOutput)
         for installed in ["lib/libequivariant.so", "include/equivariant.h", "lib/pkgconfig/equivariant.pc", "lib/frei0r-1/equivariant.so",
                           "lib/frei0r-1/equivariant_mixer.so", "bin/eqr", "share/eqr/models/features-64.safetensors", "share/kdenlive/effects/frei0r_equivariant.xml"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(prefix)/\(installed)"), installed)
