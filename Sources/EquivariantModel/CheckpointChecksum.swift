@@ -14,8 +14,9 @@ enum CheckpointChecksum {
         let prime: UInt64 = 0x0000_0100_0000_01b3
         for name in tensors.keys.sorted() {
             for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* prime }
-            tensors[name]!.withUnsafePointer { values in
-                for i in 0..<tensors[name]!.count { hash = (hash ^ UInt64(values[i].bitPattern)) &* prime }
+            let tensor = tensors[name]!
+            tensor.withUnsafePointer { values in
+                for i in 0..<tensor.count { hash = (hash ^ UInt64(values[i].bitPattern)) &* prime }
             }
         }
         let hex = String(hash, radix: 16)

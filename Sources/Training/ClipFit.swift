@@ -95,6 +95,13 @@ public struct ClipFit {
         return names
     }
 
+    /// Throws ``ModelError/invalidConfiguration(_:)`` unless a fit can train `variant`.
+    public static func checkVariant(_ variant: String) throws {
+        guard variants.contains(variant) else {
+            throw ModelError.invalidConfiguration("a fit learns T^z from the clip's frames: the variant must be one of \(variants.joined(separator: ", ")), got '\(variant)'")
+        }
+    }
+
     /// Checks the options: at least one clip, a budget, a learned variant, a writable output.
     public init(options: Options) throws {
         guard !options.clips.isEmpty else { throw ModelError.invalidInput("no clip to fit: give at least one video") }
@@ -103,9 +110,7 @@ public struct ClipFit {
         }
         if let budget = options.timeBudget, budget <= .zero { throw ModelError.invalidConfiguration("the time budget must be positive") }
         if let steps = options.steps, steps < 1 { throw ModelError.invalidConfiguration("the step count must be positive, got \(steps)") }
-        guard Self.variants.contains(options.variant) else {
-            throw ModelError.invalidConfiguration("a fit learns T^z from the clip's frames: the variant must be one of \(Self.variants.joined(separator: ", ")), got '\(options.variant)'")
-        }
+        try Self.checkVariant(options.variant)
         guard options.batchSize >= 1, options.gap >= 1, options.maximumGap >= options.gap, options.checkpointEvery >= 1, options.logEvery >= 1 else {
             throw ModelError.invalidConfiguration("batch size, frame gaps (smallest ≤ largest), checkpoint and log intervals must be positive")
         }

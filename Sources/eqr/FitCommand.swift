@@ -47,9 +47,7 @@ struct FitCommand: ParsableCommand {
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be in 1...1024, got \(batch)") }
         guard gap >= 1, maxGap >= gap else { throw ValidationError("--gap must be at least 1 and --max-gap at least --gap, got \(gap) and \(maxGap)") }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be positive") }
-        guard ClipFit.variants.contains(variant) else {
-            throw ValidationError("--variant \(variant): a fit learns T^z from the clip's frames; use one of \(ClipFit.variants.joined(separator: ", "))")
-        }
+        try checkOption("--variant") { try ClipFit.checkVariant(variant) }
         if let learningRate { try checkOption("--lr") { try Trainer.checkRates(learningRate: learningRate) } }
         if !resume && initFrom == nil {
             try checkOption("--resolution, --variant") { try ModelConfiguration(resolution: resolution, variant: variant).validate() }

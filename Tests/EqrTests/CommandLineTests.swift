@@ -40,7 +40,7 @@ final class CommandLineTests: XCTestCase {
             (["train", "--w-scene", "-1", "-o", "x.safetensors"], "loss weight scene must be a finite number ≥ 0"),
             (["train", "--resolution", "60", "-o", "x.safetensors"], "resolution must be a multiple of 8"),
             (["fit", clip, "-o", "x.safetensors", "--steps", "1", "--lr", "-0.1"], "--lr: learning rate must be in (0, 1)"),
-            (["fit", clip, "-o", "x.safetensors", "--steps", "1", "--variant", "given"], "--variant given: a fit learns T^z from the clip's frames"),
+            (["fit", clip, "-o", "x.safetensors", "--steps", "1", "--variant", "given"], "--variant: a fit learns T^z from the clip's frames"),
             (["synth", "x.mp4", "--frames", "-2"], "--frames must be in 1...100000"),
             (["bench", "kernels", "--batch", "-1"], "--batch must be positive"),
         ] {

@@ -18,6 +18,22 @@ struct EqrProcess {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// Starts eqr with `arguments`, its stderr going to `log`; once that shows `marker` (or
+    /// after 120 s) sends SIGINT, as Ctrl-C does, and returns the exit status and the stderr.
+    static func interrupt(_ arguments: [String], once marker: String, log: URL) throws -> (status: Int32, standardError: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, !(try String(contentsOf: log, encoding: .utf8)).contains(marker) { Thread.sleep(forTimeInterval: 0.1) }
+        process.interrupt()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: log, encoding: .utf8))
+    }
+
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> EqrProcess {
         try run(program: executable.path, arguments, environment: environment)
     }

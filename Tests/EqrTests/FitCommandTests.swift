@@ -56,21 +56,11 @@ final class FitCommandTests: XCTestCase {
 
     /// Ctrl-C stops a fit with its last step saved (exit 130), and --resume continues it.
     func testInterruptLeavesAUsableCheckpoint() throws {
-        let process = Process()
-        process.executableURL = EqrProcess.executable
-        process.arguments = ["fit", path("clip.mp4"), "-o", path("stopped.safetensors"), "--time", "10m", "--resolution", "16", "--batch", "2",
-                             "--checkpoint-every", "100000"]
-        let log = directory.appendingPathComponent("fit.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
-        // Wait for the first progress line (every 10 steps), then press Ctrl-C.
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, !(try String(contentsOf: log, encoding: .utf8)).contains("pairs/s") { Thread.sleep(forTimeInterval: 0.1) }
-        process.interrupt()
-        process.waitUntilExit()
-        let text = try String(contentsOf: log, encoding: .utf8)
-        XCTAssertEqual(process.terminationStatus, 130, text)
+        // Ctrl-C after the first progress line (every 10 steps).
+        let (status, text) = try EqrProcess.interrupt(["fit", path("clip.mp4"), "-o", path("stopped.safetensors"), "--time", "10m", "--resolution", "16",
+                                                       "--batch", "2", "--checkpoint-every", "100000"],
+                                                      once: "pairs/s", log: directory.appendingPathComponent("fit.log"))
+        XCTAssertEqual(status, 130, text)
         XCTAssertTrue(text.contains("holds it (continue with --resume)"), text)
         let info = try EqrProcess.run(["info", path("stopped.safetensors")])
         XCTAssertEqual(info.status, 0, info.standardError)

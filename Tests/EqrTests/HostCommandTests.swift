@@ -312,20 +312,11 @@ final class HostCommandTests: XCTestCase {
         let output = directory.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "60", "-pix_fmt", "yuv420p", path("long.mp4")])
-        let process = Process()
-        process.executableURL = EqrProcess.executable
-        process.arguments = ["-i", path("long.mp4"), "-m", model, "-effect", "matte", "-plate", "running", output.appendingPathComponent("o.mp4").path]
-        let log = directory.appendingPathComponent("render.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
-        // Wait for the first progress line (every 25 frames), then press Ctrl-C.
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, !(try String(contentsOf: log, encoding: .utf8)).contains("fps") { Thread.sleep(forTimeInterval: 0.1) }
-        process.interrupt()
-        process.waitUntilExit()
-        let text = try String(contentsOf: log, encoding: .utf8)
-        XCTAssertEqual(process.terminationStatus, 130, text)
+        // Ctrl-C after the first progress line (every 25 frames).
+        let (status, text) = try EqrProcess.interrupt(["-i", path("long.mp4"), "-m", model, "-effect", "matte", "-plate", "running",
+                                                       output.appendingPathComponent("o.mp4").path],
+                                                      once: "fps", log: directory.appendingPathComponent("render.log"))
+        XCTAssertEqual(status, 130, text)
         XCTAssertTrue(text.contains("the partial output was removed"), text)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: output.path), [], "nothing left behind")
     }
