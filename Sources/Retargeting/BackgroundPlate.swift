@@ -92,30 +92,50 @@ public struct BackgroundPlate: Equatable, Sendable {
         var values = [Float](repeating: 0, count: 3 * plane)
         var confidence = [Float](repeating: 0, count: plane), support = confidence
         let trusted = max(3, Float(count) * trustedFraction)
-        let pixels: [[UInt8]] = samples.map { $0.rgb8 }
+        // The samples side by side in one buffer, so the loops below read them through one
+        // pointer (no array of arrays, no bounds checks).
+        let frameBytes = 3 * plane
+        var pixels = [UInt8](repeating: 0, count: count * frameBytes)
+        pixels.withUnsafeMutableBufferPointer { all in
+            for (s, sample) in samples.enumerated() {
+                sample.rgb8.withUnsafeBufferPointer { (all.baseAddress! + s * frameBytes).update(from: $0.baseAddress!, count: frameBytes) }
+            }
+        }
+        let tolerance32 = Int32(tolerance)
         values.withUnsafeMutableBufferPointer { out in
             confidence.withUnsafeMutableBufferPointer { sure in
               support.withUnsafeMutableBufferPointer { agreeing in
+                pixels.withUnsafeBufferPointer { pixels in
                 let out = out, sure = sure, agreeing = agreeing
                 Parallel.forEach(height) { y in
-                    var r = [Int](repeating: 0, count: count), g = r, b = r, counts = r
+                    let r = UnsafeMutablePointer<Int32>.allocate(capacity: 3 * count), g = r + count, b = g + count
+                    defer { r.deallocate() }
+                    var counts = [Int](repeating: 0, count: count)
                     var meanCoverage = [Float](repeating: 0, count: count)
                     for x in 0..<width {
                         let p = 3 * (y * width + x)
                         for s in 0..<count {
-                            r[s] = Int(pixels[s][p]); g[s] = Int(pixels[s][p + 1]); b[s] = Int(pixels[s][p + 2])
+                            let sample = pixels.baseAddress! + s * frameBytes + p
+                            r[s] = Int32(sample[0]); g[s] = Int32(sample[1]); b[s] = Int32(sample[2])
                         }
                         let pixel = y * width + x
                         var best = 0, bestCount = 0
                         for i in 0..<count {
-                            var agreeing = 0, character: Float = 0
-                            for j in 0..<count where abs(r[i] - r[j]) <= tolerance && abs(g[i] - g[j]) <= tolerance && abs(b[i] - b[j]) <= tolerance {
-                                agreeing += 1
-                                character += 1 - (votes?[j][pixel] ?? 1)
+                            // How many samples agree with sample i (branch-free, so it vectorises).
+                            let ri = r[i], gi = g[i], bi = b[i]
+                            var agreeing: Int32 = 0
+                            for j in 0..<count {
+                                agreeing &+= max(abs(ri &- r[j]), abs(gi &- g[j]), abs(bi &- b[j])) <= tolerance32 ? 1 : 0
                             }
-                            counts[i] = agreeing
-                            meanCoverage[i] = character / Float(agreeing)
-                            if agreeing > bestCount { bestCount = agreeing; best = i }
+                            counts[i] = Int(agreeing)
+                            if let votes {
+                                var character: Float = 0
+                                for j in 0..<count where abs(ri - r[j]) <= tolerance32 && abs(gi - g[j]) <= tolerance32 && abs(bi - b[j]) <= tolerance32 {
+                                    character += 1 - votes[j][pixel]
+                                }
+                                meanCoverage[i] = character / Float(agreeing)
+                            }
+                            if Int(agreeing) > bestCount { bestCount = Int(agreeing); best = i }
                         }
                         if votes != nil && meanCoverage[best] > vetoAbove {
                             var alternative = -1
@@ -127,10 +147,9 @@ public struct BackgroundPlate: Equatable, Sendable {
                         }
                         let bestScore = Float(bestCount)
                         var sums: (Float, Float, Float) = (0, 0, 0), weight: Float = 0
-                        for j in 0..<count where abs(r[best] - r[j]) <= tolerance && abs(g[best] - g[j]) <= tolerance && abs(b[best] - b[j]) <= tolerance {
-                            let w: Float = 1
-                            sums.0 += w * Float(r[j]); sums.1 += w * Float(g[j]); sums.2 += w * Float(b[j])
-                            weight += w
+                        for j in 0..<count where abs(r[best] - r[j]) <= tolerance32 && abs(g[best] - g[j]) <= tolerance32 && abs(b[best] - b[j]) <= tolerance32 {
+                            sums.0 += Float(r[j]); sums.1 += Float(g[j]); sums.2 += Float(b[j])
+                            weight += 1
                         }
                         let scale = 1 / (255 * weight)
                         out[pixel] = sums.0 * scale
@@ -139,6 +158,7 @@ public struct BackgroundPlate: Equatable, Sendable {
                         sure[pixel] = min(1, bestScore / trusted)
                         agreeing[pixel] = bestScore / Float(count)
                     }
+                }
                 }
               }
             }

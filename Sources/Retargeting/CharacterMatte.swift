@@ -84,14 +84,32 @@ public enum CharacterMatte {
         // Outside the mask the filter's soft edge may claim only as much as the frame differs
         // from the plate (α ≤ d / strong threshold): over a textured background the filter
         // spills α into pixels that show the plate exactly, a halo of the old background.
-        for i in 0..<n where !mask[i] && refined[i] > 0 { refined[i] = min(refined[i], difference[i] / strong) }
         // Inside, the character is opaque wherever it clearly differs from the plate: the
         // filter's window (radius ≈ 1/64 of the frame) is as wide as a small figure, so it
         // left thin characters half transparent. The two pixels along the mask's edge keep
         // the soft value, which an anti-aliased edge needs (one pixel cost 0.6 dB on the photo
         // benchmark at 256).
         let interior = erode(erode(mask, width: width, height: height), width: width, height: height)
-        for i in 0..<n where interior[i] && seed[i] { refined[i] = 1 }
+        mask.withUnsafeBufferPointer { mask in
+            interior.withUnsafeBufferPointer { interior in
+                seed.withUnsafeBufferPointer { seed in
+                    difference.withUnsafeBufferPointer { difference in
+                        refined.withUnsafeMutableBufferPointer { refined in
+                            let refined = refined
+                            Parallel.forEachChunk(of: n) { range in
+                                for i in range {
+                                    if !mask[i] {
+                                        if refined[i] > 0 { refined[i] = min(refined[i], difference[i] / strong) }
+                                    } else if interior[i] && seed[i] {
+                                        refined[i] = 1
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         pool.give(difference)
         let grow = margin ?? automaticMargin(width: width, height: height, noise: plate.noise)
         return PlanarMask(width: width, height: height, values: grow > 0 ? maximumFilter(refined, width: width, height: height, radius: grow) : refined)
@@ -106,11 +124,19 @@ public enum CharacterMatte {
         let y0 = max(box.minY - radius, 0), y1 = min(box.maxY + radius, height - 1)
         let w = x1 - x0 + 1, h = y1 - y0 + 1
         var crop = [Float](repeating: 0, count: w * h)
-        for y in 0..<h { for x in 0..<w { crop[y * w + x] = values[(y0 + y) * width + x0 + x] } }
+        values.withUnsafeBufferPointer { values in
+            crop.withUnsafeMutableBufferPointer { crop in
+                for y in 0..<h { (crop.baseAddress! + y * w).update(from: values.baseAddress! + (y0 + y) * width + x0, count: w) }
+            }
+        }
         // A (2r + 1)² maximum is r 3×3 maxima in a row.
         for _ in 0..<radius { crop = window3x3(crop, width: w, height: h, Largest.self) }
         var out = values
-        for y in 0..<h { for x in 0..<w { out[(y0 + y) * width + x0 + x] = crop[y * w + x] } }
+        crop.withUnsafeBufferPointer { crop in
+            out.withUnsafeMutableBufferPointer { out in
+                for y in 0..<h { (out.baseAddress! + (y0 + y) * width + x0).update(from: crop.baseAddress! + y * w, count: w) }
+            }
+        }
         return out
     }
 
@@ -131,26 +157,40 @@ public enum CharacterMatte {
     }
 
     /// The fold over the 3×3 window around each pixel, separably (rows, then columns), the
-    /// image's edge pixels repeated outwards.
+    /// image's edge pixels repeated outwards. Each worker takes a band of rows and folds the
+    /// rows it needs (its band and one row either side) itself, so the pass is one hand-off to
+    /// the workers instead of two.
     static func window3x3<F: WindowFold>(_ values: [F.Value], width: Int, height: Int, _ fold: F.Type) -> [F.Value] {
-        var rows = values, out = values
+        var out = values
+        guard width > 0, height > 0 else { return out }
+        let bands = min(Parallel.workerCount, max(1, height / 16))
         values.withUnsafeBufferPointer { v in
-            rows.withUnsafeMutableBufferPointer { r in
-                let r = r
-                Parallel.forEach(height) { y in
-                    let row = y * width
-                    for x in 0..<width {
-                        r[row + x] = F.combine(F.combine(v[row + max(x - 1, 0)], v[row + x]), v[row + min(x + 1, width - 1)])
-                    }
-                }
-            }
-        }
-        rows.withUnsafeBufferPointer { r in
             out.withUnsafeMutableBufferPointer { o in
                 let o = o
-                Parallel.forEach(height) { y in
-                    let above = max(y - 1, 0) * width, row = y * width, below = min(y + 1, height - 1) * width
-                    for x in 0..<width { o[row + x] = F.combine(F.combine(r[above + x], r[row + x]), r[below + x]) }
+                Parallel.forEach(bands) { band in
+                    let y0 = height * band / bands, y1 = height * (band + 1) / bands
+                    // The row folds of rows y0 − 1 ... y1 (clamped), in a ring of three rows.
+                    let ring = UnsafeMutablePointer<F.Value>.allocate(capacity: 3 * width)
+                    defer { ring.deinitialize(count: 3 * width); ring.deallocate() }
+                    ring.initialize(repeating: v[0], count: 3 * width)
+                    @inline(__always) func foldRow(_ y: Int) {
+                        let row = y * width, r = ring + (y + 3) % 3 * width
+                        // The two edge pixels clamp; the ones between need no clamping (and vectorise).
+                        for x in [0, width - 1] {
+                            r[x] = F.combine(F.combine(v[row + max(x - 1, 0)], v[row + x]), v[row + min(x + 1, width - 1)])
+                        }
+                        if width > 2 {
+                            for x in 1..<(width - 1) { r[x] = F.combine(F.combine(v[row + x - 1], v[row + x]), v[row + x + 1]) }
+                        }
+                    }
+                    foldRow(max(y0 - 1, 0))
+                    foldRow(y0)
+                    for y in y0..<y1 {
+                        if y + 1 < height { foldRow(y + 1) }
+                        let above = ring + (max(y - 1, 0) + 3) % 3 * width, here = ring + (y + 3) % 3 * width
+                        let below = ring + (min(y + 1, height - 1) + 3) % 3 * width, row = o.baseAddress! + y * width
+                        for x in 0..<width { row[x] = F.combine(F.combine(above[x], here[x]), below[x]) }
+                    }
                 }
             }
         }
@@ -168,18 +208,32 @@ public enum CharacterMatte {
         let x0 = max(box.minX - reach, 0), x1 = min(box.maxX + reach, width - 1), y0 = max(box.minY - reach, 0), y1 = min(box.maxY + reach, height - 1)
         let w = x1 - x0 + 1, h = y1 - y0 + 1
         var guide = pool.take(w * h), input = pool.take(w * h)
-        for y in 0..<h {
-            for x in 0..<w {
-                let i = (y0 + y) * width + x0 + x
-                guide[y * w + x] = (frame.values[i] + frame.values[n + i] + frame.values[2 * n + i]) / 3
-                input[y * w + x] = mask[i] ? 1 : 0
+        frame.values.withUnsafeBufferPointer { v in
+            mask.withUnsafeBufferPointer { mask in
+                guide.withUnsafeMutableBufferPointer { guide in
+                    input.withUnsafeMutableBufferPointer { input in
+                        let guide = guide, input = input
+                        Parallel.forEach(h) { y in
+                            for x in 0..<w {
+                                let i = (y0 + y) * width + x0 + x
+                                guide[y * w + x] = (v[i] + v[n + i] + v[2 * n + i]) / 3
+                                input[y * w + x] = mask[i] ? 1 : 0
+                            }
+                        }
+                    }
+                }
             }
         }
         let soft = radius >= 4
             ? fastGuidedFilter(guide: guide, input: input, width: w, height: h, radius: radius, epsilon: guidedEpsilon, pool: pool)
             : guidedFilter(guide: guide, input: input, width: w, height: h, radius: radius, epsilon: guidedEpsilon, pool: pool)
-        for y in 0..<h {
-            for x in 0..<w { out[(y0 + y) * width + x0 + x] = min(max(soft[y * w + x], 0), 1) }
+        soft.withUnsafeBufferPointer { soft in
+            out.withUnsafeMutableBufferPointer { out in
+                let out = out
+                Parallel.forEach(h) { y in
+                    for x in 0..<w { out[(y0 + y) * width + x0 + x] = min(max(soft[y * w + x], 0), 1) }
+                }
+            }
         }
         pool.give(guide, input, soft)
         return out
@@ -193,9 +247,15 @@ public enum CharacterMatte {
     /// The smallest box holding every set pixel, or nil for an empty mask.
     static func boundingBox(of mask: [Bool], width: Int, height: Int) -> (minX: Int, maxX: Int, minY: Int, maxY: Int)? {
         var minX = width, maxX = -1, minY = height, maxY = -1
-        for y in 0..<height {
-            for x in 0..<width where mask[y * width + x] {
-                minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
+        mask.withUnsafeBufferPointer { mask in
+            for y in 0..<height {
+                let row = mask.baseAddress! + y * width
+                // The row's first and last set pixel (a row is usually empty or set at its ends).
+                guard let first = (0..<width).first(where: { row[$0] }) else { continue }
+                let last = (first..<width).last(where: { row[$0] })!
+                minX = min(minX, first); maxX = max(maxX, last)
+                if minY == height { minY = y }
+                maxY = y
             }
         }
         return maxX >= 0 ? (minX, maxX, minY, maxY) : nil
@@ -242,28 +302,43 @@ public enum CharacterMatte {
     static func fillHoles(_ mask: [Bool], width: Int, height: Int) -> [Bool] {
         guard let box = boundingBox(of: mask, width: width, height: height) else { return mask }
         let x0 = max(box.minX - 1, 0), x1 = min(box.maxX + 1, width - 1), y0 = max(box.minY - 1, 0), y1 = min(box.maxY + 1, height - 1)
-        // Flood the outside from the box's border with an explicit stack (each pixel is
-        // pushed at most once, so the box's area bounds it).
+        // Flood the outside from the box's border, a row span at a time (scanline fill: a
+        // span is marked in one pass and only the starts of the open runs next to it are
+        // pushed, so the stack holds far fewer entries than pixels).
         var filled = mask
-        let boxArea = (x1 - x0 + 1) * (y1 - y0 + 1)
-        let stack = UnsafeMutablePointer<Int32>.allocate(capacity: boxArea)
-        defer { stack.deallocate() }
         var outside = [Bool](repeating: false, count: mask.count)
         mask.withUnsafeBufferPointer { mask in
             outside.withUnsafeMutableBufferPointer { outside in
-                var top = 0
-                func visit(_ j: Int) {
-                    if !mask[j] && !outside[j] { outside[j] = true; stack[top] = Int32(j); top += 1 }
+                var stack: [(x: Int32, y: Int32)] = []
+                stack.reserveCapacity(256)
+                @inline(__always) func open(_ x: Int, _ y: Int) -> Bool { !mask[y * width + x] && !outside[y * width + x] }
+                /// Pushes the start of every open run of row y within x ∈ [from, to].
+                func pushRuns(_ y: Int, _ from: Int, _ to: Int) {
+                    var x = from
+                    while x <= to {
+                        if open(x, y) {
+                            stack.append((Int32(x), Int32(y)))
+                            while x <= to && open(x, y) { x += 1 }
+                        } else {
+                            x += 1
+                        }
+                    }
                 }
-                for x in x0...x1 { visit(y0 * width + x); visit(y1 * width + x) }
-                for y in y0...y1 { visit(y * width + x0); visit(y * width + x1) }
-                while top > 0 {
-                    top -= 1
-                    let i = Int(stack[top]), x = i % width, y = i / width
-                    if x > x0 { visit(i - 1) }
-                    if x < x1 { visit(i + 1) }
-                    if y > y0 { visit(i - width) }
-                    if y < y1 { visit(i + width) }
+                pushRuns(y0, x0, x1)
+                pushRuns(y1, x0, x1)
+                for y in y0...y1 {
+                    if open(x0, y) { stack.append((Int32(x0), Int32(y))) }
+                    if open(x1, y) { stack.append((Int32(x1), Int32(y))) }
+                }
+                while let (sx, sy) = stack.popLast() {
+                    let x = Int(sx), y = Int(sy)
+                    guard open(x, y) else { continue }
+                    var left = x, right = x
+                    while left > x0 && open(left - 1, y) { left -= 1 }
+                    while right < x1 && open(right + 1, y) { right += 1 }
+                    for i in (y * width + left)...(y * width + right) { outside[i] = true }
+                    if y > y0 { pushRuns(y - 1, left, right) }
+                    if y < y1 { pushRuns(y + 1, left, right) }
                 }
             }
         }
@@ -280,7 +355,7 @@ public enum CharacterMatte {
         let n = width * height
         var out = pool.take(n)
         linearCoefficients(guide: guide, input: input, width: width, height: height, radius: radius, epsilon: epsilon, pool: pool) { meanA, meanB in
-            for i in 0..<n { out[i] = meanA[i] * guide[i] + meanB[i] }
+            applyLinear(a: meanA, b: meanB, guide: guide, into: &out)
         }
         return out
     }
@@ -291,24 +366,64 @@ public enum CharacterMatte {
                                            pool: ScratchPool, _ body: ([Float], [Float]) -> Void) {
         let n = width * height
         var product = pool.take(n), square = pool.take(n)
-        for i in 0..<n {
-            product[i] = guide[i] * input[i]
-            square[i] = guide[i] * guide[i]
+        guide.withUnsafeBufferPointer { guide in
+            input.withUnsafeBufferPointer { input in
+                product.withUnsafeMutableBufferPointer { product in
+                    square.withUnsafeMutableBufferPointer { square in
+                        let product = product, square = square
+                        Parallel.forEachChunk(of: n) { range in
+                            for i in range {
+                                product[i] = guide[i] * input[i]
+                                square[i] = guide[i] * guide[i]
+                            }
+                        }
+                    }
+                }
+            }
         }
-        let meanGuide = boxMean(guide, width: width, height: height, radius: radius, pool: pool)
-        let meanInput = boxMean(input, width: width, height: height, radius: radius, pool: pool)
-        let meanProduct = boxMean(product, width: width, height: height, radius: radius, pool: pool)
-        let meanSquare = boxMean(square, width: width, height: height, radius: radius, pool: pool)
+        let means = boxMeans([guide, input, product, square], width: width, height: height, radius: radius, pool: pool)
+        let meanGuide = means[0], meanInput = means[1], meanProduct = means[2], meanSquare = means[3]
         var a = pool.take(n), b = pool.take(n)
-        for i in 0..<n {
-            let variance = meanSquare[i] - meanGuide[i] * meanGuide[i]
-            a[i] = (meanProduct[i] - meanGuide[i] * meanInput[i]) / (variance + epsilon)
-            b[i] = meanInput[i] - a[i] * meanGuide[i]
+        meanGuide.withUnsafeBufferPointer { meanGuide in
+            meanInput.withUnsafeBufferPointer { meanInput in
+                meanProduct.withUnsafeBufferPointer { meanProduct in
+                    meanSquare.withUnsafeBufferPointer { meanSquare in
+                        a.withUnsafeMutableBufferPointer { a in
+                            b.withUnsafeMutableBufferPointer { b in
+                                let a = a, b = b
+                                Parallel.forEachChunk(of: n) { range in
+                                    for i in range {
+                                        let variance = meanSquare[i] - meanGuide[i] * meanGuide[i]
+                                        a[i] = (meanProduct[i] - meanGuide[i] * meanInput[i]) / (variance + epsilon)
+                                        b[i] = meanInput[i] - a[i] * meanGuide[i]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        let meanA = boxMean(a, width: width, height: height, radius: radius, pool: pool)
-        let meanB = boxMean(b, width: width, height: height, radius: radius, pool: pool)
+        let meansAB = boxMeans([a, b], width: width, height: height, radius: radius, pool: pool)
+        let meanA = meansAB[0], meanB = meansAB[1]
         body(meanA, meanB)
         pool.give(product, square, meanGuide, meanInput, meanProduct, meanSquare, a, b, meanA, meanB)
+    }
+
+    /// `out = a·guide + b`, element-wise, spread over the cores.
+    private static func applyLinear(a: [Float], b: [Float], guide: [Float], into out: inout [Float]) {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                guide.withUnsafeBufferPointer { guide in
+                    out.withUnsafeMutableBufferPointer { out in
+                        let out = out
+                        Parallel.forEachChunk(of: out.count) { range in
+                            for i in range { out[i] = a[i] * guide[i] + b[i] }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The guided filter's coefficients computed at half resolution (He and Sun's "fast
@@ -319,11 +434,16 @@ public enum CharacterMatte {
         let w = (width + 1) / 2, h = (height + 1) / 2
         func half(_ values: [Float]) -> [Float] {
             var out = pool.take(w * h)
-            for y in 0..<h {
-                let y0 = 2 * y, y1 = min(2 * y + 1, height - 1)
-                for x in 0..<w {
-                    let x0 = 2 * x, x1 = min(2 * x + 1, width - 1)
-                    out[y * w + x] = (values[y0 * width + x0] + values[y0 * width + x1] + values[y1 * width + x0] + values[y1 * width + x1]) / 4
+            values.withUnsafeBufferPointer { values in
+                out.withUnsafeMutableBufferPointer { out in
+                    let out = out
+                    Parallel.forEach(h) { y in
+                        let y0 = 2 * y, y1 = min(2 * y + 1, height - 1)
+                        for x in 0..<w {
+                            let x0 = 2 * x, x1 = min(2 * x + 1, width - 1)
+                            out[y * w + x] = (values[y0 * width + x0] + values[y0 * width + x1] + values[y1 * width + x0] + values[y1 * width + x1]) / 4
+                        }
+                    }
                 }
             }
             return out
@@ -333,38 +453,48 @@ public enum CharacterMatte {
         linearCoefficients(guide: smallGuide, input: smallInput, width: w, height: h, radius: radius / 2, epsilon: epsilon, pool: pool) { meanA, meanB in
             let a = PlanarMask(width: w, height: h, values: meanA).resized(width: width, height: height).values
             let b = PlanarMask(width: w, height: h, values: meanB).resized(width: width, height: height).values
-            for i in 0..<out.count { out[i] = a[i] * guide[i] + b[i] }
+            applyLinear(a: a, b: b, guide: guide, into: &out)
         }
         pool.give(smallGuide, smallInput)
         return out
     }
 
-    /// The mean over a `(2·radius + 1)²` window, clamped at the borders: a running sum along
-    /// each row, then down each column, both spread over the cores.
-    static func boxMean(_ values: [Float], width: Int, height: Int, radius: Int, pool: ScratchPool) -> [Float] {
-        var rows = pool.take(values.count), out = pool.take(values.count)
+    /// The means over a `(2·radius + 1)²` window of each of `inputs` (all `width`×`height`),
+    /// clamped at the borders: a running sum along each row, then down each column. All the
+    /// inputs' rows form one parallel loop and all their column blocks another, so a batch
+    /// costs two hand-offs to the workers, not two per input (waking a worker costs as much
+    /// as a small filter pass inside a host process).
+    static func boxMeans(_ inputs: [[Float]], width: Int, height: Int, radius: Int, pool: ScratchPool) -> [[Float]] {
+        let count = width * height, k = inputs.count
+        // One buffer each for the row sums and the means of all the inputs, side by side.
+        var rows = pool.take(k * count), out = pool.take(k * count)
         let interior = 1 / Float(2 * radius + 1)
-        values.withUnsafeBufferPointer { v in
+        let sources = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: k)
+        defer { sources.deallocate() }
+        withPointers(to: inputs, sources) {
             rows.withUnsafeMutableBufferPointer { r in
                 let r = r
-                Parallel.forEach(height) { y in
-                    let row = y * width
+                Parallel.forEach(k * height) { task in
+                    let input = task / height, y = task % height
+                    let v = sources[input] + y * width, row = r.baseAddress! + input * count + y * width
                     var sum: Float = 0
-                    for x in 0..<min(radius, width) { sum += v[row + x] }
+                    for x in 0..<min(radius, width) { sum += v[x] }
                     for x in 0..<width {
-                        if x + radius < width { sum += v[row + x + radius] }
-                        if x - radius - 1 >= 0 { sum -= v[row + x - radius - 1] }
-                        r[row + x] = sum * (x >= radius && x + radius < width ? interior : 1 / Float(min(x + radius, width - 1) - max(x - radius, 0) + 1))
+                        if x + radius < width { sum += v[x + radius] }
+                        if x - radius - 1 >= 0 { sum -= v[x - radius - 1] }
+                        row[x] = sum * (x >= radius && x + radius < width ? interior : 1 / Float(min(x + radius, width - 1) - max(x - radius, 0) + 1))
                     }
                 }
             }
         }
         // Columns in blocks of 64: each block keeps a running sum of its rows.
         let blocks = (width + 63) / 64
-        rows.withUnsafeBufferPointer { r in
+        rows.withUnsafeBufferPointer { rows in
             out.withUnsafeMutableBufferPointer { o in
                 let o = o
-                Parallel.forEach(blocks) { block in
+                Parallel.forEach(k * blocks) { task in
+                    let input = task / blocks, block = task % blocks
+                    let r = rows.baseAddress! + input * count, o = o.baseAddress! + input * count
                     let x0 = block * 64, x1 = min(x0 + 64, width)
                     let sum = UnsafeMutablePointer<Float>.allocate(capacity: x1 - x0)
                     defer { sum.deallocate() }
@@ -380,6 +510,24 @@ public enum CharacterMatte {
             }
         }
         pool.give(rows)
-        return out
+        let means = (0..<k).map { input in
+            var mean = pool.take(count)
+            mean.withUnsafeMutableBufferPointer { mean in
+                out.withUnsafeBufferPointer { (mean.baseAddress!).update(from: $0.baseAddress! + input * count, count: count) }
+            }
+            return mean
+        }
+        pool.give(out)
+        return means
+    }
+
+    /// Calls `body` with `pointers[i]` set to the storage of `arrays[i]`, all valid at once.
+    private static func withPointers(to arrays: [[Float]], _ pointers: UnsafeMutablePointer<UnsafePointer<Float>>, _ body: () -> Void,
+                                     from index: Int = 0) {
+        guard index < arrays.count else { return body() }
+        arrays[index].withUnsafeBufferPointer { buffer in
+            pointers[index] = buffer.baseAddress!
+            withPointers(to: arrays, pointers, body, from: index + 1)
+        }
     }
 }

@@ -10,9 +10,17 @@ public final class ScratchPool {
 
     /// A buffer of `count` zeros, reusing a kept one when there is one.
     func take(_ count: Int) -> [Float] {
-        guard var buffer = free.popLast() else { return [Float](repeating: 0, count: count) }
-        buffer.removeAll(keepingCapacity: true)
-        buffer.append(contentsOf: repeatElement(0, count: count))
+        // A kept buffer of this size, else one large enough, else any (it grows).
+        guard let index = free.lastIndex(where: { $0.count == count }) ?? free.lastIndex(where: { $0.capacity >= count })
+                ?? (free.isEmpty ? nil : free.count - 1) else { return [Float](repeating: 0, count: count) }
+        var buffer = free.remove(at: index)
+        if buffer.count == count {
+            // A memset (the remove-and-append form wrote element by element).
+            buffer.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        } else {
+            buffer.removeAll(keepingCapacity: true)
+            buffer.append(contentsOf: repeatElement(0, count: count))
+        }
         return buffer
     }
 

@@ -69,12 +69,17 @@ public struct ShotDetector {
     @inline(__always)
     static func thumbnail(width: Int, height: Int, grey: (Int) -> Float) -> [Float] {
         var sums = [Float](repeating: 0, count: thumbnailWidth * thumbnailHeight), counts = sums
-        for y in 0..<height {
-            let cy = y * thumbnailHeight / height
-            for x in 0..<width {
-                let cell = cy * thumbnailWidth + x * thumbnailWidth / width
-                sums[cell] += grey(y * width + x)
-                counts[cell] += 1
+        // Each column's cell, computed once per frame instead of once per pixel.
+        let columnCell = (0..<width).map { $0 * thumbnailWidth / width }
+        sums.withUnsafeMutableBufferPointer { sums in
+            counts.withUnsafeMutableBufferPointer { counts in
+                columnCell.withUnsafeBufferPointer { columnCell in
+                    for y in 0..<height {
+                        let rowCells = (y * thumbnailHeight / height) * thumbnailWidth, row = y * width
+                        for x in 0..<width { sums[rowCells + columnCell[x]] += grey(row + x) }
+                        for x in 0..<width { counts[rowCells + columnCell[x]] += 1 }
+                    }
+                }
             }
         }
         return zip(sums, counts).map { $1 > 0 ? $0 / $1 : 0 }

@@ -95,9 +95,13 @@ public final class PixelScaler {
         let stride = modelPlanes.stride, planeBytes = modelPlanes.planeBytes
         modelPlanes.bytes.withUnsafeMutableBufferPointer { bytes in
             planar.withUnsafeBufferPointer { values in
-                for channel in 0..<3 {
+                let bytes = bytes
+                // Rows in bands over the cores (a full-resolution frame is ~1 M values).
+                let bands = plane >= 1 << 16 ? 3 * 8 : 3
+                DispatchQueue.concurrentPerform(iterations: bands) { band in
+                    let channel = band % 3, part = band / 3, parts = bands / 3
                     let from = values.baseAddress! + channel * plane, to = bytes.baseAddress! + PaddedPlanes.plane(ofChannel: channel) * planeBytes
-                    for y in 0..<height {
+                    for y in (height * part / parts)..<(height * (part + 1) / parts) {
                         let row = to + y * stride, source = from + y * width
                         for x in 0..<width {
                             let v = source[x]
