@@ -71,6 +71,15 @@ struct HostCommand: ParsableCommand {
         if let matteMargin, !(0...256).contains(matteMargin) { throw ValidationError("-matte-margin must be in 0...256 pixels, got \(matteMargin)") }
         guard plate == "clip" || plate == "running" else { throw ValidationError("-plate \(plate) is not one of clip, running") }
         guard BackgroundFit(rawValue: backgroundFit) != nil else { throw ValidationError("-bg-fit \(backgroundFit) is not one of \(BackgroundFit.nameList)") }
+        // A FIFO, a pipe or a device can be read once; a clip plate, a fit and motion
+        // refinement read the clip twice (and a FIFO nobody writes to blocks at the second open).
+        if let kind = Self.streamKind(inputs[0]) {
+            let rereads = [fit != nil ? "-fit" : nil, extractMotion != nil && refineMotion == 1 ? "-extract-motion (its refinement)" : nil,
+                           extractMotion == nil && render == RenderMode.composite.rawValue && plate == "clip" ? "-plate clip (the default)" : nil].compactMap { $0 }
+            if let first = rereads.first {
+                throw ValidationError("-i \(inputs[0]) is a \(kind), which can be read only once, and \(first) reads the clip twice: give a file, or use -plate running (the plate learned as frames stream, as the plugins do)")
+            }
+        }
         if let extractMotion { try overwrite.check([extractMotion]) }
         if extractMotion == nil {
             guard let output else { throw ValidationError("no output file given (it comes last, as in ffmpeg)") }
@@ -86,6 +95,17 @@ struct HostCommand: ParsableCommand {
             if !["reconstruct", "matte", "cutout"].contains(effectName) && inputs.count < 2 {
                 throw ValidationError("-effect \(effectName) needs a background: add a second -i (an image or a video)")
             }
+        }
+    }
+
+    /// "FIFO", "character device" or "socket" when `path` is one (it can be read only once);
+    /// nil for a regular file, a folder, a pattern or a path that does not exist.
+    static func streamKind(_ path: String) -> String? {
+        switch (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType {
+        case .typeCharacterSpecial?: return "character device"
+        case .typeSocket?: return "socket"
+        case let type? where type.rawValue == "NSFileTypeFIFO" || type == .typeUnknown: return "FIFO"
+        default: return nil
         }
     }
 
@@ -144,6 +164,8 @@ struct HostCommand: ParsableCommand {
             shots = try clipPlates(for: pipeline, frameLimit: frameLimit, showStats: showStats)
         }
         var nextShot = 0
+        // A FIFO or device input is read once: its audio cannot be copied in a second read.
+        let streamed = Self.streamKind(inputs[0]) != nil
         var options: [String: String] = [:]
         if let crf { options["crf"] = crf }
         if let bitRate { options["b:v"] = bitRate }
@@ -197,11 +219,14 @@ struct HostCommand: ParsableCommand {
                     throw ExitCode(InterruptRequest.exitStatus)
                 }
                 if writer == nil {
+                    if streamed && !noAudio && logLevel != "quiet" {
+                        FileHandle.standardError.write(Data("eqr: note: no audio copied: -i \(inputs[0]) is read once, for its video\n".utf8))
+                    }
                     // The output takes the size of the first frame after the pre-chain.
                     noteBackgroundFit(frame)
                     // YUV 4:2:0 straight from the pipeline when the encoder takes it.
                     writer = try VideoWriter(path: output!, width: frame.width, height: frame.height, frameRate: rate, codec: codec, options: options,
-                                             filter: postChain.isEmpty ? nil : postChain, audioFrom: noAudio ? nil : inputs[0],
+                                             filter: postChain.isEmpty ? nil : postChain, audioFrom: noAudio || streamed ? nil : inputs[0],
                                              audioSkipping: startSeconds, acceptsYUV420: true,
                                              withAlpha: pipeline.effect == .cutout)
                 }

@@ -410,6 +410,29 @@ final class HostCommandTests: XCTestCase {
         XCTAssertFalse(same.standardError.contains("the background is"), same.standardError)
     }
 
+    /// A FIFO as the character input: the default clip plate would read it twice (and block
+    /// for ever on the second open), so it is a usage error naming the way out; with
+    /// `-plate running` the clip streams through once (no second open for its audio either).
+    func testAFIFOInputStreamsOnceOrIsRefused() throws {
+        XCTAssertEqual(mkfifo(path("fifo"), 0o600), 0)
+        let refused = try EqrProcess.run(["-i", path("fifo"), "-i", path("bg.png"), "-m", model, "-y", path("refused.mkv")])
+        XCTAssertEqual(refused.status, 64, refused.standardError)
+        XCTAssertTrue(refused.standardError.contains("is a FIFO, which can be read only once") && refused.standardError.contains("-plate running"), refused.standardError)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("refused.mkv")))
+
+        try ffmpeg(["-i", path("char.mp4"), "-c:v", "ffv1", path("char.mkv")])
+        let clip = try Data(contentsOf: URL(fileURLWithPath: path("char.mkv")))
+        let writer = Thread { [fifo = path("fifo")] in
+            // Opening a FIFO for writing waits for its reader.
+            if let handle = FileHandle(forWritingAtPath: fifo) { try? handle.write(contentsOf: clip); try? handle.close() }
+        }
+        writer.start()
+        let streamed = try EqrProcess.run(["-i", path("fifo"), "-i", path("bg.png"), "-m", model, "-plate", "running", "-nostats", "-c:v", "ffv1", path("streamed.mkv")])
+        XCTAssertEqual(streamed.status, 0, streamed.standardError)
+        XCTAssertEqual(try probe(path("streamed.mkv")), [96, 96, 12])
+        XCTAssertTrue(streamed.standardError.contains("no audio copied"), streamed.standardError)
+    }
+
     func testBadInputsAreClearErrors() throws {
         try Data("junk".utf8).write(to: URL(fileURLWithPath: path("junk.safetensors")))
         try Data("junk".utf8).write(to: URL(fileURLWithPath: path("exists.mp4")))

@@ -65,6 +65,7 @@ final class ModelGradientTests: XCTestCase {
     func testDistantBackgroundGradients() throws { try checkGradients("features", distant: true) }
     /// The L1 image loss (its kinks sit where x̂ = x exactly, which random frames never hit).
     func testAbsoluteImageLossGradients() throws { try checkGradients("features", renderer: .layered, distant: true, imageLoss: .absoluteError) }
+    func testStructuralImageLossGradients() throws { try checkGradients("features", renderer: .layered, distant: true, imageLoss: .structural) }
     func testLayeredDistantBackgroundGradients() throws { try checkGradients("features", renderer: .layered, distant: true) }
     /// The drawn-motion equivariance through a bounded predictor: into the predictor and,
     /// for `features`, into f of both x and the moved x̃.

@@ -160,6 +160,36 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    /// SSIM's gradient against finite differences, on images in [0, 1] (where its stabilisers
+    /// are meant to act), and its value: 0 for identical images, larger for a blurred copy
+    /// than for a copy shifted in brightness by the same mean absolute error.
+    func testStructuralSimilarityGradientAndValue() {
+        let prediction = randomTensor([2, 2, 5, 6], seed: 31, range: 0...1)
+        let target = randomTensor([2, 2, 5, 6], seed: 32, range: 0...1)
+        let analytic = StructuralSimilarity.loss(prediction, target).gradient
+        let numeric = numericalGradient(of: { Double(StructuralSimilarity.loss($0, target).value) }, at: prediction, epsilon: 1e-3)
+        let result = compare("ssim", analytic: analytic, numeric: numeric)
+        print(result)
+        XCTAssertTrue(result.passes(tolerance), "\(result)")
+        // A gradient off by the 2·p factor of mean(p²) is caught.
+        let wrong = analytic * 1.1
+        XCTAssertFalse(compare("ssim (planted error)", analytic: wrong, numeric: numeric).passes(tolerance))
+
+        XCTAssertEqual(StructuralSimilarity.loss(target, target).value, 0, accuracy: 1e-6)
+        // A horizontal 1-2-1 blur of the target, against a brightness shift of equal mean |error|.
+        var blurred = target
+        let width = 6
+        for row in 0..<(target.count / width) {
+            for x in 1..<(width - 1) {
+                let i = row * width + x
+                blurred.scalars[i] = (target.scalars[i - 1] + 2 * target.scalars[i] + target.scalars[i + 1]) / 4
+            }
+        }
+        let error = (blurred - target).meanAbsolute()
+        let shifted = target + Tensor(shape: target.shape, repeating: Float(error))
+        XCTAssertGreaterThan(StructuralSimilarity.loss(blurred, target).value, 2 * StructuralSimilarity.loss(shifted, target).value)
+    }
+
     /// The check must be able to fail: a layer whose backward is slightly wrong is caught.
     func testCheckerCatchesAWrongGradient() {
         final class SlightlyWrongSigmoid: Layer {
