@@ -28,7 +28,9 @@ struct CallFailure: Error {
             message = error.description
         case let error as VideoIOError:
             switch error {
-            case .invalidArgument, .frameSizeMismatch: status = EQR_ERROR_INVALID_ARGUMENT
+            case .invalidArgument, .frameSizeMismatch, .unknownFilter: status = EQR_ERROR_INVALID_ARGUMENT
+            // The scaler refusing a size (a 16384×1 frame) is the caller's image, not a file.
+            case .filterFailed(let chain, _, _) where chain.hasPrefix("swscale"): status = EQR_ERROR_INVALID_ARGUMENT
             default: status = EQR_ERROR_FILE
             }
             message = error.description

@@ -54,7 +54,7 @@ struct TrainCommand: ParsableCommand {
     var sceneBackground = "same"
     @Option(help: "Learning-rate schedule: constant, or cosine (decays to 5 % of --lr at --steps).") var lrSchedule = "constant"
     @Option(parsing: .unconditional, help: "Steps of linear learning-rate warm-up (cosine schedule).") var warmupSteps = 0
-    @Option(help: "Loss of the rendered frames: \(ImageLoss.nameList) (l1 keeps renders sharper).") var imageLoss = ImageLoss.squaredError.rawValue
+    @Option(help: "Loss of the rendered frames: \(ImageLoss.nameList) (l1 keeps renders sharper; ssim adds structure: 0.85·(1 − SSIM)/2 + 0.15·L1).") var imageLoss = ImageLoss.squaredError.rawValue
     @Option(parsing: .unconditional, help: "Synthetic world seed (backgrounds, characters).") var worldSeed: UInt64 = 0
     @Option(parsing: .unconditional, help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
     @Option(parsing: .unconditional, help: "Synthetic characters.") var characters = 8

@@ -113,6 +113,15 @@ int main(int argc, char **argv) {
     EXPECT(eqr_swap(ctx, &in, &out) == EQR_OK);
     EXPECT(eqr_context_rewind(ctx) == EQR_OK && eqr_context_rewind(NULL) == EQR_ERROR_INVALID_HANDLE);
 
+    /* A frame of a size the scaler cannot take is a bad argument, not a file error. */
+    static uint8_t line[16384 * 4];
+    eqr_image thin = { line, 16384, 1, 16384 * 4, EQR_PIXEL_RGBA8 };
+    int thin_status = eqr_swap(ctx, &thin, &thin);
+    EXPECT(thin_status == EQR_OK || thin_status == EQR_ERROR_INVALID_ARGUMENT);
+    if (thin_status != EQR_OK) EXPECT(strstr(eqr_context_last_error(ctx), "16384") != NULL);
+    EXPECT(eqr_context_reset_plate(ctx) == EQR_OK);
+    EXPECT(eqr_swap(ctx, &in, &out) == EQR_OK);
+
     /* In place (in == out) gives what a separate output gets. */
     uint8_t copy[sizeof pixels], separate[sizeof pixels];
     memcpy(copy, pixels, sizeof pixels);
