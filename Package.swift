@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Retargeting", targets: ["Retargeting"]),
         .library(name: "Training", targets: ["Training"]),
         .executable(name: "eqr", targets: ["eqr"]),
+        .executable(name: "eqr-fuzz", targets: ["eqr-fuzz"]),
         // The C ABI, libequivariant.so: Swift runtime linked in, only eqr_* exported.
         .library(name: "equivariant", type: .dynamic, targets: ["Equivariant"]),
         // The frei0r filter plugin, installed as equivariant.so: Swift runtime linked in, only f0r_* exported.
@@ -80,6 +81,10 @@ let package = Package(
                 "ProcessSettings", "Tensors", "NeuralNetwork", "VideoIO", "SyntheticScenes", "EquivariantModel", "Retargeting", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // The parsers of users' files and strings as fuzz targets: a normal build replays inputs
+        // (`eqr-fuzz FILE|DIR …`); built with `-sanitize=fuzzer,address -DFUZZING` it is a
+        // libFuzzer binary (Tests/Fuzz/run.sh).
+        .executableTarget(name: "eqr-fuzz", dependencies: ["EquivariantModel", "Retargeting", "Tensors"]),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Tensors", "NeuralNetwork", "EquivariantModel"], path: "Tests/TestSupport"),

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Fuzz eqr's parsers of users' files and strings (checkpoints, effect strings, motion
+# templates, keyframe files) with libFuzzer and AddressSanitizer.
+#   bash Tests/Fuzz/run.sh [SECONDS]     (default 60)
+# Starts from a small valid input per surface plus Tests/Fuzz/corpus (the inputs that once
+# broke something). Exits non-zero when an input crashes, trips the sanitizer, hangs for 10 s
+# or allocates past 2 GB; the input is kept in .build/fuzz/findings/ — copy it into
+# Tests/Fuzz/corpus/ once fixed, and the test suite replays it from then on.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-60}
+# The normal build writes the seeds (the test suite, which holds .build's lock, has built it).
+[ "${EQR_FUZZ_RELEASE_BUILT:-0}" = 1 ] || swift build -c release --product eqr-fuzz >/dev/null
+swift build -c debug --scratch-path .build/fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --product eqr-fuzz >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/corpus" .build/fuzz/findings
+.build/release/eqr-fuzz --write-seeds "$work/seeds"
+cp Tests/Fuzz/corpus/* "$work/seeds/" 2>/dev/null || true
+# A crash should end the run at once, not wait for Swift's interactive backtracer; the Swift
+# runtime's process-lifetime allocations are not leaks.
+SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+    .build/fuzz/debug/eqr-fuzz -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix=.build/fuzz/findings/ "$work/corpus" "$work/seeds"
