@@ -27,8 +27,8 @@ public final class BackgroundSource {
     ///   file has no frames or is not a regular file (a FIFO, a device or a socket: opening a
     ///   FIFO nobody writes would block the host — an editor, ffmpeg — for ever).
     public init(path: String, filter: String? = nil, loops: Bool = true) throws {
-        if let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType, type != .typeRegular {
-            throw ModelError.invalidInput("the background \(path) is not a regular file (a FIFO, device, socket or folder): give an image or video file")
+        if let problem = RegularFile.problem(path) {
+            throw ModelError.invalidInput("the background \(path) \(problem): give an image or video file")
         }
         let reader = try VideoReader(path: path, filter: filter)
         guard let first = try reader.next() else { throw ModelError.invalidInput("the background \(path) has no frames") }

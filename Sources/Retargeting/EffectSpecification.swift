@@ -60,6 +60,7 @@ public enum EffectSpecification {
 
     /// Keyframes from a JSON file: `[{"frame": 0, "angle": 0}, {"frame": 100, "angle": 90, "tx": 0.2}, …]`.
     public static func keyframes(fromFile path: String) throws -> [Int: Affine2D] {
+        if let problem = RegularFile.problem(path) { throw EffectError("the keyframe file \(path) \(problem)") }
         guard let data = FileManager.default.contents(atPath: path) else { throw EffectError("cannot read the keyframe file \(path)") }
         guard let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]], !list.isEmpty else {
             throw EffectError("\(path) is not a JSON list of keyframes like [{\"frame\": 0, \"angle\": 10}]")

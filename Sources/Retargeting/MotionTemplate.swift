@@ -86,6 +86,7 @@ public struct MotionTemplate: Codable, Equatable, Sendable {
 
     /// Reads and validates a template file.
     public static func read(contentsOf url: URL) throws -> MotionTemplate {
+        if let problem = RegularFile.problem(url.path) { throw ModelError.invalidInput("the motion template \(url.path) \(problem)") }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ModelError.invalidInput("cannot read the motion template \(url.path): \(error.localizedDescription)")

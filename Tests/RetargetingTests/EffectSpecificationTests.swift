@@ -109,6 +109,18 @@ final class EffectSpecificationTests: XCTestCase {
         try template.write(to: templateURL)
         XCTAssertEqual(try EffectSpecification.parse("transfer=template=\(templateURL.path)"), .transfer(template))
         XCTAssertThrowsError(try EffectSpecification.parse("transfer=template=\(directory.path)/missing.json"))
+
+        // A FIFO (its read would block for ever), a device that never ends, a folder.
+        let fifo = directory.appendingPathComponent("fifo").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        for path in [fifo, "/dev/zero", directory.path] {
+            XCTAssertThrowsError(try EffectSpecification.parse("transform=keyframes=\(path)")) {
+                XCTAssertTrue("\($0)".contains("the keyframe file \(path) is not a regular file"), "\($0)")
+            }
+            XCTAssertThrowsError(try EffectSpecification.parse("transfer=template=\(path)")) {
+                XCTAssertTrue("\($0)".contains("the motion template \(path) is not a regular file"), "\($0)")
+            }
+        }
     }
 
     func testHelpListsEveryOptionWithItsRange() {
