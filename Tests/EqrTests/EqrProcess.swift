@@ -34,6 +34,17 @@ struct EqrProcess {
         return (process.terminationStatus, try String(contentsOf: log, encoding: .utf8))
     }
 
+    /// The environment that gives a library's host the OpenBLAS kernel `eqr` runs with: empty
+    /// unless eqr selected a better kernel than OpenBLAS detected (a CPU OpenBLAS misdetects),
+    /// which a library inside a host cannot do. Kernels round products differently, so a test
+    /// that wants identical pixels from eqr and a library gives both the same one.
+    static func kernelEnvironmentMatchingEqr() throws -> [String: String] {
+        let version = try run(["--version"]).standardOutput
+        guard let line = version.split(separator: "\n").first(where: { $0.contains("selected by eqr") }),
+              let kernel = line.split(separator: " ").dropFirst(2).first else { return [:] }
+        return ["OPENBLAS_CORETYPE": String(kernel)]
+    }
+
     /// The frei0r plugin's own reports in a host's standard error, one per line, without the
     /// OpenBLAS kernel advice (`BLASKernel.advice`) that every run prints on a CPU OpenBLAS
     /// misdetects: a test asserts on what the plugin says about its work, not on the machine.
