@@ -73,7 +73,7 @@ struct HostCommand: ParsableCommand {
         guard BackgroundFit(rawValue: backgroundFit) != nil else { throw ValidationError("-bg-fit \(backgroundFit) is not one of \(BackgroundFit.nameList)") }
         // A FIFO, a pipe or a device can be read once; a clip plate, a fit and motion
         // refinement read the clip twice (and a FIFO nobody writes to blocks at the second open).
-        if let kind = Self.streamKind(inputs[0]) {
+        if RegularFile.isReadOnce(inputs[0]), let kind = RegularFile.otherKind(inputs[0]) {
             let rereads = [fit != nil ? "-fit" : nil, extractMotion != nil && refineMotion == 1 ? "-extract-motion (its refinement)" : nil,
                            extractMotion == nil && render == RenderMode.composite.rawValue && plate == "clip" ? "-plate clip (the default)" : nil].compactMap { $0 }
             if let first = rereads.first {
@@ -95,17 +95,6 @@ struct HostCommand: ParsableCommand {
             if !["reconstruct", "matte", "cutout"].contains(effectName) && inputs.count < 2 {
                 throw ValidationError("-effect \(effectName) needs a background: add a second -i (an image or a video)")
             }
-        }
-    }
-
-    /// "FIFO", "character device" or "socket" when `path` is one (it can be read only once);
-    /// nil for a regular file, a folder, a pattern or a path that does not exist.
-    static func streamKind(_ path: String) -> String? {
-        switch (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType {
-        case .typeCharacterSpecial?: return "character device"
-        case .typeSocket?: return "socket"
-        case let type? where type.rawValue == "NSFileTypeFIFO" || type == .typeUnknown: return "FIFO"
-        default: return nil
         }
     }
 
@@ -165,7 +154,7 @@ struct HostCommand: ParsableCommand {
         }
         var nextShot = 0
         // A FIFO or device input is read once: its audio cannot be copied in a second read.
-        let streamed = Self.streamKind(inputs[0]) != nil
+        let streamed = RegularFile.isReadOnce(inputs[0])
         var options: [String: String] = [:]
         if let crf { options["crf"] = crf }
         if let bitRate { options["b:v"] = bitRate }
