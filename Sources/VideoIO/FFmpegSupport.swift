@@ -173,12 +173,34 @@ private final class TemporaryCounter: @unchecked Sendable {
 }
 
 /// A hidden temporary name in the same directory as `path`, so that the final `rename`
-/// is atomic (same file system): `dir/.name.<pid>-<n>.part`.
+/// is atomic (same file system): `dir/.name.<pid>-<n>.part`, the name cut to 200 bytes so
+/// that the temporary's name stays within the 255 bytes a file name may have.
+///
+/// Temporaries of the same output left by a process that no longer runs (killed while
+/// writing) are removed first; those of a live process are left alone.
 func makeTemporaryPath(besides path: String) -> String {
-    let (dir, name) = splitPath(path)
+    var (dir, name) = splitPath(path)
+    while name.utf8.count > 200 { name.removeLast() }
     let unique = "\(getpid())-\(temporaryCounter.next())"
     let prefix = dir == "." && !path.hasPrefix("./") ? "" : (dir == "/" ? "/" : dir + "/")
+    removeStaleTemporaries(in: dir, startingWith: ".\(name).")
     return "\(prefix).\(name).\(unique).part"
+}
+
+/// Removes `directory`'s files named `<start><pid>-<n>.part` whose process is gone.
+private func removeStaleTemporaries(in directory: String, startingWith start: String) {
+    guard let folder = opendir(directory) else { return }
+    defer { closedir(folder) }
+    var stale: [String] = []
+    while let entry = readdir(folder) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        guard name.hasPrefix(start), name.hasSuffix(".part") else { continue }
+        let middle = name.dropFirst(start.count).dropLast(".part".count)
+        guard let dash = middle.firstIndex(of: "-"), let pid = Int32(middle[..<dash]), pid > 0, Int(middle[middle.index(after: dash)...]) != nil
+        else { continue }
+        if kill(pid, 0) != 0 && errno == ESRCH { stale.append(name) }
+    }
+    for name in stale { unlink(directory + "/" + name) }
 }
 
 /// Renames `temporary` to `final` atomically; on failure removes `temporary` and throws.

@@ -61,7 +61,7 @@ public enum VideoIOError: Error, CustomStringConvertible, Equatable, Sendable {
         case .noVideoStream(let p): return "\(p): no video stream"
         case .decoderFailed(let p, _, let m): return "\(p): cannot open decoder: \(m)"
         case .decodeFailed(let p, _, let m): return "\(p): decoding failed: \(m)"
-        case .noFrames(let p): return "\(p): no frames"
+        case .noFrames(let p): return "\(p): no frame could be decoded (the file is empty, damaged or truncated, or its start is past the end)"
         case .unknownFilter(let n, let c): return "no such filter: '\(n)' in filter chain '\(c)'"
         case .filterFailed(let c, _, let m): return "filter chain '\(c)': \(m)"
         case .encoderNotFound(let n): return "no such video encoder: '\(n)'"

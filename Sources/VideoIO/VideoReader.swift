@@ -41,7 +41,7 @@ public final class VideoReader {
     /// ``frameCount`` when known, else `duration × frameRate` rounded, else nil.
     public var estimatedFrameCount: Int? {
         if let n = frameCount { return n }
-        if let d = duration, let r = frameRate, d > 0, r > 0 { return Int((d * r).rounded()) }
+        if let d = duration, let r = frameRate, d > 0, r > 0 { return Int(saturating: (d * r).rounded()) }
         return nil
     }
     /// FFmpeg's name of the video codec (`"h264"`, `"png"`, `"rawvideo"`, ...).
@@ -342,7 +342,7 @@ public final class VideoReader {
         }
         if resyncIndex {
             resyncIndex = false
-            if let r = frameRate, r > 0 { nextIndex = Int((t * r).rounded()) }
+            if let r = frameRate, r > 0 { nextIndex = Int(saturating: (t * r).rounded()) }
         }
         let frame = makeFrame(fromRGB24: f, timestamp: t, index: nextIndex)
         nextIndex += 1

@@ -29,11 +29,12 @@ struct HostCommand: ParsableCommand {
     @Option(name: .customLong("preset", withSingleDash: true), help: "Encoder preset.") var preset: String?
     @Option(name: .customLong("frames:v", withSingleDash: true), parsing: .unconditional, help: "Stop after this many frames.") var maxFrames: Int?
     @Option(name: .customShort("t"), parsing: .unconditional, help: "Stop after this many seconds of input.") var duration: Double?
-    @Option(name: .customLong("ss", withSingleDash: true), help: "Start this far into the character input: seconds (12.5) or [hh:]mm:ss[.xx], as in ffmpeg; its audio is cut the same way.") var start: String?
+    @Option(name: .customLong("ss", withSingleDash: true), parsing: .unconditional, help: "Start this far into the character input: seconds (12.5) or [hh:]mm:ss[.xx], as in ffmpeg; its audio is cut the same way.") var start: String?
     @Option(name: .customLong("framerate", withSingleDash: true), parsing: .unconditional, help: "Frame rate of an image-sequence character input (frame%04d.png), as ffmpeg's image2 -framerate (default 25).") var inputFrameRate: Double?
     @Option(name: .customShort("r"), parsing: .unconditional, help: "Output frame rate (frames are dropped or repeated by libavfilter's fps filter).") var outputRate: Double?
     @Option(name: .customLong("pix_fmt", withSingleDash: true), help: "Output pixel format (default yuv420p).") var pixelFormat: String?
     @Option(name: [.customLong("loglevel", withSingleDash: true), .customShort("v")], help: "quiet, fatal, error (default), warning, info or debug, as in ffmpeg; quiet also hides progress.") var logLevel = "error"
+    @Option(name: .customLong("threads", withSingleDash: true), parsing: .unconditional, help: "Worker threads for the model and the composite (default: all cores), as in ffmpeg.") var threads: Int?
     @Flag(name: .customLong("hide_banner", withSingleDash: true), help: "Accepted as in ffmpeg (eqr prints no banner).") var hideBanner = false
     @Option(name: .customLong("bg-loop", withSingleDash: true), parsing: .unconditional, help: "A background video shorter than the input: 1 loops it, 0 holds its last frame.") var backgroundLoop = 1
     @Option(name: .customLong("bg-fit", withSingleDash: true), help: "A background of another aspect ratio: cover (scale and centre-crop, the default), contain (scale and pad with black) or stretch.") var backgroundFit = "cover"
@@ -53,12 +54,13 @@ struct HostCommand: ParsableCommand {
             throw ValidationError("no model: give one with -m, or fit one to the clip with -fit (e.g. -fit 5m)")
         }
         if let maxFrames, maxFrames < 1 { throw ValidationError("-frames:v must be at least 1, got \(maxFrames)") }
-        if let start, Self.seconds(start) == nil { throw ValidationError("-ss \(start) is not a time: give seconds (12.5) or [hh:]mm:ss[.xx]") }
+        if let start, Self.seconds(start) == nil { throw ValidationError("-ss \(start) is not a time: give seconds (12.5) or [hh:]mm:ss[.xx], at most \(Int(Self.longestStart)) s") }
         if let inputFrameRate {
             guard inputFrameRate > 0 && inputFrameRate <= 1000 else { throw ValidationError("-framerate must be in (0, 1000], got \(inputFrameRate)") }
             guard inputs.first?.contains("%") == true else { throw ValidationError("-framerate applies to an image-sequence input such as frame%04d.png, not \(inputs.first ?? "")") }
         }
         if let duration, !(duration > 0 && duration.isFinite) { throw ValidationError("-t must be a positive number of seconds, got \(duration)") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("-threads must be in 1...256, got \(threads)") }
         if let outputRate, !(outputRate > 0 && outputRate <= 1000) { throw ValidationError("-r must be in (0, 1000], got \(outputRate)") }
         guard Self.logLevels[logLevel] != nil else {
             throw ValidationError("-loglevel \(logLevel) is not one of \(Self.logLevels.keys.sorted().joined(separator: ", "))")
@@ -107,8 +109,12 @@ struct HostCommand: ParsableCommand {
             guard let value = Double(part), value.isFinite, value >= 0, i == parts.count - 1 || value == value.rounded() else { return nil }
             total = total * 60 + value
         }
-        return total
+        return total <= longestStart ? total : nil
     }
+
+    /// The latest `-ss` accepted: about 31 years, past any real clip and within what
+    /// libavfilter's trim filter can represent.
+    static let longestStart = 1e9
 
     /// `-ss` in seconds (0 without it).
     var startSeconds: Double { start.flatMap(Self.seconds) ?? 0 }
@@ -129,6 +135,7 @@ struct HostCommand: ParsableCommand {
 
     func run() throws {
         ProcessSettings.setFFmpegLogLevel(Self.logLevels[logLevel]!)
+        if let threads { Parallel.workerCount = threads }
         let showStats = !noStats && logLevel != "quiet"
         // validate() made sure there is a model or a fit.
         let modelPath = try fit.map { try FitCache.model(for: inputs[0], budget: $0, initFrom: model.map { try ModelSearch.resolve($0) }, showProgress: showStats).path } ?? ModelSearch.resolve(model!)
@@ -146,7 +153,7 @@ struct HostCommand: ParsableCommand {
         // A single image (`out.png`) takes the first frame, as `ffmpeg … -frames:v 1 out.png`
         // does; the clip's plate still comes from the whole clip.
         let singleImage = ImageFile.isSingleImagePath(output!)
-        let frameLimit = [maxFrames, duration.map { Int(($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
+        let frameLimit = [maxFrames, duration.map { Int(saturating: ($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
         // One plate per shot of the clip (`-plate clip`), switched at each shot's first frame.
         var shots: [Shot] = []
         if pipeline.usesPlate && plate == "clip" {

@@ -187,6 +187,10 @@ struct TrainCommand: ParsableCommand {
         options.logURL = log.map { URL(fileURLWithPath: $0) }
         options.logEvery = logEvery
         options.metadata = metadata
+        // Ctrl-C or SIGTERM: the step in progress ends, its checkpoint is written, and the
+        // command exits 130 (a second signal quits at once).
+        InterruptRequest.install()
+        options.shouldStop = { InterruptRequest.isRequested }
         let run = try TrainingRun(trainer: trainer, data: data, options: options)
         let startStep = trainer.step
         if !quiet {
@@ -206,6 +210,10 @@ struct TrainCommand: ParsableCommand {
             if let d = r.drawnMotionError { line += String(format: "  |θ(A)| %.4f", d) }
             line += String(format: "  %.1f samples/s  ETA %.0fs", entry.samplesPerSecond, remaining)
             printError(line)
+        }
+        if run.ending == .stopped {
+            printError("stopped at step \(trainer.step); \(output) holds it (continue with --resume \(output))")
+            throw ExitCode(InterruptRequest.exitStatus)
         }
         if !quiet { printError("wrote \(output)") }
     }

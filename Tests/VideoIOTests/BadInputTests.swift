@@ -259,4 +259,33 @@ final class BadInputTests: XCTestCase {
         }
         XCTAssertEqual(directoryListing(dir), ["clip.mp4", "junk.mp4", "taken", "zero.y4m"])
     }
+
+    /// Numbers from users and files become frame counts without stopping the process
+    /// (`-t 1e308` once did: `Int(_:)` traps past its range).
+    func testSaturatingConversion() {
+        XCTAssertEqual(Int(saturating: 1e308), .max)
+        XCTAssertEqual(Int(saturating: -1e308), .min)
+        XCTAssertEqual(Int(saturating: .infinity), .max)
+        XCTAssertEqual(Int(saturating: .nan), 0)
+        XCTAssertEqual(Int(saturating: 12.9), 12)
+        XCTAssertEqual(Int(saturating: -12.9), -12)
+        XCTAssertEqual(Int(saturating: 0x1p62), 1 << 62)
+    }
+
+    /// A killed writer's hidden temporary (its process gone) is removed when the same output
+    /// is written again; one of a live process is left alone; an output name of 255 bytes
+    /// gets a temporary name that fits.
+    func testStaleTemporariesAreCleanedAndLongNamesFit() throws {
+        let dir = try makeTemporaryDirectory(self)
+        // A pid that cannot be running: above the kernel's pid_max (at most 2^22).
+        let stale = dir + "/.out.png.\(1 << 23)-1.part", live = dir + "/.out.png.\(getpid())-999.part"
+        for path in [stale, live] { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data([1]))) }
+        let frame = try Frame(width: 4, height: 4, rgb8: [UInt8](repeating: 90, count: 48))
+        try ImageFile.write(frame, to: dir + "/out.png")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale), "the killed writer's temporary is gone")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: live), "a live writer's temporary is left alone")
+        let long = String(repeating: "o", count: 251) + ".png"
+        try ImageFile.write(frame, to: dir + "/" + long)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + long))
+    }
 }
