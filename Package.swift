@@ -81,10 +81,10 @@ let package = Package(
                 "ProcessSettings", "Tensors", "NeuralNetwork", "VideoIO", "SyntheticScenes", "EquivariantModel", "Retargeting", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // The parsers of users' files and strings as fuzz targets: a normal build replays inputs
+        // The parsers of users' files and strings and the frei0r entry points as fuzz targets: a normal build replays inputs
         // (`eqr-fuzz FILE|DIR …`); built with `-sanitize=fuzzer,address -DFUZZING` it is a
         // libFuzzer binary (Tests/Fuzz/run.sh).
-        .executableTarget(name: "eqr-fuzz", dependencies: ["EquivariantModel", "Retargeting", "Tensors"]),
+        .executableTarget(name: "eqr-fuzz", dependencies: ["EquivariantModel", "Retargeting", "Tensors", "Frei0rSupport", "CFrei0r"]),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Tensors", "NeuralNetwork", "EquivariantModel"], path: "Tests/TestSupport"),

@@ -4,16 +4,20 @@ import Tensors
 
 /// A small valid input for every ``FuzzSurface``: the corpus a fuzzing run mutates.
 enum FuzzSeeds {
+    /// Saves the smallest model the configuration allows (16×16, 4 channels) as a checkpoint.
+    static func saveTinyModel(to file: URL) throws {
+        let model = try EquivariantModel(configuration: ModelConfiguration(resolution: 16, featureChannels: 4, baseChannels: 4, groups: 2,
+                                                                           variant: "given", renderer: .layered), seed: 1)
+        try Checkpoint.save(model, to: file)
+    }
+
     static func write(to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         func seed(_ surface: FuzzSurface, _ name: String, _ content: [UInt8]) throws {
             try Data([surface.rawValue] + content).write(to: folder.appendingPathComponent("\(surface)-\(name)"))
         }
-        // The smallest model the configuration allows, saved as a checkpoint.
-        let model = try EquivariantModel(configuration: ModelConfiguration(resolution: 16, featureChannels: 4, baseChannels: 4, groups: 2,
-                                                                           variant: "given", renderer: .layered), seed: 1)
         let file = folder.appendingPathComponent(".model.safetensors")
-        try Checkpoint.save(model, to: file)
+        try saveTinyModel(to: file)
         try seed(.checkpoint, "tiny", Array(try Data(contentsOf: file)))
         try FileManager.default.removeItem(at: file)
         for (name, effect) in [("swap", "swap"), ("transform", "transform=angle=20+scale=1.3:tx=0.1"), ("keyframes", "transform=keyframes=/tmp/k.txt"),
@@ -21,6 +25,11 @@ enum FuzzSeeds {
             try seed(.effect, name, Array(effect.utf8))
         }
         try seed(.motionTemplate, "walk", Array(#"{"variant":"given","resolution":64,"frameRate":25,"steps":[[1,0,0,0,1,0],[1,0,0.1,0,1,0]]}"#.utf8))
+        // Filter, 32×16: set the model (op 5, byte 0 picks it), swap, then update twice and
+        // read a parameter back; mixer, 8×8: a number parameter, a string, update2 with and
+        // without a background.
+        try seed(.frei0r, "filter", [0, 1, 31, 15, 0, 5, 0, 1, 5, 1, 0, 4, 7, 3, 3, 9, 1, 2])
+        try seed(.frei0r, "mixer", [1, 1, 7, 7, 4, 1, 0x40, 0x34, 0, 0, 0, 0, 0, 0, 3, 0, 4, 0x73, 0x77, 0x61, 0x70, 5, 4, 0, 5, 4, 1])
         try seed(.keyframes, "two", Array(#"[{"frame": 0, "angle": 0}, {"frame": 24, "angle": 30, "scale": 1.5, "tx": 0.2}]"#.utf8))
     }
 }

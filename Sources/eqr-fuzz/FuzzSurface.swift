@@ -3,7 +3,7 @@ import Foundation
 import Retargeting
 
 /// The hostile-input surfaces a fuzzer drives: every parser that reads a user's file or
-/// string. An input's first byte picks the surface; the rest is the content. Any error
+/// string, and the frei0r entry points a host calls. An input's first byte picks the surface; the rest is the content. Any error
 /// thrown is a correct refusal; a crash, a sanitizer report, a hang or a runaway allocation is
 /// a bug.
 enum FuzzSurface: UInt8, CaseIterable {
@@ -15,6 +15,9 @@ enum FuzzSurface: UInt8, CaseIterable {
     case motionTemplate
     /// A keyframe file for `transform=keyframes=FILE`.
     case keyframes
+    /// The frei0r plugins' entry points, called in the order and with the values the bytes
+    /// give (``Frei0rProgram``).
+    case frei0r
 
     /// The surface for an input's first byte.
     init(selector: UInt8) { self = Self.allCases[Int(selector) % Self.allCases.count] }
@@ -32,6 +35,8 @@ enum FuzzSurface: UInt8, CaseIterable {
             return write(content, to: scratch) && (try? MotionTemplate.read(contentsOf: scratch)) != nil
         case .keyframes:
             return write(content, to: scratch) && (try? EffectSpecification.keyframes(fromFile: scratch.path)) != nil
+        case .frei0r:
+            return Frei0rProgram.run(content)
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// eqr's parsers of users' files and strings (checkpoints, effect strings, motion templates,
-/// keyframe files) as fuzz targets: `eqr-fuzz` replays inputs in a normal build and is a
+/// keyframe files) and the frei0r plugins' entry points as fuzz targets: `eqr-fuzz` replays inputs in a normal build and is a
 /// libFuzzer + AddressSanitizer binary in a fuzzing one (`Tests/Fuzz/run.sh`).
 final class FuzzTargetTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -17,15 +17,16 @@ final class FuzzTargetTests: XCTestCase {
         XCTAssertEqual(written.status, 0, written.standardError)
         let replay = try EqrProcess.run(program: Self.replayer, [seeds.path])
         XCTAssertEqual(replay.status, 0, replay.standardError)
-        // The two effect seeds that name files which do not exist are refused; the rest load.
-        XCTAssertTrue(replay.standardOutput.contains("8 inputs replayed, 6 accepted, 2 refused"), replay.standardOutput)
+        // The two effect seeds that name files which do not exist are refused; the rest load
+        // (the two frei0r programs make an instance each).
+        XCTAssertTrue(replay.standardOutput.contains("10 inputs replayed, 8 accepted, 2 refused"), replay.standardOutput)
         let corpus = Self.root.appendingPathComponent("Tests/Fuzz/corpus").path
         let found = try EqrProcess.run(program: Self.replayer, [corpus])
         XCTAssertEqual(found.status, 0, found.standardError)
         XCTAssertTrue(found.standardOutput.contains("none crashed"), found.standardOutput)
     }
 
-    /// 20 s of libFuzzer with AddressSanitizer over all four surfaces finds no crash, sanitizer
+    /// 20 s of libFuzzer with AddressSanitizer over all five surfaces finds no crash, sanitizer
     /// report, 10-s hang or 2-GB allocation (the script exits non-zero on any of them).
     func testTwentySecondsOfFuzzingFindNothing() throws {
         let run = try EqrProcess.run(program: "/bin/bash", [Self.root.appendingPathComponent("Tests/Fuzz/run.sh").path, "20"],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz eqr's parsers of users' files and strings (checkpoints, effect strings, motion
-# templates, keyframe files) with libFuzzer and AddressSanitizer.
+# templates, keyframe files) and the frei0r plugins' entry points (parameters of any index
+# and value, frames, calls on freed instances) with libFuzzer and AddressSanitizer.
 #   bash Tests/Fuzz/run.sh [SECONDS]     (default 60)
 # Starts from a small valid input per surface plus Tests/Fuzz/corpus (the inputs that once
 # broke something). Exits non-zero when an input crashes, trips the sanitizer, hangs for 10 s
