@@ -14,7 +14,9 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         Synthetic scenes (the default) carry the true motion, so every variant trains on them; \
         --videos trains the pixels and features variants on frame pairs of real footage. \
-        Progress goes to stderr, one JSON line per logged step to --log.
+        Progress goes to stderr, one JSON line per logged step to --log. Ctrl-C (or SIGTERM) \
+        stops after the step in progress with its checkpoint written (a second one quits at \
+        once); --resume continues it.
         """)
 
     @Option(name: .customLong("variant"), help: ArgumentHelp("Where T^z comes from: \(TransformVariants.nameList).",
