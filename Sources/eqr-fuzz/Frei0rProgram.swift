@@ -98,11 +98,11 @@ enum Frei0rProgram {
 
     /// A real model small enough to render in a fuzzing build (16×16), saved once per process.
     private static let tinyModel: String = {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-fuzz-model-\(getpid()).safetensors")
-        try? FuzzSeeds.saveTinyModel(to: file)
-        atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("eqr-fuzz-model-\(getpid()).safetensors")) }
-        return file.path
+        try? FuzzSeeds.saveTinyModel(to: tinyModelFile)
+        atexit { try? FileManager.default.removeItem(at: Frei0rProgram.tinyModelFile) }
+        return tinyModelFile.path
     }()
+    private static let tinyModelFile = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-fuzz-model-\(getpid()).safetensors")
 
     /// f0r_init once per process, as hosts call it when they load the plugin.
     private static let initialized: Void = { _ = Frei0rEntryPoints.initialize() }()

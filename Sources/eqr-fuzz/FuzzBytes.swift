@@ -20,9 +20,6 @@ struct FuzzBytes {
         return Int32(bitPattern: value)
     }
 
-    /// The next four bytes as a Float (NaN and infinities included).
-    mutating func float() -> Float { Float(bitPattern: UInt32(bitPattern: int32())) }
-
     /// The next eight bytes as a Double.
     mutating func double() -> Double {
         var value: UInt64 = 0

@@ -25,11 +25,12 @@ enum FuzzSeeds {
             try seed(.effect, name, Array(effect.utf8))
         }
         try seed(.motionTemplate, "walk", Array(#"{"variant":"given","resolution":64,"frameRate":25,"steps":[[1,0,0,0,1,0],[1,0,0.1,0,1,0]]}"#.utf8))
-        // Filter, 32×16: set the model (op 5, byte 0 picks it), swap, then update twice and
-        // read a parameter back; mixer, 8×8: a number parameter, a string, update2 with and
+        // Each call is an index byte (index + 1), an operation byte, then its operands
+        // (``Frei0rProgram``). Filter, 32×16: the model, the swap effect, two frames, the
+        // background path read back. Mixer, 8×8: scale = 20, effect "swap", update2 with and
         // without a background.
-        try seed(.frei0r, "filter", [0, 1, 31, 15, 0, 5, 0, 1, 5, 1, 0, 4, 7, 3, 3, 9, 1, 2])
-        try seed(.frei0r, "mixer", [1, 1, 7, 7, 4, 1, 0x40, 0x34, 0, 0, 0, 0, 0, 0, 3, 0, 4, 0x73, 0x77, 0x61, 0x70, 5, 4, 0, 5, 4, 1])
+        try seed(.frei0r, "filter", [0, 1, 31, 15, 0, 5, 0, 1, 5, 1, 0, 0, 3, 7, 0, 3, 9, 2, 2])
+        try seed(.frei0r, "mixer", [1, 1, 7, 7, 4, 1, 0x40, 0x34, 0, 0, 0, 0, 0, 0, 2, 0, 4, 0x73, 0x77, 0x61, 0x70, 0, 4, 0, 0, 4, 1])
         try seed(.keyframes, "two", Array(#"[{"frame": 0, "angle": 0}, {"frame": 24, "angle": 30, "scale": 1.5, "tx": 0.2}]"#.utf8))
     }
 }
