@@ -1,12 +1,15 @@
 import Tensors
 
-/// A 2-D convolution over NCHW batches, computed as im2col + one `sgemm` per sample
-/// (a 1×1, stride-1, unpadded kernel skips im2col).
+/// A 2-D convolution over NCHW batches, computed as GEMMs over shifted windows of the image
+/// (``ShiftedWindows``): the image is copied once into zero-padded planes (one per stride
+/// phase), and each kernel offset (ky, kx) is one GEMM `W[:, :, ky, kx] · shifted planes` of
+/// depth `inputChannels`, accumulated in place. A product too shallow for that (3 input
+/// channels) takes one GEMM over a column matrix copied span by span from the same planes.
 ///
-/// Forward, per sample n: `Y_n[Cout, P] = W[Cout, K] · col(X_n)[K, P] + b`, with
-/// `K = Cin·kh·kw` and `P = Hout·Wout`. Backward: `dW += dY_n · col(X_n)ᵀ`,
-/// `db += Σ_p dY_n`, `dX_n = col2im(Wᵀ · dY_n)`. The column matrix is rebuilt in backward
-/// rather than kept, so the tape holds only the input.
+/// Backward per sample n: `dW[:, :, ky, kx] += dY_n · shifted planes(X_n)ᵀ`, `db += Σ_p dY_n`,
+/// and `dX_n` gathered in planes as `Σ W[:, :, ky, kx]ᵀ · dY_n` at the same shifts (or, for a
+/// stride-1 kernel with few output channels, as the convolution of dY_n with the flipped
+/// kernel). The tape holds only the input.
 public final class Conv2D: Layer {
     /// Kernel weights `[outputChannels, inputChannels, kernelSize, kernelSize]`.
     public let weight: Parameter
@@ -91,47 +94,113 @@ public final class Conv2D: Layer {
             kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, padding: padding)
     }
 
-    /// Convolves every sample; with a tape, keeps the input.
+    /// The smallest GEMM depth (channels) for which a product runs as k² GEMMs over shifted
+    /// windows; shallower ones (an RGB input) take one GEMM over a column matrix instead.
+    static let shiftedMinimumChannels = 16
+
+    /// A stored weight `[outputs, inputs, kk]` as kk matrices `[outputs, inputs]`, one per
+    /// window offset: the A operands of the shifted-window GEMMs.
+    static func perOffset(_ w: [Float], outputs: Int, inputs: Int, offsets kk: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: w.count)
+        for o in 0..<outputs {
+            for c in 0..<inputs {
+                for s in 0..<kk { result[(s * outputs + o) * inputs + c] = w[(o * inputs + c) * kk + s] }
+            }
+        }
+        return result
+    }
+
+    /// Output rows per column-matrix tile for a product of depth `depth` over `windows`.
+    static func columnTileRows(_ windows: ShiftedWindows, depth: Int) -> Int {
+        max(1, min(windows.geometry.outputHeight, tileFloats / max(1, depth * windows.paddedWidth)))
+    }
+
+    /// Scratch floats `convolve` needs for its column matrix (0 with `perOffset`).
+    static func columnScratch(_ windows: ShiftedWindows, deep: Bool) -> Int {
+        let g = windows.geometry, depth = g.columnRows
+        return deep ? 0 : depth * columnTileRows(windows, depth: depth) * windows.paddedWidth
+    }
+
+    /// Convolves planes made by `windows.pad` for `rows` output rows into extended outputs
+    /// `y = [outputs, extendedCount(rows)]` (overwritten): k² GEMMs of depth `channels`
+    /// with `perOffset` weights, else one GEMM per tile over a column matrix with the stored
+    /// weights `[outputs, channels·kk]`. Tiles of rows keep each tile's planes in cache.
+    static func convolve(
+        _ windows: ShiftedWindows, planes: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>,
+        perOffset: UnsafePointer<Float>?, outputs: Int, columns: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>
+    ) {
+        let g = windows.geometry, kw = g.kernelWidth, kk = g.kernelHeight * kw, inputs = g.channels
+        let wq = windows.paddedWidth, extended = windows.extendedCount(rows: rows), stride = windows.planeStride(rows: rows)
+        if let perOffset {
+            let tileRows = windows.tileRows(channels: inputs * windows.phases + outputs, floats: tileFloats)
+            for tile in tiles(of: 0..<rows, rowsPerTile: tileRows) {
+                let start = tile.lowerBound * wq
+                for s in 0..<kk {
+                    BLAS.gemm(.none, .none, m: outputs, n: tile.count * wq, k: inputs, a: perOffset + s * outputs * inputs, lda: inputs,
+                              b: planes + windows.offset(ky: s / kw, kx: s % kw, rows: rows) + start, ldb: stride,
+                              beta: s == 0 ? 0 : 1, c: y + start, ldc: extended)
+                }
+            }
+            return
+        }
+        let depth = g.columnRows
+        for tile in tiles(of: 0..<rows, rowsPerTile: columnTileRows(windows, depth: depth)) {
+            let width = tile.count * wq
+            windows.unfold(planes, rows: rows, tile: tile, into: columns)
+            BLAS.gemm(.none, .none, m: outputs, n: width, k: depth, a: weight, lda: depth, b: columns, ldb: width,
+                      beta: 0, c: y + tile.lowerBound * wq, ldc: extended)
+        }
+    }
+
+    /// What a forward pass keeps for backward: the padded planes of every sample when it
+    /// made them for whole samples (backward reads them instead of padding again), else the
+    /// input.
+    struct Record {
+        var input: Tensor?
+        var planes: Tensor?
+        var inputShape: [Int]
+    }
+
+    /// Convolves every sample; with a tape, keeps the padded planes (or the input).
     ///
     /// Work is split into tasks of (sample, block of output rows): one task per sample when
     /// the batch fills the workers, else each sample's rows are split so a single frame
-    /// still uses every core. Each task unfolds its rows and runs its own GEMM. The tasks run
-    /// on `Parallel.gemmWorkerCount` workers: one when OpenBLAS splits each GEMM itself.
+    /// still uses every core. Each task pads its rows into planes and runs its own GEMMs
+    /// (`convolve`). The tasks run on `Parallel.gemmWorkerCount` workers: one when OpenBLAS
+    /// splits each GEMM itself.
     public func forward(_ input: Tensor, tape: Tape?) -> Tensor {
         let outShape = checkedOutputShape(input)
         let g = geometry(height: input.shape[2], width: input.shape[3])
-        let batch = input.shape[0], k = g.columnRows, p = g.columnCount, oh = g.outputHeight, ow = g.outputWidth
-        let inPlane = inputChannels * g.height * g.width, outPlane = outputChannels * p
+        let batch = input.shape[0], oh = g.outputHeight, cout = outputChannels, cin = inputChannels
+        let inPlane = cin * g.height * g.width, outPlane = cout * g.columnCount
         // The split depends on the worker count only, never on OpenBLAS's threads, so every
         // process computes the same products (the same pixels from the host and the plugins).
         let blocks = batch >= Parallel.workerCount ? 1 : min(oh, (Parallel.workerCount + batch - 1) / batch)
-        var output = Tensor(uninitializedShape: outShape)  // bias, then the GEMM adds on top
-        let cout = outputChannels
+        var output = Tensor(uninitializedShape: outShape)
+        let windows = ShiftedWindows(g), deep = cin >= Self.shiftedMinimumChannels
+        let perOffset = deep ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kernelSize * kernelSize) : []
+        let columnCount = Self.columnScratch(windows, deep: deep)
+        // With a tape and whole samples per task, the planes go to the tape (backward reuses them).
+        let keepsPlanes = tape != nil && blocks == 1
+        let samplePlanes = windows.planesCount(rows: oh)
+        var keptPlanes = keepsPlanes ? Tensor(uninitializedShape: [batch, samplePlanes]) : Tensor(shape: [1])
+        keptPlanes.withUnsafeMutablePointer { kept in
         output.withUnsafeMutablePointer { out in
             input.withUnsafePointer { x in
                 weight.value.withUnsafePointer { w in
                     bias.value.withUnsafePointer { b in
-                        Parallel.forEach(batch * blocks, workers: Parallel.gemmWorkerCount) { task in
-                            let n = task / blocks, block = task % blocks
-                            let rows = (block * oh / blocks)..<((block + 1) * oh / blocks)
-                            let width = rows.count * ow
-                            let y = out + n * outPlane + rows.lowerBound * ow
-                            // Bias first, then the GEMM accumulates on top (beta = 1).
-                            for c in 0..<cout { (y + c * p).update(repeating: b[c], count: width) }
-                            if g.isPointwise {
-                                BLAS.gemm(.none, .none, m: cout, n: width, k: k, a: w, lda: k,
-                                          b: x + n * inPlane + rows.lowerBound * ow, ldb: p, beta: 1, c: y, ldc: p)
-                                return
-                            }
-                            // Unfold and multiply in tiles of rows whose column block stays in
-                            // cache (≈256 KB), so the GEMM reads what im2col just wrote.
-                            let tileRows = max(1, min(rows.count, Self.tileFloats / max(1, k * ow)))
-                            ScratchPool.withBuffer(count: k * tileRows * ow) { col in
-                                for tile in Self.tiles(of: rows, rowsPerTile: tileRows) {
-                                    let tileWidth = tile.count * ow
-                                    Im2col.unfold(x + n * inPlane, into: col, geometry: g, outputRows: tile)
-                                    BLAS.gemm(.none, .none, m: cout, n: tileWidth, k: k, a: w, lda: k, b: col, ldb: tileWidth,
-                                              beta: 1, c: out + n * outPlane + tile.lowerBound * ow, ldc: p)
+                        perOffset.withUnsafeBufferPointer { perOffset in
+                            Parallel.forEach(batch * blocks, workers: Parallel.gemmWorkerCount) { task in
+                                let n = task / blocks, block = task % blocks
+                                let rows = (block * oh / blocks)..<((block + 1) * oh / blocks)
+                                let planesCount = windows.planesCount(rows: rows.count), extended = windows.extendedCount(rows: rows.count)
+                                ScratchPool.withBuffer(count: (keepsPlanes ? 0 : planesCount) + cout * extended + columnCount) { scratch in
+                                    let planes = keepsPlanes ? kept + n * samplePlanes : scratch
+                                    let y = keepsPlanes ? scratch : scratch + planesCount
+                                    windows.pad(x + n * inPlane, into: planes, outputRows: rows)
+                                    Self.convolve(windows, planes: planes, rows: rows.count, weight: w, perOffset: deep ? perOffset.baseAddress! : nil,
+                                                  outputs: cout, columns: y + cout * extended, into: y)
+                                    windows.crop(y, channels: cout, rows: rows.count, into: out + n * outPlane, firstRow: rows.lowerBound, bias: b)
                                 }
                             }
                         }
@@ -139,7 +208,8 @@ public final class Conv2D: Layer {
                 }
             }
         }
-        tape?.push(input)
+        }
+        tape?.push(Record(input: keepsPlanes ? nil : input, planes: keepsPlanes ? keptPlanes : nil, inputShape: input.shape))
         return output
     }
 
@@ -152,86 +222,117 @@ public final class Conv2D: Layer {
         gradients(outputGradient, tape: tape, needsInputGradient: true)!
     }
 
-    /// Accumulates weight and bias gradients without computing the input gradient (the
-    /// GEMM and col2im of dX are skipped): for a first layer, whose input is data.
+    /// Accumulates weight and bias gradients without computing the input gradient (its
+    /// GEMMs are skipped): for a first layer, whose input is data.
     public func backwardParameters(_ outputGradient: Tensor, tape: Tape) {
         _ = gradients(outputGradient, tape: tape, needsInputGradient: false)
     }
 
     /// The shared backward; the input gradient only when `needsInputGradient`.
     private func gradients(_ outputGradient: Tensor, tape: Tape, needsInputGradient: Bool) -> Tensor? {
-        let input = tape.pop(Tensor.self, for: label)
-        let outShape = checkedOutputShape(input)
+        let record = tape.pop(Record.self, for: label)
+        let inputShape = record.inputShape
+        let outShape = checkedOutputShape(for: inputShape)
         requireShape(outputGradient.shape == outShape, label, "output gradient \(outputGradient.shape) does not match output \(outShape)")
-        let g = geometry(height: input.shape[2], width: input.shape[3])
-        let batch = input.shape[0], k = g.columnRows, p = g.columnCount, cout = outputChannels
-        let inPlane = inputChannels * g.height * g.width, outPlane = cout * p
-        let oh = g.outputHeight, ow = g.outputWidth
+        let g = geometry(height: inputShape[2], width: inputShape[3])
+        let batch = inputShape[0], depth = g.columnRows, p = g.columnCount, cout = outputChannels, cin = inputChannels
+        let inPlane = cin * g.height * g.width, outPlane = cout * p, kk = kernelSize * kernelSize, oh = g.outputHeight
         let chunks = min(batch, Parallel.workerCount)
-        // The input gradient of a stride-1 convolution is itself a convolution of dY with the
-        // flipped, transposed kernel (padding k − 1 − p). With fewer output than input
-        // channels that GEMM is much smaller than col2im's, whose Wᵀ·dY has Cin·k² rows.
-        let gradientGeometry: ConvolutionGeometry? =
-            (stride == 1 && cout < inputChannels && padding <= kernelSize - 1 && !g.isPointwise)
-            ? ConvolutionGeometry(channels: cout, height: oh, width: ow, kernelHeight: kernelSize, kernelWidth: kernelSize,
+        let windows = ShiftedWindows(g)
+        let wq = windows.paddedWidth, extended = windows.extendedCount(rows: oh), planeStride = windows.planeStride(rows: oh)
+        let planesCount = windows.planesCount(rows: oh)
+        // dW per offset (k² GEMMs as deep as the image, `cin` wide) when the input is deep,
+        // else one GEMM per tile over the column matrix.
+        let deepWeight = cin >= Self.shiftedMinimumChannels
+        // dX: a stride-1 kernel with few output channels convolves dY with the flipped,
+        // transposed kernel (one GEMM of depth cout·k², not k² of depth cout); otherwise
+        // Wᵀ[ky, kx] · dY is gathered in planes at the window shifts.
+        let flippedGeometry: ConvolutionGeometry? =
+            (needsInputGradient && cout < Self.shiftedMinimumChannels && stride == 1 && padding <= kernelSize - 1)
+            ? ConvolutionGeometry(channels: cout, height: oh, width: g.outputWidth, kernelHeight: kernelSize, kernelWidth: kernelSize,
                                   stride: 1, padding: kernelSize - 1 - padding)
             : nil
-        let flipped = gradientGeometry == nil ? [] : flippedTransposedWeight()
-        let weightTileRows = max(1, min(oh, Self.tileFloats / max(1, k * ow)))
-        let inputTileRows = max(1, min(g.height, Self.tileFloats / max(1, cout * kernelSize * kernelSize * g.width)))
-        let scratchCount = g.isPointwise ? 0 : max(
-            k * weightTileRows * ow,
-            !needsInputGradient ? 0 : gradientGeometry == nil ? k * p : cout * kernelSize * kernelSize * inputTileRows * g.width)
-        let partialSize = cout * k + cout
+        let flippedWindows = flippedGeometry.map(ShiftedWindows.init)
+        let flipped = flippedGeometry == nil ? [] : flippedTransposedWeight()
+        let perOffset = deepWeight || (needsInputGradient && flippedGeometry == nil)
+            ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kk) : []
+        let weightScratch = planesCount + cout * extended + (deepWeight ? 0 : depth * Self.columnTileRows(windows, depth: depth) * wq)
+        let inputScratch: Int
+        if !needsInputGradient {
+            inputScratch = 0
+        } else if let flippedWindows {
+            let rows = flippedWindows.geometry.outputHeight
+            inputScratch = flippedWindows.planesCount(rows: rows) + cin * flippedWindows.extendedCount(rows: rows)
+                + Self.columnScratch(flippedWindows, deep: false)
+        } else {
+            inputScratch = planesCount
+        }
+        let tileRows = windows.tileRows(channels: cin * windows.phases + cout, floats: Self.tileFloats)
+        let partialSize = cout * depth + cout
         var partials = [Float](repeating: 0, count: chunks * partialSize)
-        // col2im adds into zeros; the other paths write every element (GEMM with beta 0).
-        let foldsInputGradient = gradientGeometry == nil && !g.isPointwise
-        var inputGradient = !needsInputGradient ? Tensor(shape: [1])  // (never written without dX)
-            : foldsInputGradient ? Tensor(shape: input.shape) : Tensor(uninitializedShape: input.shape)
+        var inputGradient = needsInputGradient ? Tensor(uninitializedShape: inputShape) : Tensor(shape: [1])  // (never written without dX)
+        let source = record.planes ?? record.input!, padded = record.planes != nil
         inputGradient.withUnsafeMutablePointer { dx in
-            input.withUnsafePointer { x in
+            source.withUnsafePointer { source in
                 outputGradient.withUnsafePointer { dy in
-                    weight.value.withUnsafePointer { w in
-                        partials.withUnsafeMutableBufferPointer { partialBuffer in
-                            let partialBase = partialBuffer.baseAddress!
-                            flipped.withUnsafeBufferPointer { flippedBuffer in
+                    partials.withUnsafeMutableBufferPointer { partialBuffer in
+                        flipped.withUnsafeBufferPointer { flipped in
+                        perOffset.withUnsafeBufferPointer { perOffset in
                             Parallel.forEach(chunks, workers: Parallel.gemmWorkerCount) { chunk in
-                                let dw = partialBase + chunk * partialSize, db = dw + cout * k
-                                ScratchPool.withBuffer(count: scratchCount) { col in
+                                // dW as [kk, cout, cin] when deep, else as stored, [cout, cin·kk].
+                                let dw = partialBuffer.baseAddress! + chunk * partialSize, db = dw + cout * depth
+                                ScratchPool.withBuffer(count: weightScratch + inputScratch) { scratch in
+                                    let dyExtended = scratch + planesCount, columns = dyExtended + cout * extended
+                                    let inputPart = scratch + weightScratch
                                     for n in (chunk * batch / chunks)..<((chunk + 1) * batch / chunks) {
-                                        let dyn = dy + n * outPlane, xn = x + n * inPlane, dxn = dx + n * inPlane
+                                        let dyn = dy + n * outPlane, dxn = dx + n * inPlane
                                         for c in 0..<cout { db[c] += Float(LaneSums.sum(dyn + c * p, p)) }
-                                        if g.isPointwise {
-                                            // dW += dY_n · X_nᵀ, dX_n = Wᵀ · dY_n
-                                            BLAS.gemm(.none, .transposed, m: cout, n: k, k: p, a: dyn, lda: p, b: xn, ldb: p, beta: 1, c: dw, ldc: k)
-                                            if !needsInputGradient { continue }
-                                            BLAS.gemm(.transposed, .none, m: k, n: p, k: cout, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: dxn, ldc: p)
-                                            continue
-                                        }
-                                        // dW += dY_n · col(X_n)ᵀ, tile by tile of output rows.
-                                        for tile in Self.tiles(of: 0..<oh, rowsPerTile: weightTileRows) {
-                                            Im2col.unfold(xn, into: col, geometry: g, outputRows: tile)
-                                            BLAS.gemm(.none, .transposed, m: cout, n: k, k: tile.count * ow, a: dyn + tile.lowerBound * ow, lda: p,
-                                                      b: col, ldb: tile.count * ow, beta: 1, c: dw, ldc: k)
-                                        }
-                                        if !needsInputGradient { continue }
-                                        if let gradientGeometry {
-                                            // dX_n = conv(dY_n, flipped Wᵀ), tile by tile of input rows.
-                                            let kk = gradientGeometry.columnRows
-                                            for tile in Self.tiles(of: 0..<g.height, rowsPerTile: inputTileRows) {
-                                                Im2col.unfold(dyn, into: col, geometry: gradientGeometry, outputRows: tile)
-                                                BLAS.gemm(.none, .none, m: inputChannels, n: tile.count * g.width, k: kk, a: flippedBuffer.baseAddress!, lda: kk,
-                                                          b: col, ldb: tile.count * g.width, beta: 0, c: dxn + tile.lowerBound * g.width, ldc: g.height * g.width)
+                                        let planes = padded ? source + n * planesCount : UnsafePointer(scratch)
+                                        if !padded { windows.pad(source + n * inPlane, into: scratch, outputRows: 0..<oh) }
+                                        windows.extend(dyn, channels: cout, into: dyExtended)
+                                        if deepWeight {
+                                            for tile in Self.tiles(of: 0..<oh, rowsPerTile: tileRows) {
+                                                let start = tile.lowerBound * wq
+                                                for s in 0..<kk {
+                                                    BLAS.gemm(.none, .transposed, m: cout, n: cin, k: tile.count * wq, a: dyExtended + start, lda: extended,
+                                                              b: planes + windows.offset(ky: s / kernelSize, kx: s % kernelSize, rows: oh) + start, ldb: planeStride,
+                                                              beta: 1, c: dw + s * cout * cin, ldc: cin)
+                                                }
                                             }
                                         } else {
-                                            // dX_n = col2im(Wᵀ · dY_n)
-                                            BLAS.gemm(.transposed, .none, m: k, n: p, k: cout, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: col, ldc: p)
-                                            Im2col.fold(col, into: dxn, geometry: g)
+                                            for tile in Self.tiles(of: 0..<oh, rowsPerTile: Self.columnTileRows(windows, depth: depth)) {
+                                                windows.unfold(planes, rows: oh, tile: tile, into: columns)
+                                                BLAS.gemm(.none, .transposed, m: cout, n: depth, k: tile.count * wq, a: dyExtended + tile.lowerBound * wq,
+                                                          lda: extended, b: columns, ldb: tile.count * wq, beta: 1, c: dw, ldc: depth)
+                                            }
                                         }
+                                        if !needsInputGradient { continue }
+                                        if let flippedWindows {
+                                            // dX_n = conv(dY_n, flipped Wᵀ)
+                                            let fw = flippedWindows, rows = fw.geometry.outputHeight
+                                            let fPlanes = inputPart, fy = fPlanes + fw.planesCount(rows: rows)
+                                            fw.pad(dyn, into: fPlanes, outputRows: 0..<rows)
+                                            Self.convolve(fw, planes: fPlanes, rows: rows, weight: flipped.baseAddress!, perOffset: nil, outputs: cin,
+                                                          columns: fy + cin * fw.extendedCount(rows: rows), into: fy)
+                                            fw.crop(fy, channels: cin, rows: rows, into: dxn, firstRow: 0)
+                                            continue
+                                        }
+                                        // planes(dX_n) at the shift of (ky, kx) += W[ky, kx]ᵀ · dY_n (extended)
+                                        let dPlanes = inputPart
+                                        dPlanes.update(repeating: 0, count: planesCount)
+                                        for tile in Self.tiles(of: 0..<oh, rowsPerTile: tileRows) {
+                                            let start = tile.lowerBound * wq
+                                            for s in 0..<kk {
+                                                BLAS.gemm(.transposed, .none, m: cin, n: tile.count * wq, k: cout, a: perOffset.baseAddress! + s * cout * cin, lda: cin,
+                                                          b: dyExtended + start, ldb: extended, beta: 1,
+                                                          c: dPlanes + windows.offset(ky: s / kernelSize, kx: s % kernelSize, rows: oh) + start, ldc: planeStride)
+                                            }
+                                        }
+                                        windows.unpad(dPlanes, into: dxn)
                                     }
                                 }
                             }
-                            }
+                        }
                         }
                     }
                 }
@@ -242,8 +343,17 @@ public final class Conv2D: Layer {
                 partials.withUnsafeBufferPointer { partial in
                     for chunk in 0..<chunks {
                         let base = chunk * partialSize
-                        for i in 0..<(cout * k) { dw[i] += partial[base + i] }
-                        for c in 0..<cout { db[c] += partial[base + cout * k + c] }
+                        if deepWeight {
+                            // [kk, cout, cin] → [cout, cin, kk]
+                            for o in 0..<cout {
+                                for c in 0..<cin {
+                                    for s in 0..<kk { dw[(o * cin + c) * kk + s] += partial[base + (s * cout + o) * cin + c] }
+                                }
+                            }
+                        } else {
+                            for i in 0..<(cout * depth) { dw[i] += partial[base + i] }
+                        }
+                        for c in 0..<cout { db[c] += partial[base + cout * depth + c] }
                     }
                 }
             }

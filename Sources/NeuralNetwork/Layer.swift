@@ -93,8 +93,11 @@ public struct ShapeError: Error, CustomStringConvertible, Equatable {
 extension Layer {
     /// The output shape for `input`, stopping the program with the layer's message when the
     /// shape is wrong (a programming error, caught before any BLAS call).
-    func checkedOutputShape(_ input: Tensor) -> [Int] {
-        do { return try outputShape(for: input.shape) } catch { preconditionFailure(error.description) }
+    func checkedOutputShape(_ input: Tensor) -> [Int] { checkedOutputShape(for: input.shape) }
+
+    /// `outputShape(for:)` of an input shape this layer has already accepted.
+    func checkedOutputShape(for shape: [Int]) -> [Int] {
+        do { return try outputShape(for: shape) } catch { preconditionFailure(error.description) }
     }
 }
 

@@ -46,7 +46,7 @@ struct BenchKernelsCommand: ParsableCommand {
         var backward_ratio_to_sgemm: Double
         var forward_ms: Double
         var backward_ms: Double
-        var im2col_share_of_forward: Double
+        var padding_share_of_forward: Double
     }
 
     struct TransformerFigures: Encodable {
@@ -124,20 +124,23 @@ struct BenchKernelsCommand: ParsableCommand {
         let output = conv(input)
         let outputGradient = Self.randomInput(output.shape, seed: 5)
         let forward = Self.bestTime(repetitions: repetitions) { _ = conv(input) }
-        let backward = Self.bestTime(repetitions: repetitions) {
+        // Backward alone: forward with a tape (what training runs) minus forward without one.
+        let forwardAndBackward = Self.bestTime(repetitions: repetitions) {
             let tape = Tape()
-            tape.push(input)  // what forward would have kept
+            _ = conv.forward(input, tape: tape)
             _ = conv.backward(outputGradient, tape: tape)
         }
-        // The im2col share: unfolding every sample (spread over the workers as forward does),
-        // against the whole forward pass.
+        let backward = max(forwardAndBackward - forward, 1e-9)
+        // The padding share: copying every sample into its shifted-window planes (spread over
+        // the workers as forward does), against the whole forward pass; the rest is GEMMs.
         let geometry = ConvolutionGeometry(channels: s.inputChannels, height: s.size, width: s.size, kernelHeight: s.kernel,
                                            kernelWidth: s.kernel, stride: s.stride, padding: s.kernel / 2)
-        let unfold = Self.bestTime(repetitions: repetitions) {
+        let windows = ShiftedWindows(geometry)
+        let padding = Self.bestTime(repetitions: repetitions) {
             input.withUnsafePointer { x in
                 Parallel.forEach(batch) { n in
-                    ScratchPool.withBuffer(count: geometry.columnRows * geometry.columnCount) { columns in
-                        Im2col.unfold(x + n * s.inputChannels * s.size * s.size, into: columns, geometry: geometry)
+                    ScratchPool.withBuffer(count: windows.planesCount(rows: geometry.outputHeight)) { planes in
+                        windows.pad(x + n * s.inputChannels * s.size * s.size, into: planes, outputRows: 0..<geometry.outputHeight)
                     }
                 }
             }
@@ -148,7 +151,7 @@ struct BenchKernelsCommand: ParsableCommand {
             name: "\(s.name) @\(s.size)", shape: [batch, s.inputChannels, s.size, s.size] + [s.outputChannels, s.kernel, s.stride],
             forward_gflops: forwardGflops, backward_gflops: backwardGflops,
             forward_ratio_to_sgemm: forwardGflops / sgemm, backward_ratio_to_sgemm: backwardGflops / sgemm,
-            forward_ms: forward * 1000, backward_ms: backward * 1000, im2col_share_of_forward: unfold / forward)
+            forward_ms: forward * 1000, backward_ms: backward * 1000, padding_share_of_forward: padding / forward)
     }
 
     static func measureTransformer(shape: [Int], repetitions: Int) -> TransformerFigures {
@@ -171,12 +174,12 @@ struct BenchKernelsCommand: ParsableCommand {
         print(r.blas_kernel)
         print("threads \(r.threads); sgemm \(r.sgemm_size)³: \(f(r.sgemm_gflops)) GFLOP/s (the ceiling for the ratios below)")
         print("conv layer (batch \(batch))".padding(toLength: 30, withPad: " ", startingAt: 0)
-              + "  fwd ms   fwd GF/s  fwd/sgemm   bwd ms   bwd GF/s  bwd/sgemm  im2col share")
+              + "  fwd ms   fwd GF/s  fwd/sgemm   bwd ms   bwd GF/s  bwd/sgemm  padding share")
         for l in r.layers {
             print(l.name.padding(toLength: 30, withPad: " ", startingAt: 0)
                   + String(format: "%8.2f %10.1f %9.0f%% %8.2f %10.1f %9.0f%% %11.0f%%",
                            l.forward_ms, l.forward_gflops, 100 * l.forward_ratio_to_sgemm,
-                           l.backward_ms, l.backward_gflops, 100 * l.backward_ratio_to_sgemm, 100 * l.im2col_share_of_forward))
+                           l.backward_ms, l.backward_gflops, 100 * l.backward_ratio_to_sgemm, 100 * l.padding_share_of_forward))
         }
         for t in r.spatial_transformer {
             print("spatial transformer \(t.shape): forward \(f(t.forward_ms, 2)) ms, backward \(f(t.backward_ms, 2)) ms per call")

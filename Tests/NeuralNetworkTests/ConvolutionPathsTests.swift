@@ -1,0 +1,112 @@
+import NeuralNetwork
+import Tensors
+import TestSupport
+import XCTest
+
+/// Every path of `Conv2D` (k² GEMMs over shifted windows for deep products, one GEMM over a
+/// column matrix for shallow ones, the flipped-kernel input gradient, stride phases, tiles
+/// of rows) against the textbook sums in double precision: forward, weight, bias and input
+/// gradients.
+final class ConvolutionPathsTests: XCTestCase {
+    struct Case {
+        var cin: Int, cout: Int, kernel: Int, stride: Int, padding: Int, height: Int, width: Int, batch: Int
+    }
+
+    func testEveryPathMatchesTheTextbookSums() {
+        let cases = [
+            Case(cin: 17, cout: 18, kernel: 3, stride: 1, padding: 1, height: 9, width: 11, batch: 3),  // deep, both ways
+            Case(cin: 16, cout: 3, kernel: 3, stride: 1, padding: 1, height: 12, width: 10, batch: 2),  // RGB out: flipped dX
+            Case(cin: 3, cout: 16, kernel: 3, stride: 1, padding: 1, height: 10, width: 13, batch: 2),  // RGB in: column matrix
+            Case(cin: 16, cout: 17, kernel: 3, stride: 2, padding: 1, height: 12, width: 14, batch: 2),  // stride phases
+            Case(cin: 16, cout: 16, kernel: 3, stride: 2, padding: 1, height: 11, width: 9, batch: 1),  // odd sizes, rows split
+            Case(cin: 18, cout: 16, kernel: 4, stride: 2, padding: 0, height: 11, width: 12, batch: 2),  // pixels no window reads
+            Case(cin: 16, cout: 16, kernel: 5, stride: 1, padding: 2, height: 7, width: 6, batch: 1),
+            Case(cin: 16, cout: 16, kernel: 3, stride: 1, padding: 0, height: 8, width: 9, batch: 2),
+            Case(cin: 4, cout: 5, kernel: 3, stride: 2, padding: 1, height: 9, width: 10, batch: 2),  // shallow, strided
+            Case(cin: 16, cout: 17, kernel: 3, stride: 1, padding: 1, height: 70, width: 66, batch: 1),  // several tiles of rows
+        ]
+        var generator = SeededGenerator(seed: 21)
+        for (index, c) in cases.enumerated() {
+            let conv = Conv2D(inputChannels: c.cin, outputChannels: c.cout, kernelSize: c.kernel, stride: c.stride, padding: c.padding,
+                              generator: &generator)
+            conv.bias.value = randomTensor([c.cout], seed: UInt64(index + 1))
+            let x = randomTensor([c.batch, c.cin, c.height, c.width], seed: UInt64(100 + index))
+            let tape = Tape()
+            let y = conv.forward(x, tape: tape)
+            let oh = (c.height + 2 * c.padding - c.kernel) / c.stride + 1, ow = (c.width + 2 * c.padding - c.kernel) / c.stride + 1
+            XCTAssertEqual(y.shape, [c.batch, c.cout, oh, ow])
+            let dy = randomTensor(y.shape, seed: UInt64(200 + index))
+            conv.weight.zeroGradient()
+            conv.bias.zeroGradient()
+            let dx = conv.backward(dy, tape: tape)
+
+            let w = conv.weight.value.scalars.map(Double.init), xs = x.scalars.map(Double.init), dys = dy.scalars.map(Double.init)
+            var expectedY = [Double](repeating: 0, count: y.count), expectedDX = [Double](repeating: 0, count: x.count)
+            var expectedDW = [Double](repeating: 0, count: w.count), expectedDB = [Double](repeating: 0, count: c.cout)
+            for n in 0..<c.batch { for o in 0..<c.cout { for i in 0..<oh { for j in 0..<ow {
+                let outIndex = ((n * c.cout + o) * oh + i) * ow + j
+                var sum = Double(conv.bias.value.scalars[o])
+                expectedDB[o] += dys[outIndex]
+                for ci in 0..<c.cin { for ky in 0..<c.kernel { for kx in 0..<c.kernel {
+                    let iy = i * c.stride - c.padding + ky, ix = j * c.stride - c.padding + kx
+                    guard iy >= 0, iy < c.height, ix >= 0, ix < c.width else { continue }
+                    let wIndex = ((o * c.cin + ci) * c.kernel + ky) * c.kernel + kx, xIndex = ((n * c.cin + ci) * c.height + iy) * c.width + ix
+                    sum += w[wIndex] * xs[xIndex]
+                    expectedDW[wIndex] += dys[outIndex] * xs[xIndex]
+                    expectedDX[xIndex] += dys[outIndex] * w[wIndex]
+                } } }
+                expectedY[outIndex] = sum
+            } } } }
+            let label = "case \(index): \(c)"
+            XCTAssertLessThan(worstError(y.scalars, expectedY), 1e-4, "forward, \(label)")
+            XCTAssertLessThan(worstError(dx.scalars, expectedDX), 1e-4, "input gradient, \(label)")
+            XCTAssertLessThan(worstError(conv.weight.gradient.scalars, expectedDW), 1e-3, "weight gradient, \(label)")
+            XCTAssertLessThan(worstError(conv.bias.gradient.scalars, expectedDB), 1e-3, "bias gradient, \(label)")
+        }
+    }
+
+    /// The layout itself: padded planes put every image pixel a window reads where
+    /// `offset(ky:kx:rows:)` says, for strides 1 to 3, and `unpad` is its inverse.
+    func testPlanesHoldEveryWindowElementAtItsOffset() {
+        // Rows long enough for the 8-wide stride-2 gather and scatter, with odd tails.
+        let shapes = [(1, 3, 1, 5, 7), (2, 3, 1, 9, 8), (3, 5, 2, 10, 11), (2, 4, 0, 7, 9), (3, 3, 2, 3, 3), (1, 3, 1, 5, 21),
+                      (2, 3, 1, 6, 37), (2, 3, 1, 5, 40), (1, 5, 2, 4, 4)]
+        for (stride, kernel, padding, height, width) in shapes {
+            let g = ConvolutionGeometry(channels: 2, height: height, width: width, kernelHeight: kernel, kernelWidth: kernel,
+                                        stride: stride, padding: padding)
+            let windows = ShiftedWindows(g)
+            let image = (0..<(2 * height * width)).map { Float($0 + 1) }
+            for rows in [0..<g.outputHeight, 1..<g.outputHeight] {
+                var planes = [Float](repeating: .nan, count: windows.planesCount(rows: rows.count))
+                image.withUnsafeBufferPointer { source in
+                    planes.withUnsafeMutableBufferPointer { windows.pad(source.baseAddress!, into: $0.baseAddress!, outputRows: rows) }
+                }
+                XCTAssertFalse(planes.contains { $0.isNaN }, "every plane float is written")
+                for c in 0..<2 { for oy in rows { for ox in 0..<g.outputWidth { for ky in 0..<kernel { for kx in 0..<kernel {
+                    let iy = oy * stride - padding + ky, ix = ox * stride - padding + kx
+                    let inside = iy >= 0 && iy < height && ix >= 0 && ix < width
+                    let expected: Float = inside ? image[(c * height + iy) * width + ix] : 0
+                    let index = windows.offset(ky: ky, kx: kx, rows: rows.count) + c * windows.planeStride(rows: rows.count)
+                        + (oy - rows.lowerBound) * windows.paddedWidth + ox
+                    XCTAssertEqual(planes[index], expected, "s\(stride) k\(kernel) p\(padding) c\(c) (\(oy), \(ox)) (\(ky), \(kx))")
+                } } } } }
+                guard rows.lowerBound == 0 else { continue }
+                var back = [Float](repeating: .nan, count: image.count)
+                planes.withUnsafeBufferPointer { planes in
+                    back.withUnsafeMutableBufferPointer { windows.unpad(planes.baseAddress!, into: $0.baseAddress!) }
+                }
+                for c in 0..<2 { for iy in 0..<height { for ix in 0..<width {
+                    // A pixel no window reads comes back as 0.
+                    let read = (0..<g.outputHeight).contains { oy in (0..<kernel).contains { oy * stride - padding + $0 == iy } }
+                        && (0..<g.outputWidth).contains { ox in (0..<kernel).contains { ox * stride - padding + $0 == ix } }
+                    XCTAssertEqual(back[(c * height + iy) * width + ix], read ? image[(c * height + iy) * width + ix] : 0)
+                } } }
+            }
+        }
+    }
+
+    private func worstError(_ actual: [Float], _ expected: [Double]) -> Double {
+        precondition(actual.count == expected.count)
+        return zip(actual, expected).map { abs(Double($0) - $1) }.max() ?? 0
+    }
+}
