@@ -8,15 +8,16 @@ enum Networks {
     ///
     /// conv3×3 (3→B) · GN · LReLU · conv3×3/2 (B→C') · GN · LReLU · conv3×3/2 (C'→C') · GN ·
     /// LReLU · conv3×3 (C'→C'), the last linear so features can be signed (f and h add up).
+    /// Each GN · LReLU is one fused layer (`GroupNorm(leakySlope:)`).
     static func encoder(_ prefix: String, _ c: ModelConfiguration, _ g: inout SeededGenerator) -> Sequential {
         let b = c.baseChannels, f = c.featureChannels
         return Sequential([
             Conv2D(inputChannels: 3, outputChannels: b, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).conv1", generator: &g),
-            GroupNorm(groups: c.groups, channels: b, name: "\(prefix).norm1"), LeakyReLU(slope: 0.2),
+            GroupNorm(groups: c.groups, channels: b, leakySlope: 0.2, name: "\(prefix).norm1"),
             Conv2D(inputChannels: b, outputChannels: f, kernelSize: 3, stride: 2, padding: 1, name: "\(prefix).conv2", generator: &g),
-            GroupNorm(groups: c.groups, channels: f, name: "\(prefix).norm2"), LeakyReLU(slope: 0.2),
+            GroupNorm(groups: c.groups, channels: f, leakySlope: 0.2, name: "\(prefix).norm2"),
             Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: 2, padding: 1, name: "\(prefix).conv3", generator: &g),
-            GroupNorm(groups: c.groups, channels: f, name: "\(prefix).norm3"), LeakyReLU(slope: 0.2),
+            GroupNorm(groups: c.groups, channels: f, leakySlope: 0.2, name: "\(prefix).norm3"),
             Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).conv4", generator: &g),
         ])
     }
@@ -29,10 +30,10 @@ enum Networks {
         let b = c.baseChannels, f = c.featureChannels
         return Sequential([
             Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: 1, padding: 1, name: "g.conv1", generator: &g),
-            GroupNorm(groups: c.groups, channels: f, name: "g.norm1"), LeakyReLU(slope: 0.2),
+            GroupNorm(groups: c.groups, channels: f, leakySlope: 0.2, name: "g.norm1"),
             Upsample2x(mode: .bilinear),
             Conv2D(inputChannels: f, outputChannels: b, kernelSize: 3, stride: 1, padding: 1, name: "g.conv2", generator: &g),
-            GroupNorm(groups: c.groups, channels: b, name: "g.norm2"), LeakyReLU(slope: 0.2),
+            GroupNorm(groups: c.groups, channels: b, leakySlope: 0.2, name: "g.norm2"),
             Upsample2x(mode: .bilinear),
             Conv2D(inputChannels: b, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1, name: "g.conv3", generator: &g),
             Sigmoid(),

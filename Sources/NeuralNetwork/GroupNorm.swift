@@ -11,6 +11,11 @@ import Tensors
 /// `x̂ = (x − μ) · rstd`, `rstd = 1/√(σ² + ε)`, `y = γ_c · x̂ + β_c`. Backward:
 /// `dβ_c += Σ dy`, `dγ_c += Σ dy·x̂`, and with `d = dy·γ_c`,
 /// `dx = rstd · (d − mean(d) − x̂ · mean(d·x̂))`, means over the group.
+///
+/// With `leakySlope` the layer also applies a leaky ReLU to its output, `y = max(n, a·n)` for
+/// `n = γ_c · x̂ + β_c`, in the same pass (and, going back, gates dy by the sign of n,
+/// recomputed from the kept input): one pass over the activations less each way, and no
+/// second tensor kept, against a `GroupNorm` followed by a `LeakyReLU`.
 public final class GroupNorm: Layer {
     /// Scale γ, `[channels]`, initially 1.
     public let scale: Parameter
@@ -22,11 +27,15 @@ public final class GroupNorm: Layer {
     public let channels: Int
     /// Added to the variance for stability.
     public let epsilon: Float
+    /// The slope of the fused leaky ReLU for negative outputs; nil for none.
+    public let leakySlope: Float?
 
-    /// Creates the layer; `channels` must be a multiple of `groups`.
-    public init(groups: Int, channels: Int, epsilon: Float = 1e-5, name: String = "norm") {
+    /// Creates the layer; `channels` must be a multiple of `groups`, a `leakySlope` in [0, 1).
+    public init(groups: Int, channels: Int, epsilon: Float = 1e-5, leakySlope: Float? = nil, name: String = "norm") {
         precondition(groups > 0 && channels > 0 && channels % groups == 0,
                      "GroupNorm: channels (\(channels)) must be a positive multiple of groups (\(groups))")
+        precondition(leakySlope.map { $0 >= 0 && $0 < 1 } ?? true, "GroupNorm: leakySlope must be in [0, 1), got \(leakySlope!)")
+        self.leakySlope = leakySlope
         self.groups = groups
         self.channels = channels
         self.epsilon = epsilon
@@ -37,7 +46,7 @@ public final class GroupNorm: Layer {
     /// γ and β.
     public var parameters: [Parameter] { [scale, shift] }
 
-    var label: String { "GroupNorm(\(groups) groups, \(channels) channels)" }
+    var label: String { "GroupNorm(\(groups) groups, \(channels) channels\(leakySlope.map { ", leaky ReLU \($0)" } ?? ""))" }
 
     /// The input shape, which must be `[N, channels, H, W]`.
     public func outputShape(for s: [Int]) throws(ShapeError) -> [Int] {
@@ -56,6 +65,7 @@ public final class GroupNorm: Layer {
         let plane = input.shape[2] * input.shape[3], perGroup = channels / groups
         var mean = [Float](repeating: 0, count: batch * groups), rstd = mean
         var output = Tensor(uninitializedShape: input.shape)
+        let slope = leakySlope
         output.withUnsafeMutablePointer { yAll in
             input.withUnsafePointer { xAll in
                 scale.value.withUnsafePointer { gamma in
@@ -73,7 +83,11 @@ public final class GroupNorm: Layer {
                                     for cc in 0..<perGroup {
                                         let a = gamma[firstChannel + cc] * r, b = beta[firstChannel + cc] - m * a
                                         let xs = x + cc * plane, ys = y + cc * plane
-                                        for i in 0..<plane { ys[i] = xs[i] * a + b }
+                                        if let slope {
+                                            for i in 0..<plane { let v = xs[i] * a + b; ys[i] = v > 0 ? v : slope * v }
+                                        } else {
+                                            for i in 0..<plane { ys[i] = xs[i] * a + b }
+                                        }
                                     }
                                 }
                             }
@@ -96,16 +110,31 @@ public final class GroupNorm: Layer {
         // Per-(sample, channel) partial sums, added in a fixed order afterwards (deterministic).
         var partialScale = [Float](repeating: 0, count: batch * channels), partialShift = partialScale
         var inputGradient = Tensor(uninitializedShape: input.shape)
+        let slope = leakySlope
         inputGradient.withUnsafeMutablePointer { dxAll in
             input.withUnsafePointer { xAll in
                 outputGradient.withUnsafePointer { dyAll in
                     scale.value.withUnsafePointer { gamma in
+                    shift.value.withUnsafePointer { beta in
                         partialScale.withUnsafeMutableBufferPointer { pScale in
                             partialShift.withUnsafeMutableBufferPointer { pShift in
                                 Parallel.forEach(batch * groups) { ng in
                                     let n = ng / groups, firstChannel = (ng % groups) * perGroup
-                                    let x = xAll + ng * groupSize, dy = dyAll + ng * groupSize, dx = dxAll + ng * groupSize
+                                    let x = xAll + ng * groupSize, dx = dxAll + ng * groupSize
                                     let m = record.mean[ng], r = record.rstd[ng]
+                                    // The gradient at the normalised output: dy, or with the fused
+                                    // activation dy gated by the sign of n = γ·x̂ + β (kept in dx).
+                                    var dy = UnsafePointer(dyAll + ng * groupSize)
+                                    if let slope {
+                                        let dyIn = dyAll + ng * groupSize
+                                        for cc in 0..<perGroup {
+                                            let c = firstChannel + cc, a = gamma[c] * r, b = beta[c] - m * a
+                                            for i in (cc * plane)..<((cc + 1) * plane) {
+                                                dx[i] = x[i] * a + b > 0 ? dyIn[i] : slope * dyIn[i]
+                                            }
+                                        }
+                                        dy = UnsafePointer(dx)
+                                    }
                                     var sumD = 0.0, sumDX = 0.0
                                     for cc in 0..<perGroup {
                                         let c = firstChannel + cc
@@ -126,6 +155,7 @@ public final class GroupNorm: Layer {
                                 }
                             }
                         }
+                    }
                     }
                 }
             }

@@ -66,11 +66,16 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testUpsampleNearest() {
-        assertGradients(Upsample2x(mode: .nearest), input: randomTensor([2, 3, 3, 4], seed: 11))
+        for (h, w) in [(3, 4), (1, 1), (1, 5), (4, 1)] {
+            assertGradients(Upsample2x(mode: .nearest), input: randomTensor([2, 3, h, w], seed: 11))
+        }
     }
 
     func testUpsampleBilinear() {
-        assertGradients(Upsample2x(mode: .bilinear), input: randomTensor([2, 2, 4, 3], seed: 12))
+        // The edge clamps, single rows and columns, and long interior rows.
+        for (h, w) in [(4, 3), (1, 1), (1, 5), (5, 1), (2, 2), (3, 9)] {
+            assertGradients(Upsample2x(mode: .bilinear), input: randomTensor([2, 2, h, w], seed: 12))
+        }
     }
 
     func testReLU() {

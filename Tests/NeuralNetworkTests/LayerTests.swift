@@ -89,6 +89,29 @@ final class LayerTests: XCTestCase {
         }
     }
 
+    /// GroupNorm with the fused leaky ReLU computes exactly what GroupNorm followed by
+    /// LeakyReLU computes, forward and backward (the same operations in the same order).
+    func testFusedLeakyReLUEqualsTheTwoLayers() {
+        for (groups, channels, h, w, batch) in [(2, 4, 5, 5, 2), (8, 32, 16, 16, 3), (1, 3, 1, 7, 1)] {
+            let fused = GroupNorm(groups: groups, channels: channels, leakySlope: 0.2)
+            let plain = GroupNorm(groups: groups, channels: channels)
+            for norm in [fused, plain] {
+                norm.scale.value = randomTensor([channels], seed: 3, range: -1.5...1.5)
+                norm.shift.value = randomTensor([channels], seed: 4)
+            }
+            let pair = Sequential([plain, LeakyReLU(slope: 0.2)])
+            let x = randomTensor([batch, channels, h, w], seed: 5, range: -2...2)
+            let dy = randomTensor([batch, channels, h, w], seed: 6)
+            let fusedTape = Tape(), pairTape = Tape()
+            let yFused = fused.forward(x, tape: fusedTape), yPair = pair.forward(x, tape: pairTape)
+            XCTAssertEqual(yFused.scalars, yPair.scalars)
+            XCTAssertTrue(yFused.scalars.contains { $0 < 0 } && yFused.scalars.contains { $0 > 0 })
+            XCTAssertEqual(fused.backward(dy, tape: fusedTape).scalars, pair.backward(dy, tape: pairTape).scalars)
+            XCTAssertEqual(fused.scale.gradient.scalars, plain.scale.gradient.scalars)
+            XCTAssertEqual(fused.shift.gradient.scalars, plain.shift.gradient.scalars)
+        }
+    }
+
     func testNearestUpsampleRepeatsPixels() {
         let y = Upsample2x(mode: .nearest)(Tensor(shape: [1, 1, 1, 2], scalars: [1, 2]))
         XCTAssertEqual(y.scalars, [1, 1, 2, 2, 1, 1, 2, 2])
@@ -98,6 +121,27 @@ final class LayerTests: XCTestCase {
         // Input [0, 4] → output centres at input coordinates −0.25(clamped 0), 0.25, 0.75, 1.25(clamped 1).
         let y = Upsample2x(mode: .bilinear)(Tensor(shape: [1, 1, 1, 2], scalars: [0, 4]))
         XCTAssertEqual(Array(y.scalars[0..<4]), [0, 1, 3, 4])
+    }
+
+    /// The fixed-tap bilinear doubling equals sampling at `(o + 0.5)/2 − 0.5` (clamped) on
+    /// both axes, for planes of one row or column, even and odd sizes.
+    func testBilinearUpsampleMatchesTheSamplingFormula() {
+        for (h, w) in [(1, 1), (1, 6), (5, 1), (2, 3), (7, 9), (16, 16)] {
+            let x = randomTensor([2, 3, h, w], seed: UInt64(h * 31 + w))
+            let y = Upsample2x(mode: .bilinear)(x)
+            func taps(_ o: Int, _ extent: Int) -> (Int, Int, Double) {
+                let source = max(0, (Double(o) + 0.5) / 2 - 0.5), low = min(Int(source), extent - 1)
+                return (low, min(low + 1, extent - 1), source - Double(low))
+            }
+            var worst = 0.0
+            for plane in 0..<6 { for oy in 0..<(2 * h) { for ox in 0..<(2 * w) {
+                let (r0, r1, wy) = taps(oy, h), (c0, c1, wx) = taps(ox, w)
+                func v(_ r: Int, _ c: Int) -> Double { Double(x.scalars[(plane * h + r) * w + c]) }
+                let expected = (1 - wy) * ((1 - wx) * v(r0, c0) + wx * v(r0, c1)) + wy * ((1 - wx) * v(r1, c0) + wx * v(r1, c1))
+                worst = max(worst, abs(Double(y.scalars[(plane * 2 * h + oy) * 2 * w + ox]) - expected))
+            } } }
+            XCTAssertLessThan(worst, 1e-6, "\(h)×\(w)")
+        }
     }
 
     func testInferenceLeavesNoRecordAndTrainingMirrorsForward() {
