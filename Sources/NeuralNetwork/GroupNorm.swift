@@ -124,22 +124,20 @@ public final class GroupNorm: Layer {
                                     let m = record.mean[ng], r = record.rstd[ng]
                                     // The gradient at the normalised output: dy, or with the fused
                                     // activation dy gated by the sign of n = γ·x̂ + β (kept in dx).
-                                    var dy = UnsafePointer(dyAll + ng * groupSize)
-                                    if let slope {
-                                        let dyIn = dyAll + ng * groupSize
-                                        for cc in 0..<perGroup {
-                                            let c = firstChannel + cc, a = gamma[c] * r, b = beta[c] - m * a
-                                            for i in (cc * plane)..<((cc + 1) * plane) {
-                                                dx[i] = x[i] * a + b > 0 ? dyIn[i] : slope * dyIn[i]
-                                            }
-                                        }
-                                        dy = UnsafePointer(dx)
-                                    }
+                                    let dy = slope == nil ? UnsafePointer(dyAll + ng * groupSize) : UnsafePointer(dx)
                                     var sumD = 0.0, sumDX = 0.0
                                     for cc in 0..<perGroup {
-                                        let c = firstChannel + cc
-                                        let sDy = LaneSums.sum(dy + cc * plane, plane)
-                                        let sDyX = LaneSums.sumOfProducts(dy + cc * plane, x + cc * plane, about: m, plane) * Double(r)
+                                        let c = firstChannel + cc, offset = cc * plane
+                                        let sDy: Double, sDyX: Double
+                                        if let slope {
+                                            let a = gamma[c] * r
+                                            let sums = LaneSums.gatedSums(dyAll + ng * groupSize + offset, x + offset, scale: a, shift: beta[c] - m * a,
+                                                                          slope: slope, about: m, into: dx + offset, plane)
+                                            (sDy, sDyX) = (sums.sum, sums.sumOfProducts * Double(r))
+                                        } else {
+                                            sDy = LaneSums.sum(dy + offset, plane)
+                                            sDyX = LaneSums.sumOfProducts(dy + offset, x + offset, about: m, plane) * Double(r)
+                                        }
                                         pShift[n * channels + c] = Float(sDy)
                                         pScale[n * channels + c] = Float(sDyX)
                                         sumD += sDy * Double(gamma[c]); sumDX += sDyX * Double(gamma[c])

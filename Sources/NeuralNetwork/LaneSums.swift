@@ -46,6 +46,39 @@ enum LaneSums {
         return result
     }
 
+    /// The leaky-ReLU-gated gradient `d[i] = dy[i]` where `x[i]·a + b > 0`, else
+    /// `slope·dy[i]`, written to `d`, with `Σ d[i]` and `Σ d[i]·(x[i] − m)` summed as ``sum``
+    /// and ``sumOfProducts`` would sum them (the same lanes, the same order): GroupNorm's
+    /// fused backward in one pass.
+    @inline(__always)
+    static func gatedSums(
+        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, scale a: Float, shift b: Float, slope: Float, about m: Float,
+        into d: UnsafeMutablePointer<Float>, _ count: Int
+    ) -> (sum: Double, sumOfProducts: Double) {
+        var sums = SIMD8<Float>(), products = SIMD8<Float>(), i = 0
+        let rawY = UnsafeRawPointer(dy), rawX = UnsafeRawPointer(x), out = UnsafeMutableRawPointer(d)
+        let va = SIMD8<Float>(repeating: a), vb = SIMD8<Float>(repeating: b), vs = SIMD8<Float>(repeating: slope)
+        let mean = SIMD8<Float>(repeating: m)
+        while i + 8 <= count {
+            let xv = rawX.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let g = rawY.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let gated = g.replacing(with: vs * g, where: xv * va + vb .<= 0)
+            out.storeBytes(of: gated, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            sums += gated
+            products += gated * (xv - mean)
+            i += 8
+        }
+        var sum = total(sums), sumOfProducts = total(products)
+        while i < count {
+            let gated = x[i] * a + b > 0 ? dy[i] : slope * dy[i]
+            d[i] = gated
+            sum += Double(gated)
+            sumOfProducts += Double(gated) * Double(x[i] - m)
+            i += 1
+        }
+        return (sum, sumOfProducts)
+    }
+
     /// The lanes added up, in lane order.
     @inline(__always)
     static func total(_ lanes: SIMD8<Float>) -> Double {
