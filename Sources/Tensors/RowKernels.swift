@@ -31,6 +31,26 @@ enum RowKernels {
         }
     }
 
+    /// `even[i] = source[2i]` for `i < evenCount` and `odd[i] = source[2i + 1]` for
+    /// `i < oddCount`: one pass that splits a row into its two stride-2 phases, 8 pairs at a
+    /// time. It reads nothing past the last element it moves.
+    @inline(__always)
+    static func deinterleave(
+        _ source: UnsafePointer<Float>, even: UnsafeMutablePointer<Float>, evenCount: Int, odd: UnsafeMutablePointer<Float>, oddCount: Int
+    ) {
+        var i = 0
+        let raw = UnsafeRawPointer(source), evenOut = UnsafeMutableRawPointer(even), oddOut = UnsafeMutableRawPointer(odd)
+        // The last float read is 2·(i+7)+1, an odd element below oddCount.
+        while i + 8 <= min(evenCount, oddCount) {
+            let pairs = raw.loadUnaligned(fromByteOffset: 2 * i * 4, as: SIMD16<Float>.self)
+            evenOut.storeBytes(of: pairs.evenHalf, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            oddOut.storeBytes(of: pairs.oddHalf, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        for j in i..<evenCount { even[j] = source[2 * j] }
+        for j in i..<oddCount { odd[j] = source[2 * j + 1] }
+    }
+
     /// `destination[i·stride] += source[i]` for `i < count` (any stride ≥ 1).
     ///
     /// For strides 1 and 2 it adds 8 floats at a time; it touches nothing past

@@ -84,6 +84,10 @@ public struct ShiftedWindows: Sendable {
     public func pad(_ image: UnsafePointer<Float>, into planes: UnsafeMutablePointer<Float>, outputRows rows: Range<Int>) {
         let g = geometry, s = g.stride, wq = paddedWidth, stride = planeStride(rows: rows.count)
         let storedRows = rows.count + highY - lowY
+        if s == 2 {
+            padPairs(image, into: planes, outputRows: rows)
+            return
+        }
         for py in 0..<s {
             for px in 0..<s {
                 let columns = validColumns(phase: px)
@@ -107,13 +111,54 @@ public struct ShiftedWindows: Sendable {
         }
     }
 
+    /// ``pad`` for stride 2: each image row is split into its two column phases in one pass.
+    private func padPairs(_ image: UnsafePointer<Float>, into planes: UnsafeMutablePointer<Float>, outputRows rows: Range<Int>) {
+        let g = geometry, wq = paddedWidth, stride = planeStride(rows: rows.count)
+        let storedRows = rows.count + highY - lowY
+        let even = validColumns(phase: 0), odd = validColumns(phase: 1)
+        precondition(odd.isEmpty || odd.lowerBound == even.lowerBound, "ShiftedWindows: the phases of a row start together")
+        for py in 0..<2 {
+            for c in 0..<g.channels {
+                let source = image + c * g.height * g.width
+                let evenPlane = planes + ((py * 2) * g.channels + c) * stride, oddPlane = planes + ((py * 2 + 1) * g.channels + c) * stride
+                for t in 0..<storedRows {
+                    let evenRow = evenPlane + t * wq, oddRow = oddPlane + t * wq
+                    let y = 2 * (rows.lowerBound + lowY + t) + py
+                    guard y >= 0, y < g.height, !even.isEmpty else {
+                        evenRow.update(repeating: 0, count: wq)
+                        oddRow.update(repeating: 0, count: wq)
+                        continue
+                    }
+                    evenRow.update(repeating: 0, count: even.lowerBound)
+                    oddRow.update(repeating: 0, count: even.lowerBound)
+                    let oddStart = odd.isEmpty ? even.lowerBound : odd.lowerBound
+                    RowKernels.deinterleave(source + y * g.width + 2 * (even.lowerBound + lowX), even: evenRow + even.lowerBound, evenCount: even.count,
+                                            odd: oddRow + oddStart, oddCount: odd.count)
+                    (evenRow + even.upperBound).update(repeating: 0, count: wq - even.upperBound)
+                    (oddRow + oddStart + odd.count).update(repeating: 0, count: wq - oddStart - odd.count)
+                }
+                (evenPlane + storedRows * wq).update(repeating: 0, count: stride - storedRows * wq)
+                (oddPlane + storedRows * wq).update(repeating: 0, count: stride - storedRows * wq)
+            }
+        }
+    }
+
     /// Writes the input gradient gathered in full planes (``planeStride(rows:)`` for all
     /// output rows) back to image layout: every image pixel some window reads gets its
     /// plane element, every other pixel 0.
     public func unpad(_ planes: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>) {
         let g = geometry, s = g.stride, wq = paddedWidth, stride = planeStride(rows: g.outputHeight)
-        image.update(repeating: 0, count: g.channels * g.height * g.width)
         let storedRows = g.outputHeight + highY - lowY
+        if s == 1, lowY <= 0, storedRows + lowY >= g.height, validColumns(phase: 0) == -lowX..<(g.width - lowX) {
+            // Stride 1 with every image pixel in the planes (the usual padding): row copies.
+            for c in 0..<g.channels {
+                for y in 0..<g.height {
+                    (image + (c * g.height + y) * g.width).update(from: planes + c * stride + (y - lowY) * wq - lowX, count: g.width)
+                }
+            }
+            return
+        }
+        image.update(repeating: 0, count: g.channels * g.height * g.width)
         for py in 0..<s {
             for px in 0..<s {
                 let columns = validColumns(phase: px)
