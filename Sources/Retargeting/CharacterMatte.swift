@@ -165,39 +165,43 @@ public enum CharacterMatte {
     /// the workers instead of two.
     static func window3x3<F: WindowFold>(_ values: [F.Value], width: Int, height: Int, _ fold: F.Type) -> [F.Value] {
         var out = values
-        guard width > 0, height > 0 else { return out }
-        let bands = min(Parallel.workerCount, max(1, height / 16))
         values.withUnsafeBufferPointer { v in
-            out.withUnsafeMutableBufferPointer { o in
-                let o = o
-                Parallel.forEach(bands) { band in
-                    let y0 = height * band / bands, y1 = height * (band + 1) / bands
-                    // The row folds of rows y0 − 1 ... y1 (clamped), in a ring of three rows.
-                    let ring = UnsafeMutablePointer<F.Value>.allocate(capacity: 3 * width)
-                    defer { ring.deinitialize(count: 3 * width); ring.deallocate() }
-                    ring.initialize(repeating: v[0], count: 3 * width)
-                    @inline(__always) func foldRow(_ y: Int) {
-                        let row = y * width, r = ring + (y + 3) % 3 * width
-                        // The two edge pixels clamp; the ones between need no clamping (and vectorise).
-                        for x in [0, width - 1] {
-                            r[x] = F.combine(F.combine(v[row + max(x - 1, 0)], v[row + x]), v[row + min(x + 1, width - 1)])
-                        }
-                        if width > 2 {
-                            for x in 1..<(width - 1) { r[x] = F.combine(F.combine(v[row + x - 1], v[row + x]), v[row + x + 1]) }
-                        }
-                    }
-                    foldRow(max(y0 - 1, 0))
-                    foldRow(y0)
-                    for y in y0..<y1 {
-                        if y + 1 < height { foldRow(y + 1) }
-                        let above = ring + (max(y - 1, 0) + 3) % 3 * width, here = ring + (y + 3) % 3 * width
-                        let below = ring + (min(y + 1, height - 1) + 3) % 3 * width, row = o.baseAddress! + y * width
-                        for x in 0..<width { row[x] = F.combine(F.combine(above[x], here[x]), below[x]) }
-                    }
-                }
-            }
+            out.withUnsafeMutableBufferPointer { o in window3x3(v, into: o, width: width, height: height, fold) }
         }
         return out
+    }
+
+    /// ``window3x3(_:width:height:_:)`` from one buffer into another of the same size.
+    static func window3x3<F: WindowFold>(
+        _ v: UnsafeBufferPointer<F.Value>, into o: UnsafeMutableBufferPointer<F.Value>, width: Int, height: Int, _ fold: F.Type
+    ) {
+        guard width > 0, height > 0 else { return }
+        let bands = min(Parallel.workerCount, max(1, height / 16))
+        Parallel.forEach(bands) { band in
+            let y0 = height * band / bands, y1 = height * (band + 1) / bands
+            // The row folds of rows y0 − 1 ... y1 (clamped), in a ring of three rows.
+            let ring = UnsafeMutablePointer<F.Value>.allocate(capacity: 3 * width)
+            defer { ring.deinitialize(count: 3 * width); ring.deallocate() }
+            ring.initialize(repeating: v[0], count: 3 * width)
+            @inline(__always) func foldRow(_ y: Int) {
+                let row = y * width, r = ring + (y + 3) % 3 * width
+                // The two edge pixels clamp; the ones between need no clamping (and vectorise).
+                let last = width - 1
+                r[0] = F.combine(F.combine(v[row], v[row]), v[row + min(1, last)])
+                r[last] = F.combine(F.combine(v[row + max(last - 1, 0)], v[row + last]), v[row + last])
+                if width > 2 {
+                    for x in 1..<(width - 1) { r[x] = F.combine(F.combine(v[row + x - 1], v[row + x]), v[row + x + 1]) }
+                }
+            }
+            foldRow(max(y0 - 1, 0))
+            foldRow(y0)
+            for y in y0..<y1 {
+                if y + 1 < height { foldRow(y + 1) }
+                let above = ring + (max(y - 1, 0) + 3) % 3 * width, here = ring + (y + 3) % 3 * width
+                let below = ring + (min(y + 1, height - 1) + 3) % 3 * width, row = o.baseAddress! + y * width
+                for x in 0..<width { row[x] = F.combine(F.combine(above[x], here[x]), below[x]) }
+            }
+        }
     }
 
     /// The guided filter of the binary mask, in [0, 1]. Far from the mask (beyond two window
@@ -297,9 +301,22 @@ public enum CharacterMatte {
     /// A 3×3 minimum (erosion) or maximum (dilation), separably: rows, then columns; the
     /// image's edge pixels repeat outwards. The mask is folded as bytes (0 or 1).
     private static func morphology(_ mask: [Bool], width: Int, height: Int, dilating: Bool) -> [Bool] {
-        let bytes = mask.map { $0 ? UInt8(1) : 0 }
-        let folded = dilating ? window3x3(bytes, width: width, height: height, AnySet.self) : window3x3(bytes, width: width, height: height, AllSet.self)
-        return folded.map { $0 != 0 }
+        var out = [Bool](repeating: false, count: mask.count)
+        // A Bool is one byte holding 0 or 1, so the masks are folded in place as bytes.
+        mask.withUnsafeBufferPointer { mask in
+            mask.withMemoryRebound(to: UInt8.self) { bytes in
+                out.withUnsafeMutableBufferPointer { out in
+                    out.withMemoryRebound(to: UInt8.self) { folded in
+                        if dilating {
+                            window3x3(bytes, into: folded, width: width, height: height, AnySet.self)
+                        } else {
+                            window3x3(bytes, into: folded, width: width, height: height, AllSet.self)
+                        }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// The mask with every unset region that does not touch the border set. Only the mask's

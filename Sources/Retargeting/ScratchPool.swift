@@ -14,13 +14,14 @@ public final class ScratchPool {
         guard let index = free.lastIndex(where: { $0.count == count }) ?? free.lastIndex(where: { $0.capacity >= count })
                 ?? (free.isEmpty ? nil : free.count - 1) else { return [Float](repeating: 0, count: count) }
         var buffer = free.remove(at: index)
-        if buffer.count == count {
-            // A memset (the remove-and-append form wrote element by element).
-            buffer.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        } else {
-            buffer.removeAll(keepingCapacity: true)
-            buffer.append(contentsOf: repeatElement(0, count: count))
+        // Resize by the difference only, then one memset (appending every element one by
+        // one showed in profiles: the guided filter's box changes size every frame).
+        if buffer.count > count {
+            buffer.removeLast(buffer.count - count)
+        } else if buffer.count < count {
+            buffer.append(contentsOf: repeatElement(0, count: count - buffer.count))
         }
+        buffer.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         return buffer
     }
 
