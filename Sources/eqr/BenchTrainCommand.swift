@@ -15,6 +15,8 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Model resolution.") var resolution = 64
     @Option(parsing: .unconditional, help: "Training pairs per step.") var batch = 16
     @Option(parsing: .unconditional, help: "Timed steps (after 3 untimed ones).") var steps = 20
+    @Option(parsing: .unconditional, help: "Rounds: eqr and the peer take turns this many times; the medians are compared (a shared machine's speed drifts).")
+    var rounds = 1
     @Option(help: "A Python interpreter with torch installed: also time examples/bench/torch_peer.py with it.") var peerPython: String?
     @Option(help: "The mirror script.") var peerScript = "examples/bench/torch_peer.py"
     @OptionGroup var threads: ThreadOptions
@@ -23,6 +25,7 @@ struct BenchTrainCommand: ParsableCommand {
     func validate() throws {
         guard steps >= 1, steps <= 10_000 else { throw ValidationError("--steps must be in 1...10000, got \(steps)") }
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be in 1...1024, got \(batch)") }
+        guard rounds >= 1, rounds <= 100 else { throw ValidationError("--rounds must be in 1...100, got \(rounds)") }
         if peerPython != nil, !FileManager.default.fileExists(atPath: peerScript) {
             throw ValidationError("--peer-script \(peerScript) not found (run from the repository root or pass its path)")
         }
@@ -36,6 +39,9 @@ struct BenchTrainCommand: ParsableCommand {
         var steps: Int
         var parameters: Int
         var eqr_pairs_per_second: Double
+        /// Every round's figure (the median is `eqr_pairs_per_second`).
+        var eqr_rounds: [Double]
+        var peer_rounds: [Double]?
         var peer: Peer?
         var ratio_eqr_to_peer: Double?
     }
@@ -56,17 +62,26 @@ struct BenchTrainCommand: ParsableCommand {
         // One batch, generated before the clock starts (the data does not change the work).
         let pairs = try data.batch(step: 0, size: batch)
         for _ in 0..<3 { try trainer.train(on: pairs) }
-        let clock = ContinuousClock(), start = clock.now
-        for _ in 0..<steps { try trainer.train(on: pairs) }
-        let seconds = (clock.now - start).inSeconds
-        var report = Report(blas_kernel: ProcessSettings.blasKernelSummary, threads: Parallel.workerCount, resolution: resolution, batch: batch, steps: steps,
-                            parameters: model.parameterCount, eqr_pairs_per_second: Double(steps * batch) / seconds)
-        if let peerPython {
-            let peer = try runPeer(peerPython)
-            guard peer.parameters == model.parameterCount else {
-                throw RuntimeError("the PyTorch mirror has \(peer.parameters) parameters, eqr's network \(model.parameterCount): the mirror is out of step with the network; update \(peerScript)")
+        var eqrRounds: [Double] = [], peers: [Peer] = []
+        for _ in 0..<rounds {
+            let clock = ContinuousClock(), start = clock.now
+            for _ in 0..<steps { try trainer.train(on: pairs) }
+            eqrRounds.append(Double(steps * batch) / (clock.now - start).inSeconds)
+            if let peerPython {
+                let peer = try runPeer(peerPython)
+                guard peer.parameters == model.parameterCount else {
+                    throw RuntimeError("the PyTorch mirror has \(peer.parameters) parameters, eqr's network \(model.parameterCount): the mirror is out of step with the network; update \(peerScript)")
+                }
+                peers.append(peer)
             }
+        }
+        var report = Report(blas_kernel: ProcessSettings.blasKernelSummary, threads: Parallel.workerCount, resolution: resolution, batch: batch, steps: steps,
+                            parameters: model.parameterCount, eqr_pairs_per_second: Self.median(eqrRounds), eqr_rounds: eqrRounds)
+        if var peer = peers.first {
+            let peerRounds = peers.map(\.pairs_per_second)
+            peer.pairs_per_second = Self.median(peerRounds)
             report.peer = peer
+            report.peer_rounds = peerRounds
             report.ratio_eqr_to_peer = report.eqr_pairs_per_second / peer.pairs_per_second
         }
         if json {
@@ -75,12 +90,23 @@ struct BenchTrainCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.blas_kernel)
-            print(String(format: "eqr: %.1f pairs/s (features %d×%d, batch %d, %d threads, %d parameters)",
-                         report.eqr_pairs_per_second, resolution, resolution, batch, report.threads, report.parameters))
+            let median = rounds > 1 ? "median of \(rounds) rounds, " : ""
+            print(String(format: "eqr: %.1f pairs/s (%@features %d×%d, batch %d, %d threads, %d parameters)",
+                         report.eqr_pairs_per_second, median, resolution, resolution, batch, report.threads, report.parameters))
             if let peer = report.peer, let ratio = report.ratio_eqr_to_peer {
-                print(String(format: "%@: %.1f pairs/s, same network and step; eqr/peer = %.2f", peer.framework, peer.pairs_per_second, ratio))
+                print(String(format: "%@: %.1f pairs/s (%@same network and step); eqr/peer = %.2f", peer.framework, peer.pairs_per_second, median, ratio))
+            }
+            if rounds > 1 {
+                let list = { (values: [Double]) in values.map { String(format: "%.1f", $0) }.joined(separator: " ") }
+                print("rounds, eqr: \(list(eqrRounds))" + (report.peer_rounds.map { "; peer: \(list($0))" } ?? ""))
             }
         }
+    }
+
+    /// The middle value (the mean of the two middle ones for an even count).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted(), middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// Runs the mirror with the same sizes and thread count and decodes its JSON line.

@@ -138,6 +138,14 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(report["eqr_pairs_per_second"] as? Double), 0)
         XCTAssertGreaterThan(try XCTUnwrap(report["parameters"] as? Int), 0)
         XCTAssertTrue((report["blas_kernel"] as? String)?.hasPrefix("OpenBLAS kernel") ?? false, run.standardOutput)
+        // Rounds: every round's figure is reported, and the headline is their median.
+        let rounds = try EqrProcess.run(["bench", "train", "--steps", "1", "--batch", "2", "--resolution", "16", "--rounds", "3", "--json"])
+        XCTAssertEqual(rounds.status, 0, rounds.standardError)
+        let roundsReport = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(rounds.standardOutput.utf8)) as? [String: Any])
+        let figures = try XCTUnwrap(roundsReport["eqr_rounds"] as? [Double])
+        XCTAssertEqual(figures.count, 3)
+        XCTAssertEqual(try XCTUnwrap(roundsReport["eqr_pairs_per_second"] as? Double), figures.sorted()[1], accuracy: 1e-9)
+        XCTAssertEqual(try EqrProcess.run(["bench", "train", "--rounds", "0"]).status, 64)
         let peer = try EqrProcess.run(["bench", "train", "--steps", "1", "--batch", "2", "--resolution", "16", "--peer-python", "/bin/false",
                                        "--peer-script", EqrProcess.packageRoot.appendingPathComponent("examples/bench/torch_peer.py").path])
         XCTAssertEqual(peer.status, 1, peer.standardError)
