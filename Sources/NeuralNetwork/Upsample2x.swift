@@ -32,21 +32,14 @@ public final class Upsample2x: Layer {
     /// Upsamples every channel plane (planes in parallel).
     public func forward(_ input: Tensor, tape: Tape?) -> Tensor {
         let outShape = checkedOutputShape(input)
-        let h = input.shape[2], w = input.shape[3], oh = 2 * h, ow = 2 * w
-        let planes = input.shape[0] * input.shape[1], bilinear = mode == .bilinear
-        var output = Tensor(uninitializedShape: outShape)
-        output.withUnsafeMutablePointer { yAll in
-            input.withUnsafePointer { xAll in
-                Parallel.forEach(planes) { plane in
-                    let x = xAll + plane * h * w, y = yAll + plane * oh * ow
-                    if bilinear {
-                        BilinearDoubling.forward(x, height: h, width: w, into: y)
-                    } else {
-                        for oy in 0..<oh {
-                            let source = x + (oy / 2) * w, row = y + oy * ow
-                            for ox in 0..<ow { row[ox] = source[ox / 2] }
-                        }
-                    }
+        let h = input.shape[2], w = input.shape[3], oh = 2 * h, ow = 2 * w, bilinear = mode == .bilinear
+        let output = Self.mapPlanes(input, to: outShape) { x, y in
+            if bilinear {
+                BilinearDoubling.forward(x, height: h, width: w, into: y)
+            } else {
+                for oy in 0..<oh {
+                    let source = x + (oy / 2) * w, row = y + oy * ow
+                    for ox in 0..<ow { row[ox] = source[ox / 2] }
                 }
             }
         }
@@ -57,26 +50,33 @@ public final class Upsample2x: Layer {
     /// Gathers into each input pixel the gradients of the output pixels it fed.
     public func backward(_ outputGradient: Tensor, tape: Tape) -> Tensor {
         let inShape = tape.pop([Int].self, for: "Upsample2x")
-        let h = inShape[2], w = inShape[3], oh = 2 * h, ow = 2 * w
+        let h = inShape[2], w = inShape[3], oh = 2 * h, ow = 2 * w, bilinear = mode == .bilinear
         requireShape(outputGradient.shape == [inShape[0], inShape[1], oh, ow], "Upsample2x(\(mode))",
                      "output gradient \(outputGradient.shape) does not match output \([inShape[0], inShape[1], oh, ow])")
-        let planes = inShape[0] * inShape[1], bilinear = mode == .bilinear
-        var inputGradient = Tensor(uninitializedShape: inShape)
-        inputGradient.withUnsafeMutablePointer { dxAll in
-            outputGradient.withUnsafePointer { dyAll in
-                Parallel.forEach(planes) { plane in
-                    let dx = dxAll + plane * h * w, dy = dyAll + plane * oh * ow
-                    if bilinear {
-                        BilinearDoubling.backward(dy, height: h, width: w, into: dx)
-                    } else {
-                        for i in 0..<h {
-                            let even = dy + 2 * i * ow, odd = even + ow, row = dx + i * w
-                            for j in 0..<w { row[j] = (even[2 * j] + even[2 * j + 1]) + (odd[2 * j] + odd[2 * j + 1]) }
-                        }
-                    }
+        return Self.mapPlanes(outputGradient, to: inShape) { dy, dx in
+            if bilinear {
+                BilinearDoubling.backward(dy, height: h, width: w, into: dx)
+            } else {
+                for i in 0..<h {
+                    let even = dy + 2 * i * ow, odd = even + ow, row = dx + i * w
+                    for j in 0..<w { row[j] = (even[2 * j] + even[2 * j + 1]) + (odd[2 * j] + odd[2 * j + 1]) }
                 }
             }
         }
-        return inputGradient
+    }
+
+    /// A new tensor of `shape` written plane by plane (the planes in parallel): `body` gets
+    /// each `[H, W]` plane of `source` and the matching plane of the result.
+    static func mapPlanes(
+        _ source: Tensor, to shape: [Int], _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) -> Tensor {
+        let planes = shape[0] * shape[1], from = source.shape[2] * source.shape[3], to = shape[2] * shape[3]
+        var result = Tensor(uninitializedShape: shape)
+        result.withUnsafeMutablePointer { out in
+            source.withUnsafePointer { input in
+                Parallel.forEach(planes) { plane in body(input + plane * from, out + plane * to) }
+            }
+        }
+        return result
     }
 }

@@ -30,6 +30,4 @@ public struct ConvolutionGeometry: Equatable, Sendable {
     public var columnRows: Int { channels * kernelHeight * kernelWidth }
     /// Columns of the column matrix: one per output pixel.
     public var columnCount: Int { outputHeight * outputWidth }
-    /// Whether the column matrix is the image itself (1×1 kernel, stride 1, no padding).
-    public var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
 }
