@@ -9,7 +9,8 @@ import Tensors
 /// Backward per sample n: `dW[:, :, ky, kx] += dY_n · shifted planes(X_n)ᵀ`, `db += Σ_p dY_n`,
 /// and `dX_n` gathered in planes as `Σ W[:, :, ky, kx]ᵀ · dY_n` at the same shifts (or, for a
 /// stride-1 kernel with few output channels, as the convolution of dY_n with the flipped
-/// kernel). The tape holds only the input.
+/// kernel). The tape holds the padded planes (or the input, when forward split a sample's
+/// rows between workers), so backward does not pad again.
 public final class Conv2D: Layer {
     /// Kernel weights `[outputChannels, inputChannels, kernelSize, kernelSize]`.
     public let weight: Parameter
@@ -47,7 +48,8 @@ public final class Conv2D: Layer {
         bias = Parameter(name: name + ".bias", value: Tensor(shape: [outputChannels]))
     }
 
-    /// Column-matrix floats per forward tile (256 KB, about a core's L2 share).
+    /// Floats per tile of rows (256 KB, about a core's L2 share): the planes and outputs one tile's
+    /// k² GEMMs share, or one tile of a column matrix.
     static let tileFloats = 64 * 1024
 
     /// `rows` cut into consecutive ranges of `rowsPerTile` (the last may be shorter).
