@@ -158,8 +158,8 @@ public final class Conv2D: Layer {
     /// made them for whole samples (backward reads them instead of padding again), else the
     /// input.
     struct Record {
-        var input: Tensor?
-        var planes: Tensor?
+        enum Kept { case planes(Tensor), input(Tensor) }
+        var kept: Kept
         var inputShape: [Int]
     }
 
@@ -211,7 +211,7 @@ public final class Conv2D: Layer {
             }
         }
         }
-        tape?.push(Record(input: keepsPlanes ? nil : input, planes: keepsPlanes ? keptPlanes : nil, inputShape: input.shape))
+        tape?.push(Record(kept: keepsPlanes ? .planes(keptPlanes) : .input(input), inputShape: input.shape))
         return output
     }
 
@@ -258,7 +258,14 @@ public final class Conv2D: Layer {
         let flipped = flippedGeometry == nil ? [] : flippedTransposedWeight()
         let perOffset = deepWeight || (needsInputGradient && flippedGeometry == nil)
             ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kk) : []
-        let weightScratch = planesCount + cout * extended + (deepWeight ? 0 : depth * Self.columnTileRows(windows, depth: depth) * wq)
+        let source: Tensor, padded: Bool
+        switch record.kept {
+        case .planes(let planes): (source, padded) = (planes, true)
+        case .input(let input): (source, padded) = (input, false)
+        }
+        // [planes when not kept | dY extended | column matrix when shallow | the input gradient's part]
+        let paddingScratch = padded ? 0 : planesCount
+        let weightScratch = paddingScratch + cout * extended + Self.columnScratch(windows, deep: deepWeight)
         let inputScratch: Int
         if !needsInputGradient {
             inputScratch = 0
@@ -273,7 +280,6 @@ public final class Conv2D: Layer {
         let partialSize = cout * depth + cout
         var partials = [Float](repeating: 0, count: chunks * partialSize)
         var inputGradient = needsInputGradient ? Tensor(uninitializedShape: inputShape) : Tensor(shape: [1])  // (never written without dX)
-        let source = record.planes ?? record.input!, padded = record.planes != nil
         inputGradient.withUnsafeMutablePointer { dx in
             source.withUnsafePointer { source in
                 outputGradient.withUnsafePointer { dy in
@@ -284,7 +290,7 @@ public final class Conv2D: Layer {
                                 // dW as [kk, cout, cin] when deep, else as stored, [cout, cin·kk].
                                 let dw = partialBuffer.baseAddress! + chunk * partialSize, db = dw + cout * depth
                                 ScratchPool.withBuffer(count: weightScratch + inputScratch) { scratch in
-                                    let dyExtended = scratch + planesCount, columns = dyExtended + cout * extended
+                                    let dyExtended = scratch + paddingScratch, columns = dyExtended + cout * extended
                                     let inputPart = scratch + weightScratch
                                     for n in (chunk * batch / chunks)..<((chunk + 1) * batch / chunks) {
                                         let dyn = dy + n * outPlane, dxn = dx + n * inPlane

@@ -124,14 +124,14 @@ public final class GroupNorm: Layer {
                                     let m = record.mean[ng], r = record.rstd[ng]
                                     // The gradient at the normalised output: dy, or with the fused
                                     // activation dy gated by the sign of n = γ·x̂ + β (kept in dx).
-                                    let dy = slope == nil ? UnsafePointer(dyAll + ng * groupSize) : UnsafePointer(dx)
+                                    let dyIn = UnsafePointer(dyAll + ng * groupSize), dy = slope == nil ? dyIn : UnsafePointer(dx)
                                     var sumD = 0.0, sumDX = 0.0
                                     for cc in 0..<perGroup {
                                         let c = firstChannel + cc, offset = cc * plane
                                         let sDy: Double, sDyX: Double
                                         if let slope {
                                             let a = gamma[c] * r
-                                            let sums = LaneSums.gatedSums(dyAll + ng * groupSize + offset, x + offset, scale: a, shift: beta[c] - m * a,
+                                            let sums = LaneSums.gatedSums(dyIn + offset, x + offset, scale: a, shift: beta[c] - m * a,
                                                                           slope: slope, about: m, into: dx + offset, plane)
                                             (sDy, sDyX) = (sums.sum, sums.sumOfProducts * Double(r))
                                         } else {
