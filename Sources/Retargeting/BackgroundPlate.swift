@@ -8,7 +8,10 @@ import VideoIO
 /// ``consensus(of:)`` takes, per pixel, the value that the largest number of sampled frames
 /// repeat within the noise tolerance, averaged over those frames. Unlike a temporal median
 /// it stays right where the character covers a pixel in most frames: a moving character's
-/// colours at one pixel keep changing, the background's do not.
+/// colours at one pixel keep changing, the background's do not. On camera footage
+/// (``isCameraFootage``) grain splits those votes and the median is the steadier estimate,
+/// so there the plate is the per-channel median, except where it strays from a trusted
+/// consensus (see ``consensus(of:coverage:)``).
 public struct BackgroundPlate: Equatable, Sendable {
     /// The background colours.
     public var image: PlanarImage
@@ -18,14 +21,27 @@ public struct BackgroundPlate: Equatable, Sendable {
     /// The clip's noise level: the standard deviation of a still pixel from frame to frame
     /// (0 for lossless synthetic clips), in [0, 1] units.
     public var noise: Float
+    /// The clip's grain: the fraction of colour values that change by 1 to 3 levels (of
+    /// 255) between frames. Sensor noise and lossy coding leave it at 0.2–0.45 on camera
+    /// footage; a rendered, losslessly stored clip changes its still pixels by exactly 0, and
+    /// its character by more, so it stays near 0 (0.01–0.02 on the photo scenes).
+    public var grain: Float
+
+    /// Grain above this marks camera footage (or any lossily coded clip).
+    public static let cameraGrain: Float = 0.1
+
+    /// Whether the clip is camera footage (``grain`` above ``cameraGrain``), whose matte is
+    /// its moving region (see `CharacterMatte`).
+    public var isCameraFootage: Bool { grain > Self.cameraGrain }
 
     /// A plate from its parts.
     /// - Precondition: `confidence` has one value per pixel.
-    public init(image: PlanarImage, confidence: [Float], noise: Float) {
+    public init(image: PlanarImage, confidence: [Float], noise: Float, grain: Float = 0) {
         precondition(confidence.count == image.planeSize, "BackgroundPlate: \(confidence.count) confidences for \(image.planeSize) pixels")
         self.image = image
         self.confidence = confidence
         self.noise = noise
+        self.grain = grain
     }
 
     /// Width in pixels.
@@ -72,6 +88,11 @@ public struct BackgroundPlate: Equatable, Sendable {
     /// enough frames repeat is one it sees as background (mean α below 0.3), that one is the
     /// background — so a character that stays on some pixels most of the time does not
     /// become background there, while a model unsure of a scene changes nothing.
+    ///
+    /// On camera footage (grain above ``cameraGrain``) a pixel's value is the per-channel
+    /// median of all the samples, unless the consensus is trusted (``trustedFraction`` of
+    /// the samples agree) and the median lies more than 0.05 from it: then the median is a
+    /// character that covers the pixel in most frames, and the consensus stays.
     /// - Throws: ``ModelError/invalidInput(_:)`` for fewer than 2 frames, mixed sizes or a
     ///   coverage list of another length.
     public static func consensus(of samples: [Frame], coverage: [PlanarMask]? = nil) throws -> BackgroundPlate {
@@ -86,7 +107,7 @@ public struct BackgroundPlate: Equatable, Sendable {
             throw ModelError.invalidInput("\(coverage.count) coverage maps for \(samples.count) frames")
         }
         let votes: [[Float]]? = coverage?.map { $0.resized(width: width, height: height).values.map { 1 - min(max($0, 0), 1) } }
-        let noise = estimateNoise(samples)
+        let (noise, grain) = estimateNoise(samples)
         let tolerance = Int((max(0.02, 3 * noise) * 255).rounded(.up))
         let count = samples.count, plane = width * height
         var values = [Float](repeating: 0, count: 3 * plane)
@@ -102,6 +123,7 @@ public struct BackgroundPlate: Equatable, Sendable {
             }
         }
         let tolerance32 = Int32(tolerance)
+        let medianPlate = grain > cameraGrain, medianAgreement: Float = 0.05
         values.withUnsafeMutableBufferPointer { out in
             confidence.withUnsafeMutableBufferPointer { sure in
               support.withUnsafeMutableBufferPointer { agreeing in
@@ -155,6 +177,22 @@ public struct BackgroundPlate: Equatable, Sendable {
                         out[pixel] = sums.0 * scale
                         out[plane + pixel] = sums.1 * scale
                         out[2 * plane + pixel] = sums.2 * scale
+                        if medianPlate {
+                            // Camera footage: the per-channel median of every sample, unless
+                            // it is far from a trusted consensus (then it is the character's).
+                            var median: (Float, Float, Float) = (0, 0, 0)
+                            for c in 0..<3 {
+                                let channel = r + c * count
+                                var values = UnsafeMutableBufferPointer(start: channel, count: count)
+                                values.sort()
+                                let m = Float(channel[count / 2] + channel[(count - 1) / 2]) / 510
+                                if c == 0 { median.0 = m } else if c == 1 { median.1 = m } else { median.2 = m }
+                            }
+                            let apart = max(abs(median.0 - out[pixel]), abs(median.1 - out[plane + pixel]), abs(median.2 - out[2 * plane + pixel]))
+                            if bestScore < trusted || apart <= medianAgreement {
+                                out[pixel] = median.0; out[plane + pixel] = median.1; out[2 * plane + pixel] = median.2
+                            }
+                        }
                         sure[pixel] = min(1, bestScore / trusted)
                         agreeing[pixel] = bestScore / Float(count)
                     }
@@ -163,7 +201,7 @@ public struct BackgroundPlate: Equatable, Sendable {
               }
             }
         }
-        var plate = BackgroundPlate(image: PlanarImage(width: width, height: height, values: values), confidence: confidence, noise: noise)
+        var plate = BackgroundPlate(image: PlanarImage(width: width, height: height, values: values), confidence: confidence, noise: noise, grain: grain)
         plate.support = support
         return plate
     }
@@ -173,8 +211,9 @@ public struct BackgroundPlate: Equatable, Sendable {
 
     /// The noise of still pixels: the lower quartile of the absolute differences between
     /// consecutive samples (most pixels of a static shot do not change, and a quartile holds
-    /// while a character changes up to half of them), converted to a standard deviation.
-    static func estimateNoise(_ samples: [Frame]) -> Float {
+    /// while a character changes up to half of them), converted to a standard deviation;
+    /// and the grain, the fraction of those differences from 1 to 3 levels.
+    static func estimateNoise(_ samples: [Frame]) -> (noise: Float, grain: Float) {
         var histogram = [Int](repeating: 0, count: 256)
         var total = 0
         for (a, b) in zip(samples, samples.dropFirst()).prefix(8) {
@@ -187,13 +226,14 @@ public struct BackgroundPlate: Equatable, Sendable {
                 }
             }
         }
-        guard total > 0 else { return 0 }
+        guard total > 0 else { return (0, 0) }
+        let grain = Float(histogram[1...3].reduce(0, +)) / Float(total)
         var seen = 0
         for (level, n) in histogram.enumerated() {
             seen += n
             // For two samples of N(0, σ²), the lower quartile of |a − b| is 0.4506·σ.
-            if 4 * seen >= total { return min(Float(level) / 255 / 0.4506, maximumNoise) }
+            if 4 * seen >= total { return (min(Float(level) / 255 / 0.4506, maximumNoise), grain) }
         }
-        return 0
+        return (0, grain)
     }
 }

@@ -3,6 +3,8 @@ import Tensors
 /// The character's matte at the video's own resolution: where a frame differs from its
 /// background plate, refined to the frame's edges.
 ///
+/// Camera footage (``BackgroundPlate/isCameraFootage``) takes its moving region instead
+/// (``movingRegion(frame:plate:coverage:spread:pool:)``); a rendered clip takes these steps:
 /// 1. Difference: the largest channel difference between the frame and the plate.
 /// 2. Hysteresis: pixels above the strong threshold seed the matte, which grows through
 ///    connected pixels above the weak one (a character whose colours come close to the
@@ -34,6 +36,9 @@ public enum CharacterMatte {
     public static func estimate(frame: PlanarImage, plate: BackgroundPlate, coverage: PlanarMask? = nil, margin: Int? = nil,
                                 pool: ScratchPool = ScratchPool()) -> PlanarMask {
         precondition(frame.width == plate.width && frame.height == plate.height, "CharacterMatte: frame and plate sizes differ")
+        if plate.isCameraFootage {
+            return movingRegion(frame: frame, plate: plate, coverage: coverage, spread: margin, pool: pool)
+        }
         let width = frame.width, height = frame.height, n = width * height
         let strong = max(strongThreshold, 6 * plate.noise), weak = max(weakThreshold, 4 * plate.noise)
         let modelCoverage = coverage?.resized(width: width, height: height)

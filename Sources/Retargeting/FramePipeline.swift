@@ -303,11 +303,16 @@ public final class FramePipeline {
         } else {
             throw missingBackground
         }
+        // The character layer is the frame minus the plate behind it (exact on a rendered
+        // clip, soft edges included); camera footage's plate differs from every frame by
+        // grain and by whatever moves outside the matte, so its layer is the frame itself,
+        // under its opaque moving-region matte (the plate passed is the frame: α·x).
+        let behind = plate.isCameraFootage ? frame : plate.image
         let composed: PlanarImage
         if let sampling = try effectSampling(at: frameIndex) {
-            composed = LayerCompositor.moved(frame: frame, alpha: alpha, plate: plate.image, background: backgroundImage, sampling: sampling)
+            composed = LayerCompositor.moved(frame: frame, alpha: alpha, plate: behind, background: backgroundImage, sampling: sampling)
         } else {
-            composed = LayerCompositor.swap(frame: frame, alpha: alpha, plate: plate.image, background: backgroundImage)
+            composed = LayerCompositor.swap(frame: frame, alpha: alpha, plate: behind, background: backgroundImage)
         }
         try scaler.write(planarFloat: composed.values, width: width, height: height, into: output)
         return true

@@ -16,6 +16,9 @@ public struct RunningPlate {
     private var secondaryCount: [Float]
     /// Frames seen.
     public private(set) var frames = 0
+    /// Sampled colour values compared with the plate, and how many of them differed by 1 to
+    /// 3 levels of 255 (the clip's grain, see ``BackgroundPlate/grain``).
+    private var grainSamples = 0, grainCount = 0
 
     /// Agreement counts stop growing here, so a plate can still change (lighting).
     static let countLimit: Float = 64
@@ -38,6 +41,7 @@ public struct RunningPlate {
     public mutating func update(with frame: PlanarImage) {
         precondition(frame.width == width && frame.height == height, "RunningPlate: frame size changed")
         let n = width * height, tolerance = Self.tolerance, limit = Self.countLimit
+        measureGrain(of: frame)
         frame.values.withUnsafeBufferPointer { x in
             primary.withUnsafeMutableBufferPointer { p in
                 secondary.withUnsafeMutableBufferPointer { q in
@@ -78,9 +82,28 @@ public struct RunningPlate {
         frames += 1
     }
 
+    /// Counts how many of every 7th colour value of `frame` differ from the plate by 1 to 3
+    /// levels, where the plate has seen the pixel: a rendered clip's still pixels repeat the
+    /// plate exactly, camera footage's do not.
+    private mutating func measureGrain(of frame: PlanarImage) {
+        let n = width * height
+        frame.values.withUnsafeBufferPointer { x in
+            primary.withUnsafeBufferPointer { p in
+                primaryCount.withUnsafeBufferPointer { count in
+                    for i in Swift.stride(from: 0, to: 3 * n, by: 7) where count[i % n] > 0 {
+                        let levels = (abs(x[i] - p[i]) * 255).rounded()
+                        grainSamples += 1
+                        if levels >= 1 && levels <= 3 { grainCount += 1 }
+                    }
+                }
+            }
+        }
+    }
+
     /// The plate as it stands.
     public var plate: BackgroundPlate {
         BackgroundPlate(image: PlanarImage(width: width, height: height, values: primary),
-                        confidence: primaryCount.map { min(1, $0 / Self.trustedCount) }, noise: 0.01)
+                        confidence: primaryCount.map { min(1, $0 / Self.trustedCount) }, noise: 0.01,
+                        grain: grainSamples > 0 ? Float(grainCount) / Float(grainSamples) : 0)
     }
 }

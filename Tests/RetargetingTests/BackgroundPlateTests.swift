@@ -100,4 +100,79 @@ final class BackgroundPlateTests: XCTestCase {
         for i in 0..<truth.values.count { XCTAssertEqual(plate.image.values[i], truth.values[i], accuracy: 1e-5, "value \(i)") }
         XCTAssertEqual(running.frames, 8)
     }
+
+    /// Frames of `frame(_:covered:)` with camera grain: values moved by −2…2 levels.
+    func grainy(_ t: Int, covered: (Int) -> Bool) throws -> Frame {
+        let clean = try frame(t, covered: covered)
+        var state = UInt64(t + 1) &* 0x9E3779B97F4A7C15
+        let rgb = clean.rgb8.map { value -> UInt8 in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(clamping: Int(value) + Int(state >> 61) % 5 - 2)
+        }
+        return try Frame(width: width, height: height, rgb8: rgb, index: t)
+    }
+
+    func testGrainTellsCameraFootageFromARenderedClip() throws {
+        let rendered = try BackgroundPlate.consensus(of: (0..<10).map { try frame($0, covered: { $0 % 3 == 0 }) })
+        XCTAssertLessThan(rendered.grain, 0.05)
+        XCTAssertFalse(rendered.isCameraFootage)
+        let camera = try BackgroundPlate.consensus(of: (0..<10).map { try grainy($0, covered: { $0 % 3 == 0 }) })
+        XCTAssertGreaterThan(camera.grain, 0.3, "values moved by 1–2 levels between frames")
+        XCTAssertTrue(camera.isCameraFootage)
+        // The streaming plate measures the same against what it has learned.
+        var running = RunningPlate(width: width, height: height), grainyRunning = running
+        for t in 0..<8 {
+            running.update(with: PlanarImage(try frame(t, covered: { $0 % 3 == 0 })))
+            grainyRunning.update(with: PlanarImage(try grainy(t, covered: { $0 % 3 == 0 })))
+        }
+        XCTAssertLessThan(running.plate.grain, 0.05)
+        XCTAssertFalse(running.plate.isCameraFootage)
+        XCTAssertGreaterThan(grainyRunning.plate.grain, 0.2)
+        XCTAssertTrue(grainyRunning.plate.isCameraFootage)
+        XCTAssertEqual(RunningPlate(width: 2, height: 2).plate.grain, 0, "nothing seen, no grain")
+    }
+
+    func testCameraFootagesPlateIsTheMedianUnlessATrustedConsensusDisagrees() throws {
+        // Covered in 3 of 9 frames: the median of each channel is a background value.
+        let frames = try (0..<9).map { try grainy($0, covered: { $0 % 3 == 1 }) }
+        let plate = try BackgroundPlate.consensus(of: frames)
+        XCTAssertTrue(plate.isCameraFootage)
+        let n = width * height
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<3 {
+                    let values = frames.map { frame -> UInt8 in
+                        let p = frame.pixel(x: x, y: y)
+                        return [p.red, p.green, p.blue][c]
+                    }.sorted()
+                    XCTAssertEqual(plate.image.values[c * n + y * width + x], Float(values[4]) / 255, accuracy: 1e-6, "channel \(c) at \(x),\(y)")
+                }
+                let truth = background(x, y), red = plate.image.values[y * width + x] * 255
+                XCTAssertEqual(red, Float(truth.0), accuracy: 2.01, "within the grain of the background at \(x),\(y)")
+            }
+        }
+        // Covered in 7 of 10 frames: the median is the character's there. Where it is far
+        // from the background that the 3 other frames agree on, the plate keeps that
+        // background; where it is near, the plate may take it (it stays within 0.05).
+        let covered = try (0..<10).map { try grainy($0, covered: { $0 % 10 < 7 }) }
+        let coveredPlate = try BackgroundPlate.consensus(of: covered)
+        XCTAssertTrue(coveredPlate.isCameraFootage)
+        var medianWrong = 0
+        for y in 0..<height {
+            for x in 2...8 {
+                let truth = background(x, y), i = y * width + x
+                let medians = (0..<3).map { c in covered.map { frame -> UInt8 in
+                    let p = frame.pixel(x: x, y: y)
+                    return [p.red, p.green, p.blue][c]
+                }.sorted()[5] }
+                let far = zip(medians, [truth.0, truth.1, truth.2]).contains { abs(Int($0) - Int($1)) > 25 }
+                if far { medianWrong += 1 }
+                for (c, value) in [truth.0, truth.1, truth.2].enumerated() {
+                    XCTAssertEqual(coveredPlate.image.values[c * n + i] * 255, Float(value), accuracy: far ? 2.01 : 0.05 * 255 + 2.01,
+                                   "channel \(c) at \(x),\(y), median \(medians)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(medianWrong, 20, "the test must be one a temporal median fails")
+    }
 }

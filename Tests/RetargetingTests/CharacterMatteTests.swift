@@ -120,6 +120,60 @@ final class CharacterMatteTests: XCTestCase {
         XCTAssertEqual(CharacterMatte.estimate(frame: frame, plate: plate).values.max(), 0, "without coverage, no difference: no character")
     }
 
+    /// A grey plate with grain of −2…2 levels and a frame that differs from it by `contrast`
+    /// over `block` (half-open ranges), of `w`×`h` pixels, marked as camera footage.
+    func cameraScene(w: Int, h: Int, block: (x: Range<Int>, y: Range<Int>), contrast: Float) -> (PlanarImage, BackgroundPlate) {
+        let n = w * h
+        var state: UInt64 = 7
+        func grain() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int(state >> 61) % 5 - 2) / 255
+        }
+        let plate = (0..<(3 * n)).map { i in 0.4 + 0.1 * Float((i % w) % 4) / 3 }
+        var frame = plate.map { $0 + grain() }
+        for y in block.y { for x in block.x { for c in 0..<3 { frame[c * n + y * w + x] += c == 1 ? contrast : 0 } } }
+        return (PlanarImage(width: w, height: h, values: frame),
+                BackgroundPlate(image: PlanarImage(width: w, height: h, values: plate), confidence: [Float](repeating: 1, count: n), noise: 0, grain: 0.3))
+    }
+
+    func testCameraFootagesMatteIsItsMovingRegionSpread() throws {
+        let (frame, plate) = cameraScene(w: 40, h: 30, block: (12..<20, 8..<21), contrast: 0.15)
+        XCTAssertTrue(plate.isCameraFootage)
+        for spread in [0, 1, 3] {
+            let matte = CharacterMatte.estimate(frame: frame, plate: plate, margin: spread)
+            for y in 0..<30 {
+                for x in 0..<40 {
+                    let inside = (12 - spread..<20 + spread).contains(x) && (8 - spread..<21 + spread).contains(y)
+                    XCTAssertEqual(matte.values[y * 40 + x], inside ? 1 : 0, "spread \(spread) at \(x),\(y): grain is not motion, the block and its spread are opaque")
+                }
+            }
+        }
+        // The automatic spread: 2 pixels at 240 rows, at least 1.
+        XCTAssertEqual(CharacterMatte.estimate(frame: frame, plate: plate), CharacterMatte.estimate(frame: frame, plate: plate, margin: 1))
+        XCTAssertEqual(CharacterMatte.automaticSpread(height: 30), 1)
+        XCTAssertEqual(CharacterMatte.automaticSpread(height: 240), 2)
+        XCTAssertEqual(CharacterMatte.automaticSpread(height: 576), 5)
+        XCTAssertEqual(CharacterMatte.automaticSpread(height: 1080), 9)
+        // A difference under the threshold is not motion.
+        let (faint, faintPlate) = cameraScene(w: 40, h: 30, block: (12..<20, 8..<21), contrast: 0.08)
+        XCTAssertEqual(CharacterMatte.estimate(frame: faint, plate: faintPlate).values.max(), 0)
+    }
+
+    func testTallFramesDetectMotionOverCellsOfAbout240Rows() throws {
+        XCTAssertEqual(CharacterMatte.detectionRadius(height: 240), 0)
+        XCTAssertEqual(CharacterMatte.detectionRadius(height: 480), 1)
+        XCTAssertEqual(CharacterMatte.detectionRadius(height: 1080), 2)
+        // At 720 rows the difference is averaged over 3×3 pixels: a lone pixel that differs by
+        // 0.5 (a speck of codec noise) averages to 0.056, under the threshold; a 3×3 patch
+        // that differs as much is motion.
+        let (speck, speckPlate) = cameraScene(w: 12, h: 720, block: (5..<6, 300..<301), contrast: 0.5)
+        XCTAssertEqual(CharacterMatte.estimate(frame: speck, plate: speckPlate, margin: 0).values.max(), 0)
+        let (patch, patchPlate) = cameraScene(w: 12, h: 720, block: (4..<7, 300..<303), contrast: 0.5)
+        let matte = CharacterMatte.estimate(frame: patch, plate: patchPlate, margin: 0)
+        XCTAssertEqual(matte.values[301 * 12 + 5], 1)
+        XCTAssertEqual(matte.values[200 * 12 + 5], 0)
+    }
+
     func testGuidedFilterKeepsAnEdgeTheGuideHas() {
         // A step in both: the filtered step stays a step.
         let w = 20, h = 4

@@ -84,4 +84,59 @@ final class CompositePipelineTests: XCTestCase {
         XCTAssertGreaterThan(scores.last!, scores.first! + 3, "the running plate learns the background: \(scores)")
         XCTAssertGreaterThan(scores.last!, 20)
     }
+
+    /// `frame` with camera grain: each value moved by −2…2 levels (a fixed pseudo-random
+    /// sequence per frame, so the test repeats).
+    func withGrain(_ frame: Frame, seed: UInt64) throws -> Frame {
+        var state = seed &* 6364136223846793005 &+ 1442695040888963407
+        let rgb = frame.rgb8.map { value -> UInt8 in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(clamping: Int(value) + Int(state >> 61) % 5 - 2)
+        }
+        return try Frame(width: frame.width, height: frame.height, rgb8: rgb, index: frame.index)
+    }
+
+    func testCameraFootageKeepsItsMovingRegionOverAnExactBackground() throws {
+        let clip = clip()
+        let frames = try clip.frames.enumerated().map { try withGrain(try Frame(modelTensor: $0.element, index: $0.offset), seed: UInt64($0.offset)) }
+        XCTAssertTrue(try BackgroundPlate.consensus(of: frames).isCameraFootage)
+        // The clean plate: the character covers the clip's centre in almost every frame, where
+        // no plate learned from it can be right (the plate itself is `BackgroundPlateTests`').
+        var plate = cleanPlate(clip)
+        plate.grain = 0.3
+        let newBackground = try Frame(modelTensor: generator.plate(background: 5))
+        let pipeline = try FramePipeline(model: try ModelFixtures.smallModel("features"))
+        pipeline.setBackground(newBackground)
+        pipeline.setPlate(plate)
+        let spread = CharacterMatte.automaticSpread(height: 128)
+        for t in [2, 9] {
+            let out = try pipeline.process(frames[t])
+            let truthAlpha = generator.characterLayer(character: clip.characterIndex, pose: clip.poses[t]).scalars[(3 * 128 * 128)...]
+            let alpha = try frames[t].withPixelBuffer { try pipeline.matte($0, width: 128, height: 128) }
+            var character = 0, kept = 0, far = 0, leaked = 0
+            for (i, a) in alpha.values.enumerated() {
+                XCTAssert(a == 0 || a == 1, "camera footage's matte is opaque or clear, not \(a)")
+                let x = i % 128, y = i / 128
+                if truthAlpha[truthAlpha.startIndex + i] >= 0.5 {
+                    character += 1
+                    if a == 1 && out.pixel(x: x, y: y) == frames[t].pixel(x: x, y: y) { kept += 1 }
+                }
+                // Pixels farther than the spread (and a pixel of resampling) from the character.
+                var near = false
+                for dy in -(spread + 1)...(spread + 1) {
+                    for dx in -(spread + 1)...(spread + 1) {
+                        let u = x + dx, v = y + dy
+                        if u >= 0, u < 128, v >= 0, v < 128, truthAlpha[truthAlpha.startIndex + v * 128 + u] > 0.02 { near = true }
+                    }
+                }
+                if !near {
+                    far += 1
+                    if out.pixel(x: x, y: y) != newBackground.pixel(x: x, y: y) { leaked += 1 }
+                }
+            }
+            XCTAssertGreaterThan(Double(kept), 0.97 * Double(character), "frame \(t): the character's own pixels are kept")
+            XCTAssertGreaterThan(far, 128 * 128 / 2)
+            XCTAssertLessThan(Double(leaked), 0.002 * Double(far), "frame \(t): away from the character the new background shows exactly, no grain or ghost")
+        }
+    }
 }
