@@ -10,8 +10,8 @@ import VideoIO
 /// it stays right where the character covers a pixel in most frames: a moving character's
 /// colours at one pixel keep changing, the background's do not. On camera footage
 /// (``isCameraFootage``) grain splits those votes and the median is the steadier estimate,
-/// so there the plate is the per-channel median, except where it strays from a trusted
-/// consensus (see ``consensus(of:coverage:)``).
+/// so there the plate is the per-channel median, except where the consensus is repeated
+/// by more than twice as many samples (see ``consensus(of:coverage:)``).
 public struct BackgroundPlate: Equatable, Sendable {
     /// The background colours.
     public var image: PlanarImage
@@ -90,9 +90,9 @@ public struct BackgroundPlate: Equatable, Sendable {
     /// become background there, while a model unsure of a scene changes nothing.
     ///
     /// On camera footage (grain above ``cameraGrain``) a pixel's value is the per-channel
-    /// median of all the samples, unless the consensus is trusted (``trustedFraction`` of
-    /// the samples agree) and the median lies more than 0.05 from it: then the median is a
-    /// character that covers the pixel in most frames, and the consensus stays.
+    /// median of all the samples, unless fewer than half as many samples repeat the median
+    /// (within the tolerance) as repeat the consensus: then the median is a character that
+    /// covers the pixel in most frames with changing colours, and the consensus stays.
     /// - Throws: ``ModelError/invalidInput(_:)`` for fewer than 2 frames, mixed sizes or a
     ///   coverage list of another length.
     public static func consensus(of samples: [Frame], coverage: [PlanarMask]? = nil) throws -> BackgroundPlate {
@@ -123,14 +123,14 @@ public struct BackgroundPlate: Equatable, Sendable {
             }
         }
         let tolerance32 = Int32(tolerance)
-        let medianPlate = grain > cameraGrain, medianAgreement: Float = 0.05
+        let medianPlate = grain > cameraGrain
         values.withUnsafeMutableBufferPointer { out in
             confidence.withUnsafeMutableBufferPointer { sure in
               support.withUnsafeMutableBufferPointer { agreeing in
                 pixels.withUnsafeBufferPointer { pixels in
                 let out = out, sure = sure, agreeing = agreeing
                 Parallel.forEach(height) { y in
-                    let r = UnsafeMutablePointer<Int32>.allocate(capacity: 3 * count), g = r + count, b = g + count
+                    let r = UnsafeMutablePointer<Int32>.allocate(capacity: 6 * count), g = r + count, b = g + count, sorted = b + count
                     defer { r.deallocate() }
                     var counts = [Int](repeating: 0, count: count)
                     var meanCoverage = [Float](repeating: 0, count: count)
@@ -178,19 +178,28 @@ public struct BackgroundPlate: Equatable, Sendable {
                         out[plane + pixel] = sums.1 * scale
                         out[2 * plane + pixel] = sums.2 * scale
                         if medianPlate {
-                            // Camera footage: the per-channel median of every sample, unless
-                            // it is far from a trusted consensus (then it is the character's).
-                            var median: (Float, Float, Float) = (0, 0, 0)
+                            // Camera footage: the per-channel median of every sample (twice
+                            // it, in levels), unless fewer than half as many samples repeat it
+                            // as repeat the consensus: then it is a character that covers
+                            // the pixel in most frames, its colours changing, and the
+                            // consensus is the background.
+                            sorted.update(from: r, count: 3 * count)
+                            var twiceMedian: (Int32, Int32, Int32) = (0, 0, 0)
                             for c in 0..<3 {
-                                let channel = r + c * count
-                                var values = UnsafeMutableBufferPointer(start: channel, count: count)
+                                var values = UnsafeMutableBufferPointer(start: sorted + c * count, count: count)
                                 values.sort()
-                                let m = Float(channel[count / 2] + channel[(count - 1) / 2]) / 510
-                                if c == 0 { median.0 = m } else if c == 1 { median.1 = m } else { median.2 = m }
+                                let m = values[count / 2] + values[(count - 1) / 2]
+                                if c == 0 { twiceMedian.0 = m } else if c == 1 { twiceMedian.1 = m } else { twiceMedian.2 = m }
                             }
-                            let apart = max(abs(median.0 - out[pixel]), abs(median.1 - out[plane + pixel]), abs(median.2 - out[2 * plane + pixel]))
-                            if bestScore < trusted || apart <= medianAgreement {
-                                out[pixel] = median.0; out[plane + pixel] = median.1; out[2 * plane + pixel] = median.2
+                            var medianSupport: Int32 = 0
+                            for j in 0..<count {
+                                let apart = max(abs(2 * r[j] - twiceMedian.0), abs(2 * g[j] - twiceMedian.1), abs(2 * b[j] - twiceMedian.2))
+                                medianSupport &+= apart <= 2 * tolerance32 ? 1 : 0
+                            }
+                            if 2 * Int(medianSupport) >= bestCount {
+                                out[pixel] = Float(twiceMedian.0) / 510
+                                out[plane + pixel] = Float(twiceMedian.1) / 510
+                                out[2 * plane + pixel] = Float(twiceMedian.2) / 510
                             }
                         }
                         sure[pixel] = min(1, bestScore / trusted)

@@ -132,7 +132,7 @@ final class BackgroundPlateTests: XCTestCase {
         XCTAssertEqual(RunningPlate(width: 2, height: 2).plate.grain, 0, "nothing seen, no grain")
     }
 
-    func testCameraFootagesPlateIsTheMedianUnlessATrustedConsensusDisagrees() throws {
+    func testCameraFootagesPlateIsTheMedianUnlessTheConsensusIsRepeatedMore() throws {
         // Covered in 3 of 9 frames: the median of each channel is a background value.
         let frames = try (0..<9).map { try grainy($0, covered: { $0 % 3 == 1 }) }
         let plate = try BackgroundPlate.consensus(of: frames)
@@ -151,9 +151,10 @@ final class BackgroundPlateTests: XCTestCase {
                 XCTAssertEqual(red, Float(truth.0), accuracy: 2.01, "within the grain of the background at \(x),\(y)")
             }
         }
-        // Covered in 7 of 10 frames: the median is the character's there. Where it is far
-        // from the background that the 3 other frames agree on, the plate keeps that
-        // background; where it is near, the plate may take it (it stays within 0.05).
+        // Covered in 7 of 10 frames by colours that keep changing: the median is the
+        // character's there, and no other sample repeats it, while the 3 other frames agree
+        // on the background, which the plate keeps. (Where the median lands near the
+        // background, the background's samples repeat it and it may stay: within 10 levels.)
         let covered = try (0..<10).map { try grainy($0, covered: { $0 % 10 < 7 }) }
         let coveredPlate = try BackgroundPlate.consensus(of: covered)
         XCTAssertTrue(coveredPlate.isCameraFootage)
@@ -168,7 +169,7 @@ final class BackgroundPlateTests: XCTestCase {
                 let far = zip(medians, [truth.0, truth.1, truth.2]).contains { abs(Int($0) - Int($1)) > 25 }
                 if far { medianWrong += 1 }
                 for (c, value) in [truth.0, truth.1, truth.2].enumerated() {
-                    XCTAssertEqual(coveredPlate.image.values[c * n + i] * 255, Float(value), accuracy: far ? 2.01 : 0.05 * 255 + 2.01,
+                    XCTAssertEqual(coveredPlate.image.values[c * n + i] * 255, Float(value), accuracy: far ? 2.01 : 10.01,
                                    "channel \(c) at \(x),\(y), median \(medians)")
                 }
             }

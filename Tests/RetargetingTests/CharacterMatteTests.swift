@@ -148,12 +148,13 @@ final class CharacterMatteTests: XCTestCase {
                 }
             }
         }
-        // The automatic spread: 2 pixels at 240 rows, at least 1.
+        // The automatic spread: 2 detection cells, and half a cell more above 240 rows; at least 1.
         XCTAssertEqual(CharacterMatte.estimate(frame: frame, plate: plate), CharacterMatte.estimate(frame: frame, plate: plate, margin: 1))
         XCTAssertEqual(CharacterMatte.automaticSpread(height: 30), 1)
         XCTAssertEqual(CharacterMatte.automaticSpread(height: 240), 2)
-        XCTAssertEqual(CharacterMatte.automaticSpread(height: 576), 5)
-        XCTAssertEqual(CharacterMatte.automaticSpread(height: 1080), 9)
+        XCTAssertEqual(CharacterMatte.automaticSpread(height: 480), 5)
+        XCTAssertEqual(CharacterMatte.automaticSpread(height: 576), 6)
+        XCTAssertEqual(CharacterMatte.automaticSpread(height: 1080), 11)
         // A difference under the threshold is not motion.
         let (faint, faintPlate) = cameraScene(w: 40, h: 30, block: (12..<20, 8..<21), contrast: 0.08)
         XCTAssertEqual(CharacterMatte.estimate(frame: faint, plate: faintPlate).values.max(), 0)
