@@ -26,7 +26,7 @@ extension CharacterMatte {
     ///
     /// This is the moving region that the real-footage check (`real_clip_check.py`) takes as
     /// the subject. The hysteresis and guided-filter matte of
-    /// ``estimate(frame:plate:coverage:margin:pool:)`` is tighter and, on `vtest.avi`, kept
+    /// ``estimate(frame:plate:coverage:margin:style:pool:)`` (``MatteStyle/edges``) is tighter and, on `vtest.avi`, kept
     /// 13.1 dB inside that region (the subject's blur and shadows replaced); this one 26.4,
     /// with the new background outside at 31.3 dB (README, *Real footage*).
     static func movingRegion(frame: PlanarImage, plate: BackgroundPlate, coverage: PlanarMask?, spread: Int?,

@@ -4,7 +4,8 @@ import Tensors
 /// background plate, refined to the frame's edges.
 ///
 /// Camera footage (``BackgroundPlate/isCameraFootage``) takes its moving region instead
-/// (``movingRegion(frame:plate:coverage:spread:pool:)``); a rendered clip takes these steps:
+/// (``movingRegion(frame:plate:coverage:spread:pool:)``; ``MatteStyle`` chooses otherwise);
+/// a rendered clip takes these steps:
 /// 1. Difference: the largest channel difference between the frame and the plate.
 /// 2. Hysteresis: pixels above the strong threshold seed the matte, which grows through
 ///    connected pixels above the weak one (a character whose colours come close to the
@@ -32,11 +33,12 @@ public enum CharacterMatte {
     /// model's coverage map at any size, used where the plate is not trusted.
     ///
     /// `margin`: pixels the refined matte grows by (its ring keeps α = 1); nil for automatic.
+    /// `style`: ``MatteStyle/automatic`` takes the moving region for camera footage.
     /// `pool` keeps the filter's buffers between calls (see ``ScratchPool``).
     public static func estimate(frame: PlanarImage, plate: BackgroundPlate, coverage: PlanarMask? = nil, margin: Int? = nil,
-                                pool: ScratchPool = ScratchPool()) -> PlanarMask {
+                                style: MatteStyle = .automatic, pool: ScratchPool = ScratchPool()) -> PlanarMask {
         precondition(frame.width == plate.width && frame.height == plate.height, "CharacterMatte: frame and plate sizes differ")
-        if plate.isCameraFootage {
+        if style.takesMovingRegion(over: plate) {
             return movingRegion(frame: frame, plate: plate, coverage: coverage, spread: margin, pool: pool)
         }
         let width = frame.width, height = frame.height, n = width * height

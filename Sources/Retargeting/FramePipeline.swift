@@ -41,6 +41,9 @@ public final class FramePipeline {
     public var renderMode: RenderMode = .composite
     /// Pixels the composite's matte grows by; nil for automatic (see ``CharacterMatte``).
     public var matteMargin: Int?
+    /// How the composite's matte is drawn (default: the moving region for camera footage,
+    /// the edge-refined matte for a rendered clip).
+    public var matteStyle: MatteStyle = .automatic
     /// The plate of the whole clip, given by a caller that saw it ahead (``setPlate(_:)``).
     private var givenPlate: BackgroundPlate?
     /// The plate learned from the frames processed so far, when none was given.
@@ -305,9 +308,9 @@ public final class FramePipeline {
         }
         // The character layer is the frame minus the plate behind it (exact on a rendered
         // clip, soft edges included); camera footage's plate differs from every frame by
-        // grain and by whatever moves outside the matte, so its layer is the frame itself,
-        // under its opaque moving-region matte (the plate passed is the frame: α·x).
-        let behind = plate.isCameraFootage ? frame : plate.image
+        // grain and by whatever moves outside the matte, so under the opaque moving-region
+        // matte the layer is the frame itself (the plate passed is the frame: α·x).
+        let behind = matteStyle.takesMovingRegion(over: plate) ? frame : plate.image
         let composed: PlanarImage
         if let sampling = try effectSampling(at: frameIndex) {
             composed = LayerCompositor.moved(frame: frame, alpha: alpha, plate: behind, background: backgroundImage, sampling: sampling)
@@ -334,7 +337,7 @@ public final class FramePipeline {
     /// (computed only when the model has one and part of the plate is not trusted).
     private func matte(of frame: PlanarImage, input: PixelBuffer, plate: BackgroundPlate) throws -> PlanarMask {
         let coverage = model.hasCoverage && plate.trustedFraction < 1 ? try self.coverage(input) : nil
-        return CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, pool: scratch)
+        return CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, style: matteStyle, pool: scratch)
     }
 
     /// The background for the next frame at the video's size: the still one (fitted once

@@ -40,6 +40,7 @@ struct HostCommand: ParsableCommand {
     @Option(name: .customLong("bg-fit", withSingleDash: true), help: "A background of another aspect ratio: cover (scale and centre-crop, the default), contain (scale and pad with black) or stretch.") var backgroundFit = "cover"
     @Option(name: .customLong("render", withSingleDash: true), help: "composite (the character's own pixels, cut out by a matte and laid over the background at the video's resolution; the default) or model (the model's rendering, scaled up).") var render = "composite"
     @Option(name: .customLong("matte-margin", withSingleDash: true), parsing: .unconditional, help: "Pixels the composite's matte grows by (default: automatic: for camera footage about 1 % of the frame's height around its moving region (2 pixels at 240 rows, 6 at 576); for a rendered clip 0 when noiseless, 0.5 % of the frame when noisy).") var matteMargin: Int?
+    @Option(name: .customLong("matte", withSingleDash: true), help: "How the composite's matte is drawn: auto (the default: region for camera footage, edges for a rendered clip), region (where the frame differs from the clip's background, spread and opaque: keeps the character's blur and shadows) or edges (refined to the frame's own edges: tight).") var matteStyle = "auto"
     @Option(name: .customLong("plate", withSingleDash: true), help: "How composite learns the clip's background: clip (from frames sampled over the whole input first; the default) or running (from the frames so far, as the plugins and the C library do).") var plate = "clip"
     @Option(name: .customLong("extract-motion", withSingleDash: true), help: "Write the motion template of the input here instead of rendering.") var extractMotion: String?
     @Option(name: .customLong("refine-motion", withSingleDash: true), parsing: .unconditional, help: "With -extract-motion: align each of the model's steps on the clip's frames (1, the default) or keep the model's estimates (0).") var refineMotion = 1
@@ -69,6 +70,7 @@ struct HostCommand: ParsableCommand {
         // The effect is parsed here so that a bad one is an argument mistake (usage, exit 64).
         do { _ = try EffectSpecification.parse(effect) } catch { throw ValidationError("\(error)") }
         guard RenderMode(rawValue: render) != nil else { throw ValidationError("-render \(render) is not one of \(RenderMode.nameList)") }
+        guard MatteStyle(rawValue: matteStyle) != nil else { throw ValidationError("-matte \(matteStyle) is not one of \(MatteStyle.nameList)") }
         guard refineMotion == 0 || refineMotion == 1 else { throw ValidationError("-refine-motion must be 0 or 1, got \(refineMotion)") }
         if let matteMargin, !(0...256).contains(matteMargin) { throw ValidationError("-matte-margin must be in 0...256 pixels, got \(matteMargin)") }
         guard plate == "clip" || plate == "running" else { throw ValidationError("-plate \(plate) is not one of clip, running") }
@@ -149,6 +151,7 @@ struct HostCommand: ParsableCommand {
         }
         pipeline.renderMode = RenderMode(rawValue: render)!
         pipeline.matteMargin = matteMargin
+        pipeline.matteStyle = MatteStyle(rawValue: matteStyle)!
         let rate = reader.frameRate ?? 25
         // A single image (`out.png`) takes the first frame, as `ffmpeg … -frames:v 1 out.png`
         // does; the clip's plate still comes from the whole clip.

@@ -264,6 +264,45 @@ final class HostCommandTests: XCTestCase {
         XCTAssertGreaterThan(Set(alpha).count, 50, "the coverage varies across the frame")
     }
 
+    /// Camera footage (here a rendered clip with temporal noise added by ffmpeg) gets the
+    /// opaque moving-region matte by default and the soft edge-refined one with `-matte
+    /// edges`; a noiseless rendered clip gets the edge-refined one by default.
+    func testCameraFootageGetsTheMovingRegionMatte() throws {
+        XCTAssertEqual(try EqrProcess.run(["synth", path("walk.mkv"), "--frames", "24", "--resolution", "96", "--seed", "5",
+                                           "--plate", path("plate.png"), "--c:v", "ffv1"]).status, 0)
+        try ffmpeg(["-i", path("walk.mkv"), "-vf", "noise=alls=8:allf=t", "-c:v", "ffv1", path("grainy.mkv")])
+        func matte(_ input: String, _ options: [String]) throws -> [[UInt8]] {
+            let out = path("matte-\(input)-\(options.joined()).mkv")
+            let run = try EqrProcess.run(["-i", path(input), "-m", model, "-effect", "matte"] + options + ["-c:v", "ffv1", "-nostats", out])
+            XCTAssertEqual(run.status, 0, run.standardError)
+            return try rgbFrames(out, width: 96, height: 96)
+        }
+        let region = try matte("grainy.mkv", []), edges = try matte("grainy.mkv", ["-matte", "edges"])
+        XCTAssertEqual(region, try matte("grainy.mkv", ["-matte", "region"]), "auto is region on camera footage")
+        XCTAssertTrue(region.joined().allSatisfy { $0 == 0 || $0 == 255 }, "the moving region is opaque or clear")
+        XCTAssertGreaterThan(Set(edges.joined()).count, 10, "the edge-refined matte is soft along the edges")
+        // Both hold the character; the region is the wider (it spreads around it).
+        let frames = try rgbFrames(path("walk.mkv"), width: 96, height: 96)
+        let plate = try XCTUnwrap(try rgbFrames(path("plate.png"), width: 96, height: 96).first)
+        var character = 0, inRegion = 0, inEdges = 0, regionArea = 0, edgesArea = 0
+        for t in 0..<frames.count {
+            for p in 0..<(96 * 96) {
+                regionArea += region[t][3 * p] > 127 ? 1 : 0
+                edgesArea += edges[t][3 * p] > 127 ? 1 : 0
+                guard (0..<3).contains(where: { abs(Int(frames[t][3 * p + $0]) - Int(plate[3 * p + $0])) > 40 }) else { continue }
+                character += 1
+                inRegion += region[t][3 * p] > 127 ? 1 : 0
+                inEdges += edges[t][3 * p] > 127 ? 1 : 0
+            }
+        }
+        XCTAssertGreaterThan(character, 24 * 96 * 96 / 50)
+        XCTAssertGreaterThan(Double(inRegion), 0.95 * Double(character), "the region holds the character")
+        XCTAssertGreaterThan(Double(inEdges), 0.8 * Double(character), "the edges matte holds the character")
+        XCTAssertGreaterThan(regionArea, edgesArea)
+        // A noiseless rendered clip: auto is the edge-refined matte.
+        XCTAssertEqual(try matte("walk.mkv", []), try matte("walk.mkv", ["-matte", "edges"]))
+    }
+
     /// `-effect cutout` writes the character with its matte as alpha: exactly the matte of
     /// `-effect matte` in FFV1 (BGRA), the frame's own colours, and a real alpha channel in
     /// VP9 WebM and ProRes 4444 too (read back through libvpx and ffmpeg's alphaextract).
@@ -452,12 +491,14 @@ final class HostCommandTests: XCTestCase {
             (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-render", "paint", path("o.mp4")], "-render paint is not one of composite, model"),
             (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-plate", "median", path("o.mp4")], "-plate median is not one of clip, running"),
             (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-matte-margin", "999", path("o.mp4")], "-matte-margin must be in 0...256"),
+            (["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-matte", "fuzzy", path("o.mp4")], "-matte fuzzy is not one of auto, region, edges"),
         ]
         // Argument mistakes print the usage and exit 64; failures at run time (a missing or
         // broken file) print one line and exit 1.
         let argumentMistakes: Set = ["unknown effect 'wobble'", "angle=400 is outside -180...180", "unknown option 'zoom'", "exists; pass -y",
                                      "-n forbids overwriting", "is also an input", "needs a background", "-bg-fit squash is not one of cover, contain, stretch",
-                                     "-render paint is not one of composite, model", "-plate median is not one of clip, running", "-matte-margin must be in 0...256"]
+                                     "-render paint is not one of composite, model", "-plate median is not one of clip, running", "-matte-margin must be in 0...256",
+                                     "-matte fuzzy is not one of auto, region, edges"]
         for (arguments, expected) in cases {
             let result = try EqrProcess.run(arguments)
             XCTAssertEqual(result.status, argumentMistakes.contains(expected) ? 64 : 1, "\(arguments.joined(separator: " ")): \(result.standardError)")
