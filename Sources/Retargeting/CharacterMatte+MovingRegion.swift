@@ -78,8 +78,47 @@ extension CharacterMatte {
         }
         pool.give(differences[0], differences[1], differences[2])
         let grow = spread ?? automaticSpread(height: height)
-        return PlanarMask(width: width, height: height,
-                          values: grow > 0 ? maximumFilter(region, width: width, height: height, radius: grow) : region)
+        return PlanarMask(width: width, height: height, values: grow > 0 ? spreadRegion(region, width: width, height: height, radius: grow) : region)
+    }
+
+    /// A region of 0s and 1s grown by `radius` pixels: 1 wherever the (2·radius + 1)² square
+    /// around a pixel (clamped at the image's edges) holds a 1. Counts of set pixels in a
+    /// sliding window along each row, then down each column, so its cost does not grow with
+    /// the radius.
+    public static func spreadRegion(_ region: [Float], width: Int, height: Int, radius: Int) -> [Float] {
+        var rows = [Float](repeating: 0, count: width * height), out = rows
+        region.withUnsafeBufferPointer { region in
+            rows.withUnsafeMutableBufferPointer { rows in
+                let rows = rows
+                Parallel.forEach(height) { y in
+                    let v = region.baseAddress! + y * width, o = rows.baseAddress! + y * width
+                    var count: Float = 0
+                    for x in 0..<min(radius, width) { count += v[x] }
+                    for x in 0..<width {
+                        if x + radius < width { count += v[x + radius] }
+                        if x - radius - 1 >= 0 { count -= v[x - radius - 1] }
+                        o[x] = count > 0 ? 1 : 0
+                    }
+                }
+            }
+        }
+        let blocks = (width + 63) / 64
+        rows.withUnsafeBufferPointer { rows in
+            out.withUnsafeMutableBufferPointer { out in
+                let out = out
+                Parallel.forEach(blocks) { block in
+                    let x0 = block * 64, x1 = min(x0 + 64, width)
+                    var count = [Float](repeating: 0, count: x1 - x0)
+                    for y in 0..<min(radius, height) { for x in x0..<x1 { count[x - x0] += rows[y * width + x] } }
+                    for y in 0..<height {
+                        if y + radius < height { for x in x0..<x1 { count[x - x0] += rows[(y + radius) * width + x] } }
+                        if y - radius - 1 >= 0 { for x in x0..<x1 { count[x - x0] -= rows[(y - radius - 1) * width + x] } }
+                        for x in x0..<x1 { out[y * width + x] = count[x - x0] > 0 ? 1 : 0 }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// The radius of the box that averages a frame of `height` rows down to about

@@ -160,6 +160,16 @@ final class CharacterMatteTests: XCTestCase {
         XCTAssertEqual(CharacterMatte.estimate(frame: faint, plate: faintPlate).values.max(), 0)
     }
 
+    func testSpreadRegionIsTheSquareWindowsMaximum() {
+        // Scattered set pixels, edges included, against the window maximum by definition.
+        let w = 23, h = 17
+        let region: [Float] = (0..<(w * h)).map { i in [0, 5, 77, 200, 22, 390].contains(i) ? 1 : 0 }
+        for radius in [1, 2, 4, 30] {
+            let out = CharacterMatte.spreadRegion(region, width: w, height: h, radius: radius)
+            XCTAssertEqual(out, CharacterMatte.maximumFilter(region, width: w, height: h, radius: radius), "radius \(radius)")
+        }
+    }
+
     func testTallFramesDetectMotionOverCellsOfAbout240Rows() throws {
         XCTAssertEqual(CharacterMatte.detectionRadius(height: 240), 0)
         XCTAssertEqual(CharacterMatte.detectionRadius(height: 480), 1)
