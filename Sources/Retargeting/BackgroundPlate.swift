@@ -184,13 +184,8 @@ public struct BackgroundPlate: Equatable, Sendable {
                             // the pixel in most frames, its colours changing, and the
                             // consensus is the background.
                             sorted.update(from: r, count: 3 * count)
-                            var twiceMedian: (Int32, Int32, Int32) = (0, 0, 0)
-                            for c in 0..<3 {
-                                var values = UnsafeMutableBufferPointer(start: sorted + c * count, count: count)
-                                values.sort()
-                                let m = values[count / 2] + values[(count - 1) / 2]
-                                if c == 0 { twiceMedian.0 = m } else if c == 1 { twiceMedian.1 = m } else { twiceMedian.2 = m }
-                            }
+                            let twiceMedian = (twiceMedian(sorting: sorted, count: count), twiceMedian(sorting: sorted + count, count: count),
+                                               twiceMedian(sorting: sorted + 2 * count, count: count))
                             var medianSupport: Int32 = 0
                             for j in 0..<count {
                                 let apart = max(abs(2 * r[j] - twiceMedian.0), abs(2 * g[j] - twiceMedian.1), abs(2 * b[j] - twiceMedian.2))
@@ -213,6 +208,14 @@ public struct BackgroundPlate: Equatable, Sendable {
         var plate = BackgroundPlate(image: PlanarImage(width: width, height: height, values: values), confidence: confidence, noise: noise, grain: grain)
         plate.support = support
         return plate
+    }
+
+    /// Twice the median of `count` values (the sum of the two middle ones, so it stays an
+    /// integer), sorting them in place.
+    @inline(__always) static func twiceMedian(sorting values: UnsafeMutablePointer<Int32>, count: Int) -> Int32 {
+        var buffer = UnsafeMutableBufferPointer(start: values, count: count)
+        buffer.sort()
+        return buffer[count / 2] + buffer[(count - 1) / 2]
     }
 
     /// Camera noise above this is motion (a moving camera), not noise.

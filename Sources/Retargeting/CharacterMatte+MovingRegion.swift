@@ -34,19 +34,27 @@ extension CharacterMatte {
         let width = frame.width, height = frame.height, n = width * height
         let radius = detectionRadius(height: height)
         // The frame's difference from the plate per channel, averaged over a detection cell.
-        var differences = (0..<3).map { _ in pool.take(n) }
+        var red = pool.take(n), green = pool.take(n), blue = pool.take(n)
         frame.values.withUnsafeBufferPointer { x in
             plate.image.values.withUnsafeBufferPointer { p in
-                for c in 0..<3 {
-                    differences[c].withUnsafeMutableBufferPointer { d in
-                        let d = d, offset = c * n
-                        Parallel.forEachChunk(of: n) { range in
-                            for i in range { d[i] = x[offset + i] - p[offset + i] }
+                red.withUnsafeMutableBufferPointer { r in
+                    green.withUnsafeMutableBufferPointer { g in
+                        blue.withUnsafeMutableBufferPointer { b in
+                            let r = r, g = g, b = b
+                            // One hand-off to the workers for all three channels.
+                            Parallel.forEachChunk(of: n) { range in
+                                for i in range {
+                                    r[i] = x[i] - p[i]
+                                    g[i] = x[n + i] - p[n + i]
+                                    b[i] = x[2 * n + i] - p[2 * n + i]
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+        var differences = [red, green, blue]
         if radius > 0 {
             let averaged = boxMeans(differences, width: width, height: height, radius: radius, pool: pool)
             pool.give(differences[0], differences[1], differences[2])
