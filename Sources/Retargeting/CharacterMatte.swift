@@ -34,11 +34,16 @@ public enum CharacterMatte {
     ///
     /// `margin`: pixels the refined matte grows by (its ring keeps α = 1); nil for automatic.
     /// `style`: ``MatteStyle/automatic`` takes the moving region for camera footage.
+    /// `thumbnail`: the frame on the plate's detection grid (see ``BackgroundPlate/detection``),
+    /// where the moving region is then found.
     /// `pool` keeps the filter's buffers between calls (see ``ScratchPool``).
     public static func estimate(frame: PlanarImage, plate: BackgroundPlate, coverage: PlanarMask? = nil, margin: Int? = nil,
-                                style: MatteStyle = .automatic, pool: ScratchPool = ScratchPool()) -> PlanarMask {
+                                style: MatteStyle = .automatic, thumbnail: PlanarImage? = nil, pool: ScratchPool = ScratchPool()) -> PlanarMask {
         precondition(frame.width == plate.width && frame.height == plate.height, "CharacterMatte: frame and plate sizes differ")
         if style.takesMovingRegion(over: plate) {
+            if let thumbnail, let detection = plate.detection, thumbnail.width == detection.width, thumbnail.height == detection.height {
+                return movingRegion(thumbnail: thumbnail, plate: detection, width: frame.width, height: frame.height, spread: margin)
+            }
             return movingRegion(frame: frame, plate: plate, coverage: coverage, spread: margin, pool: pool)
         }
         let width = frame.width, height = frame.height, n = width * height

@@ -31,6 +31,10 @@ public final class FramePipeline {
     public private(set) var frameIndex = 0
     private var templateThetas: [Affine2D] = []
     private let scaler = PixelScaler()
+    /// Makes frames' thumbnails on the moving region's detection grid (its own swscale contexts).
+    private let detectionScaler = PixelScaler()
+    /// The thumbnail passed with the frame being processed.
+    private var currentThumbnail: Thumbnail?
     private let scratch = ScratchPool()
     private var background: Background = .none
     /// h(b) of the still background for the output size it was fitted to.
@@ -209,8 +213,15 @@ public final class FramePipeline {
     /// set earlier is used. `input` and `output` may be the same buffer.
     /// - Throws: ``ModelError`` when no background is set or the frame is unusable,
     ///   ``VideoIOError`` for bad buffers.
-    public func process(_ input: PixelBuffer, background frameBackground: PixelBuffer? = nil, into output: PixelBuffer) throws {
+    ///
+    /// `thumbnail`: the input's thumbnail from its reader (``VideoReader/makeThumbnails(size:)``),
+    /// where camera footage's moving region is found when it has the size of the plate's
+    /// detection grid (``BackgroundPlate/detection``); without it the frame is resampled.
+    public func process(_ input: PixelBuffer, thumbnail: Thumbnail? = nil, background frameBackground: PixelBuffer? = nil,
+                        into output: PixelBuffer) throws {
         try output.validate()
+        currentThumbnail = thumbnail
+        defer { currentThumbnail = nil }
         if effect == .matte || effect == .cutout {
             try writeMatte(of: input, into: output, asAlpha: effect == .cutout)
             frameIndex += 1
@@ -337,7 +348,16 @@ public final class FramePipeline {
     /// (computed only when the model has one and part of the plate is not trusted).
     private func matte(of frame: PlanarImage, input: PixelBuffer, plate: BackgroundPlate) throws -> PlanarMask {
         let coverage = model.hasCoverage && plate.trustedFraction < 1 ? try self.coverage(input) : nil
-        return CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, style: matteStyle, pool: scratch)
+        var thumbnail: PlanarImage?
+        if let detection = plate.detection, matteStyle.takesMovingRegion(over: plate) {
+            if let given = currentThumbnail, given.width == detection.width, given.height == detection.height {
+                thumbnail = BackgroundPlate.detectionThumbnail(given)
+            } else {
+                thumbnail = try BackgroundPlate.detectionThumbnail(of: input, width: detection.width, height: detection.height, scaler: detectionScaler)
+            }
+        }
+        return CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, style: matteStyle,
+                                       thumbnail: thumbnail, pool: scratch)
     }
 
     /// The background for the next frame at the video's size: the still one (fitted once

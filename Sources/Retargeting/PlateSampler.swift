@@ -12,8 +12,10 @@ public struct PlateSampler {
     private var offered = 0
 
     /// A sampler keeping at most `capacity` frames, and at most `byteBudget` bytes of pixels
-    /// (so a 4K clip keeps fewer frames than a small one).
-    public init(capacity: Int = 48, byteBudget: Int = 384 << 20, frameBytes: Int) {
+    /// (so a 4K clip keeps fewer frames than a small one). The default 128 keeps every frame
+    /// of a clip of up to 128 frames for camera footage's median plate; the consensus vote
+    /// takes at most ``BackgroundPlate/votingSamples`` of them.
+    public init(capacity: Int = 128, byteBudget: Int = 384 << 20, frameBytes: Int) {
         self.capacity = max(2, min(capacity, byteBudget / max(frameBytes, 1)))
     }
 

@@ -14,6 +14,8 @@ public struct Frame: Equatable, Sendable {
     public var timestamp: Double
     /// Position of the frame in its input, counting from 0 (0 for frames made in memory).
     public var index: Int
+    /// The frame's thumbnail, when its reader makes them (``VideoReader/makeThumbnails(size:)``).
+    public var thumbnail: Thumbnail?
 
     /// A frame from packed RGB24 bytes. Throws when `rgb8.count != 3 * width * height` or a size
     /// is not positive.

@@ -50,6 +50,19 @@ public final class VideoReader {
     public private(set) var formatName: String = ""
     /// Frames returned so far.
     public private(set) var framesRead = 0
+    /// The size of a thumbnail for frames of a given size, set by ``makeThumbnails(size:)``.
+    public private(set) var thumbnailSize: ((_ width: Int, _ height: Int) -> (width: Int, height: Int)?)?
+
+    /// Makes every frame returned from now on carry a ``Frame/thumbnail`` of `size(width,
+    /// height)` for its size (after the filter chain and any resizing; nil: none), made from
+    /// the decoded picture through the same filter chain and one bicubic resampling into
+    /// RGB24, as `ffmpeg -vf scale=W:H` makes it. Generators make none.
+    /// - Throws: `invalidArgument` for a size out of range, `filterFailed` if the thumbnail's
+    ///   graph cannot be built.
+    public func makeThumbnails(size: @escaping (_ width: Int, _ height: Int) -> (width: Int, height: Int)?) throws {
+        thumbnailSize = size
+        try rebuildThumbnailGraph()
+    }
     /// Packets or frames the decoder rejected as corrupt and skipped.
     public private(set) var corruptPacketCount = 0
 
@@ -59,6 +72,11 @@ public final class VideoReader {
     private var decoded: UnsafeMutablePointer<AVFrame>?
     private var filtered: UnsafeMutablePointer<AVFrame>?
     private var graph: FilterGraph?
+    /// The same chain ending in the thumbnail's resampling (see ``thumbnailSize``).
+    private var thumbnailGraph: FilterGraph?
+    private var thumbnailFrame: UnsafeMutablePointer<AVFrame>?
+    /// Thumbnails made, waiting for their frames (the two graphs yield frames in step).
+    private var pendingThumbnails: [Thumbnail] = []
     // All stored properties have initial values so that an initializer that throws after
     // allocating still runs `deinit`, which frees the FFmpeg objects.
     private var streamIndex: Int32 = -1
@@ -247,6 +265,8 @@ public final class VideoReader {
         av_packet_free(&packet)
         av_frame_free(&decoded)
         av_frame_free(&filtered)
+        thumbnailGraph = nil
+        av_frame_free(&thumbnailFrame)
     }
 
     private static func makeTail(size: (width: Int, height: Int)?, scaling: ScaleAlgorithm) throws -> [FilterStep] {
@@ -270,6 +290,46 @@ public final class VideoReader {
         let rate = g.outputFrameRate
         if isValidRate(rate) { frameRate = seconds(rate) }
         graphInputEnded = false
+        try rebuildThumbnailGraph()
+    }
+
+    /// The thumbnail graph for the main graph's input and output size (none without a
+    /// ``thumbnailSize`` or for a generator).
+    private func rebuildThumbnailGraph() throws {
+        thumbnailGraph = nil
+        pendingThumbnails = []
+        if let input = graph?.input, let size = thumbnailSize?(width, height) {
+            guard size.width > 0, size.height > 0, size.width <= 16384, size.height <= 16384 else {
+                throw VideoIOError.invalidArgument("thumbnail size \(size.width)x\(size.height) out of range")
+            }
+            if thumbnailFrame == nil { thumbnailFrame = av_frame_alloc() }
+            guard thumbnailFrame != nil else {
+                throw VideoIOError.openFailed(path: path, code: EQR_AVERROR_ENOMEM, message: ffErrorString(EQR_AVERROR_ENOMEM))
+            }
+            thumbnailGraph = try FilterGraph(input: input, chain: userFilter, tail: [
+                FilterStep(name: "scale", arguments: "w=\(size.width):h=\(size.height):flags=bicubic"),
+                FilterStep(name: "format", arguments: "pix_fmts=rgb24"),
+            ], threads: 1)
+        }
+    }
+
+    /// Passes a decoded frame (nil: the end) through the thumbnail graph, keeping what it
+    /// yields for the frames the main graph yields.
+    private func pushThumbnail(_ decodedFrame: UnsafeMutablePointer<AVFrame>?) throws {
+        guard let thumbnails = thumbnailGraph, let out = thumbnailFrame else { return }
+        if let decodedFrame {
+            var copy = av_frame_clone(decodedFrame)
+            guard copy != nil else { throw VideoIOError.decodeFailed(path: path, code: EQR_AVERROR_ENOMEM, message: ffErrorString(EQR_AVERROR_ENOMEM)) }
+            defer { av_frame_free(&copy) }
+            try thumbnails.push(copy)
+        } else {
+            try thumbnails.push(nil)
+        }
+        while try thumbnails.pull(into: out) == .frame {
+            let frame = makeFrame(fromRGB24: out, timestamp: 0, index: 0)
+            av_frame_unref(out)
+            pendingThumbnails.append(Thumbnail(width: frame.width, height: frame.height, rgb8: frame.rgb8))
+        }
     }
 
     /// Decodes, filters and returns the next frame, or nil at the end of the input.
@@ -305,10 +365,12 @@ public final class VideoReader {
                         timeBase: streamTimeBase, sampleAspect: f.pointee.sample_aspect_ratio,
                         frameRate: streamFrameRate))
                 }
+                try pushThumbnail(f)
                 try graph!.push(f)
                 av_frame_unref(f)
             } else if let g = graph {
                 if graphInputEnded { return try finishStream() }
+                try pushThumbnail(nil)
                 try g.push(nil)
                 graphInputEnded = true
             } else {
@@ -327,6 +389,7 @@ public final class VideoReader {
     private func takeFilteredFrame() -> Frame? {
         let f = filtered!
         defer { av_frame_unref(f) }
+        let thumbnail = pendingThumbnails.isEmpty ? nil : pendingThumbnails.removeFirst()
         var t: Double
         if f.pointee.pts != EQR_AV_NOPTS_VALUE {
             t = Double(f.pointee.pts) * seconds(graph!.outputTimeBase) - startSeconds
@@ -344,7 +407,8 @@ public final class VideoReader {
             resyncIndex = false
             if let r = frameRate, r > 0 { nextIndex = Int(saturating: (t * r).rounded()) }
         }
-        let frame = makeFrame(fromRGB24: f, timestamp: t, index: nextIndex)
+        var frame = makeFrame(fromRGB24: f, timestamp: t, index: nextIndex)
+        frame.thumbnail = thumbnail
         nextIndex += 1
         framesRead += 1
         producedAny = true

@@ -127,8 +127,11 @@ struct HostCommand: ParsableCommand {
         let skip = startSeconds
         let trim = skip > 0 ? "trim=start=\(skip),setpts=PTS-STARTPTS" : nil
         let chain = [trim, preFilter].compactMap { $0 }.joined(separator: ",")
-        return try VideoReader(path: inputs[0], filter: chain.isEmpty ? nil : chain,
-                               options: inputFrameRate.map { ["framerate": "\($0)"] } ?? [:])
+        let reader = try VideoReader(path: inputs[0], filter: chain.isEmpty ? nil : chain,
+                                     options: inputFrameRate.map { ["framerate": "\($0)"] } ?? [:])
+        // Camera footage's moving region is found on thumbnails made from the decoded picture.
+        try reader.makeThumbnails(size: CharacterMatte.detectionGrid)
+        return reader
     }
 
     static let logLevels: [String: ProcessSettings.FFmpegLogLevel] = [
@@ -184,7 +187,7 @@ struct HostCommand: ParsableCommand {
                 try rendered.withUnsafeMutableBytes { bytes in
                     let output = PixelBuffer(base: bytes.baseAddress!, width: frame.width, height: frame.height,
                                              stride: frame.width * layout.bytesPerPixel, layout: layout)
-                    try pipeline.process(input, into: output)
+                    try pipeline.process(input, thumbnail: frame.thumbnail, into: output)
                     try deliver(output)
                 }
             }
@@ -294,8 +297,10 @@ struct HostCommand: ParsableCommand {
             shots.append(Shot(start: start, plate: plate))
         }
         if showStats {
-            if shots.count == 1, let samples = samplers.first?.sampler.samples, samples.count >= 2 {
-                FileHandle.standardError.write(Data("background plate from \(samples.count) of \(count) frames\n".utf8))
+            if shots.count == 1, let samples = samplers.first?.sampler.samples, samples.count >= 2, let plate = shots[0].plate {
+                let kind = plate.isCameraFootage ? "camera footage" : "a rendered clip"
+                FileHandle.standardError.write(Data(String(format: "background plate from %d of %d frames; grain %.3f, still grain %.3f: %@\n",
+                                                           samples.count, count, plate.grain, plate.stillGrain, kind).utf8))
             } else if shots.count > 1 {
                 FileHandle.standardError.write(Data("\(shots.count) shots (cuts before frames \(shots.dropFirst().map { String($0.start) }.joined(separator: ", "))), one background plate each\n".utf8))
             }

@@ -303,6 +303,46 @@ final class HostCommandTests: XCTestCase {
         XCTAssertEqual(try matte("walk.mkv", []), try matte("walk.mkv", ["-matte", "edges"]))
     }
 
+    /// Camera footage larger than 320×240 finds its moving region on the 320×240 grid of
+    /// the reader's thumbnails: the matte is one value per grid cell, holds the character,
+    /// and leaves the still background clear.
+    func testLargeCameraFootageFindsItsMovingRegionOnTheDetectionGrid() throws {
+        XCTAssertEqual(try EqrProcess.run(["synth", path("walk.mkv"), "--frames", "24", "--resolution", "96", "--seed", "5",
+                                           "--plate", path("plate.png"), "--c:v", "ffv1"]).status, 0)
+        let w = 480, h = 360
+        try ffmpeg(["-i", path("walk.mkv"), "-vf", "scale=\(w):\(h),noise=alls=8:allf=t", "-pix_fmt", "yuv420p", "-c:v", "ffv1", path("large.mkv")])
+        try ffmpeg(["-i", path("walk.mkv"), "-vf", "scale=\(w):\(h)", "-pix_fmt", "rgb24", "-c:v", "ffv1", path("large-clean.mkv")])
+        try ffmpeg(["-i", path("plate.png"), "-vf", "scale=\(w):\(h)", path("large-plate.png")])
+        let run = try EqrProcess.run(["-i", path("large.mkv"), "-m", model, "-effect", "matte", "-c:v", "ffv1", path("large-matte.mkv")])
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertTrue(run.standardError.contains("camera footage"), run.standardError)
+        let matte = try rgbFrames(path("large-matte.mkv"), width: w, height: h)
+        let frames = try rgbFrames(path("large-clean.mkv"), width: w, height: h)
+        let plate = try XCTUnwrap(try rgbFrames(path("large-plate.png"), width: w, height: h).first)
+        XCTAssertEqual(matte.count, 24)
+        let columns = (0..<w).map { (2 * $0 + 1) * 320 / (2 * w) }, rows = (0..<h).map { (2 * $0 + 1) * 240 / (2 * h) }
+        var character = 0, held = 0, area = 0
+        for t in 0..<matte.count {
+            var cell = [Int: UInt8]()
+            for y in 0..<h {
+                for x in 0..<w {
+                    let p = y * w + x, value = matte[t][3 * p]
+                    XCTAssertTrue(value == 0 || value == 255, "opaque or clear")
+                    let key = rows[y] * 320 + columns[x]
+                    if let seen = cell[key], seen != value { XCTFail("frame \(t): grid cell \(key) is not one value at \(x),\(y)"); return }
+                    cell[key] = value
+                    area += value > 127 ? 1 : 0
+                    guard (0..<3).contains(where: { abs(Int(frames[t][3 * p + $0]) - Int(plate[3 * p + $0])) > 60 }) else { continue }
+                    character += 1
+                    held += value > 127 ? 1 : 0
+                }
+            }
+        }
+        XCTAssertGreaterThan(character, 24 * w * h / 50)
+        XCTAssertGreaterThan(Double(held), 0.95 * Double(character), "the region holds the character")
+        XCTAssertLessThan(area, 24 * w * h / 2, "the still background stays clear")
+    }
+
     /// `-effect cutout` writes the character with its matte as alpha: exactly the matte of
     /// `-effect matte` in FFV1 (BGRA), the frame's own colours, and a real alpha channel in
     /// VP9 WebM and ProRes 4444 too (read back through libvpx and ffmpeg's alphaextract).

@@ -160,6 +160,43 @@ final class CharacterMatteTests: XCTestCase {
         XCTAssertEqual(CharacterMatte.estimate(frame: faint, plate: faintPlate).values.max(), 0)
     }
 
+    func testLargeFramesFindTheMovingRegionOnTheDetectionGrid() throws {
+        XCTAssertNil(CharacterMatte.detectionGrid(width: 320, height: 240))
+        XCTAssertNil(CharacterMatte.detectionGrid(width: 176, height: 144))
+        for (size, grid) in [((640, 480), (320, 240)), ((1280, 720), (320, 240)), ((200, 480), (200, 240)), ((321, 100), (320, 100))] {
+            let found = try XCTUnwrap(CharacterMatte.detectionGrid(width: size.0, height: size.1))
+            XCTAssertEqual([found.width, found.height], [grid.0, grid.1], "\(size)")
+        }
+        // A 640×480 frame whose thumbnail differs from the plate's in cells x 100..<110,
+        // y 50..<60 (by 0.15 in green); the full-size frame and plate are flat, so only the
+        // thumbnails can find it.
+        let w = 640, h = 480, cells = 320 * 240
+        let flat = PlanarImage(width: w, height: h, values: [Float](repeating: 0.5, count: 3 * w * h))
+        var plate = BackgroundPlate(image: flat, confidence: [Float](repeating: 1, count: w * h), noise: 0, grain: 0.3)
+        let detection = PlanarImage(width: 320, height: 240, values: [Float](repeating: 0.4, count: 3 * cells))
+        plate.detection = detection
+        var thumbnail = detection
+        for y in 50..<60 { for x in 100..<110 { thumbnail.values[cells + y * 320 + x] += 0.15 } }
+        let matte = CharacterMatte.estimate(frame: flat, plate: plate, thumbnail: thumbnail)
+        // Spread by 2 cells, each pixel taking the cell its centre is in: pixels 196..<224, 96..<124.
+        for y in 0..<h {
+            for x in 0..<w {
+                let inside = (196..<224).contains(x) && (96..<124).contains(y)
+                if matte.values[y * w + x] != (inside ? 1 : 0) { XCTFail("at \(x),\(y): \(matte.values[y * w + x])"); return }
+            }
+        }
+        // An explicit margin spreads the full-size region instead, by that many pixels.
+        let margin = CharacterMatte.estimate(frame: flat, plate: plate, margin: 3, thumbnail: thumbnail)
+        XCTAssertEqual(margin.values.reduce(0, +), Float((20 + 6) * (20 + 6)))
+        XCTAssertEqual(margin.values[(100 - 3) * w + 200 - 3], 1)
+        // Under the threshold: no motion. Without a thumbnail, the full-size frame decides
+        // (flat here: nothing moves).
+        var faint = detection
+        for y in 50..<60 { for x in 100..<110 { faint.values[y * 320 + x] += 0.09 } }
+        XCTAssertEqual(CharacterMatte.estimate(frame: flat, plate: plate, thumbnail: faint).values.max(), 0)
+        XCTAssertEqual(CharacterMatte.estimate(frame: flat, plate: plate).values.max(), 0)
+    }
+
     func testSpreadRegionIsTheSquareWindowsMaximum() {
         // Scattered set pixels, edges included, against the window maximum by definition.
         let w = 23, h = 17
