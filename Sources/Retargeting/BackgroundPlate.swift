@@ -150,15 +150,17 @@ public struct BackgroundPlate: Equatable, Sendable {
         let trusted = max(3, Float(voters) * trustedFraction)
         // The samples side by side in one buffer, so the loops below read them through one
         // pointer (no array of arrays, no bounds checks).
+        // Only camera footage's median reads the samples beyond the voters.
+        let medianPlate = isCameraFootage(grain: grain, stillGrain: stillGrain)
+        let stored = medianPlate ? count : voters
         let frameBytes = 3 * plane
-        var pixels = [UInt8](repeating: 0, count: count * frameBytes)
+        var pixels = [UInt8](repeating: 0, count: stored * frameBytes)
         pixels.withUnsafeMutableBufferPointer { all in
-            for (s, sample) in samples.enumerated() {
+            for (s, sample) in samples.prefix(stored).enumerated() {
                 sample.rgb8.withUnsafeBufferPointer { (all.baseAddress! + s * frameBytes).update(from: $0.baseAddress!, count: frameBytes) }
             }
         }
         let tolerance32 = Int32(tolerance)
-        let medianPlate = isCameraFootage(grain: grain, stillGrain: stillGrain)
         values.withUnsafeMutableBufferPointer { out in
             confidence.withUnsafeMutableBufferPointer { sure in
               support.withUnsafeMutableBufferPointer { agreeing in
@@ -171,7 +173,7 @@ public struct BackgroundPlate: Equatable, Sendable {
                     var meanCoverage = [Float](repeating: 0, count: count)
                     for x in 0..<width {
                         let p = 3 * (y * width + x)
-                        for s in 0..<count {
+                        for s in 0..<stored {
                             let sample = pixels.baseAddress! + s * frameBytes + p
                             r[s] = Int32(sample[0]); g[s] = Int32(sample[1]); b[s] = Int32(sample[2])
                         }

@@ -123,14 +123,15 @@ struct HostCommand: ParsableCommand {
 
     /// The character input as the pipeline reads it: from `-ss` on, through `-vf:0`, an
     /// image sequence at `-framerate`.
-    func characterReader() throws -> VideoReader {
+    /// The character input's reader (through `-ss` and `-vf:0`); `thumbnails`: its frames
+    /// carry thumbnails on the moving region's detection grid.
+    func characterReader(thumbnails: Bool = false) throws -> VideoReader {
         let skip = startSeconds
         let trim = skip > 0 ? "trim=start=\(skip),setpts=PTS-STARTPTS" : nil
         let chain = [trim, preFilter].compactMap { $0 }.joined(separator: ",")
         let reader = try VideoReader(path: inputs[0], filter: chain.isEmpty ? nil : chain,
                                      options: inputFrameRate.map { ["framerate": "\($0)"] } ?? [:])
-        // Camera footage's moving region is found on thumbnails made from the decoded picture.
-        try reader.makeThumbnails(size: CharacterMatte.detectionGrid)
+        if thumbnails { try reader.makeThumbnails(size: CharacterMatte.detectionGrid) }
         return reader
     }
 
@@ -165,6 +166,8 @@ struct HostCommand: ParsableCommand {
         if pipeline.usesPlate && plate == "clip" {
             shots = try clipPlates(for: pipeline, frameLimit: frameLimit, showStats: showStats)
         }
+        // The frames carry thumbnails when a shot's plate was found on them (camera footage).
+        if shots.contains(where: { $0.plate?.detection != nil }) { try reader.makeThumbnails(size: CharacterMatte.detectionGrid) }
         var nextShot = 0
         // A FIFO or device input is read once: its audio cannot be copied in a second read.
         let streamed = RegularFile.isReadOnce(inputs[0])
@@ -266,7 +269,8 @@ struct HostCommand: ParsableCommand {
     /// (through `-vf:0`), finds its cuts (``ShotDetector``) and keeps an even sample of each
     /// shot's frames, whose votes a layered model weights by its coverage.
     func clipPlates(for pipeline: FramePipeline, frameLimit: Int?, showStats: Bool) throws -> [Shot] {
-        let reader = try characterReader()
+        // Camera footage's moving region is found on thumbnails made from the decoded picture.
+        let reader = try characterReader(thumbnails: true)
         var detector = ShotDetector()
         var samplers: [(start: Int, sampler: PlateSampler)] = []
         var count = 0
