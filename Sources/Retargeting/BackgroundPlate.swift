@@ -29,8 +29,9 @@ public struct BackgroundPlate: Equatable, Sendable {
     /// The share of the frame that is still but grainy: of an 8×8 grid, the cells where at
     /// least 5 % of the colour values change by 1 to 3 levels between frames and under 1 % by
     /// more than 8 (the upper quartile over the clip's frame pairs). A camera's still
-    /// background is grainy wherever the codec kept its noise (0.27–0.8 on camera footage,
-    /// also at low bit rates whose grain is under ``cameraGrain``); a rendered clip's still
+    /// background is grainy wherever the codec kept its noise (0.16–0.81 on camera footage,
+    /// also at low bit rates whose grain is under ``cameraGrain``; 0.02 on `tree.avi`, whose
+    /// foliage moves everywhere and whose grain marks it); a rendered clip's still
     /// background does not change at all (0–0.01 on the photo scenes).
     public var stillGrain: Float
 
@@ -118,7 +119,7 @@ public struct BackgroundPlate: Equatable, Sendable {
     /// real-footage check (`real_clip_check.py`) takes as the subject. A consensus guard
     /// (keep the consensus where fewer than half as many samples repeated the median) cost
     /// 15.7 dB outside the subject on `tree.avi`, whose swaying leaves it took for a
-    /// character over the sky, and 0.9 / 0.6 dB on `vtest.avi` (README, *Real footage*). So
+    /// character over the sky, and 0.9 / 0.9 dB on `vtest.avi` (README, *Real footage*). So
     /// a character that covers a pixel in more than half the samples is background there.
     /// - Throws: ``ModelError/invalidInput(_:)`` for fewer than 2 frames, mixed sizes or a
     ///   coverage list of another length.
@@ -149,8 +150,8 @@ public struct BackgroundPlate: Equatable, Sendable {
         var confidence = [Float](repeating: 0, count: plane), support = confidence
         let trusted = max(3, Float(voters) * trustedFraction)
         // The samples side by side in one buffer, so the loops below read them through one
-        // pointer (no array of arrays, no bounds checks).
-        // Only camera footage's median reads the samples beyond the voters.
+        // pointer (no array of arrays, no bounds checks); only camera footage's median reads
+        // the samples beyond the voters.
         let medianPlate = isCameraFootage(grain: grain, stillGrain: stillGrain)
         let stored = medianPlate ? count : voters
         let frameBytes = 3 * plane
