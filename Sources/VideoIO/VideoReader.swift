@@ -50,21 +50,26 @@ public final class VideoReader {
     public private(set) var formatName: String = ""
     /// Frames returned so far.
     public private(set) var framesRead = 0
+    /// Packets or frames the decoder rejected as corrupt and skipped.
+    public private(set) var corruptPacketCount = 0
+
     /// The size of a thumbnail for frames of a given size, set by ``makeThumbnails(size:)``.
     public private(set) var thumbnailSize: ((_ width: Int, _ height: Int) -> (width: Int, height: Int)?)?
 
-    /// Makes every frame returned from now on carry a ``Frame/thumbnail`` of `size(width,
-    /// height)` for its size (after the filter chain and any resizing; nil: none), made from
-    /// the decoded picture through the same filter chain and one bicubic resampling into
-    /// RGB24, as `ffmpeg -vf scale=W:H` makes it. Generators make none.
-    /// - Throws: `invalidArgument` for a size out of range, `filterFailed` if the thumbnail's
-    ///   graph cannot be built.
+    /// Makes every frame carry a ``Frame/thumbnail`` of `size(width, height)` for its size
+    /// (after the filter chain and any resizing; nil: none), made from the decoded picture
+    /// through the same filter chain and one bicubic resampling into RGB24, as `ffmpeg -vf
+    /// scale=W:H` makes it. Generators make none.
+    /// - Throws: `invalidArgument` after the first frame was read (frames already in the
+    ///   filter graph would go without) or for a size out of range, `filterFailed` if the
+    ///   thumbnail's graph cannot be built.
     public func makeThumbnails(size: @escaping (_ width: Int, _ height: Int) -> (width: Int, height: Int)?) throws {
+        guard framesRead == 0 && !producedAny else {
+            throw VideoIOError.invalidArgument("thumbnails are asked for before the first frame is read")
+        }
         thumbnailSize = size
         try rebuildThumbnailGraph()
     }
-    /// Packets or frames the decoder rejected as corrupt and skipped.
-    public private(set) var corruptPacketCount = 0
 
     private var formatContext: UnsafeMutablePointer<AVFormatContext>?
     private var decoder: UnsafeMutablePointer<AVCodecContext>?

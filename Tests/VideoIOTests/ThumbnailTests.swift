@@ -54,7 +54,10 @@ final class ThumbnailTests: XCTestCase {
         try small.makeThumbnails { _, _ in nil }
         XCTAssertTrue(try readAll(small).allSatisfy { $0.thumbnail == nil })
         XCTAssertTrue(try readAll(VideoReader(path: clip)).allSatisfy { $0.thumbnail == nil })
-        // A thumbnail size out of range is refused.
+        // Asked for after the first frame, or with a size out of range: refused.
+        let late = try VideoReader(path: clip)
+        _ = try late.next()
+        assertVideoIOError(try late.makeThumbnails { _, _ in (width: 10, height: 10) }) { if case .invalidArgument = $0 { return true }; return false }
         let bad = try VideoReader(path: clip)
         assertVideoIOError(try bad.makeThumbnails { _, _ in (width: 0, height: 10) }) { if case .invalidArgument = $0 { return true }; return false }
     }
