@@ -33,8 +33,6 @@ public final class FramePipeline {
     private let scaler = PixelScaler()
     /// Makes frames' thumbnails on the moving region's detection grid (its own swscale contexts).
     private let detectionScaler = PixelScaler()
-    /// The thumbnail passed with the frame being processed.
-    private var currentThumbnail: Thumbnail?
     private let scratch = ScratchPool()
     private var background: Background = .none
     /// h(b) of the still background for the output size it was fitted to.
@@ -220,14 +218,12 @@ public final class FramePipeline {
     public func process(_ input: PixelBuffer, thumbnail: Thumbnail? = nil, background frameBackground: PixelBuffer? = nil,
                         into output: PixelBuffer) throws {
         try output.validate()
-        currentThumbnail = thumbnail
-        defer { currentThumbnail = nil }
         if effect == .matte || effect == .cutout {
-            try writeMatte(of: input, into: output, asAlpha: effect == .cutout)
+            try writeMatte(of: input, thumbnail: thumbnail, into: output, asAlpha: effect == .cutout)
             frameIndex += 1
             return
         }
-        if effect != .reconstruct && renderMode == .composite, try compose(input, background: frameBackground, into: output) {
+        if effect != .reconstruct && renderMode == .composite, try compose(input, thumbnail: thumbnail, background: frameBackground, into: output) {
             frameIndex += 1
             return
         }
@@ -252,11 +248,11 @@ public final class FramePipeline {
 
     /// The `matte` effect (α as grey at the output's size) or, `asAlpha`, the `cutout`
     /// (the frame's own pixels with α as alpha; `x·α` into a layout without alpha).
-    private func writeMatte(of input: PixelBuffer, into output: PixelBuffer, asAlpha: Bool) throws {
+    private func writeMatte(of input: PixelBuffer, thumbnail: Thumbnail?, into output: PixelBuffer, asAlpha: Bool) throws {
         let width = output.width, height = output.height
         let alpha: PlanarMask
         if renderMode == .composite {
-            alpha = try matte(input, width: width, height: height)
+            alpha = try matte(input, thumbnail: thumbnail, width: width, height: height)
         } else {
             guard let coverage = try coverage(input) else {
                 throw ModelError.invalidInput("the matte effect in the model render mode needs a layered model (one that draws a coverage map); this one is additive: use the composite mode")
@@ -285,9 +281,10 @@ public final class FramePipeline {
     /// The matte of the character in `input` at the output's `width`×`height` (in [0, 1]),
     /// from the clip's plate (given, or learned from the frames so far, this one included),
     /// and the model's coverage where the plate is not trusted. Does not advance the frame count.
-    public func matte(_ input: PixelBuffer, width: Int, height: Int) throws -> PlanarMask {
+    /// `thumbnail`: as for ``process(_:thumbnail:background:into:)``.
+    public func matte(_ input: PixelBuffer, thumbnail: Thumbnail? = nil, width: Int, height: Int) throws -> PlanarMask {
         let frame = PlanarImage(width: width, height: height, values: try scaler.planarFloat(from: input, width: width, height: height))
-        return try matte(of: frame, input: input, plate: plate(learningFrom: frame))
+        return try matte(of: frame, input: input, thumbnail: thumbnail, plate: plate(learningFrom: frame))
     }
 
     /// The model's coverage map of the character in `input` (its α at the model's size), or
@@ -303,12 +300,12 @@ public final class FramePipeline {
     /// Returns false, leaving the frame to the model's rendering, while the plate is unknown
     /// over most of the frame and the model draws no coverage map (the first frames of a
     /// stream, or a single image, with an additive model): a matte needs one or the other.
-    private func compose(_ input: PixelBuffer, background frameBackground: PixelBuffer?, into output: PixelBuffer) throws -> Bool {
+    private func compose(_ input: PixelBuffer, thumbnail: Thumbnail?, background frameBackground: PixelBuffer?, into output: PixelBuffer) throws -> Bool {
         let width = output.width, height = output.height
         let frame = PlanarImage(width: width, height: height, values: try scaler.planarFloat(from: input, width: width, height: height))
         let plate = plate(learningFrom: frame)
         if !model.hasCoverage && plate.trustedFraction < 0.5 { return false }
-        let alpha = try matte(of: frame, input: input, plate: plate)
+        let alpha = try matte(of: frame, input: input, thumbnail: thumbnail, plate: plate)
         let backgroundImage: PlanarImage
         if let frameBackground {
             backgroundImage = try fittedImage(frameBackground, width: width, height: height)
@@ -346,18 +343,18 @@ public final class FramePipeline {
 
     /// The matte of a full-resolution frame against `plate`, with the model's coverage
     /// (computed only when the model has one and part of the plate is not trusted).
-    private func matte(of frame: PlanarImage, input: PixelBuffer, plate: BackgroundPlate) throws -> PlanarMask {
+    private func matte(of frame: PlanarImage, input: PixelBuffer, thumbnail: Thumbnail?, plate: BackgroundPlate) throws -> PlanarMask {
         let coverage = model.hasCoverage && plate.trustedFraction < 1 ? try self.coverage(input) : nil
-        var thumbnail: PlanarImage?
+        var onGrid: PlanarImage?
         if let detection = plate.detection, matteStyle.takesMovingRegion(over: plate) {
-            if let given = currentThumbnail, given.width == detection.width, given.height == detection.height {
-                thumbnail = BackgroundPlate.detectionThumbnail(given)
+            if let given = thumbnail, given.width == detection.width, given.height == detection.height {
+                onGrid = BackgroundPlate.detectionThumbnail(given)
             } else {
-                thumbnail = try BackgroundPlate.detectionThumbnail(of: input, width: detection.width, height: detection.height, scaler: detectionScaler)
+                onGrid = try BackgroundPlate.detectionThumbnail(of: input, width: detection.width, height: detection.height, scaler: detectionScaler)
             }
         }
         return CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, style: matteStyle,
-                                       thumbnail: thumbnail, pool: scratch)
+                                       thumbnail: onGrid, pool: scratch)
     }
 
     /// The background for the next frame at the video's size: the still one (fitted once
