@@ -50,6 +50,8 @@ public enum Checkpoint {
         metadata[K.variant] = c.variant
         metadata[K.renderer] = c.renderer.rawValue
         metadata[K.transformOutput] = c.transformOutput.rawValue
+        if c.rendererBlocks > 0 { metadata[K.rendererBlocks] = String(c.rendererBlocks) }
+        if c.featureStride != 4 { metadata[K.featureStride] = String(c.featureStride) }
         metadata[K.resolution] = String(c.resolution)
         metadata[K.featureChannels] = String(c.featureChannels)
         metadata[K.baseChannels] = String(c.baseChannels)
@@ -106,7 +108,8 @@ public enum Checkpoint {
         let configuration = ModelConfiguration(
             resolution: try integer(K.resolution), featureChannels: try integer(K.featureChannels),
             baseChannels: try integer(K.baseChannels), groups: try integer(K.groups), variant: variant, renderer: renderer,
-            transformOutput: transformOutput)
+            transformOutput: transformOutput, rendererBlocks: metadata[K.rendererBlocks] == nil ? 0 : try integer(K.rendererBlocks),
+            featureStride: metadata[K.featureStride] == nil ? 4 : try integer(K.featureStride))
         let model: EquivariantModel
         do { model = try EquivariantModel(configuration: configuration, seed: 0) } catch {
             throw ModelError.invalidCheckpoint("\(url.path): \(error)")

@@ -16,6 +16,12 @@ public enum CheckpointMetadata {
     /// How a learned T^z predictor's output becomes θ_z, `direct` or `bounded` (absent in
     /// files written before it existed: direct).
     public static let transformOutput = "transform_output"
+    /// The renderer's residual blocks, an integer (absent when 0, and in files written
+    /// before they existed).
+    public static let rendererBlocks = "renderer_blocks"
+    /// The feature maps' stride, 2 or 4 (absent when 4, and in files written before it
+    /// could be chosen).
+    public static let featureStride = "feature_stride"
     /// The model's frame side in pixels.
     public static let resolution = "resolution"
     /// Channels of the feature maps.
@@ -78,4 +84,6 @@ public enum CheckpointMetadata {
     public static let characters = "characters"
     /// The folder of photo backgrounds, when photos replaced procedural textures.
     public static let backgroundImages = "background_images"
+    /// The directory of photos that textured the synthetic characters, when one did.
+    public static let characterImages = "character_images"
 }

@@ -214,21 +214,27 @@ public final class EquivariantModel {
 }
 
 extension EquivariantModel {
-    /// Copies the weights of f, h and g from another model of the same architecture (any
-    /// T^z variant) — e.g. to start a `pixels` or `features` model from a `given` one —
-    /// and returns how many tensors were copied; a layered model also takes a layered one's
-    /// coverage head. The T^z predictor keeps its own weights.
+    /// Copies the weights of f, h and g from another model of the same sizes (any T^z
+    /// variant) — e.g. to start a `pixels` or `features` model from a `given` one — and
+    /// returns how many tensors were copied; a layered model also takes a layered one's
+    /// coverage head. Tensors are matched by name, so renderer blocks that only this model
+    /// has keep their fresh weights. The T^z predictor keeps its own weights.
     @discardableResult
     public func copyEncodersAndRenderer(from other: EquivariantModel) throws -> Int {
         let c = configuration, o = other.configuration
         guard c.resolution == o.resolution, c.featureChannels == o.featureChannels, c.baseChannels == o.baseChannels, c.groups == o.groups else {
             throw ModelError.invalidConfiguration("cannot copy f, h, g from a \(o.resolution)×\(o.resolution) model with \(o.featureChannels)/\(o.baseChannels) channels into a \(c.resolution)×\(c.resolution) one with \(c.featureChannels)/\(c.baseChannels)")
         }
-        // A layered model's coverage head comes along when both models have one.
-        let coverageHeads = coverage != nil && other.coverage != nil ? (coverage!.parameters, other.coverage!.parameters) : ([], [])
-        let pairs = zip(characterEncoder.parameters + backgroundEncoder.parameters + renderer.parameters + coverageHeads.0,
-                        other.characterEncoder.parameters + other.backgroundEncoder.parameters + other.renderer.parameters + coverageHeads.1)
-        for (mine, theirs) in pairs { mine.value = theirs.value }
-        return Array(pairs).count
+        func sharedParameters(_ model: EquivariantModel) -> [Parameter] {
+            model.characterEncoder.parameters + model.backgroundEncoder.parameters + model.renderer.parameters + (model.coverage?.parameters ?? [])
+        }
+        let theirs = Dictionary(uniqueKeysWithValues: sharedParameters(other).map { ($0.name, $0) })
+        var copied = 0
+        for mine in sharedParameters(self) {
+            guard let source = theirs[mine.name], source.value.shape == mine.value.shape else { continue }
+            mine.value = source.value
+            copied += 1
+        }
+        return copied
     }
 }

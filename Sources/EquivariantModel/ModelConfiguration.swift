@@ -3,7 +3,7 @@
 public struct ModelConfiguration: Equatable, Codable, Sendable {
     /// Frame side in pixels (frames are square), a multiple of 8.
     public var resolution: Int
-    /// Channels C' of the feature maps of f and h (spatial size resolution/4).
+    /// Channels C' of the feature maps of f and h (spatial size resolution / featureStride).
     public var featureChannels: Int
     /// Channels of the full-resolution layers.
     public var baseChannels: Int
@@ -15,10 +15,17 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
     public var renderer: RendererKind
     /// How a learned T^z predictor's output becomes θ_z (ignored by `given`).
     public var transformOutput: TransformOutput
+    /// Residual blocks of the renderer g at the feature maps' size (0: the prototype's
+    /// three-convolution g). Each is conv3×3 · GN · LReLU · conv3×3 · GN plus the identity.
+    public var rendererBlocks: Int
+    /// How much smaller than a frame the feature maps are on each side: 4 (the note's
+    /// prototype) or 2 (finer maps: f and h keep their last convolutions at R/2, and g and
+    /// the coverage head upsample once).
+    public var featureStride: Int
 
     /// Creates a configuration; defaults follow the prototype in DESIGN.md.
     public init(resolution: Int = 64, featureChannels: Int = 64, baseChannels: Int = 32, groups: Int = 8, variant: String, renderer: RendererKind = .additive,
-                transformOutput: TransformOutput = .direct) {
+                transformOutput: TransformOutput = .direct, rendererBlocks: Int = 0, featureStride: Int = 4) {
         self.resolution = resolution
         self.featureChannels = featureChannels
         self.baseChannels = baseChannels
@@ -26,13 +33,15 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
         self.variant = variant
         self.renderer = renderer
         self.transformOutput = transformOutput
+        self.rendererBlocks = rendererBlocks
+        self.featureStride = featureStride
     }
 
     /// The T^z variant's type; nil for an unknown name (``validate()`` refuses it).
     public var variantType: (any TransformVariant.Type)? { TransformVariants.named(variant) }
 
-    /// Side of the feature maps: resolution / 4.
-    public var featureSize: Int { resolution / 4 }
+    /// Side of the feature maps: resolution / featureStride.
+    public var featureSize: Int { resolution / featureStride }
 
     /// Throws a `ModelError.invalidConfiguration` naming the bad value.
     public func validate() throws {
@@ -47,6 +56,12 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
         }
         if transformOutput == .pose && variant != FeaturesTransform.name {
             throw ModelError.invalidConfiguration("the pose output reads the character features: it needs the `features` variant, not `\(variant)`")
+        }
+        guard featureStride == 2 || featureStride == 4 else {
+            throw ModelError.invalidConfiguration("the feature stride must be 2 or 4, got \(featureStride)")
+        }
+        guard (0...16).contains(rendererBlocks) else {
+            throw ModelError.invalidConfiguration("renderer blocks must be in 0...16, got \(rendererBlocks)")
         }
         guard groups > 0, featureChannels % groups == 0, baseChannels % groups == 0 else {
             throw ModelError.invalidConfiguration("groups (\(groups)) must divide featureChannels (\(featureChannels)) and baseChannels (\(baseChannels))")

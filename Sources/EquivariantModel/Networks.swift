@@ -4,10 +4,11 @@ import Tensors
 /// Builders for the conv nets of the model. Layer names become checkpoint keys, so they are
 /// part of the file format: change them only with a format version bump.
 enum Networks {
-    /// An encoder (f or h): image [N, 3, R, R] → features [N, C', R/4, R/4].
+    /// An encoder (f or h): image [N, 3, R, R] → features [N, C', R/s, R/s], s the feature stride.
     ///
     /// conv3×3 (3→B) · GN · LReLU · conv3×3/2 (B→C') · GN · LReLU · conv3×3/2 (C'→C') · GN ·
-    /// LReLU · conv3×3 (C'→C'), the last linear so features can be signed (f and h add up).
+    /// LReLU · conv3×3 (C'→C'), the last linear so features can be signed (f and h add up);
+    /// with feature stride 2 the third convolution keeps the size (stride 1).
     /// Each GN · LReLU is one fused layer (`GroupNorm(leakySlope:)`).
     static func encoder(_ prefix: String, _ c: ModelConfiguration, _ g: inout SeededGenerator) -> Sequential {
         let b = c.baseChannels, f = c.featureChannels
@@ -16,22 +17,26 @@ enum Networks {
             GroupNorm(groups: c.groups, channels: b, leakySlope: 0.2, name: "\(prefix).norm1"),
             Conv2D(inputChannels: b, outputChannels: f, kernelSize: 3, stride: 2, padding: 1, name: "\(prefix).conv2", generator: &g),
             GroupNorm(groups: c.groups, channels: f, leakySlope: 0.2, name: "\(prefix).norm2"),
-            Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: 2, padding: 1, name: "\(prefix).conv3", generator: &g),
+            Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: c.featureStride / 2, padding: 1, name: "\(prefix).conv3", generator: &g),
             GroupNorm(groups: c.groups, channels: f, leakySlope: 0.2, name: "\(prefix).norm3"),
             Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).conv4", generator: &g),
         ])
     }
 
-    /// The renderer g: features [N, C', R/4, R/4] → image [N, 3, R, R] in (0, 1).
+    /// The renderer g: features [N, C', R/s, R/s] → image [N, 3, R, R] in (0, 1).
     ///
-    /// conv3×3 (C'→C') · GN · LReLU · up×2 · conv3×3 (C'→B) · GN · LReLU · up×2 ·
-    /// conv3×3 (B→3) · sigmoid.
+    /// conv3×3 (C'→C') · GN · LReLU · [`rendererBlocks` residual blocks] · up×2 · conv3×3
+    /// (C'→B) · GN · LReLU · up×2 · conv3×3 (B→3) · sigmoid; with feature stride 2 without
+    /// the first up×2.
     static func renderer(_ c: ModelConfiguration, _ g: inout SeededGenerator) -> Sequential {
         let b = c.baseChannels, f = c.featureChannels
-        return Sequential([
+        let blocks: [Layer] = (0..<c.rendererBlocks).map { residualBlock("g.res\($0 + 1)", channels: f, groups: c.groups, &g) }
+        let firstUpsampling: [Layer] = c.featureStride == 4 ? [Upsample2x(mode: .bilinear)] : []
+        let first: [Layer] = [
             Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: 1, padding: 1, name: "g.conv1", generator: &g),
             GroupNorm(groups: c.groups, channels: f, leakySlope: 0.2, name: "g.norm1"),
-            Upsample2x(mode: .bilinear),
+        ]
+        return Sequential(first + blocks + firstUpsampling + [
             Conv2D(inputChannels: f, outputChannels: b, kernelSize: 3, stride: 1, padding: 1, name: "g.conv2", generator: &g),
             GroupNorm(groups: c.groups, channels: b, leakySlope: 0.2, name: "g.norm2"),
             Upsample2x(mode: .bilinear),
@@ -40,8 +45,22 @@ enum Networks {
         ])
     }
 
+    /// conv3×3 · GN · LReLU · conv3×3 · GN, added to its input. The second norm starts at
+    /// a scale of 0.1, so a new block starts close to the identity.
+    static func residualBlock(_ prefix: String, channels: Int, groups: Int, _ g: inout SeededGenerator) -> Residual {
+        let last = GroupNorm(groups: groups, channels: channels, name: "\(prefix).norm2")
+        last.scale.value = last.scale.value * 0.1
+        return Residual([
+            Conv2D(inputChannels: channels, outputChannels: channels, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).conv1", generator: &g),
+            GroupNorm(groups: groups, channels: channels, leakySlope: 0.2, name: "\(prefix).norm1"),
+            Conv2D(inputChannels: channels, outputChannels: channels, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).conv2", generator: &g),
+            last,
+        ])
+    }
+
     /// The coverage head of the layered renderer: character features [N, C', R/4, R/4] →
-    /// α [N, 1, R, R] in (0, 1). conv3×3 (C'→B) · LReLU · up×2 · up×2 · conv3×3 (B→1) · sigmoid.
+    /// α [N, 1, R, R] in (0, 1). conv3×3 (C'→B) · LReLU · up×2 · up×2 (one up×2 with
+    /// feature stride 2) · conv3×3 (B→1) · sigmoid.
     ///
     /// It starts at α ≈ 0.95 everywhere (small last weights, bias 3), i.e. at the note's
     /// additive model, and the scene loss and the sparsity prior carve the background out of
@@ -51,10 +70,12 @@ enum Networks {
         let head = Conv2D(inputChannels: c.baseChannels, outputChannels: 1, kernelSize: 3, stride: 1, padding: 1, name: "a.conv2", generator: &g)
         head.weight.value = head.weight.value * 0.1
         head.bias.value = Tensor(shape: [1], repeating: 3)
-        return Sequential([
+        let upsampling: [Layer] = (0..<(c.featureStride == 4 ? 2 : 1)).map { _ in Upsample2x(mode: .bilinear) }
+        let first: [Layer] = [
             Conv2D(inputChannels: c.featureChannels, outputChannels: c.baseChannels, kernelSize: 3, stride: 1, padding: 1, name: "a.conv1", generator: &g),
             LeakyReLU(slope: 0.2),
-            Upsample2x(mode: .bilinear), Upsample2x(mode: .bilinear),
+        ]
+        return Sequential(first + upsampling + [
             head,
             Sigmoid(),
         ])

@@ -25,6 +25,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "How frames are drawn: additive, g(T^z f + h) as in the note, or layered, α·g(T^z f + h) + (1 − α)·g(h) with α from the character features.")
     var renderer = RendererKind.additive.rawValue
     @Option(parsing: .unconditional, help: "Model resolution (square frames, a multiple of 8).") var resolution = 64
+    @Option(parsing: .unconditional, help: "Residual blocks in the renderer g at the feature maps' size (0: the note's three-convolution g).") var rendererBlocks = 0
+    @Option(parsing: .unconditional, help: "Feature maps are this many times smaller than a frame on each side: 4 (the note's prototype) or 2 (finer, about twice the compute).") var featureStride = 4
     @Option(parsing: .unconditional, help: "Total optimisation steps (a resumed run continues up to this count).") var steps = 2000
     @Option(parsing: .unconditional, help: "Training pairs per step.") var batch = 16
     @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam learning rate.") var learningRate: Float = 2e-3
@@ -61,6 +63,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
     @Option(parsing: .unconditional, help: "Synthetic characters.") var characters = 8
     @Option(help: "A directory of photos to use as synthetic backgrounds (the first --trained-backgrounds train, the rest are unseen).") var backgroundImages: String?
+    @Option(help: "A directory of photos that texture the synthetic characters (each keeps its procedural shape and takes a photo's colours).") var characterImages: String?
     @Option(parsing: .upToNextOption, help: "Train on frame pairs of these videos (files or directories of files) instead of synthetic scenes.") var videos: [String] = []
     @Option(parsing: .unconditional, help: "Frame gap k of video pairs (t, t+k).") var gap = 1
     @Option(parsing: .unconditional, help: "Largest frame gap of video pairs: each pair's gap is drawn from --gap...--max-gap (default: --gap).") var maxGap: Int?
@@ -114,11 +117,17 @@ struct TrainCommand: ParsableCommand {
         try checkOption("--coverage-lr-scale") { try Trainer.checkRates(learningRate: learningRate, coverageLearningRateScale: coverageLrScale) }
         try checkOption("--w-* (loss weights)") { try lossWeights.validate() }
         if resume == nil {
-            try checkOption("--resolution, --variant, --transform-output") {
-                try ModelConfiguration(resolution: resolution, variant: variant, renderer: RendererKind(rawValue: renderer)!,
-                                       transformOutput: TransformOutput(rawValue: transformOutput)!).validate()
+            try checkOption("--resolution, --variant, --transform-output, --renderer-blocks, --feature-stride") {
+                try newModelConfiguration.validate()
             }
         }
+    }
+
+    /// The architecture of a new run, as the options give it.
+    var newModelConfiguration: ModelConfiguration {
+        ModelConfiguration(resolution: resolution, variant: variant, renderer: RendererKind(rawValue: renderer)!,
+                           transformOutput: TransformOutput(rawValue: transformOutput)!, rendererBlocks: rendererBlocks,
+                           featureStride: featureStride)
     }
 
     /// The loss weights the options give.
@@ -147,8 +156,7 @@ struct TrainCommand: ParsableCommand {
             restoredState = state
             metadata[K.trainingSeconds] = contents.metadata[K.trainingSeconds]
         } else {
-            model = try EquivariantModel(configuration: ModelConfiguration(resolution: resolution, variant: variant, renderer: RendererKind(rawValue: renderer)!,
-                                                                     transformOutput: TransformOutput(rawValue: transformOutput)!), seed: seed)
+            model = try EquivariantModel(configuration: newModelConfiguration, seed: seed)
             if let initFrom {
                 let source = try Checkpoint.load(contentsOf: URL(fileURLWithPath: initFrom))
                 let copied = try model.copyEncodersAndRenderer(from: source.model)
@@ -173,9 +181,9 @@ struct TrainCommand: ParsableCommand {
         let data: TrainingData
         if videos.isEmpty {
             let world = SceneWorld(resolution: resolution, worldSeed: worldSeed, trainedBackgrounds: trainedBackgrounds,
-                                   characters: characters, backgroundImages: backgroundImages)
+                                   characters: characters, backgroundImages: backgroundImages, characterImages: characterImages)
             data = SyntheticTrainingData(generator: try world.makeGenerator(), seed: seed, distantFrames: sceneBackground == "distant")
-            metadata.merge(world.metadata) { $1 }
+            metadata.merge(world.metadata(checkpointFolder: URL(fileURLWithPath: output).deletingLastPathComponent())) { $1 }
         } else {
             let paths = try videos.flatMap { try SceneWorld.files(in: $0, extensions: Self.videoExtensions) }
             data = try VideoTrainingData(paths: paths, resolution: resolution, offset: gap, maximumOffset: maxGap, filter: videoFilter, seed: seed,

@@ -134,6 +134,29 @@ final class WeightCopyTests: XCTestCase {
         XCTAssertThrowsError(try other.copyEncodersAndRenderer(from: given)) { XCTAssertTrue("\($0)".contains("cannot copy"), "\($0)") }
     }
 
+    /// Weights are matched by name: a renderer with residual blocks takes everything a plain
+    /// model has and keeps its blocks' own weights.
+    func testARendererWithBlocksTakesTheSharedLayers() throws {
+        let source = try ModelFixtures.tinyModel("given", seed: 1, renderer: .layered)
+        let target = try ModelFixtures.tinyModel("given", seed: 2, renderer: .layered, rendererBlocks: 2)
+        let blockParameters = target.renderer.parameters.filter { $0.name.hasPrefix("g.res") }
+        XCTAssertEqual(blockParameters.count, 2 * 8, "two blocks of conv, norm, conv, norm (weights and biases, scales and shifts)")
+        let blocksBefore = blockParameters.map(\.value)
+        let copied = try target.copyEncodersAndRenderer(from: source)
+        XCTAssertEqual(copied, source.characterEncoder.parameters.count + source.backgroundEncoder.parameters.count
+                       + source.renderer.parameters.count + source.coverage!.parameters.count, "every tensor of the plain model's f, h, g and α")
+        XCTAssertEqual(blockParameters.map(\.value), blocksBefore)
+        for p in source.renderer.parameters {
+            XCTAssertEqual(target.renderer.parameters.first { $0.name == p.name }?.value, p.value, p.name)
+        }
+        // The new blocks start close to the identity: the render moves only a little.
+        let frames = ModelGradientTests.batch(seed: 3).frames
+        let a = try source.reconstruct(frames), b = try target.reconstruct(frames)
+        let change = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max()!
+        XCTAssertGreaterThan(change, 0)
+        XCTAssertLessThan(change, 0.2)
+    }
+
     func testALayeredModelTakesTheCoverageHeadToo() throws {
         let source = try ModelFixtures.tinyModel("given", seed: 1, renderer: .layered)
         let target = try ModelFixtures.tinyModel("pixels", seed: 2, renderer: .layered)
@@ -169,6 +192,29 @@ final class LayeredRendererTests: XCTestCase {
         XCTAssertNil(additive.coverage)
         let c = try additive.encodeCharacter(frames), b = try additive.encodeBackground(frames)
         XCTAssertEqual(additive.compose(character: c, background: b), additive.render(c + b))
+    }
+
+    func testCheckpointRoundTripKeepsTheRendererBlocksAndFeatureStride() throws {
+        let model = try ModelFixtures.tinyModel("given", seed: 5, renderer: .layered, rendererBlocks: 2, featureStride: 2)
+        XCTAssertEqual(try model.encodeCharacter(randomTensor([1, 3, 16, 16], seed: 1, range: 0...1)).shape, [1, 4, 8, 8], "features at R/2")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-blocks-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Checkpoint.save(model, to: url)
+        let loaded = try Checkpoint.load(contentsOf: url)
+        XCTAssertEqual(loaded.model.configuration.rendererBlocks, 2)
+        XCTAssertEqual(loaded.model.configuration.featureStride, 2)
+        XCTAssertEqual(loaded.metadata["renderer_blocks"], "2")
+        XCTAssertEqual(loaded.metadata["feature_stride"], "2")
+        let frames = randomTensor([2, 3, 16, 16], seed: 6, range: 0...1)
+        XCTAssertEqual(try loaded.model.reconstruct(frames), try model.reconstruct(frames))
+        // A plain renderer writes no key, so its files stay as before.
+        try Checkpoint.save(try ModelFixtures.tinyModel("given", seed: 5), to: url)
+        let plain = try Checkpoint.load(contentsOf: url)
+        XCTAssertNil(plain.metadata["renderer_blocks"])
+        XCTAssertNil(plain.metadata["feature_stride"])
+        XCTAssertEqual(plain.model.configuration.featureStride, 4)
+        XCTAssertThrowsError(try ModelConfiguration(variant: "given", featureStride: 3).validate()) { XCTAssertTrue("\($0)".contains("feature stride"), "\($0)") }
+        XCTAssertThrowsError(try ModelConfiguration(variant: "given", rendererBlocks: 17).validate()) { XCTAssertTrue("\($0)".contains("renderer blocks"), "\($0)") }
     }
 
     func testBlendIsTheCoverageWeightedMix() {

@@ -19,8 +19,10 @@ final class ModelGradientTests: XCTestCase {
     }
 
     func checkGradients(_ source: String, renderer: RendererKind = .additive, distant: Bool = false, imageLoss: ImageLoss = .squaredError,
-                        transformOutput: TransformOutput = .direct, drawnMotion: Float = 0) throws {
-        let model = try ModelFixtures.tinyModel(source, renderer: renderer, transformOutput: transformOutput)
+                        transformOutput: TransformOutput = .direct, drawnMotion: Float = 0, rendererBlocks: Int = 0,
+                        featureStride: Int = 4) throws {
+        let model = try ModelFixtures.tinyModel(source, renderer: renderer, transformOutput: transformOutput, rendererBlocks: rendererBlocks,
+                                                featureStride: featureStride)
         // Weights that make every loss term matter (the coverage priors too, when layered).
         let trainer = try Trainer(model: model, weights: LossWeights(scene: 1, reconstruction: 0.7, character: 0.5, background: 0.3, transform: 0.4,
                                                                      alphaSparsity: 0.2, alphaBinary: 0.3, drawnMotion: drawnMotion), imageLoss: imageLoss)
@@ -61,6 +63,8 @@ final class ModelGradientTests: XCTestCase {
     /// into the `features` predictor) and the coverage priors.
     func testLayeredRendererGradients() throws { try checkGradients("features", renderer: .layered) }
     func testLayeredGivenGradients() throws { try checkGradients("given", renderer: .layered) }
+    func testResidualRendererGradients() throws { try checkGradients("given", renderer: .layered, distant: true, rendererBlocks: 2) }
+    func testFineFeatureGradients() throws { try checkGradients("features", renderer: .layered, rendererBlocks: 1, featureStride: 2) }
     /// The scene loss drawn over h of a distant frame, and the distant invariance term.
     func testDistantBackgroundGradients() throws { try checkGradients("features", distant: true) }
     /// The L1 image loss (its kinks sit where x̂ = x exactly, which random frames never hit).

@@ -101,6 +101,21 @@ final class GradientCheckTests: XCTestCase {
         assertGradients(norm, input: randomTensor([2, 4, 3, 3], seed: 18, range: -2...2), epsilon: 5e-3)
     }
 
+    /// x + body(x): the identity path adds dy to the body's input gradient.
+    func testResidualBlock() {
+        var g = SeededGenerator(seed: 50)
+        let norm = GroupNorm(groups: 2, channels: 4, leakySlope: 0.2)
+        norm.shift.value = randomTensor([4], seed: 51)
+        let block = Residual([
+            Conv2D(inputChannels: 4, outputChannels: 4, kernelSize: 3, stride: 1, padding: 1, generator: &g), norm,
+            Conv2D(inputChannels: 4, outputChannels: 4, kernelSize: 3, stride: 1, padding: 1, generator: &g),
+        ])
+        assertGradients(block, input: randomTensor([2, 4, 5, 6], seed: 52), epsilon: 5e-3)
+        // A body that changes the shape is refused by name.
+        let widening = Residual([Conv2D(inputChannels: 4, outputChannels: 5, kernelSize: 1, stride: 1, padding: 0, generator: &g)])
+        XCTAssertThrowsError(try widening.outputShape(for: [1, 4, 3, 3])) { XCTAssertTrue("\($0)".contains("Residual"), "\($0)") }
+    }
+
     func testDenseOnFeatureMaps() {
         var g = SeededGenerator(seed: 19)
         let dense = Dense(inputFeatures: 2 * 3 * 3, outputFeatures: 6, generator: &g)

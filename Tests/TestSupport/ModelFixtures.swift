@@ -10,8 +10,9 @@ public enum ModelFixtures {
 
     /// A 16×16 model with 4 feature channels (for finite differences).
     public static func tinyModel(_ variant: String, seed: UInt64 = 1, renderer: RendererKind = .additive,
-                                 transformOutput: TransformOutput = .direct) throws -> EquivariantModel {
+                                 transformOutput: TransformOutput = .direct, rendererBlocks: Int = 0, featureStride: Int = 4) throws -> EquivariantModel {
         try EquivariantModel(configuration: ModelConfiguration(resolution: 16, featureChannels: 4, baseChannels: 4, groups: 2, variant: variant, renderer: renderer,
-                                                               transformOutput: transformOutput), seed: seed)
+                                                               transformOutput: transformOutput, rendererBlocks: rendererBlocks,
+                                                               featureStride: featureStride), seed: seed)
     }
 }
