@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "SyntheticScenesTests", dependencies: ["SyntheticScenes", "NeuralNetwork", "TestSupport"]),
         .testTarget(name: "EquivariantModelTests", dependencies: ["EquivariantModel", "SafeTensors", "Training", "SyntheticScenes", "TestSupport"]),
         .testTarget(name: "RetargetingTests", dependencies: ["Retargeting", "EquivariantModel", "VideoIO", "SyntheticScenes", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "EquivariantModel", "SyntheticScenes", "Tensors", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "EquivariantModel", "SyntheticScenes", "Tensors", "TestSupport", "VideoIO"]),
         .testTarget(name: "EqrTests", exclude: ["C"]),
     ],
     swiftLanguageModes: [.v5]

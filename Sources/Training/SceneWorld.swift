@@ -20,50 +20,97 @@ public struct SceneWorld {
     public var characters = 8
     /// A directory of photos used as backgrounds instead of procedural textures.
     public var backgroundImages: String?
+    /// A directory of photos that texture the characters: each procedural character keeps
+    /// its shape (alpha) and takes photo `index mod count`, scaled to the frame, as its colours.
+    public var characterImages: String?
 
-    /// The metadata entries that describe this world.
-    public var metadata: [String: String] {
+    /// The metadata entries that describe this world. Photo folders are absolute paths, or,
+    /// given the folder the checkpoint is written to, paths relative to it (so a model and
+    /// its photos can move together, e.g. in a repository).
+    public func metadata(checkpointFolder: URL? = nil) -> [String: String] {
         var m = [K.worldSeed: String(worldSeed), K.trainedBackgrounds: String(trainedBackgrounds), K.characters: String(characters)]
-        if let backgroundImages { m[K.backgroundImages] = URL(fileURLWithPath: backgroundImages).standardizedFileURL.path }
+        func recorded(_ path: String) -> String {
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            return checkpointFolder.map { Self.relativePath(of: absolute, from: $0.standardizedFileURL.path) } ?? absolute
+        }
+        if let backgroundImages { m[K.backgroundImages] = recorded(backgroundImages) }
+        if let characterImages { m[K.characterImages] = recorded(characterImages) }
         return m
     }
 
-    /// The world a checkpoint was trained on (defaults for models trained on video).
-    public init(checkpoint: Checkpoint.Contents) {
+    /// The world a checkpoint was trained on (defaults for models trained on video). Relative
+    /// photo folders are taken from `checkpointFolder` (the folder of the checkpoint's file).
+    public init(checkpoint: Checkpoint.Contents, checkpointFolder: URL? = nil) {
         let m = checkpoint.metadata
         resolution = checkpoint.model.configuration.resolution
         worldSeed = m[K.worldSeed].flatMap { UInt64($0) } ?? 0
         trainedBackgrounds = m[K.trainedBackgrounds].flatMap { Int($0) } ?? 8
         characters = m[K.characters].flatMap { Int($0) } ?? 8
-        backgroundImages = m[K.backgroundImages]
+        func located(_ path: String?) -> String? {
+            guard let path, !path.hasPrefix("/"), let checkpointFolder else { return path }
+            return checkpointFolder.appendingPathComponent(path).standardizedFileURL.path
+        }
+        backgroundImages = located(m[K.backgroundImages])
+        characterImages = located(m[K.characterImages])
+    }
+
+    /// `path` (absolute) written relative to the folder `base` (absolute), e.g.
+    /// `../photos/backgrounds`.
+    static func relativePath(of path: String, from base: String) -> String {
+        let target = path.split(separator: "/"), origin = base.split(separator: "/")
+        let shared = zip(target, origin).prefix { $0 == $1 }.count
+        let parts = Array(repeating: "..", count: origin.count - shared) + target[shared...].map(String.init)
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
 
     /// Describes a world explicitly.
-    public init(resolution: Int, worldSeed: UInt64, trainedBackgrounds: Int, characters: Int, backgroundImages: String?) {
+    public init(resolution: Int, worldSeed: UInt64, trainedBackgrounds: Int, characters: Int, backgroundImages: String?, characterImages: String? = nil) {
         self.resolution = resolution
         self.worldSeed = worldSeed
         self.trainedBackgrounds = trainedBackgrounds
         self.characters = characters
         self.backgroundImages = backgroundImages
+        self.characterImages = characterImages
     }
 
-    /// Builds the generator; photo backgrounds are decoded with FFmpeg at the model resolution.
+    /// Builds the generator; photos are decoded with FFmpeg at the model resolution.
     public func makeGenerator() throws -> SceneGenerator {
         var configuration = SceneGenerator.Configuration(
             resolution: resolution, worldSeed: worldSeed, trainedBackgroundCount: trainedBackgrounds, characterCount: characters)
-        guard let backgroundImages else { return try SceneGenerator(configuration) }
-        let paths = try Self.files(in: backgroundImages, extensions: ["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"])
-        guard paths.count > trainedBackgrounds else {
-            throw ModelError.invalidInput("\(backgroundImages) holds \(paths.count) images; \(trainedBackgrounds) are for training and at least one more is needed for the unseen-background evaluation")
+        if backgroundImages == nil && characterImages == nil { return try SceneGenerator(configuration) }
+        var backgrounds: BackgroundBank?
+        if let backgroundImages {
+            let paths = try Self.files(in: backgroundImages, extensions: Self.imageExtensions)
+            guard paths.count > trainedBackgrounds else {
+                throw ModelError.invalidInput("\(backgroundImages) holds \(paths.count) images; \(trainedBackgrounds) are for training and at least one more is needed for the unseen-background evaluation")
+            }
+            configuration.unseenBackgroundCount = paths.count - trainedBackgrounds
+            backgrounds = try BackgroundBank(images: try paths.map(readImage))
         }
-        configuration.unseenBackgroundCount = paths.count - trainedBackgrounds
-        let images = try paths.map { path in
-            let frame = try ImageFile.read(path: path, size: (resolution, resolution))
-            return Tensor(shape: [3, resolution, resolution], scalars: frame.planarFloat())
-        }
-        // The characters of the procedural world with the same seed.
+        // The procedural world with the same seed gives the characters (and any backgrounds
+        // not taken from photos).
         let procedural = try SceneGenerator(configuration)
-        return try SceneGenerator(configuration, backgrounds: try BackgroundBank(images: images), characters: procedural.characters)
+        var characters = procedural.characters
+        if let characterImages {
+            let photos = try Self.files(in: characterImages, extensions: Self.imageExtensions).map(readImage)
+            let plane = resolution * resolution
+            let cutouts = (0..<self.characters).map { index in
+                var layer = procedural.characters.layer(at: index)
+                layer.scalars.replaceSubrange(0..<3 * plane, with: photos[index % photos.count].scalars)
+                return layer
+            }
+            characters = try CharacterBank(cutouts: cutouts)
+        }
+        return try SceneGenerator(configuration, backgrounds: backgrounds ?? procedural.backgrounds, characters: characters)
+    }
+
+    /// The file name extensions read as photos.
+    static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"]
+
+    /// A photo as `[3, R, R]` floats in [0, 1], scaled with FFmpeg to the model resolution.
+    private func readImage(_ path: String) throws -> Tensor {
+        let frame = try ImageFile.read(path: path, size: (resolution, resolution))
+        return Tensor(shape: [3, resolution, resolution], scalars: frame.planarFloat())
     }
 
     /// The regular files of a directory with the given extensions, sorted; a file path is

@@ -32,9 +32,10 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         if toy { return try runToy() }
-        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: ModelSearch.resolve(model)))
+        let file = URL(fileURLWithPath: try ModelSearch.resolve(model))
+        let contents = try Checkpoint.load(contentsOf: file)
         let net = contents.model, side = net.configuration.resolution
-        let world = try SceneWorld(checkpoint: contents)
+        let world = SceneWorld(checkpoint: contents, checkpointFolder: file.deletingLastPathComponent())
         let generator = try world.makeGenerator()
         // The same scenes at 4× the model's size: what a user's video is to the model.
         var fullWorld = world

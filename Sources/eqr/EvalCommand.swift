@@ -18,6 +18,7 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Evaluation seed (sample seeds never used in training).") var seed: UInt64 = 0
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "Write a contact sheet PNG of held-out scenes here.") var sheet: String?
+    @Option(help: "Score on the synthetic world this other checkpoint was trained on (same resolution), e.g. to compare models trained on different worlds on the same scenes.") var worldOf: String?
     @Option(help: "Training log (JSON lines) to plot.") var log: String?
     @Option(help: "Write the loss-curve plot PNG here (needs --log).") var plot: String?
     @OptionGroup var threads: ThreadOptions
@@ -33,8 +34,16 @@ struct EvalCommand: ParsableCommand {
         // The loss curve is drawn from the log alone: a log it cannot draw fails before the
         // evaluation's work, not after it.
         let curve = try log.flatMap { log in try plot.map { _ in try LossCurvePlot.render(try LossCurvePlot.readLog(contentsOf: URL(fileURLWithPath: log))) } }
-        let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: ModelSearch.resolve(model)))
-        let world = try SceneWorld(checkpoint: contents)
+        let file = URL(fileURLWithPath: try ModelSearch.resolve(model))
+        let contents = try Checkpoint.load(contentsOf: file)
+        var world = SceneWorld(checkpoint: contents, checkpointFolder: file.deletingLastPathComponent())
+        if let worldOf {
+            let other = URL(fileURLWithPath: try ModelSearch.resolve(worldOf))
+            world = SceneWorld(checkpoint: try Checkpoint.load(contentsOf: other), checkpointFolder: other.deletingLastPathComponent())
+            guard world.resolution == contents.model.configuration.resolution else {
+                throw RuntimeError("--world-of \(worldOf) is a \(world.resolution)×\(world.resolution) world; \(model) is a \(contents.model.configuration.resolution)×\(contents.model.configuration.resolution) model")
+            }
+        }
         let generator = try world.makeGenerator()
         var report = try Evaluation.run(model: contents.model, generator: generator, samples: samples, seed: seed)
         if fullResolutionClips > 0 {
