@@ -101,6 +101,30 @@ final class BackgroundPlateTests: XCTestCase {
         XCTAssertEqual(running.frames, 8)
     }
 
+    /// With no frame to compare, a pixel is trusted while its colour has held for every frame
+    /// so far: the first frames are composed from the plate, and a character that then moves
+    /// in differs from it; a pixel that keeps changing falls back to untrusted.
+    func testRunningPlateTrustsAStillPixelFromTheFirstFrame() throws {
+        var running = RunningPlate(width: width, height: height)
+        running.update(with: PlanarImage(try frame(0, covered: { _ in false })))
+        XCTAssertEqual(running.plate.trustedFraction, 1, "one frame, nothing has changed yet")
+        let covered = PlanarImage(try frame(1, covered: { _ in true }))
+        running.update(with: covered)
+        let plate = running.plate
+        XCTAssertEqual(plate.trustedFraction, 1, "the first colour held for half of the frames")
+        let matte = CharacterMatte.estimate(frame: covered, plate: plate)
+        for y in 0..<height {
+            for x in [0, 5, 11] { XCTAssertEqual(matte.values[y * width + x], x == 5 ? 1 : 0, accuracy: 0.05, "(\(x), \(y))") }
+        }
+        // Eight more frames of a changing character: columns 2...8 are no longer trusted,
+        // the rest are.
+        for t in 2..<10 { running.update(with: PlanarImage(try frame(t, covered: { _ in true }))) }
+        let later = running.plate
+        XCTAssertLessThan(later.confidence[5], BackgroundPlate.trustedConfidence)
+        XCTAssertEqual(later.confidence[0], 1)
+        XCTAssertEqual(later.trustedFraction, Double(width - 7) / Double(width), accuracy: 1e-9)
+    }
+
     /// Frames of `frame(_:covered:)` with camera grain: values moved by −2…2 levels.
     /// (`seed` draws other grain for the same frame; t by default.)
     func grainy(_ t: Int, seed: Int? = nil, covered: (Int) -> Bool) throws -> Frame {
