@@ -84,6 +84,8 @@ public enum CheckpointMetadata {
     public static let characters = "characters"
     /// The folder of photo backgrounds, when photos replaced procedural textures.
     public static let backgroundImages = "background_images"
+    /// Crops per background photo (absent when 1, the whole photo).
+    public static let backgroundCrops = "background_crops"
     /// The directory of photos that textured the synthetic characters, when one did.
     public static let characterImages = "character_images"
 }

@@ -20,6 +20,11 @@ public struct SceneWorld {
     public var characters = 8
     /// A directory of photos used as backgrounds instead of procedural textures.
     public var backgroundImages: String?
+    /// Square crops taken from each background photo (1: the whole photo scaled to the frame;
+    /// 2–9: the photo scaled to cover twice the frame's side, cropped at the centre, the
+    /// corners and the edges' midpoints, in that order). Every crop of a photo lands on the
+    /// same side of the trained/unseen split.
+    public var backgroundCrops = 1
     /// A directory of photos that texture the characters: each procedural character keeps
     /// its shape (alpha) and takes photo `index mod count`, scaled to the frame, as its colours.
     public var characterImages: String?
@@ -35,6 +40,7 @@ public struct SceneWorld {
         }
         if let backgroundImages { m[K.backgroundImages] = recorded(backgroundImages) }
         if let characterImages { m[K.characterImages] = recorded(characterImages) }
+        if backgroundCrops != 1 { m[K.backgroundCrops] = String(backgroundCrops) }
         return m
     }
 
@@ -46,6 +52,7 @@ public struct SceneWorld {
         worldSeed = m[K.worldSeed].flatMap { UInt64($0) } ?? 0
         trainedBackgrounds = m[K.trainedBackgrounds].flatMap { Int($0) } ?? 8
         characters = m[K.characters].flatMap { Int($0) } ?? 8
+        backgroundCrops = m[K.backgroundCrops].flatMap { Int($0) } ?? 1
         func located(_ path: String?) -> String? {
             guard let path, !path.hasPrefix("/"), let checkpointFolder else { return path }
             return checkpointFolder.appendingPathComponent(path).standardizedFileURL.path
@@ -84,8 +91,12 @@ public struct SceneWorld {
             guard paths.count > trainedBackgrounds else {
                 throw ModelError.invalidInput("\(backgroundImages) holds \(paths.count) images; \(trainedBackgrounds) are for training and at least one more is needed for the unseen-background evaluation")
             }
-            configuration.unseenBackgroundCount = paths.count - trainedBackgrounds
-            backgrounds = try BackgroundBank(images: try paths.map(readImage))
+            guard (1...Self.cropOrigins.count).contains(backgroundCrops) else {
+                throw ModelError.invalidInput("background crops must be in 1...\(Self.cropOrigins.count), got \(backgroundCrops)")
+            }
+            configuration.trainedBackgroundCount = trainedBackgrounds * backgroundCrops
+            configuration.unseenBackgroundCount = (paths.count - trainedBackgrounds) * backgroundCrops
+            backgrounds = try BackgroundBank(images: try paths.flatMap(readCrops))
         }
         // The procedural world with the same seed gives the characters (and any backgrounds
         // not taken from photos).
@@ -111,6 +122,28 @@ public struct SceneWorld {
     private func readImage(_ path: String) throws -> Tensor {
         let frame = try ImageFile.read(path: path, size: (resolution, resolution))
         return Tensor(shape: [3, resolution, resolution], scalars: frame.planarFloat())
+    }
+
+    /// Where the crops of a 2R×2R photo start, in units of R/2 (centre, corners, edges).
+    static let cropOrigins = [(1, 1), (0, 0), (2, 0), (0, 2), (2, 2), (1, 0), (0, 1), (2, 1), (1, 2)]
+
+    /// The ``backgroundCrops`` backgrounds one photo gives, each `[3, R, R]`.
+    private func readCrops(_ path: String) throws -> [Tensor] {
+        guard backgroundCrops > 1 else { return [try readImage(path)] }
+        let r = resolution, side = 2 * r
+        let frame = try ImageFile.read(path: path, filter: "scale=\(side):\(side):force_original_aspect_ratio=increase,crop=\(side):\(side)")
+        let large = frame.planarFloat()
+        return Self.cropOrigins.prefix(backgroundCrops).map { origin in
+            let x0 = origin.0 * r / 2, y0 = origin.1 * r / 2
+            var crop = [Float](repeating: 0, count: 3 * r * r)
+            for c in 0..<3 {
+                for y in 0..<r {
+                    let from = c * side * side + (y0 + y) * side + x0
+                    crop.replaceSubrange((c * r * r + y * r)..<(c * r * r + (y + 1) * r), with: large[from..<(from + r)])
+                }
+            }
+            return Tensor(shape: [3, r, r], scalars: crop)
+        }
     }
 
     /// The regular files of a directory with the given extensions, sorted; a file path is

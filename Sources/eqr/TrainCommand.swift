@@ -63,6 +63,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Synthetic backgrounds used for training.") var trainedBackgrounds = 8
     @Option(parsing: .unconditional, help: "Synthetic characters.") var characters = 8
     @Option(help: "A directory of photos to use as synthetic backgrounds (the first --trained-backgrounds train, the rest are unseen).") var backgroundImages: String?
+    @Option(parsing: .unconditional, help: "Square crops per background photo (1: the whole photo; 2–9: crops of the photo at twice the frame's side, so more backgrounds with the same photos).") var backgroundCrops = 1
     @Option(help: "A directory of photos that texture the synthetic characters (each keeps its procedural shape and takes a photo's colours).") var characterImages: String?
     @Option(parsing: .upToNextOption, help: "Train on frame pairs of these videos (files or directories of files) instead of synthetic scenes.") var videos: [String] = []
     @Option(parsing: .unconditional, help: "Frame gap k of video pairs (t, t+k).") var gap = 1
@@ -107,6 +108,8 @@ struct TrainCommand: ParsableCommand {
             guard coverageStart > 0, coverageStart < 1 else { throw ValidationError("--coverage-start must be in (0, 1), got \(coverageStart)") }
             guard renderer == RendererKind.layered.rawValue, resume == nil else { throw ValidationError("--coverage-start applies to a new --renderer layered run") }
         }
+        guard (1...9).contains(backgroundCrops) else { throw ValidationError("--background-crops must be in 1...9, got \(backgroundCrops)") }
+        if backgroundCrops > 1 && backgroundImages == nil { throw ValidationError("--background-crops crops photos: give --background-images") }
         if initFrom != nil && resume != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if !videos.isEmpty && variantType.needsKnownMotion {
             throw ValidationError("--variant \(variant) needs the true motion of each pair; train it on synthetic scenes (omit --videos)")
@@ -180,8 +183,9 @@ struct TrainCommand: ParsableCommand {
 
         let data: TrainingData
         if videos.isEmpty {
-            let world = SceneWorld(resolution: resolution, worldSeed: worldSeed, trainedBackgrounds: trainedBackgrounds,
+            var world = SceneWorld(resolution: resolution, worldSeed: worldSeed, trainedBackgrounds: trainedBackgrounds,
                                    characters: characters, backgroundImages: backgroundImages, characterImages: characterImages)
+            world.backgroundCrops = backgroundCrops
             data = SyntheticTrainingData(generator: try world.makeGenerator(), seed: seed, distantFrames: sceneBackground == "distant")
             metadata.merge(world.metadata(checkpointFolder: URL(fileURLWithPath: output).deletingLastPathComponent())) { $1 }
         } else {
