@@ -257,20 +257,26 @@ public struct BackgroundPlate: Equatable, Sendable {
                 Self.thumbnail(planar).rgb8.withUnsafeBufferPointer { levels.replaceSubrange((s * values)..<((s + 1) * values), with: $0) }
             }
         }
+        return levels.withUnsafeBufferPointer { packedMedian(of: $0, count: count, width: width, height: height) }
+    }
+
+    /// The per-channel median of `count` packed RGB thumbnails of `width`×`height` stored one
+    /// after the other in `levels`, as a planar image (levels / 255). An even count takes the
+    /// mean of the two middle values.
+    static func packedMedian(of levels: UnsafeBufferPointer<UInt8>, count: Int, width: Int, height: Int) -> PlanarImage {
+        let plane = width * height, values = 3 * plane
+        precondition(count > 0 && levels.count >= count * values, "packedMedian: \(levels.count) levels for \(count) thumbnails of \(width)×\(height)")
         // Per value in planar order: thumbnails are packed RGB, the median planar.
-        let plane = width * height
         var median = [Float](repeating: 0, count: values)
-        levels.withUnsafeBufferPointer { levels in
-            median.withUnsafeMutableBufferPointer { median in
-                let median = median
-                Parallel.forEachChunk(of: values) { range in
-                    var column = [UInt8](repeating: 0, count: count)
-                    for i in range {
-                        let packed = 3 * (i % plane) + i / plane
-                        for s in 0..<count { column[s] = levels[s * values + packed] }
-                        column.sort()
-                        median[i] = Self.median(low: column[(count - 1) / 2], high: column[count / 2], count: count)
-                    }
+        median.withUnsafeMutableBufferPointer { median in
+            let median = median
+            Parallel.forEachChunk(of: values) { range in
+                var column = [UInt8](repeating: 0, count: count)
+                for i in range {
+                    let packed = 3 * (i % plane) + i / plane
+                    for s in 0..<count { column[s] = levels[s * values + packed] }
+                    column.sort()
+                    median[i] = Self.median(low: column[(count - 1) / 2], high: column[count / 2], count: count)
                 }
             }
         }

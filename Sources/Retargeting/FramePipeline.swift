@@ -50,6 +50,11 @@ public final class FramePipeline {
     private var givenPlate: BackgroundPlate?
     /// The plate learned from the frames processed so far, when none was given.
     private var runningPlate: RunningPlate?
+    /// The thumbnails of the frames so far on the moving region's detection grid (the frame's
+    /// own size for frames no larger than the grid), whose median is the learned plate's
+    /// ``BackgroundPlate/detection``: streamed camera footage finds its moving region as a
+    /// clip read ahead does, against a median of the frames seen so far.
+    private var detectionHistory: ThumbnailHistory?
     /// Finds the cuts of a stream whose plate is learned frame by frame.
     private var shots = ShotDetector()
 
@@ -193,6 +198,7 @@ public final class FramePipeline {
     public func setPlate(_ plate: BackgroundPlate) {
         givenPlate = plate
         runningPlate = nil
+        detectionHistory = nil
     }
 
     /// Forgets the plate (given or learned), e.g. at a cut to another shot. (A plate learned
@@ -200,6 +206,7 @@ public final class FramePipeline {
     public func resetPlate() {
         givenPlate = nil
         runningPlate = nil
+        detectionHistory = nil
         shots = ShotDetector()
     }
 
@@ -284,7 +291,8 @@ public final class FramePipeline {
     /// `thumbnail`: as for ``process(_:thumbnail:background:into:)``.
     public func matte(_ input: PixelBuffer, thumbnail: Thumbnail? = nil, width: Int, height: Int) throws -> PlanarMask {
         let frame = PlanarImage(width: width, height: height, values: try scaler.planarFloat(from: input, width: width, height: height))
-        return try matte(of: frame, input: input, thumbnail: thumbnail, plate: plate(learningFrom: frame))
+        let (plate, onGrid) = try plate(learningFrom: frame, input: input, thumbnail: thumbnail)
+        return try matte(of: frame, input: input, onGrid: onGrid, plate: plate)
     }
 
     /// The model's coverage map of the character in `input` (its α at the model's size), or
@@ -303,9 +311,9 @@ public final class FramePipeline {
     private func compose(_ input: PixelBuffer, thumbnail: Thumbnail?, background frameBackground: PixelBuffer?, into output: PixelBuffer) throws -> Bool {
         let width = output.width, height = output.height
         let frame = PlanarImage(width: width, height: height, values: try scaler.planarFloat(from: input, width: width, height: height))
-        let plate = plate(learningFrom: frame)
+        let (plate, onGrid) = try plate(learningFrom: frame, input: input, thumbnail: thumbnail)
         if !model.hasCoverage && plate.trustedFraction < 0.5 { return false }
-        let alpha = try matte(of: frame, input: input, thumbnail: thumbnail, plate: plate)
+        let alpha = try matte(of: frame, input: input, onGrid: onGrid, plate: plate)
         let backgroundImage: PlanarImage
         if let frameBackground {
             backgroundImage = try fittedImage(frameBackground, width: width, height: height)
@@ -329,30 +337,43 @@ public final class FramePipeline {
         return true
     }
 
-    /// The plate for a full-resolution frame: the given one when it has the frame's size,
-    /// else the learned one, after it has learned from this frame.
-    private func plate(learningFrom frame: PlanarImage) -> BackgroundPlate {
-        if let givenPlate, givenPlate.width == frame.width, givenPlate.height == frame.height { return givenPlate }
+    /// The plate for a full-resolution frame — the given one when it has the frame's size,
+    /// else the learned one, after it has learned from this frame — and the frame on the
+    /// plate's detection grid when it has one (see ``BackgroundPlate/detection``).
+    /// `thumbnail`: the reader's, used when it has the grid's size.
+    private func plate(learningFrom frame: PlanarImage, input: PixelBuffer, thumbnail: Thumbnail?) throws -> (plate: BackgroundPlate, onGrid: PlanarImage?) {
+        if let givenPlate, givenPlate.width == frame.width, givenPlate.height == frame.height {
+            guard let detection = givenPlate.detection, matteStyle.takesMovingRegion(over: givenPlate) else { return (givenPlate, nil) }
+            return (givenPlate, try gridThumbnail(of: input, thumbnail: thumbnail, width: detection.width, height: detection.height))
+        }
         // A cut starts a new shot, whose background the old plate knows nothing of.
         if shots.offer(frame) || runningPlate?.width != frame.width || runningPlate?.height != frame.height {
             runningPlate = RunningPlate(width: frame.width, height: frame.height)
+            let grid = CharacterMatte.detectionGrid(width: frame.width, height: frame.height) ?? (frame.width, frame.height)
+            detectionHistory = ThumbnailHistory(width: grid.width, height: grid.height)
         }
         runningPlate!.update(with: frame)
-        return runningPlate!.plate
+        var plate = runningPlate!.plate
+        let history = detectionHistory!
+        let onGrid = history.width == frame.width && history.height == frame.height
+            ? frame : try gridThumbnail(of: input, thumbnail: thumbnail, width: history.width, height: history.height)
+        detectionHistory!.add(onGrid)
+        plate.detection = detectionHistory!.median()
+        return (plate, onGrid)
+    }
+
+    /// `input` on a detection grid of `width`×`height`: the reader's thumbnail when it has
+    /// that size, else the frame resampled (bicubic).
+    private func gridThumbnail(of input: PixelBuffer, thumbnail: Thumbnail?, width: Int, height: Int) throws -> PlanarImage {
+        if let thumbnail, thumbnail.width == width, thumbnail.height == height { return BackgroundPlate.detectionThumbnail(thumbnail) }
+        return try BackgroundPlate.detectionThumbnail(of: input, width: width, height: height, scaler: detectionScaler)
     }
 
     /// The matte of a full-resolution frame against `plate`, with the model's coverage
-    /// (computed only when the model has one and part of the plate is not trusted).
-    private func matte(of frame: PlanarImage, input: PixelBuffer, thumbnail: Thumbnail?, plate: BackgroundPlate) throws -> PlanarMask {
+    /// (computed only when the model has one and part of the plate is not trusted) and the
+    /// frame on the plate's detection grid (`onGrid`), when it has one.
+    private func matte(of frame: PlanarImage, input: PixelBuffer, onGrid: PlanarImage?, plate: BackgroundPlate) throws -> PlanarMask {
         let coverage = model.hasCoverage && plate.trustedFraction < 1 ? try self.coverage(input) : nil
-        var onGrid: PlanarImage?
-        if let detection = plate.detection, matteStyle.takesMovingRegion(over: plate) {
-            if let given = thumbnail, given.width == detection.width, given.height == detection.height {
-                onGrid = BackgroundPlate.detectionThumbnail(given)
-            } else {
-                onGrid = try BackgroundPlate.detectionThumbnail(of: input, width: detection.width, height: detection.height, scaler: detectionScaler)
-            }
-        }
         return CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, style: matteStyle,
                                        thumbnail: onGrid, pool: scratch)
     }

@@ -96,6 +96,44 @@ final class CompositePipelineTests: XCTestCase {
         return try Frame(width: frame.width, height: frame.height, rgb8: rgb, index: frame.index)
     }
 
+    /// Streamed camera footage (no plate given): from the first frames on, pixels the
+    /// character has not come near show the new background exactly — the plate trusts what
+    /// has not changed yet and the moving region is found against the median of the frames
+    /// so far — and the character's own pixels are kept once it has moved.
+    func testStreamedCameraFootageShowsTheNewBackgroundFromTheStart() throws {
+        let clip = clip()
+        let frames = try clip.frames.enumerated().map { try withGrain(try Frame(modelTensor: $0.element, index: $0.offset), seed: UInt64($0.offset)) }
+        let newBackground = try Frame(modelTensor: generator.plate(background: 5))
+        let pipeline = try FramePipeline(model: try ModelFixtures.smallModel("features"))
+        pipeline.setBackground(newBackground)
+        let spread = CharacterMatte.automaticSpread(height: 128)
+        var everNear = [Bool](repeating: false, count: 128 * 128)
+        for (t, frame) in frames.enumerated() {
+            let truthAlpha = Array(generator.characterLayer(character: clip.characterIndex, pose: clip.poses[t]).scalars[(3 * 128 * 128)...])
+            for i in 0..<(128 * 128) where truthAlpha[i] > 0.02 {
+                let x = i % 128, y = i / 128
+                for v in max(0, y - spread - 1)...min(127, y + spread + 1) { for u in max(0, x - spread - 1)...min(127, x + spread + 1) { everNear[v * 128 + u] = true } }
+            }
+            let out = try pipeline.process(frame)
+            guard [1, 3, 15].contains(t) else { continue }
+            var far = 0, leaked = 0
+            for i in 0..<(128 * 128) where !everNear[i] {
+                far += 1
+                if out.pixel(x: i % 128, y: i / 128) != newBackground.pixel(x: i % 128, y: i / 128) { leaked += 1 }
+            }
+            XCTAssertGreaterThan(far, 128 * 128 / 4, "frame \(t)")
+            XCTAssertLessThan(Double(leaked), 0.002 * Double(far), "frame \(t): \(leaked) of \(far) pixels away from the character are not the new background")
+            if t == 15 {
+                var character = 0, kept = 0
+                for i in 0..<(128 * 128) where truthAlpha[i] >= 0.5 {
+                    character += 1
+                    if out.pixel(x: i % 128, y: i / 128) == frame.pixel(x: i % 128, y: i / 128) { kept += 1 }
+                }
+                XCTAssertGreaterThan(Double(kept), 0.8 * Double(character), "the character's own pixels are kept (\(kept) of \(character))")
+            }
+        }
+    }
+
     func testCameraFootageKeepsItsMovingRegionOverAnExactBackground() throws {
         let clip = clip()
         let frames = try clip.frames.enumerated().map { try withGrain(try Frame(modelTensor: $0.element, index: $0.offset), seed: UInt64($0.offset)) }
