@@ -101,12 +101,14 @@ public struct RunningPlate {
     }
 
     /// The plate as it stands. A pixel is trusted once its colour has held for
-    /// ``trustedCount`` frames, or for every frame so far while fewer have been seen: with
+    /// ``trustedCount`` frames, or, from the second frame on, for every frame so far while
+    /// fewer have been seen: with
     /// no frame to compare, a static camera's pixel is background until it changes, so the
     /// first frames are composed from the plate (the character appears as its parts move)
     /// instead of from the model's rendering.
     public var plate: BackgroundPlate {
-        let needed = min(Self.trustedCount, Float(max(frames, 1)))
+        // One frame is no evidence (a single image stays the model's to draw).
+        let needed = frames < 2 ? Self.trustedCount : min(Self.trustedCount, Float(frames))
         return BackgroundPlate(image: PlanarImage(width: width, height: height, values: primary),
                         confidence: primaryCount.map { min(1, $0 / needed) }, noise: 0.01,
                         grain: grainSamples > 0 ? Float(grainCount) / Float(grainSamples) : 0)

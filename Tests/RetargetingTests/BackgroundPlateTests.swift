@@ -107,7 +107,7 @@ final class BackgroundPlateTests: XCTestCase {
     func testRunningPlateTrustsAStillPixelFromTheFirstFrame() throws {
         var running = RunningPlate(width: width, height: height)
         running.update(with: PlanarImage(try frame(0, covered: { _ in false })))
-        XCTAssertEqual(running.plate.trustedFraction, 1, "one frame, nothing has changed yet")
+        XCTAssertEqual(running.plate.trustedFraction, 0, "one frame is no evidence: a single image stays the model's")
         let covered = PlanarImage(try frame(1, covered: { _ in true }))
         running.update(with: covered)
         let plate = running.plate
