@@ -57,6 +57,9 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
         if transformOutput == .pose && variant != FeaturesTransform.name {
             throw ModelError.invalidConfiguration("the pose output reads the character features: it needs the `features` variant, not `\(variant)`")
         }
+        if transformOutput == .aligned && variant != PixelsTransform.name {
+            throw ModelError.invalidConfiguration("the aligned output aligns the frame pair: it needs the `pixels` variant, not `\(variant)`")
+        }
         guard featureStride == 2 || featureStride == 4 else {
             throw ModelError.invalidConfiguration("the feature stride must be 2 or 4, got \(featureStride)")
         }

@@ -119,7 +119,7 @@ enum Networks {
         layers += [hidden, LeakyReLU(slope: 0.2), head]
         switch output {
         case .direct: head.bias.value = Tensor(shape: [6], scalars: SpatialTransformer.identity)
-        case .bounded, .pose:  // (a pose output uses `heatmap`, never this net)
+        case .bounded, .pose, .aligned:  // (pose uses `heatmap`, aligned no net: never this one)
             head.bias.value.zero()
             layers.append(BoundedAffine())
         }

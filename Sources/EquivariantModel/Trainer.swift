@@ -292,9 +292,10 @@ public final class Trainer {
     }
 
     /// x̃ (each frame moved by a motion drawn for this step) and the motions' sampling
-    /// matrices, when the drawn-motion term is on and T^z is learned from frames; else nil.
+    /// matrices, when the drawn-motion term is on and T^z is learned from frames (by a
+    /// predictor with parameters); else nil.
     func drawnMotionPairs(for frames: Tensor) throws -> (frames: Tensor, theta: Tensor)? {
-        guard weights.drawnMotion > 0, !model.variant.needsKnownMotion else { return nil }
+        guard weights.drawnMotion > 0, !model.variant.needsKnownMotion, !model.transform.parameters.isEmpty else { return nil }
         let n = frames.shape[0], size = frames.shape[2]
         let theta = try EquivariantModel.samplingMatrices(for: DrawnMotion.motions(count: n, step: step))
         let moved = model.warp.forward(input: frames, theta: theta, tape: nil)

@@ -10,6 +10,10 @@ public enum TransformOutput: String, CaseIterable, Codable, Sendable {
     /// (``PoseEstimate``). Its translation is bounded by construction and tied to where the
     /// character is.
     case pose
+    /// `pixels` only: no learned layer; θ_z aligns the frame pair itself, robust
+    /// Lucas–Kanade over the pixels where x and x' differ (``PairAlignment``). Label-free,
+    /// and accurate from the first step, so f, h and g can train from scratch on it.
+    case aligned
 
     /// The names, for help texts and messages.
     public static var nameList: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -60,9 +60,15 @@ public struct ThumbnailHistory {
     /// moves little with one more), so its cost stays a small share of a stream's frames.
     public mutating func median() -> PlanarImage? {
         guard count > 0 else { return nil }
-        if let cached, cached.count == count || (count > 8 && count - cached.count < 4 && count > cached.count) { return cached.median }
+        if let cached, !isStale(cached.count) { return cached.median }
         let median = levels.withUnsafeBufferPointer { BackgroundPlate.packedMedian(of: $0, count: count, width: width, height: height) }
         cached = (count, median)
         return median
+    }
+
+    /// Whether a median of `computedFrom` thumbnails is out of date now that `count` are kept:
+    /// any change while there are at most 8, a drop (thumbnails were thinned out), or 4 more.
+    private func isStale(_ computedFrom: Int) -> Bool {
+        computedFrom != count && (count <= 8 || count < computedFrom || count >= computedFrom + 4)
     }
 }

@@ -83,9 +83,10 @@ public struct ClipFit {
     /// How a fit learns T^z for a variant: `features` uses the pose output (keypoints on the
     /// character features; the only label-free T^z that beat "no motion" on held-out
     /// synthetic scenes) with the drawn motion over the whole frame (×1) and its detectors at
-    /// the full rate; `pixels` a bounded regression with drawn patches (×10) at 5 % of it.
+    /// the full rate; `pixels` the aligned output (``PairAlignment``: the frame pair aligned
+    /// where it differs, nothing to learn, so no drawn motion).
     public static func recipe(for variant: String) -> (output: TransformOutput, region: DrawnMotion.Region, drawnWeight: Float, predictorRateScale: Float) {
-        variant == FeaturesTransform.name ? (.pose, .frame, 1, 1) : (.bounded, .patch, 10, 0.05)
+        variant == FeaturesTransform.name ? (.pose, .frame, 1, 1) : (.aligned, .patch, 0, 1)
     }
 
     /// The variants a fit can train: those that learn T^z from frames.

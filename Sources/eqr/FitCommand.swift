@@ -25,7 +25,7 @@ struct FitCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Step count (with --time, whichever comes first).") var steps: Int?
     @Flag(help: "Continue the fit in -o (its weights, optimizer state and step).") var resume = false
     @Option(help: "Start f, h, g and the coverage head from this layered checkpoint instead of random weights.") var initFrom: String?
-    @Option(help: "Where T^z comes from: features or pixels.") var variant = FeaturesTransform.name
+    @Option(help: "Where T^z comes from: features (keypoints learned on the character features) or pixels (the frame pair aligned where it differs, no learned layer).") var variant = FeaturesTransform.name
     @Option(parsing: .unconditional, help: "Model resolution for a new model (a multiple of 8).") var resolution = 64
     @Option(parsing: .unconditional, help: "Training pairs per step.") var batch = 16
     @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam learning rate (default: 2e-3 from random weights, 2e-4 with --init-from).") var learningRate: Float?

@@ -67,6 +67,28 @@ final class ClipFitTests: XCTestCase {
         for (a, b) in zip(straight.model.parameters, resumed.model.parameters) { XCTAssertEqual(a.value, b.value, a.name) }
     }
 
+    /// A `pixels` fit aligns each pair itself (no predictor, no drawn motion), and its model
+    /// finds the square's walk from the frames: mostly rightwards, about 2 px a frame at 32 px.
+    func testPixelsFitAlignsThePairsItself() throws {
+        let clip = try writeWalkingSquareClip()
+        var options = fitOptions(clip, name: "pixels.safetensors", steps: 2)
+        options.variant = "pixels"
+        options.resolution = 32
+        options.gap = 1
+        options.maximumGap = 1
+        let outcome = try ClipFit(options: options).run()
+        let saved = try Checkpoint.load(contentsOf: directory.appendingPathComponent("pixels.safetensors"))
+        XCTAssertEqual(saved.model.configuration.transformOutput, .aligned)
+        XCTAssertTrue(outcome.model.transform.parameters.isEmpty)
+        // Pairs of neighbouring frames (either direction of time), read as the fit reads them.
+        let pairs = try VideoTrainingData(paths: [clip.path], resolution: 32, seed: 5).batch(step: 0, size: 4)
+        let theta = try outcome.model.estimateTheta(from: pairs.frames, to: pairs.nextFrames)
+        for s in 0..<4 {
+            // Content moving right or left by 1 px (2/32 in normalised units).
+            XCTAssertEqual(abs(theta.scalars[s * 6 + 2]), 2 / 32, accuracy: 0.03, "\(theta.scalars)")
+        }
+    }
+
     /// From a trained layered model, f, h, g and the coverage head are copied, the predictor
     /// starts at the identity and the rate drops to 2e-4 (kept when the fit is resumed).
     func testFitFromATrainedModel() throws {
