@@ -28,7 +28,7 @@ public enum PairAlignment {
                 let first = Array(x[(s * 3 * plane)..<((s + 1) * 3 * plane)]), second = Array(next[(s * 3 * plane)..<((s + 1) * 3 * plane)])
                 let weight = support(first, second, width: width, height: height)
                 let aligned = AffineAlignment.coarseToFine(
-                    identity, sourceGrey: AffineAlignment.grey(planarRGB: first, planeSize: plane), weight: weight, targetGrey: AffineAlignment.grey(planarRGB: second, planeSize: plane),
+                    from: [identity], sourceGrey: AffineAlignment.grey(planarRGB: first, planeSize: plane), weight: weight, targetGrey: AffineAlignment.grey(planarRGB: second, planeSize: plane),
                     fullWidth: width, fullHeight: height, width: width, height: height) ?? identity
                 for k in 0..<6 { out[s * 6 + k] = aligned[k] }
             }

@@ -13,15 +13,19 @@ public enum MotionRefinement {
     public static let workingSide = 128
 
     /// θ refined so that `source`'s character (where `matte` is set) moved by θ matches
-    /// `target` (same size as `source`). Returns `theta` unchanged when the matte covers too
-    /// few pixels to align, or when the alignment runs away from it (a change of more than
-    /// 0.5 in any entry): the model's estimate is then the better guess.
+    /// `target` (same size as `source`). The alignment also starts from the identity, and the
+    /// better match of the two wins: an estimate far off in an ambiguous texture (a ring
+    /// pattern hides its rotation) can lead Lucas–Kanade into a wrong valley that "no motion"
+    /// avoids. Returns `theta` unchanged when the matte covers too few pixels to align, or
+    /// when both alignments run away from their start (a change of more than 0.5 in any
+    /// entry): the model's estimate is then the better guess.
     public static func refine(_ theta: Affine2D, from source: PlanarImage, matte: PlanarMask, to target: PlanarImage) -> Affine2D {
         precondition(source.width == target.width && source.height == target.height && matte.width == source.width && matte.height == source.height,
                      "MotionRefinement: frame and matte sizes differ")
         let scale = min(1, Float(workingSide) / Float(max(source.width, source.height)))
+        let starts = theta == .identity ? [theta.elements] : [theta.elements, Affine2D.identity.elements]
         guard let aligned = AffineAlignment.coarseToFine(
-            theta.elements, sourceGrey: AffineAlignment.grey(planarRGB: source.values, planeSize: source.planeSize), weight: matte.values, targetGrey: AffineAlignment.grey(planarRGB: target.values, planeSize: target.planeSize),
+            from: starts, sourceGrey: AffineAlignment.grey(planarRGB: source.values, planeSize: source.planeSize), weight: matte.values, targetGrey: AffineAlignment.grey(planarRGB: target.values, planeSize: target.planeSize),
             fullWidth: source.width, fullHeight: source.height,
             width: Int((Float(source.width) * scale).rounded()), height: Int((Float(source.height) * scale).rounded()))
         else { return theta }

@@ -106,23 +106,32 @@ public struct AffineAlignment {
         return (h, b, cost, total)
     }
 
-    /// θ aligned coarse to fine from `start`: on a level of half the side (at least 8 pixels),
-    /// then on one of `width`×`height`. Nil when the weight covers too few pixels of a level,
-    /// or when the alignment runs away (an entry moves by more than `maximumChange`, or is
-    /// not finite): the start is then the better guess.
-    public static func coarseToFine(_ start: [Float], sourceGrey: [Float], weight: [Float], targetGrey: [Float],
+    /// θ aligned coarse to fine from each of `starts`: on a level of half the side (at least
+    /// 8 pixels), then on one of `width`×`height`; of the alignments that did not run away
+    /// from their start (an entry moving by more than `maximumChange`, or not finite), the one
+    /// whose weighted pixels match best. Nil when none is left (or the weight covers too few
+    /// pixels): the first start is then the better guess.
+    public static func coarseToFine(from starts: [[Float]], sourceGrey: [Float], weight: [Float], targetGrey: [Float],
                                     fullWidth: Int, fullHeight: Int, width: Int, height: Int, maximumChange: Float = 0.5) -> [Float]? {
         let fine = AffineAlignment(sourceGrey: sourceGrey, weight: weight, targetGrey: targetGrey, fullWidth: fullWidth, fullHeight: fullHeight,
                                    width: max(8, width), height: max(8, height))
         let coarse = AffineAlignment(sourceGrey: sourceGrey, weight: weight, targetGrey: targetGrey, fullWidth: fullWidth, fullHeight: fullHeight,
                                      width: max(8, fine.width / 2), height: max(8, fine.height / 2))
-        var e = start
-        for level in [coarse, fine] {
-            guard let refined = level.align(e) else { return nil }
-            e = refined
+        var best: (elements: [Float], cost: Double)?
+        for start in starts {
+            guard let coarseAligned = coarse.align(start), let e = fine.align(coarseAligned),
+                  zip(e, start).allSatisfy({ abs($0 - $1) <= maximumChange && $0.isFinite }) else { continue }
+            let cost = fine.meanCost(e)
+            if best == nil || cost < best!.cost { best = (e, cost) }
         }
-        guard zip(e, start).allSatisfy({ abs($0 - $1) <= maximumChange && $0.isFinite }) else { return nil }
-        return e
+        return best?.elements
+    }
+
+    /// The mean robust cost of θ over the weighted pixels it moves onto this level (infinite
+    /// when it moves none).
+    public func meanCost(_ e: [Float]) -> Double {
+        let r = normalEquations(e, withJacobian: false)
+        return r.weight > 0 ? r.cost / r.weight : .infinity
     }
 
     /// θ (six entries) after damped Gauss–Newton (Levenberg–Marquardt) steps from `start`;

@@ -7,7 +7,7 @@ final class MotionRefinementTests: XCTestCase {
     let width = 160, height = 120
 
     /// A textured disc (the character) at `sampling` over a smooth plate, and its matte.
-    func frame(moved sampling: Affine2D) -> (image: PlanarImage, matte: PlanarMask) {
+    func frame(moved sampling: Affine2D, stripes: Bool = false) -> (image: PlanarImage, matte: PlanarMask) {
         let n = width * height
         var image = PlanarImage(width: width, height: height), matte = [Float](repeating: 0, count: n)
         let e = sampling.elements
@@ -23,7 +23,7 @@ final class MotionRefinementTests: XCTestCase {
                 let r = (su * su + sv * sv).squareRoot()
                 let inside = max(0, min(1, (0.45 - r) * 40))
                 guard inside > 0 else { continue }
-                let texture = 0.5 + 0.25 * sin(9 * su) * cos(7 * sv) + 0.15 * sin(23 * su + 5 * sv)
+                let texture = stripes ? 0.5 + 0.3 * sin(2 * Float.pi * su / 0.2) : 0.5 + 0.25 * sin(9 * su) * cos(7 * sv) + 0.15 * sin(23 * su + 5 * sv)
                 for c in 0..<3 {
                     let value = texture * (c == 0 ? 1 : 0.7)
                     image.values[c * n + i] = inside * value + (1 - inside) * image.values[c * n + i]
@@ -48,6 +48,26 @@ final class MotionRefinementTests: XCTestCase {
             XCTAssertLessThan(error(refined, truth), 0.01, "from \(start): \(refined) vs \(truth)")
             XCTAssertLessThan(error(refined, truth), error(start, truth) / 3)
         }
+    }
+
+    /// A striped character: an estimate off by one stripe is a valley of its own for
+    /// Lucas–Kanade (the stripes match, only the outline does not); the alignment from the
+    /// identity finds the true step, matches better, and wins.
+    func testAnEstimateOffByAPeriodLosesToTheIdentityStart() {
+        let motion = Affine2D(translationX: 0.03, translationY: 0.01)
+        let truth = motion.inverse!
+        let (first, matte) = frame(moved: .identity, stripes: true)
+        let (second, _) = frame(moved: truth, stripes: true)
+        var offByAStripe = truth.elements
+        offByAStripe[2] += 0.2
+        // From the wrong stripe alone, the alignment stays there.
+        let trapped = AffineAlignment.coarseToFine(
+            from: [offByAStripe], sourceGrey: AffineAlignment.grey(planarRGB: first.values, planeSize: first.planeSize), weight: matte.values,
+            targetGrey: AffineAlignment.grey(planarRGB: second.values, planeSize: second.planeSize),
+            fullWidth: width, fullHeight: height, width: 128, height: 96)
+        XCTAssertGreaterThan(error(Affine2D(trapped ?? offByAStripe), truth), 0.1, "the stripes should trap a lone start: \(String(describing: trapped))")
+        let refined = MotionRefinement.refine(Affine2D(offByAStripe), from: first, matte: matte, to: second)
+        XCTAssertLessThan(error(refined, truth), 0.01, "\(refined) vs \(truth)")
     }
 
     func testWithoutACharacterTheEstimateStands() {
