@@ -24,10 +24,14 @@ public struct LossWeights: Equatable, Codable, Sendable {
     /// Weight of `‖θ_z(x, A·x) − θ(A)‖²` over motions A the trainer draws itself
     /// (``DrawnMotion``): label-free equivariance of a learned T^z. 0 turns it off.
     public var drawnMotion: Float
+    /// Weight of `‖θ_z − θ_aligned‖²`, θ_aligned being the frame pair aligned where it
+    /// differs (``PairAlignment``): a label-free teacher for a learned predictor (`pixels`,
+    /// `features`), which reads only the frames. 0 turns it off.
+    public var alignmentTeacher: Float
 
     /// Creates weights; defaults follow the prototype (w_c = w_b = 0.1), with L_c normalised.
     public init(scene: Float = 1, reconstruction: Float = 1, character: Float = 0.1, background: Float = 0.1, transform: Float = 0, normalizesCharacter: Bool = true,
-                alphaSparsity: Float = 0.01, alphaBinary: Float = 0.01, drawnMotion: Float = 0) {
+                alphaSparsity: Float = 0.01, alphaBinary: Float = 0.01, drawnMotion: Float = 0, alignmentTeacher: Float = 0) {
         self.scene = scene
         self.reconstruction = reconstruction
         self.character = character
@@ -37,12 +41,14 @@ public struct LossWeights: Equatable, Codable, Sendable {
         self.alphaSparsity = alphaSparsity
         self.alphaBinary = alphaBinary
         self.drawnMotion = drawnMotion
+        self.alignmentTeacher = alignmentTeacher
     }
 
     /// Throws unless every weight is finite and non-negative and the scene weight positive.
     public func validate() throws {
         for (name, value) in [("scene", scene), ("reconstruction", reconstruction), ("character", character), ("background", background), ("transform", transform),
-                              ("alpha sparsity", alphaSparsity), ("alpha binary", alphaBinary), ("drawn motion", drawnMotion)] {
+                              ("alpha sparsity", alphaSparsity), ("alpha binary", alphaBinary), ("drawn motion", drawnMotion),
+                              ("alignment teacher", alignmentTeacher)] {
             guard value.isFinite, value >= 0 else {
                 throw ModelError.invalidConfiguration("loss weight \(name) must be a finite number ≥ 0, got \(value)")
             }

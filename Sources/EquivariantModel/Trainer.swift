@@ -209,10 +209,14 @@ public final class Trainer {
         // Optional supervision of a learned T^z by the true motion (synthetic data only).
         let supervision: (value: Float, gradient: Tensor)? =
             (w.transform > 0 && !model.variant.needsKnownMotion) ? thetaX.map { Loss.meanSquaredError(thetaZ, $0) } : nil
+        // Optional label-free teacher of a learned T^z: the frame pair aligned where it differs.
+        let teacher: (value: Float, gradient: Tensor)? = (w.alignmentTeacher > 0 && !model.variant.needsKnownMotion && !model.transform.parameters.isEmpty)
+            ? Loss.meanSquaredError(thetaZ, PairAlignment.theta(frames: batch.frames, nextFrames: batch.nextFrames)) : nil
         let priors = coverage.map { Self.coveragePriors($0, sparsity: w.alphaSparsity, binary: w.alphaBinary) }
         let invarianceValue = invariance.value + (distantInvariance?.value ?? 0)
         let total = w.scene * scene.value + w.reconstruction * recon.value + w.character * equivariance.value + w.background * invarianceValue
             + w.transform * (supervision?.value ?? 0) + (priors?.value ?? 0) + w.drawnMotion * (drawnLoss?.value ?? 0)
+            + w.alignmentTeacher * (teacher?.value ?? 0)
         guard total.isFinite else {
             tape.clear()
             throw ModelError.invalidInput("the loss is not finite (\(total)) at step \(step + 1); lower the learning rate or check the data")
@@ -239,8 +243,10 @@ public final class Trainer {
         if let coverageInputGradient { dWarped += coverageInputGradient.warped }
         let (dFxFromWarp, dTheta) = model.warp.backward(dWarped, tape: tape)
         let drawnFeatureGradients = drawnLoss.flatMap { model.transform.backward($0.gradient * w.drawnMotion, tape: tape) }
-        let predictorFeatureGradients = model.transform.backward(
-            supervision.map { dTheta + $0.gradient * w.transform } ?? dTheta, tape: tape)
+        var dThetaTotal = dTheta
+        if let supervision { dThetaTotal += supervision.gradient * w.transform }
+        if let teacher { dThetaTotal += teacher.gradient * w.alignmentTeacher }
+        let predictorFeatureGradients = model.transform.backward(dThetaTotal, tape: tape)
         let dInvariance = invariance.gradient * w.background
         // h(x) feeds the reconstruction (and its background layer) and the invariance terms;
         // h_scene feeds the prediction (and its background layer).

@@ -46,6 +46,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Weight of mean(α), keeping the layered renderer's coverage sparse.") var wAlphaSparsity: Float = 0.01
     @Option(parsing: .unconditional, help: "Weight of mean(α(1 − α)), pushing the coverage towards 0 or 1.") var wAlphaBinary: Float = 0.01
     @Option(parsing: .unconditional, help: "Weight of ‖θ_z(x, A·x) − θ(A)‖² over motions A the trainer draws itself: label-free equivariance of a learned T^z (0: off).") var wDrawnMotion: Float = 0
+    @Option(parsing: .unconditional, help: "Weight of ‖θ_z − θ_aligned‖², θ_aligned the frame pair aligned where it differs: a label-free teacher for a learned pixels or features predictor (0: off).") var wAlignmentTeacher: Float = 0
     @Option(help: "What a drawn motion moves: \(DrawnMotion.Region.nameList) (a soft patch pasted moved over the frame, like a character over a still background).") var drawnMotionRegion = DrawnMotion.Region.patch.rawValue
     @Option(help: "How a new pixels or features predictor outputs θ_z: bounded, [I + 0.5·tanh(u_A) | tanh(u_t)], which cannot leave the frame; pose (features only), the affine map between 4 keypoints (heatmap soft-argmax) on each frame's character features; aligned (pixels only), no learned layer: the frame pair aligned (robust Lucas–Kanade) where it differs; or direct (the free regression of earlier models).") var transformOutput = TransformOutput.bounded.rawValue
     @Flag(help: "Use the plain equivariance loss ‖T^z(f(x)) − f(x')‖² instead of dividing it by mean(f(x')²).") var plainEquivariance = false
@@ -137,7 +138,7 @@ struct TrainCommand: ParsableCommand {
     var lossWeights: LossWeights {
         LossWeights(scene: wScene, reconstruction: wReconstruction, character: wCharacter, background: wBackground,
                     transform: wTransform, normalizesCharacter: !plainEquivariance,
-                    alphaSparsity: wAlphaSparsity, alphaBinary: wAlphaBinary, drawnMotion: wDrawnMotion)
+                    alphaSparsity: wAlphaSparsity, alphaBinary: wAlphaBinary, drawnMotion: wDrawnMotion, alignmentTeacher: wAlignmentTeacher)
     }
 
     func run() throws {

@@ -20,12 +20,13 @@ final class ModelGradientTests: XCTestCase {
 
     func checkGradients(_ source: String, renderer: RendererKind = .additive, distant: Bool = false, imageLoss: ImageLoss = .squaredError,
                         transformOutput: TransformOutput = .direct, drawnMotion: Float = 0, rendererBlocks: Int = 0,
-                        featureStride: Int = 4) throws {
+                        featureStride: Int = 4, alignmentTeacher: Float = 0) throws {
         let model = try ModelFixtures.tinyModel(source, renderer: renderer, transformOutput: transformOutput, rendererBlocks: rendererBlocks,
                                                 featureStride: featureStride)
         // Weights that make every loss term matter (the coverage priors too, when layered).
         let trainer = try Trainer(model: model, weights: LossWeights(scene: 1, reconstruction: 0.7, character: 0.5, background: 0.3, transform: 0.4,
-                                                                     alphaSparsity: 0.2, alphaBinary: 0.3, drawnMotion: drawnMotion), imageLoss: imageLoss)
+                                                                     alphaSparsity: 0.2, alphaBinary: 0.3, drawnMotion: drawnMotion,
+                                                                     alignmentTeacher: alignmentTeacher), imageLoss: imageLoss)
         let batch = Self.batch(seed: 10, distant: distant)
         // Move the predictor off its zero-weight start so its input gradients are non-trivial.
         for p in model.transform.parameters {
@@ -81,4 +82,8 @@ final class ModelGradientTests: XCTestCase {
         try checkGradients("features", renderer: .layered, distant: true, transformOutput: .pose, drawnMotion: 3)
     }
     func testDrawnMotionPixelsGradients() throws { try checkGradients("pixels", transformOutput: .bounded, drawnMotion: 3) }
+    func testAlignmentTeacherGradients() throws {
+        try checkGradients("features", transformOutput: .pose, alignmentTeacher: 5)
+        try checkGradients("pixels", transformOutput: .bounded, alignmentTeacher: 5)
+    }
 }
