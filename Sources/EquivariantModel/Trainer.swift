@@ -210,7 +210,7 @@ public final class Trainer {
         let supervision: (value: Float, gradient: Tensor)? =
             (w.transform > 0 && !model.variant.needsKnownMotion) ? thetaX.map { Loss.meanSquaredError(thetaZ, $0) } : nil
         // Optional label-free teacher of a learned T^z: the frame pair aligned where it differs.
-        let teacher: (value: Float, gradient: Tensor)? = (w.alignmentTeacher > 0 && !model.variant.needsKnownMotion && !model.transform.parameters.isEmpty)
+        let teacher: (value: Float, gradient: Tensor)? = (w.alignmentTeacher > 0 && learnsTransformFromFrames)
             ? Loss.meanSquaredError(thetaZ, PairAlignment.theta(frames: batch.frames, nextFrames: batch.nextFrames)) : nil
         let priors = coverage.map { Self.coveragePriors($0, sparsity: w.alphaSparsity, binary: w.alphaBinary) }
         let invarianceValue = invariance.value + (distantInvariance?.value ?? 0)
@@ -297,11 +297,16 @@ public final class Trainer {
             drawnMotionError: drawnTheta.map { Float(($0 - drawn!.theta).meanAbsolute()) })
     }
 
+    /// Whether T^z is a predictor with parameters that estimates motion from frames (`pixels`
+    /// or `features` with a learned output), the only kind the label-free T^z terms (drawn
+    /// motion, alignment teacher) can train.
+    var learnsTransformFromFrames: Bool { !model.variant.needsKnownMotion && !model.transform.parameters.isEmpty }
+
     /// x̃ (each frame moved by a motion drawn for this step) and the motions' sampling
     /// matrices, when the drawn-motion term is on and T^z is learned from frames (by a
     /// predictor with parameters); else nil.
     func drawnMotionPairs(for frames: Tensor) throws -> (frames: Tensor, theta: Tensor)? {
-        guard weights.drawnMotion > 0, !model.variant.needsKnownMotion, !model.transform.parameters.isEmpty else { return nil }
+        guard weights.drawnMotion > 0, learnsTransformFromFrames else { return nil }
         let n = frames.shape[0], size = frames.shape[2]
         let theta = try EquivariantModel.samplingMatrices(for: DrawnMotion.motions(count: n, step: step))
         let moved = model.warp.forward(input: frames, theta: theta, tape: nil)

@@ -102,10 +102,9 @@ public struct RunningPlate {
 
     /// The plate as it stands. A pixel is trusted once its colour has held for
     /// ``trustedCount`` frames, or, from the second frame on, for every frame so far while
-    /// fewer have been seen: with
-    /// no frame to compare, a static camera's pixel is background until it changes, so the
-    /// first frames are composed from the plate (the character appears as its parts move)
-    /// instead of from the model's rendering.
+    /// fewer have been seen: with no frame to compare, a static camera's pixel is background
+    /// until it changes, so the first frames are composed from the plate (the character
+    /// appears as its parts move) instead of from the model's rendering.
     public var plate: BackgroundPlate {
         // One frame is no evidence (a single image stays the model's to draw).
         let needed = frames < 2 ? Self.trustedCount : min(Self.trustedCount, Float(frames))

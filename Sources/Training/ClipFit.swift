@@ -81,8 +81,7 @@ public struct ClipFit {
     public let options: Options
 
     /// How a fit learns T^z for a variant: `features` uses the pose output (keypoints on the
-    /// character features; the only label-free T^z that beat "no motion" on held-out
-    /// synthetic scenes) with the drawn motion over the whole frame (×1) and its detectors at
+    /// character features) with the drawn motion over the whole frame (×1) and its detectors at
     /// the full rate; `pixels` the aligned output (``PairAlignment``: the frame pair aligned
     /// where it differs, nothing to learn, so no drawn motion).
     public static func recipe(for variant: String) -> (output: TransformOutput, region: DrawnMotion.Region, drawnWeight: Float, predictorRateScale: Float) {
