@@ -140,12 +140,21 @@ public struct BackgroundPlate: Equatable, Sendable {
         let order = votingOrder(count: samples.count)
         let samples = order.map { samples[$0] }
         let voters = min(samples.count, votingSamples)
-        let votes: [[Float]]? = coverage.map { coverage in
-            order.prefix(voters).map { coverage[$0].resized(width: width, height: height).values.map { 1 - min(max($0, 0), 1) } }
+        // The voters' coverage at the frames' size in levels 0...255, voter after voter: the
+        // vote sums it in integers, so the pairwise loop vectorises (float sums in order
+        // do not) and the 48² comparisons per pixel stay one pass.
+        let plane = width * height
+        let coverageLevels: [UInt8]? = coverage.map { coverage in
+            var levels = [UInt8](repeating: 0, count: voters * plane)
+            for (v, index) in order.prefix(voters).enumerated() {
+                let resized = coverage[index].resized(width: width, height: height).values
+                for i in 0..<plane { levels[v * plane + i] = UInt8((min(max(resized[i], 0), 1) * 255).rounded()) }
+            }
+            return levels
         }
         let (noise, grain, stillGrain) = estimateNoise(Array(samples.prefix(voters)))
         let tolerance = Int((max(0.02, 3 * noise) * 255).rounded(.up))
-        let count = samples.count, plane = width * height
+        let count = samples.count
         var values = [Float](repeating: 0, count: 3 * plane)
         var confidence = [Float](repeating: 0, count: plane), support = confidence
         let trusted = max(3, Float(voters) * trustedFraction)
@@ -162,13 +171,16 @@ public struct BackgroundPlate: Equatable, Sendable {
             }
         }
         let tolerance32 = Int32(tolerance)
+        let hasVotes = coverageLevels != nil
         values.withUnsafeMutableBufferPointer { out in
             confidence.withUnsafeMutableBufferPointer { sure in
               support.withUnsafeMutableBufferPointer { agreeing in
                 pixels.withUnsafeBufferPointer { pixels in
+                (coverageLevels ?? []).withUnsafeBufferPointer { coverageLevels in
                 let out = out, sure = sure, agreeing = agreeing
                 Parallel.forEach(height) { y in
-                    let r = UnsafeMutablePointer<Int32>.allocate(capacity: 6 * count), g = r + count, b = g + count, sorted = b + count
+                    let r = UnsafeMutablePointer<Int32>.allocate(capacity: 7 * count), g = r + count, b = g + count, sorted = b + count
+                    let alpha = sorted + 3 * count  // the voters' coverage levels at this pixel
                     defer { r.deallocate() }
                     var counts = [Int](repeating: 0, count: count)
                     var meanCoverage = [Float](repeating: 0, count: count)
@@ -179,25 +191,30 @@ public struct BackgroundPlate: Equatable, Sendable {
                             r[s] = Int32(sample[0]); g[s] = Int32(sample[1]); b[s] = Int32(sample[2])
                         }
                         let pixel = y * width + x
+                        if hasVotes { for j in 0..<voters { alpha[j] = Int32(coverageLevels[j * plane + pixel]) } }
                         var best = 0, bestCount = 0
                         for i in 0..<voters {
-                            // How many voters agree with voter i (branch-free, so it vectorises).
+                            // How many voters agree with voter i, and how much the model
+                            // covers those (branch-free integer sums, so both vectorise).
                             let ri = r[i], gi = g[i], bi = b[i]
                             var agreeing: Int32 = 0
-                            for j in 0..<voters {
-                                agreeing &+= max(abs(ri &- r[j]), abs(gi &- g[j]), abs(bi &- b[j])) <= tolerance32 ? 1 : 0
+                            if hasVotes {
+                                var character: Int32 = 0
+                                for j in 0..<voters {
+                                    let agrees: Int32 = levelDistance(ri, gi, bi, r[j], g[j], b[j]) <= tolerance32 ? 1 : 0
+                                    agreeing &+= agrees
+                                    character &+= agrees &* alpha[j]
+                                }
+                                meanCoverage[i] = Float(character) / (255 * Float(agreeing))
+                            } else {
+                                for j in 0..<voters {
+                                    agreeing &+= levelDistance(ri, gi, bi, r[j], g[j], b[j]) <= tolerance32 ? 1 : 0
+                                }
                             }
                             counts[i] = Int(agreeing)
-                            if let votes {
-                                var character: Float = 0
-                                for j in 0..<voters where abs(ri - r[j]) <= tolerance32 && abs(gi - g[j]) <= tolerance32 && abs(bi - b[j]) <= tolerance32 {
-                                    character += 1 - votes[j][pixel]
-                                }
-                                meanCoverage[i] = character / Float(agreeing)
-                            }
                             if Int(agreeing) > bestCount { bestCount = Int(agreeing); best = i }
                         }
-                        if votes != nil && meanCoverage[best] > vetoAbove {
+                        if hasVotes && meanCoverage[best] > vetoAbove {
                             var alternative = -1
                             for i in 0..<voters where meanCoverage[i] < acceptBelow && Float(counts[i]) >= trusted
                                 && (alternative < 0 || counts[i] > counts[alternative]) {
@@ -207,7 +224,7 @@ public struct BackgroundPlate: Equatable, Sendable {
                         }
                         let bestScore = Float(bestCount)
                         var sums: (Float, Float, Float) = (0, 0, 0), weight: Float = 0
-                        for j in 0..<voters where abs(r[best] - r[j]) <= tolerance32 && abs(g[best] - g[j]) <= tolerance32 && abs(b[best] - b[j]) <= tolerance32 {
+                        for j in 0..<voters where levelDistance(r[best], g[best], b[best], r[j], g[j], b[j]) <= tolerance32 {
                             sums.0 += Float(r[j]); sums.1 += Float(g[j]); sums.2 += Float(b[j])
                             weight += 1
                         }
@@ -228,6 +245,7 @@ public struct BackgroundPlate: Equatable, Sendable {
                     }
                 }
                 }
+                }
               }
             }
         }
@@ -238,6 +256,14 @@ public struct BackgroundPlate: Equatable, Sendable {
             plate.detection = try detectionMedian(of: samples, width: grid.width, height: grid.height)
         }
         return plate
+    }
+
+    /// The largest per-channel difference of two colours in levels, without overflow checks
+    /// (`abs` traps on `Int32.min`, and its check kept the vote's loop from vectorising).
+    @inline(__always)
+    static func levelDistance(_ r0: Int32, _ g0: Int32, _ b0: Int32, _ r1: Int32, _ g1: Int32, _ b1: Int32) -> Int32 {
+        let dr = r0 &- r1, dg = g0 &- g1, db = b0 &- b1
+        return max(max(dr, 0 &- dr), max(dg, 0 &- dg), max(db, 0 &- db))
     }
 
     /// The per-channel median of the samples' thumbnails at `width`×`height`, for the moving

@@ -53,6 +53,45 @@ final class BackgroundPlateTests: XCTestCase {
         XCTAssertNil(RunningPlate(width: 2, height: 2).plate.unsteadyFraction)
     }
 
+    /// The model's veto: where a character stands still long enough to win the vote (the
+    /// same colour in 7 of 10 frames), a model that covers it (α 0.9) and not the colour the
+    /// other frames repeat (α 0.1) gets the background back; a model unsure there (α 0.5
+    /// everywhere) changes nothing.
+    func testTheModelVetoesACharacterThatHeldStillLongEnoughToWinTheVote() throws {
+        let still: (UInt8, UInt8, UInt8) = (250, 5, 128)
+        let frames = try (0..<10).map { t -> Frame in
+            var rgb = [UInt8]()
+            for y in 0..<height {
+                for x in 0..<width {
+                    let c = t < 7 && (2...8).contains(x) ? still : background(x, y)
+                    rgb += [c.0, c.1, c.2]
+                }
+            }
+            return try Frame(width: width, height: height, rgb8: rgb, index: t)
+        }
+        // Coverage maps at half the size, as a model's are smaller than the frame.
+        let sure = (0..<10).map { t in
+            PlanarMask(width: width / 2, height: height / 2, values: (0..<(width / 2 * height / 2)).map { i in
+                t < 7 && (1...4).contains(i % (width / 2)) ? 0.9 : 0.1
+            })
+        }
+        let unsure = (0..<10).map { _ in PlanarMask(width: width / 2, height: height / 2, values: [Float](repeating: 0.5, count: width / 2 * height / 2)) }
+        let vetoed = try BackgroundPlate.consensus(of: frames, coverage: sure)
+        let kept = try BackgroundPlate.consensus(of: frames, coverage: unsure)
+        let plain = try BackgroundPlate.consensus(of: frames)
+        XCTAssertEqual(kept.image, plain.image, "an unsure model changes nothing")
+        let n = width * height
+        for y in 0..<height {
+            for (x, inside) in [(0, false), (1, false), (4, true), (5, true), (11, false)] {
+                let i = y * width + x, c = background(x, y)
+                XCTAssertEqual(plain.image.values[i], Float(inside ? still.0 : c.0) / 255, accuracy: 1e-5, "the vote alone at \(x),\(y)")
+                XCTAssertEqual(vetoed.image.values[i], Float(c.0) / 255, accuracy: 1e-5, "vetoed red at \(x),\(y)")
+                XCTAssertEqual(vetoed.image.values[2 * n + i], Float(c.2) / 255, accuracy: 1e-5, "vetoed blue at \(x),\(y)")
+                if inside { XCTAssertEqual(vetoed.support?[i] ?? 0, 0.3, accuracy: 1e-6, "3 of 10 frames show the background there") }
+            }
+        }
+    }
+
     func testAPixelNeverSeenHasLowConfidence() throws {
         let frames = try (0..<10).map { try frame($0, covered: { _ in true }) }
         let plate = try BackgroundPlate.consensus(of: frames)
