@@ -67,25 +67,34 @@ public struct PlanarMask: Equatable, Sendable {
             weight[x] = fx - Float(left[x])
         }
         let sourceWidth = width, sourceHeight = height
+        // Every source row resized horizontally once, then each output row is a blend of two
+        // of them (the same arithmetic as interpolating each output pixel from four taps, so
+        // the same values, with a quarter of the gathers when upscaling 4×).
+        var horizontal = [Float](unsafeUninitializedCapacity: sourceHeight * newWidth) { _, count in count = sourceHeight * newWidth }
         values.withUnsafeBufferPointer { v in
-            out.withUnsafeMutableBufferPointer { o in
+            horizontal.withUnsafeMutableBufferPointer { h in
                 left.withUnsafeBufferPointer { x0s in
                     right.withUnsafeBufferPointer { x1s in
                         weight.withUnsafeBufferPointer { wxs in
-                            Parallel.forEach(newHeight) { y in
-                                let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(sourceHeight - 1))
-                                let y0 = Int(fy), y1 = min(y0 + 1, sourceHeight - 1), wy = fy - Float(y0)
-                                let top = v.baseAddress! + y0 * sourceWidth, bottom = v.baseAddress! + y1 * sourceWidth
-                                let row = o.baseAddress! + y * newWidth
-                                for x in 0..<newWidth {
-                                    let x0 = x0s[x], x1 = x1s[x], wx = wxs[x]
-                                    let upper = top[x0] * (1 - wx) + top[x1] * wx
-                                    let lower = bottom[x0] * (1 - wx) + bottom[x1] * wx
-                                    row[x] = upper * (1 - wy) + lower * wy
-                                }
+                            let h = h
+                            Parallel.forEach(sourceHeight) { y in
+                                let source = v.baseAddress! + y * sourceWidth, row = h.baseAddress! + y * newWidth
+                                for x in 0..<newWidth { row[x] = source[x0s[x]] * (1 - wxs[x]) + source[x1s[x]] * wxs[x] }
                             }
                         }
                     }
+                }
+            }
+        }
+        horizontal.withUnsafeBufferPointer { h in
+            out.withUnsafeMutableBufferPointer { o in
+                let o = o
+                Parallel.forEach(newHeight) { y in
+                    let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(sourceHeight - 1))
+                    let y0 = Int(fy), y1 = min(y0 + 1, sourceHeight - 1), wy = fy - Float(y0)
+                    let upper = h.baseAddress! + y0 * newWidth, lower = h.baseAddress! + y1 * newWidth
+                    let row = o.baseAddress! + y * newWidth
+                    for x in 0..<newWidth { row[x] = upper[x] * (1 - wy) + lower[x] * wy }
                 }
             }
         }

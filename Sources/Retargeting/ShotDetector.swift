@@ -1,3 +1,4 @@
+import Tensors
 import VideoIO
 
 /// Finds the cuts of a clip as its frames stream past: a frame starts a new shot when its
@@ -65,23 +66,34 @@ public struct ShotDetector {
     }
 
     /// The mean grey level (`grey(i)` of pixel i, row-major) of each cell of a 32×24 grid
-    /// over a `width`×`height` frame.
+    /// over a `width`×`height` frame. The grid's rows are summed concurrently, each in the
+    /// same order as one pass would (so the sums do not depend on the split).
     @inline(__always)
     static func thumbnail(width: Int, height: Int, grey: (Int) -> Float) -> [Float] {
-        var sums = [Float](repeating: 0, count: thumbnailWidth * thumbnailHeight), counts = sums
-        // Each column's cell, computed once per frame instead of once per pixel.
+        var sums = [Float](repeating: 0, count: thumbnailWidth * thumbnailHeight)
+        // Each column's cell, computed once per frame instead of once per pixel, and how
+        // many columns each cell spans.
         let columnCell = (0..<width).map { $0 * thumbnailWidth / width }
+        var columnsPerCell = [Int](repeating: 0, count: thumbnailWidth)
+        for cell in columnCell { columnsPerCell[cell] += 1 }
+        // The frame rows of grid row `cell`: y with y·24 / height = cell.
+        func firstRow(_ cell: Int) -> Int { (cell * height + thumbnailHeight - 1) / thumbnailHeight }
         sums.withUnsafeMutableBufferPointer { sums in
-            counts.withUnsafeMutableBufferPointer { counts in
-                columnCell.withUnsafeBufferPointer { columnCell in
-                    for y in 0..<height {
-                        let rowCells = (y * thumbnailHeight / height) * thumbnailWidth, row = y * width
-                        for x in 0..<width { sums[rowCells + columnCell[x]] += grey(row + x) }
-                        for x in 0..<width { counts[rowCells + columnCell[x]] += 1 }
+            columnCell.withUnsafeBufferPointer { columnCell in
+                let sums = sums
+                Parallel.forEach(thumbnailHeight) { cellRow in
+                    let rowCells = sums.baseAddress! + cellRow * thumbnailWidth
+                    for y in firstRow(cellRow)..<min(firstRow(cellRow + 1), height) {
+                        let row = y * width
+                        for x in 0..<width { rowCells[columnCell[x]] += grey(row + x) }
                     }
                 }
             }
         }
-        return zip(sums, counts).map { $1 > 0 ? $0 / $1 : 0 }
+        return (0..<sums.count).map { i in
+            let rows = min(firstRow(i / thumbnailWidth + 1), height) - firstRow(i / thumbnailWidth)
+            let count = rows * columnsPerCell[i % thumbnailWidth]
+            return count > 0 ? sums[i] / Float(count) : 0
+        }
     }
 }

@@ -238,4 +238,28 @@ final class CharacterMatteTests: XCTestCase {
         let mask = PlanarMask(width: 2, height: 1, values: [0, 1]).resized(width: 4, height: 1)
         XCTAssertEqual(mask.values, [0, 0.25, 0.75, 1])
     }
+
+    /// Against bilinear interpolation written out pixel by pixel (four taps between pixel
+    /// centres, edges clamped), up and down, in both directions.
+    func testResizedMaskMatchesFourTapBilinearInterpolation() {
+        var state: UInt64 = 7
+        let source = PlanarMask(width: 7, height: 5, values: (0..<35).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24)
+        })
+        for (w, h) in [(28, 20), (13, 3), (3, 9), (7, 5), (640 / 20, 480 / 24)] {
+            let out = source.resized(width: w, height: h)
+            for y in 0..<h {
+                let fy = min(max((Float(y) + 0.5) * 5 / Float(h) - 0.5, 0), 4)
+                let y0 = Int(fy), y1 = min(y0 + 1, 4), wy = fy - Float(y0)
+                for x in 0..<w {
+                    let fx = min(max((Float(x) + 0.5) * 7 / Float(w) - 0.5, 0), 6)
+                    let x0 = Int(fx), x1 = min(x0 + 1, 6), wx = fx - Float(x0)
+                    func v(_ x: Int, _ y: Int) -> Float { source.values[y * 7 + x] }
+                    let expected = (v(x0, y0) * (1 - wx) + v(x1, y0) * wx) * (1 - wy) + (v(x0, y1) * (1 - wx) + v(x1, y1) * wx) * wy
+                    XCTAssertEqual(out.values[y * w + x], expected, accuracy: 1e-6, "\(w)×\(h) at \(x),\(y)")
+                }
+            }
+        }
+    }
 }
