@@ -277,7 +277,7 @@ public final class FramePipeline {
         guard output.layout == .rgba8 else { return }
         for y in 0..<height {
             let row = (output.base + y * output.stride).assumingMemoryBound(to: UInt8.self)
-            for x in 0..<width { row[4 * x + 3] = UInt8(a[y * width + x] * 255 + 0.5) }
+            for x in 0..<width { row[4 * x + 3] = UInt8(level: a[y * width + x]) }
         }
     }
 

@@ -58,10 +58,7 @@ public struct Frame: Equatable, Sendable {
                 for c in 0..<3 {
                     let s = src.baseAddress! + c * plane
                     for i in 0..<plane {
-                        let v = s[i]
-                        // `!(v > 0)` also catches NaN.
-                        let q: UInt8 = !(v > 0) ? 0 : (v >= 1 ? 255 : UInt8(v * 255 + 0.5))
-                        out[3 * i + c] = q
+                        out[3 * i + c] = UInt8(level: s[i])
                     }
                 }
             }

@@ -103,10 +103,7 @@ public final class PixelScaler {
                     let from = values.baseAddress! + channel * plane, to = bytes.baseAddress! + PaddedPlanes.plane(ofChannel: channel) * planeBytes
                     for y in (height * part / parts)..<(height * (part + 1) / parts) {
                         let row = to + y * stride, source = from + y * width
-                        for x in 0..<width {
-                            let v = source[x]
-                            row[x] = UInt8((v.isNaN ? 0 : min(max(v, 0), 1)) * 255 + 0.5)
-                        }
+                        for x in 0..<width { row[x] = UInt8(level: source[x]) }
                     }
                 }
             }
