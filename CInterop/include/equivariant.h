@@ -22,9 +22,11 @@
  *     eqr_context_free(ctx);
  *     eqr_model_free(model);
  *
- * Images are packed 8-bit RGBA or RGB of any size and row stride; the library resizes them
- * to the model's square resolution and back with libswscale (bicubic). Outputs written as
- * RGBA get an opaque alpha channel.
+ * Images are packed 8-bit RGBA or RGB of any row stride, up to 16384 pixels a side and
+ * 8192 x 4320 = 35389440 pixels in all (larger frames return EQR_ERROR_INVALID_ARGUMENT before
+ * any full-size buffer is made: the composite needs about 200 bytes per pixel); the library
+ * resizes them to the model's square resolution and back with libswscale (bicubic). Outputs
+ * written as RGBA get an opaque alpha channel.
  *
  * Affine numbers: six floats, row-major [a, b, tx, c, d, ty], on normalised image
  * coordinates ([-1, 1] on both axes, x to the right, y down). A "motion" moves image
@@ -76,7 +78,7 @@ typedef enum eqr_pixel_format {
 /* A caller-owned image. Inputs are only read; outputs are written in place. */
 typedef struct eqr_image {
     uint8_t *pixels;         /* first byte of the top row */
-    int32_t width;           /* 1 ... 16384 */
+    int32_t width;           /* 1 ... 16384, width * height <= 35389440 for a processed frame */
     int32_t height;          /* 1 ... 16384 */
     int32_t stride;          /* bytes from one row to the next, >= width * bytes per pixel */
     eqr_pixel_format format; /* EQR_PIXEL_RGBA8 or EQR_PIXEL_RGB8 */

@@ -2,6 +2,7 @@ import CFrei0r
 import CInteropSupport
 import EquivariantModel
 import Foundation
+import Retargeting
 
 /// The bodies of the frei0r entry points (frei0r.h), shared by the filter and the mixer
 /// plugins; each plugin's target exports thin `f0r_*` functions that call these with its kind.
@@ -49,8 +50,8 @@ public enum Frei0rEntryPoints {
 
     /// f0r_construct: a new instance, or nil (with a message) for an impossible size.
     public static func construct(_ kind: PluginKind, _ width: UInt32, _ height: UInt32) -> UnsafeMutableRawPointer? {
-        guard width > 0, height > 0, width <= 16384, height <= 16384 else {
-            FileHandle.standardError.write(Data("equivariant (frei0r): frame size \(width)x\(height) is outside 1x1...16384x16384\n".utf8))
+        guard FrameSizeLimit.allows(width: Int(width), height: Int(height)) else {
+            FileHandle.standardError.write(Data("equivariant (frei0r): frame size \(width)x\(height) is outside 1x1...\(FrameSizeLimit.maximumSide)x\(FrameSizeLimit.maximumSide) or above \(FrameSizeLimit.maximumPixels) pixels (8192x4320)\n".utf8))
             return nil
         }
         return UnsafeMutableRawPointer(instances.register(PluginInstance(kind: kind, width: Int(width), height: Int(height))))

@@ -224,6 +224,7 @@ public final class FramePipeline {
     /// detection grid (``BackgroundPlate/detection``); without it the frame is resampled.
     public func process(_ input: PixelBuffer, thumbnail: Thumbnail? = nil, background frameBackground: PixelBuffer? = nil,
                         into output: PixelBuffer) throws {
+        try FrameSizeLimit.check(width: input.width, height: input.height)
         try output.validate()
         if effect == .matte || effect == .cutout {
             try writeMatte(of: input, thumbnail: thumbnail, into: output, asAlpha: effect == .cutout)

@@ -281,6 +281,8 @@ struct HostCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\neqr: interrupted while reading the clip for its plate; nothing was written\n".utf8))
                 throw ExitCode(InterruptRequest.exitStatus)
             }
+            // Before the plate's samples are kept (the pipeline checks each frame it renders).
+            if count == 0 { try FrameSizeLimit.check(width: frame.width, height: frame.height) }
             if let first = samplers.first?.sampler.samples.first, first.width != frame.width || first.height != frame.height { break }
             if detector.offer(frame) { samplers.append((count, PlateSampler(frameBytes: frame.rgb8.count))) }
             samplers[samplers.count - 1].sampler.offer(frame)

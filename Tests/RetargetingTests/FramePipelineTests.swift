@@ -23,6 +23,27 @@ final class FramePipelineTests: XCTestCase {
     /// A frame as the pipeline hands it to the model (8-bit pixels through libswscale).
     func tensor(_ frame: Frame) throws -> Tensor { try FramePipeline(model: try ModelFixtures.smallModel("pixels")).modelFrame(frame) }
 
+    /// A frame above the documented size is refused before any full-resolution buffer is
+    /// made (a 16000×12000 still took 23 GB and was killed); the limit itself passes.
+    func testFramesAboveTheSizeLimitAreRefusedBeforeTheyAreProcessed() throws {
+        XCTAssertTrue(FrameSizeLimit.allows(width: 8192, height: 4320))
+        XCTAssertTrue(FrameSizeLimit.allows(width: 16384, height: 1))
+        XCTAssertFalse(FrameSizeLimit.allows(width: 8192, height: 4321))
+        XCTAssertFalse(FrameSizeLimit.allows(width: 16385, height: 1))
+        XCTAssertFalse(FrameSizeLimit.allows(width: 0, height: 1))
+        let swap = try FramePipeline(model: try ModelFixtures.smallModel("features"), effect: .swap)
+        swap.setBackground(try plate(3))
+        let width = 9000, height = 4400  // 39.6 Mpixels
+        var pixels = [UInt8](repeating: 90, count: 3 * width * height)
+        try pixels.withUnsafeMutableBytes { bytes in
+            let image = PixelBuffer(base: bytes.baseAddress!, width: width, height: height, stride: 3 * width, layout: .rgb8)
+            XCTAssertThrowsError(try swap.process(image, into: image)) { error in
+                XCTAssertTrue("\(error)".contains("9000x4400 frame is outside what the effects take"), "\(error)")
+            }
+        }
+        XCTAssertEqual(swap.frameIndex, 0, "nothing was processed")
+    }
+
     func testSwapWithAStillBackgroundEqualsTheModelsSwap() throws {
         let model = try ModelFixtures.smallModel("features")
         let swap = try FramePipeline(model: model, effect: .swap)

@@ -152,6 +152,9 @@ def media_cases(d):
         cases.append((f"{w}x{h} background", good_char, p, [], "out.mkv"))
     big = generated(d, "huge-12000x12000.png", "-f", "lavfi", "-i", "color=c=blue:size=12000x12000", "-frames:v", "1")
     cases.append(("12000x12000 background", good_char, big, [], "out.mkv"))
+    # Above the frames' size limit as the input: refused before the pipeline's buffers (a
+    # 16000x12000 still took 23 GB and was killed before the limit).
+    cases.append(("12000x12000 character", big, good_bg, [], "out.mkv"))
     wide = generated(d, "wide-16000x2.mkv", "-f", "lavfi", "-i", "testsrc2=size=96x72:rate=5:duration=0.4", "-vf", "scale=16000:2",
                      "-c:v", "ffv1", "-pix_fmt", "bgr0")
     cases.append(("16000x2 character", wide, good_bg, [], "out.mkv"))
