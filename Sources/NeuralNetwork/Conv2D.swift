@@ -129,7 +129,8 @@ public final class Conv2D: Layer {
     /// weights `[outputs, channels·kk]`. Tiles of rows keep each tile's planes in cache.
     static func convolve(
         _ windows: ShiftedWindows, planes: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>,
-        perOffset: UnsafePointer<Float>?, outputs: Int, columns: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>
+        perOffset: UnsafePointer<Float>?, outputs: Int, columns: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>,
+        maximumProduct: Int = .max
     ) {
         let g = windows.geometry, kw = g.kernelWidth, kk = g.kernelHeight * kw, inputs = g.channels
         let wq = windows.paddedWidth, extended = windows.extendedCount(rows: rows), stride = windows.planeStride(rows: rows)
@@ -140,7 +141,7 @@ public final class Conv2D: Layer {
                 for s in 0..<kk {
                     BLAS.gemm(.none, .none, m: outputs, n: tile.count * wq, k: inputs, a: perOffset + s * outputs * inputs, lda: inputs,
                               b: planes + windows.offset(ky: s / kw, kx: s % kw, rows: rows) + start, ldb: stride,
-                              beta: s == 0 ? 0 : 1, c: y + start, ldc: extended)
+                              beta: s == 0 ? 0 : 1, c: y + start, ldc: extended, maximumProduct: maximumProduct)
                 }
             }
             return
@@ -150,7 +151,7 @@ public final class Conv2D: Layer {
             let width = tile.count * wq
             windows.unfold(planes, rows: rows, tile: tile, into: columns)
             BLAS.gemm(.none, .none, m: outputs, n: width, k: depth, a: weight, lda: depth, b: columns, ldb: width,
-                      beta: 0, c: y + tile.lowerBound * wq, ldc: extended)
+                      beta: 0, c: y + tile.lowerBound * wq, ldc: extended, maximumProduct: maximumProduct)
         }
     }
 
@@ -184,6 +185,13 @@ public final class Conv2D: Layer {
         let columnCount = Self.columnScratch(windows, deep: deep)
         // With a tape and whole samples per task, the planes go to the tape (backward reuses them).
         let keepsPlanes = tape != nil && blocks == 1
+        // Inference issues its products in pieces that OpenBLAS runs on the calling thread, on
+        // every worker: where a host runs OpenBLAS with several threads (ffmpeg does), those
+        // threads never wake, so they do not spin between products against the host's own
+        // (28 % of a plugin run's samples). The same pieces in every process, so the same
+        // pixels; training keeps whole products.
+        let maximumProduct = tape == nil ? BLAS.callingThreadProduct : .max
+        let workers = tape == nil ? Parallel.workerCount : Parallel.gemmWorkerCount
         let samplePlanes = windows.planesCount(rows: oh)
         var keptPlanes = keepsPlanes ? Tensor(uninitializedShape: [batch, samplePlanes]) : Tensor(shape: [1])
         keptPlanes.withUnsafeMutablePointer { kept in
@@ -192,7 +200,7 @@ public final class Conv2D: Layer {
                 weight.value.withUnsafePointer { w in
                     bias.value.withUnsafePointer { b in
                         perOffset.withUnsafeBufferPointer { perOffset in
-                            Parallel.forEach(batch * blocks, workers: Parallel.gemmWorkerCount) { task in
+                            Parallel.forEach(batch * blocks, workers: workers) { task in
                                 let n = task / blocks, block = task % blocks
                                 let rows = (block * oh / blocks)..<((block + 1) * oh / blocks)
                                 let planesCount = windows.planesCount(rows: rows.count), extended = windows.extendedCount(rows: rows.count)
@@ -201,7 +209,7 @@ public final class Conv2D: Layer {
                                     let y = keepsPlanes ? scratch : scratch + planesCount
                                     windows.pad(x + n * inPlane, into: planes, outputRows: rows)
                                     Self.convolve(windows, planes: planes, rows: rows.count, weight: w, perOffset: deep ? perOffset.baseAddress! : nil,
-                                                  outputs: cout, columns: y + cout * extended, into: y)
+                                                  outputs: cout, columns: y + cout * extended, into: y, maximumProduct: maximumProduct)
                                     windows.crop(y, channels: cout, rows: rows.count, into: out + n * outPlane, firstRow: rows.lowerBound, bias: b)
                                 }
                             }
