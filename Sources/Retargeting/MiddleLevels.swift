@@ -4,6 +4,7 @@
 public enum MiddleLevels {
     /// The values at ranks `(count − 1) / 2` and `count / 2` of `values[0..<count]` as if
     /// sorted (one and the same value for an odd count). Reorders `values`.
+    /// - Precondition: `count > 0`.
     @inline(__always)
     public static func of<Level: Comparable>(_ values: UnsafeMutablePointer<Level>, count: Int) -> (low: Level, high: Level) {
         precondition(count > 0, "MiddleLevels: no values")
