@@ -236,9 +236,9 @@ public struct BackgroundPlate: Equatable, Sendable {
                             // Camera footage: the per-channel median of every sample, voter
                             // or not.
                             sorted.update(from: r, count: 3 * count)
-                            out[pixel] = median(reordering: sorted, count: count)
-                            out[plane + pixel] = median(reordering: sorted + count, count: count)
-                            out[2 * plane + pixel] = median(reordering: sorted + 2 * count, count: count)
+                            out[pixel] = median(sorting: sorted, count: count)
+                            out[plane + pixel] = median(sorting: sorted + count, count: count)
+                            out[2 * plane + pixel] = median(sorting: sorted + 2 * count, count: count)
                         }
                         sure[pixel] = min(1, bestScore / trusted)
                         agreeing[pixel] = bestScore / Float(voters)
@@ -301,8 +301,8 @@ public struct BackgroundPlate: Equatable, Sendable {
                 for i in range {
                     let packed = 3 * (i % plane) + i / plane
                     for s in 0..<count { column[s] = levels[s * values + packed] }
-                    let (low, high) = column.withUnsafeMutableBufferPointer { MiddleLevels.of($0.baseAddress!, count: count) }
-                    median[i] = Self.median(low: low, high: high, count: count)
+                    column.sort()
+                    median[i] = Self.median(low: column[(count - 1) / 2], high: column[count / 2], count: count)
                 }
             }
         }
@@ -343,13 +343,14 @@ public struct BackgroundPlate: Equatable, Sendable {
         return voters + (0..<count).filter { !chosen.contains($0) }
     }
 
-    /// The median of `count` levels in [0, 1] (reordering them in place): of an even count, the
+    /// The median of `count` levels in [0, 1] (sorting them in place): of an even count, the
     /// mean of the two middle values as float arithmetic takes it (as a NumPy median of
     /// frames in [0, 1] does), so a difference that lands exactly on the moving threshold
     /// falls the same way.
-    @inline(__always) static func median(reordering values: UnsafeMutablePointer<Int32>, count: Int) -> Float {
-        let (low, high) = MiddleLevels.of(values, count: count)
-        return median(low: low, high: high, count: count)
+    @inline(__always) static func median(sorting values: UnsafeMutablePointer<Int32>, count: Int) -> Float {
+        var buffer = UnsafeMutableBufferPointer(start: values, count: count)
+        buffer.sort()
+        return median(low: buffer[(count - 1) / 2], high: buffer[count / 2], count: count)
     }
 
     /// The median from the two middle levels of `count` sorted values (one and the same for

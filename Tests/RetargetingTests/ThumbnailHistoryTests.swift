@@ -38,4 +38,30 @@ final class ThumbnailHistoryTests: XCTestCase {
         let middle = history.median()!.values[1] * 255
         XCTAssertEqual(middle, Float(frames - 1) / 2, accuracy: 8, "the kept frames are evenly spaced (every 8th here)")
     }
+    /// On a grid whose values span several of the median's blocks (37×23×3 values), with an
+    /// odd and an even number of thumbnails: every planar value is the median of that value
+    /// over the kept thumbnails (the mean of the middle two for an even count).
+    func testTheMedianOfEveryValueOverManyThumbnails() throws {
+        let width = 37, height = 23, values = 3 * width * height
+        var state: UInt64 = 9
+        for count in [11, 48] {
+            var history = ThumbnailHistory(width: width, height: height)
+            var kept: [[Int]] = []
+            for _ in 0..<count {
+                let levels = (0..<values).map { _ -> Int in
+                    state = state &* 6364136223846793005 &+ 1442695040888963407
+                    return Int(state >> 56)
+                }
+                kept.append(levels)
+                history.add(PlanarImage(width: width, height: height, values: levels.map { Float($0) / 255 }))
+            }
+            let median = try XCTUnwrap(history.median())
+            for i in 0..<values {
+                let sorted = kept.map { $0[i] }.sorted()
+                let low = Float(sorted[(count - 1) / 2]) / 255, high = Float(sorted[count / 2]) / 255
+                let expected = count % 2 == 1 ? high : (low + high) / 2
+                XCTAssertEqual(median.values[i], expected, accuracy: 1e-6, "value \(i) of \(count) thumbnails")
+            }
+        }
+    }
 }
