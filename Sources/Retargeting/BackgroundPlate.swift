@@ -148,7 +148,7 @@ public struct BackgroundPlate: Equatable, Sendable {
             var levels = [UInt8](repeating: 0, count: voters * plane)
             for (v, index) in order.prefix(voters).enumerated() {
                 let resized = coverage[index].resized(width: width, height: height).values
-                for i in 0..<plane { levels[v * plane + i] = UInt8((min(max(resized[i], 0), 1) * 255).rounded()) }
+                for i in 0..<plane { levels[v * plane + i] = UInt8(level: resized[i]) }
             }
             return levels
         }
@@ -180,7 +180,8 @@ public struct BackgroundPlate: Equatable, Sendable {
                 let out = out, sure = sure, agreeing = agreeing
                 Parallel.forEach(height) { y in
                     let r = UnsafeMutablePointer<Int32>.allocate(capacity: 7 * count), g = r + count, b = g + count, sorted = b + count
-                    let alpha = sorted + 3 * count  // the voters' coverage levels at this pixel
+                    let alpha = sorted + 3 * count  // the voters' coverage levels at this pixel (0 without a model)
+                    alpha.initialize(repeating: 0, count: count)
                     defer { r.deallocate() }
                     var counts = [Int](repeating: 0, count: count)
                     var meanCoverage = [Float](repeating: 0, count: count)
@@ -197,20 +198,13 @@ public struct BackgroundPlate: Equatable, Sendable {
                             // How many voters agree with voter i, and how much the model
                             // covers those (branch-free integer sums, so both vectorise).
                             let ri = r[i], gi = g[i], bi = b[i]
-                            var agreeing: Int32 = 0
-                            if hasVotes {
-                                var character: Int32 = 0
-                                for j in 0..<voters {
-                                    let agrees: Int32 = levelDistance(ri, gi, bi, r[j], g[j], b[j]) <= tolerance32 ? 1 : 0
-                                    agreeing &+= agrees
-                                    character &+= agrees &* alpha[j]
-                                }
-                                meanCoverage[i] = Float(character) / (255 * Float(agreeing))
-                            } else {
-                                for j in 0..<voters {
-                                    agreeing &+= levelDistance(ri, gi, bi, r[j], g[j], b[j]) <= tolerance32 ? 1 : 0
-                                }
+                            var agreeing: Int32 = 0, character: Int32 = 0
+                            for j in 0..<voters {
+                                let agrees: Int32 = levelDistance(ri, gi, bi, r[j], g[j], b[j]) <= tolerance32 ? 1 : 0
+                                agreeing &+= agrees
+                                character &+= agrees &* alpha[j]
                             }
+                            meanCoverage[i] = Float(character) / (255 * Float(agreeing))
                             counts[i] = Int(agreeing)
                             if Int(agreeing) > bestCount { bestCount = Int(agreeing); best = i }
                         }

@@ -27,35 +27,25 @@ public enum BLAS {
     /// executables change, through `ProcessSettings`).
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
+    /// The most multiply-adds (m·n·k) of one product that OpenBLAS 0.3 always runs on the
+    /// calling thread, whatever its thread count: 65536 × `GEMM_MULTITHREAD_THRESHOLD` (4 in
+    /// Debian's build).
+    public static let callingThreadProduct = 65536 * 4
+
     /// `C = alpha · op(A) · op(B) + beta · C`, with `op(A)` of size m×k, `op(B)` k×n and
     /// C m×n; `lda`, `ldb`, `ldc` are the row strides of the stored matrices.
+    ///
+    /// With a `maximumProduct` (e.g. ``callingThreadProduct``) the product is issued in
+    /// pieces of at most that many multiply-adds, split along n (the columns of C), so that
+    /// OpenBLAS runs every piece on the calling thread and the caller's own workers can share
+    /// the cores. Each element of C is one dot product over k either way.
     @inlinable
     public static func gemm(
         _ transposeA: Transpose, _ transposeB: Transpose,
         m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        guard m > 0, n > 0 else { return }
-        cblasGemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-    }
-
-    /// The most multiply-adds (m·n·k) of one product that OpenBLAS 0.3 always runs on the
-    /// calling thread, whatever its thread count: 65536 × `GEMM_MULTITHREAD_THRESHOLD` (4 in
-    /// Debian's build).
-    public static let callingThreadProduct = 65536 * 4
-
-    /// ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` issued as products of at most
-    /// `maximumProduct` multiply-adds (split along n, the columns of C), so that OpenBLAS
-    /// runs every piece on the calling thread and the caller's own workers can share the
-    /// cores. Each element of C is one dot product over k either way.
-    public static func gemm(
-        _ transposeA: Transpose, _ transposeB: Transpose,
-        m: Int, n: Int, k: Int,
-        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, maximumProduct: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, maximumProduct: Int = .max
     ) {
         guard m > 0, n > 0 else { return }
         let columns = max(1, maximumProduct / max(1, m * k))
