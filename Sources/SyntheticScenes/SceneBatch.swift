@@ -25,7 +25,8 @@ public struct SceneBatch: Equatable, Sendable {
     /// Walk time t of each sample.
     public var times: [Int]
     /// With `distantFrames: true`: each sample's scene at a random other time of its walk
-    /// (same character and background, another pose), `[N, 3, H, W]`; nil otherwise.
+    /// (same character and background, another pose; or the background alone, when the
+    /// batch was drawn with empty distant frames), `[N, 3, H, W]`; nil otherwise.
     public var distantFrames: Tensor? = nil
 
     /// The number of samples N.

@@ -279,12 +279,25 @@ public struct SceneGenerator: Sendable {
     /// `size` samples from `split`, stacked; sample i uses the seed
     /// `SceneGenerator.sampleSeed(batchSeed: seed, index: i)`. With `distantFrames`, each
     /// sample also gets its scene at another time of its walk, drawn from the sample's walk
-    /// seed and time (the other fields are the same either way).
+    /// seed and time (the other fields are the same either way); about `emptyDistantFraction`
+    /// of those distant frames show the background alone, as when the character has left the
+    /// view (which ones is drawn from the same seed and time).
     ///
-    /// - Precondition: `size >= 1` and the split is not empty.
-    public func batch(size: Int, split: SceneSplit = .trainedBackgrounds, seed: UInt64, distantFrames: Bool = false) -> SceneBatch {
+    /// - Precondition: `size >= 1`, the split is not empty and `emptyDistantFraction` is in 0...1.
+    public func batch(size: Int, split: SceneSplit = .trainedBackgrounds, seed: UInt64, distantFrames: Bool = false,
+                      emptyDistantFraction: Double = 0) -> SceneBatch {
         precondition(size >= 1, "SceneGenerator.batch: size must be at least 1, got \(size)")
-        return render((0..<size).map { draw(split: split, seed: SceneGenerator.sampleSeed(batchSeed: seed, index: $0)) }, distantFrames: distantFrames)
+        precondition((0...1).contains(emptyDistantFraction), "SceneGenerator.batch: empty distant fraction must be in 0...1, got \(emptyDistantFraction)")
+        return render((0..<size).map { draw(split: split, seed: SceneGenerator.sampleSeed(batchSeed: seed, index: $0)) },
+                      distantFrames: distantFrames, emptyDistantFraction: emptyDistantFraction)
+    }
+
+    /// Whether a draw's distant frame shows its background alone, with probability `fraction`
+    /// (deterministic from the draw's walk seed and time).
+    func hasEmptyDistantFrame(_ d: Draw, fraction: Double) -> Bool {
+        guard fraction > 0 else { return false }
+        var g = SeededGenerator(seed: mixSeed(mixSeed(d.walkSeed, UInt64(d.time)), 0xE4D7_F4A3))
+        return Double(g.next() >> 11) / Double(1 << 53) < fraction
     }
 
     /// The walk time of a draw's distant frame: uniform over the walk's horizon, at least
@@ -311,7 +324,7 @@ public struct SceneGenerator: Sendable {
         })
     }
 
-    private func render(_ draws: [Draw], distantFrames: Bool = false) -> SceneBatch {
+    private func render(_ draws: [Draw], distantFrames: Bool = false, emptyDistantFraction: Double = 0) -> SceneBatch {
         let n = draws.count, side = configuration.resolution, plane = side * side
         let gap = Double(configuration.frameGap)
         var poses: [Affine2D] = [], nextPoses: [Affine2D] = []
@@ -345,7 +358,16 @@ public struct SceneGenerator: Sendable {
         var distant: Tensor?
         if distantFrames {
             let distantPoses = draws.map { AffineWalk(seed: $0.walkSeed, limits: configuration.walkLimits).pose(at: Double(distantTime(of: $0))) }
-            distant = Compositor.composite(layers: Compositor.move(canonical.batches(0..<n), by: distantPoses), over: plates)
+            var frames = Compositor.composite(layers: Compositor.move(canonical.batches(0..<n), by: distantPoses), over: plates)
+            let empty = draws.indices.filter { hasEmptyDistantFrame(draws[$0], fraction: emptyDistantFraction) }
+            if !empty.isEmpty {
+                frames.withUnsafeMutablePointer { out in
+                    plates.withUnsafePointer { p in
+                        for i in empty { (out + i * 3 * plane).update(from: p + i * 3 * plane, count: 3 * plane) }
+                    }
+                }
+            }
+            distant = frames
         }
         return SceneBatch(
             frames: Compositor.composite(layers: layers, over: plates),

@@ -12,12 +12,18 @@ public final class SyntheticTrainingData: TrainingData {
     /// Whether batches carry a distant frame of each scene (the scene loss then draws the
     /// prediction over its background features; see ``Trainer``).
     public let distantFrames: Bool
+    /// The fraction of distant frames that show the background alone, as when the character
+    /// has left the view: h must then render a background without the character's colours
+    /// beside it, as it does for a user's new background. The trainer is not told which.
+    public let emptyDistantFraction: Double
 
-    /// Creates the source.
-    public init(generator: SceneGenerator, seed: UInt64, distantFrames: Bool = false) {
+    /// Creates the source; `emptyDistantFraction` must be in 0...1.
+    public init(generator: SceneGenerator, seed: UInt64, distantFrames: Bool = false, emptyDistantFraction: Double = 0) {
+        precondition((0...1).contains(emptyDistantFraction), "SyntheticTrainingData: empty distant fraction must be in 0...1")
         self.generator = generator
         self.seed = seed
         self.distantFrames = distantFrames
+        self.emptyDistantFraction = distantFrames ? emptyDistantFraction : 0
     }
 
     /// Synthetic pairs carry their motion.
@@ -28,12 +34,13 @@ public final class SyntheticTrainingData: TrainingData {
         let c = generator.configuration
         return "synthetic: \(c.trainedBackgroundCount) backgrounds x \(c.characterCount) characters, world seed \(c.worldSeed), gap \(c.frameGap), held-out pairings \(c.holdsOutPairings)"
             + (distantFrames ? ", distant frames" : "")
+            + (emptyDistantFraction > 0 ? " (\(emptyDistantFraction) of them empty)" : "")
     }
 
     /// The batch for `step`.
     public func batch(step: Int, size: Int) throws -> TrainingBatch {
         let scenes = generator.batch(size: size, split: .trainedBackgrounds, seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15,
-                                     distantFrames: distantFrames)
+                                     distantFrames: distantFrames, emptyDistantFraction: emptyDistantFraction)
         return TrainingBatch(frames: scenes.frames, nextFrames: scenes.nextFrames, motions: scenes.motions, distantFrames: scenes.distantFrames)
     }
 }

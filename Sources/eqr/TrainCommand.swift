@@ -57,6 +57,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Whose background features the scene loss draws x' over: same (h(x), as in the note) or distant (h of a random other frame of the same shot).",
                                discussion: "distant keeps h from explaining the character (a layered model's α then stays honest) and adds h(x'') ≈ h(x) to the invariance loss."))
     var sceneBackground = "same"
+    @Option(parsing: .unconditional, help: "Fraction of synthetic scenes whose distant frame shows the background alone, as when the character has left the view (with --scene-background distant; 0: none). h then also learns to render a background with no character beside it, as a user's new background is.")
+    var emptyDistantFrames: Double = 0
     @Option(help: "Learning-rate schedule: constant, or cosine (decays to 5 % of --lr at --steps).") var lrSchedule = "constant"
     @Option(parsing: .unconditional, help: "Steps of linear learning-rate warm-up (cosine schedule).") var warmupSteps = 0
     @Option(help: "Loss of the rendered frames: \(ImageLoss.nameList) (l1 keeps renders sharper; ssim adds structure: 0.85·(1 − SSIM)/2 + 0.15·L1).") var imageLoss = ImageLoss.squaredError.rawValue
@@ -104,6 +106,12 @@ struct TrainCommand: ParsableCommand {
         guard ImageLoss(rawValue: imageLoss) != nil else { throw ValidationError("--image-loss \(imageLoss) is not one of \(ImageLoss.nameList)") }
         guard ["same", "distant"].contains(sceneBackground) else {
             throw ValidationError("--scene-background \(sceneBackground) is not one of same, distant")
+        }
+        guard emptyDistantFrames.isFinite, (0...1).contains(emptyDistantFrames) else {
+            throw ValidationError("--empty-distant-frames must be in 0...1, got \(emptyDistantFrames)")
+        }
+        if emptyDistantFrames > 0 && (sceneBackground != "distant" || !videos.isEmpty) {
+            throw ValidationError("--empty-distant-frames applies to synthetic scenes with --scene-background distant")
         }
         if let coverageStart {
             guard coverageStart > 0, coverageStart < 1 else { throw ValidationError("--coverage-start must be in (0, 1), got \(coverageStart)") }
@@ -187,7 +195,8 @@ struct TrainCommand: ParsableCommand {
             var world = SceneWorld(resolution: resolution, worldSeed: worldSeed, trainedBackgrounds: trainedBackgrounds,
                                    characters: characters, backgroundImages: backgroundImages, characterImages: characterImages)
             world.backgroundCrops = backgroundCrops
-            data = SyntheticTrainingData(generator: try world.makeGenerator(), seed: seed, distantFrames: sceneBackground == "distant")
+            data = SyntheticTrainingData(generator: try world.makeGenerator(), seed: seed, distantFrames: sceneBackground == "distant",
+                                         emptyDistantFraction: emptyDistantFrames)
             metadata.merge(world.metadata(checkpointFolder: URL(fileURLWithPath: output).deletingLastPathComponent())) { $1 }
         } else {
             let paths = try videos.flatMap { try SceneWorld.files(in: $0, extensions: Self.videoExtensions) }

@@ -189,6 +189,9 @@ final class ModelCommandTests: XCTestCase {
             (["train", "--variant", "sideways", "-o", path("x.safetensors")], "sideways"),
             (["train", "--variant", "pixels", "--resolution", "30", "--steps", "1", "-o", path("x.safetensors")], "multiple of 8"),
             (["train", "--variant", "pixels", "--steps", "1", "--videos", path("nope.mp4"), "-o", path("x.safetensors")], "nope.mp4"),
+            (["train", "--variant", "pixels", "--scene-background", "distant", "--empty-distant-frames", "1.5", "-o", path("x.safetensors")],
+             "--empty-distant-frames must be in 0...1"),
+            (["train", "--variant", "pixels", "--empty-distant-frames", "0.25", "-o", path("x.safetensors")], "--scene-background distant"),
             (["synth", path("s.mp4"), "--character", "99"], "--character 99"),
             (["train", "--variant", "pixels", "--steps", "1", "-o", path("no/such/dir/x.safetensors")], "does not exist or is not writable"),
         ]

@@ -136,6 +136,29 @@ final class SceneGeneratorTests: XCTestCase {
         }
     }
 
+    func testEmptyDistantFramesShowThePlateAloneAndChangeNothingElse() {
+        let plane = 3 * 64 * 64, size = 40
+        let withCharacter = generator.batch(size: size, seed: 7, distantFrames: true)
+        let emptied = generator.batch(size: size, seed: 7, distantFrames: true, emptyDistantFraction: 0.25)
+        let allEmpty = generator.batch(size: size, seed: 7, distantFrames: true, emptyDistantFraction: 1)
+        XCTAssertEqual(allEmpty.distantFrames, withCharacter.plates, "fraction 1: every distant frame is its plate")
+        var rest = emptied
+        rest.distantFrames = withCharacter.distantFrames
+        XCTAssertEqual(rest, withCharacter, "only distant frames change")
+        XCTAssertEqual(emptied, generator.batch(size: size, seed: 7, distantFrames: true, emptyDistantFraction: 0.25), "deterministic")
+        let chunk = { (t: Tensor, i: Int) in Array(t.scalars[(i * plane)..<((i + 1) * plane)]) }
+        var empty = 0
+        for i in 0..<size {
+            let frame = chunk(emptied.distantFrames!, i)
+            if frame == chunk(emptied.plates, i) {
+                empty += 1
+            } else {
+                XCTAssertEqual(frame, chunk(withCharacter.distantFrames!, i), "sample \(i): kept frames keep their character")
+            }
+        }
+        XCTAssertTrue((4...18).contains(empty), "about a quarter of 40 emptied, got \(empty)")
+    }
+
     func testCharactersStayMostlyInFrame() {
         // Alpha mass inside the frame ≥ 80 % of the canonical mass scaled by |det A_t| (the
         // mass the posed character would have on an unbounded canvas), at every 4th frame of
