@@ -17,7 +17,8 @@ public final class SyntheticTrainingData: TrainingData {
     /// beside it, as it does for a user's new background. The trainer is not told which.
     public let emptyDistantFraction: Double
 
-    /// Creates the source; `emptyDistantFraction` must be in 0...1.
+    /// Creates the source; `emptyDistantFraction` must be in 0...1 and counts only with
+    /// `distantFrames` (without them there are no distant frames to empty).
     public init(generator: SceneGenerator, seed: UInt64, distantFrames: Bool = false, emptyDistantFraction: Double = 0) {
         precondition((0...1).contains(emptyDistantFraction), "SyntheticTrainingData: empty distant fraction must be in 0...1")
         self.generator = generator
