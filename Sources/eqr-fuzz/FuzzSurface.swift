@@ -44,12 +44,26 @@ enum FuzzSurface: UInt8, CaseIterable {
         (try? Data(content).write(to: url)) != nil
     }
 
-    /// One fuzz input: selector byte, then content; true when accepted.
+    /// One fuzz input: selector byte, then content; true when accepted. With
+    /// `EQR_FUZZ_SURFACE` set, the selector byte is ignored and ``fixed`` takes every input.
     @discardableResult
     static func run(input: [UInt8], scratch: URL) -> Bool {
         guard let selector = input.first else { return false }
-        return FuzzSurface(selector: selector).run(Array(input.dropFirst()), scratch: scratch)
+        return (fixed ?? FuzzSurface(selector: selector)).run(Array(input.dropFirst()), scratch: scratch)
     }
+
+    /// The surface `EQR_FUZZ_SURFACE` names (`checkpoint`, `effect`, `motionTemplate`,
+    /// `keyframes` or `frei0r`), for a run that fuzzes one target and counts its executions;
+    /// nil when the variable is unset or empty. An unknown name ends the process with a usage
+    /// error (exit 64) at the first input.
+    static let fixed: FuzzSurface? = {
+        guard let name = ProcessInfo.processInfo.environment["EQR_FUZZ_SURFACE"], !name.isEmpty else { return nil }
+        guard let surface = allCases.first(where: { "\($0)" == name }) else {
+            FileHandle.standardError.write(Data("eqr-fuzz: EQR_FUZZ_SURFACE=\(name) is not one of \(allCases.map { "\($0)" }.joined(separator: ", "))\n".utf8))
+            exit(64)
+        }
+        return surface
+    }()
 
     /// The per-process scratch file.
     static let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-fuzz-\(getpid()).bin")

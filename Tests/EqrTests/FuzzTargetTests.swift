@@ -20,6 +20,14 @@ final class FuzzTargetTests: XCTestCase {
         // The two effect seeds that name files which do not exist are refused; the rest load
         // (the two frei0r programs make an instance each).
         XCTAssertTrue(replay.standardOutput.contains("10 inputs replayed, 8 accepted, 2 refused"), replay.standardOutput)
+        // One surface for every input (a per-target run): only the three usable effect strings
+        // are effects; an unknown surface is a usage error.
+        let effectsOnly = try EqrProcess.run(program: Self.replayer, [seeds.path], environment: ["EQR_FUZZ_SURFACE": "effect"])
+        XCTAssertEqual(effectsOnly.status, 0, effectsOnly.standardError)
+        XCTAssertTrue(effectsOnly.standardOutput.contains("10 inputs replayed, 3 accepted, 7 refused"), effectsOnly.standardOutput)
+        let unknown = try EqrProcess.run(program: Self.replayer, [seeds.path], environment: ["EQR_FUZZ_SURFACE": "sideways"])
+        XCTAssertEqual(unknown.status, 64, unknown.standardOutput)
+        XCTAssertTrue(unknown.standardError.contains("EQR_FUZZ_SURFACE=sideways is not one of checkpoint, effect"), unknown.standardError)
         let corpus = Self.root.appendingPathComponent("Tests/Fuzz/corpus").path
         let found = try EqrProcess.run(program: Self.replayer, [corpus])
         XCTAssertEqual(found.status, 0, found.standardError)

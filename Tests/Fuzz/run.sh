@@ -2,17 +2,33 @@
 # Fuzz eqr's parsers of users' files and strings (checkpoints, effect strings, motion
 # templates, keyframe files) and the frei0r plugins' entry points (parameters of any index
 # and value, frames, calls on freed instances) with libFuzzer and AddressSanitizer.
-#   bash Tests/Fuzz/run.sh [SECONDS]     (default 60)
+#   bash Tests/Fuzz/run.sh [SECONDS] [SURFACE]   a timed run (default 60 s) of every surface, or of one
+#   bash Tests/Fuzz/run.sh --runs N SURFACE      N executions of one surface (the 10^6 runs), optimised build
+# SURFACE: checkpoint, effect, motionTemplate, keyframes or frei0r. The timed run builds without
+# optimisation (.build/fuzz, Swift's debug checks on); --runs builds with -O (.build/fuzz-release,
+# overflow and bounds checks stay on) so 10^6 inputs take minutes, not hours.
 # Starts from a small valid input per surface plus Tests/Fuzz/corpus (the inputs that once
 # broke something). Exits non-zero when an input crashes, trips the sanitizer, hangs for 10 s
 # or allocates past 2 GB; the input is kept in .build/fuzz/findings/ — copy it into
 # Tests/Fuzz/corpus/ once fixed, and the test suite replays it from then on.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${1:-60}
+limit=(-max_total_time="${1:-60}")
+configuration=debug scratch=.build/fuzz
+if [ "${1:-}" = --runs ]; then
+    [ $# -eq 3 ] && [[ "$2" =~ ^[0-9]+$ ]] || { echo "usage: run.sh --runs N SURFACE" >&2; exit 64; }
+    limit=(-runs="$2")
+    configuration=release scratch=.build/fuzz-release
+    shift 2
+else
+    [ $# -gt 0 ] && shift
+fi
+surface=${1:-}
+case "$surface" in ""|checkpoint|effect|motionTemplate|keyframes|frei0r) ;;
+    *) echo "run.sh: unknown surface '$surface' (checkpoint, effect, motionTemplate, keyframes or frei0r)" >&2; exit 64 ;; esac
 # The normal build writes the seeds (the test suite, which holds .build's lock, has built it).
 [ "${EQR_FUZZ_RELEASE_BUILT:-0}" = 1 ] || swift build -c release --product eqr-fuzz >/dev/null
-swift build -c debug --scratch-path .build/fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --product eqr-fuzz >/dev/null
+swift build -c "$configuration" --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --product eqr-fuzz >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" .build/fuzz/findings
@@ -20,6 +36,6 @@ mkdir -p "$work/corpus" .build/fuzz/findings
 cp Tests/Fuzz/corpus/* "$work/seeds/" 2>/dev/null || true
 # A crash should end the run at once, not wait for Swift's interactive backtracer; the Swift
 # runtime's process-lifetime allocations are not leaks.
-SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-    .build/fuzz/debug/eqr-fuzz -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+EQR_FUZZ_SURFACE="$surface" SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+    "$scratch/$configuration/eqr-fuzz" "${limit[@]}" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix=.build/fuzz/findings/ "$work/corpus" "$work/seeds"

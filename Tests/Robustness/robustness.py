@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Robustness report for eqr: bad media, kills, long runs and fuzzing, measured.
 
-    python3 Tests/Robustness/robustness.py [--media] [--kills N] [--long-frames N] [--fuzz-seconds S] [--json]
+    python3 Tests/Robustness/robustness.py [--media] [--kills N] [--long-frames N] [--fuzz-seconds S] [--fuzz-runs N] [--json]
 
 With no part named, runs --media. Needs the release build (`swift build -c release`), the
 stock ffmpeg/ffprobe and Python 3 (no third-party modules).
@@ -30,6 +30,9 @@ stock ffmpeg/ffprobe and Python 3 (no third-party modules).
                start = the sample at a quarter of the run (after the model has loaded and
                the clip plate has been learned), end = the last.
 --fuzz-seconds S  Tests/Fuzz/run.sh for S seconds: executions and findings.
+--fuzz-runs N  Tests/Fuzz/run.sh --runs N for each surface in turn (the optimised fuzzing build):
+               executions, new coverage units, seconds and findings per target; the bar is N
+               executions and no finding for each.
 
 Exit status: 0 when every bar holds (0 crashed, hung, unclear, partial, corrupt; RSS growth
 ≤ 5 %), 1 otherwise. The JSON (--json) is printed last.
@@ -469,6 +472,24 @@ def fuzz(seconds):
             **({"tail": r.stderr[-600:]} if r.returncode else {})}
 
 
+FUZZ_SURFACES = ["checkpoint", "effect", "motionTemplate", "keyframes", "frei0r"]
+
+
+def fuzz_runs(runs):
+    report = {}
+    for surface in FUZZ_SURFACES:
+        start = time.monotonic()
+        r = subprocess.run(["bash", os.path.join(ROOT, "Tests", "Fuzz", "run.sh"), "--runs", str(runs), surface],
+                           capture_output=True, text=True)
+        executed = re.findall(r"stat::number_of_executed_units:\s*(\d+)", r.stderr)
+        units = re.findall(r"stat::new_units_added:\s*(\d+)", r.stderr)
+        report[surface] = {"executions": int(executed[-1]) if executed else None, "new_units": int(units[-1]) if units else None,
+                           "seconds": round(time.monotonic() - start), "findings": 0 if r.returncode == 0 else 1,
+                           **({"tail": r.stderr[-600:]} if r.returncode else {})}
+        print(f"fuzz {surface}: {report[surface]}", file=sys.stderr)
+    return report
+
+
 def main():
     global EQR, MODEL, PLUGIN_DIR
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -476,6 +497,7 @@ def main():
     ap.add_argument("--kills", type=int, default=0)
     ap.add_argument("--long-frames", type=int, default=0)
     ap.add_argument("--fuzz-seconds", type=int, default=0)
+    ap.add_argument("--fuzz-runs", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--eqr", default=EQR, help="the eqr program (default: the release build)")
@@ -485,7 +507,7 @@ def main():
     args = ap.parse_args()
     EQR, MODEL = os.path.abspath(args.eqr), os.path.abspath(args.model)
     PLUGIN_DIR = os.path.dirname(EQR)
-    if not (args.media or args.kills or args.long_frames or args.fuzz_seconds):
+    if not (args.media or args.kills or args.long_frames or args.fuzz_seconds or args.fuzz_runs):
         args.media = True
     if not os.access(EQR, os.X_OK):
         sys.exit(f"robustness.py: {EQR} is missing; run `swift build -c release` first")
@@ -518,6 +540,9 @@ def main():
             report["fuzz"] = fuzz(args.fuzz_seconds)
             ok &= report["fuzz"]["findings"] == 0
             print(f"fuzz: {report['fuzz']}", file=sys.stderr)
+        if args.fuzz_runs:
+            report["fuzz_runs"] = fuzz_runs(args.fuzz_runs)
+            ok &= all(r["findings"] == 0 and (r["executions"] or 0) >= args.fuzz_runs for r in report["fuzz_runs"].values())
     report["bars_met"] = bool(ok)
     if args.json:
         print(json.dumps(report))
