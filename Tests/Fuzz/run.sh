@@ -21,6 +21,7 @@ if [ "${1:-}" = --runs ]; then
     configuration=release scratch=.build/fuzz-release
     shift 2
 else
+    [[ "${1:-60}" =~ ^[0-9]+$ ]] || { echo "usage: run.sh [SECONDS] [SURFACE] | run.sh --runs N SURFACE" >&2; exit 64; }
     [ $# -gt 0 ] && shift
 fi
 surface=${1:-}

@@ -465,11 +465,24 @@ def long_runs(d, frames):
 # Fuzzing
 # ---------------------------------------------------------------------------------------
 
+def run_fuzzer(arguments):
+    """Tests/Fuzz/run.sh with `arguments`: executions, new coverage units, seconds and findings.
+    stderr goes to a file (a long frei0r run logs hundreds of MB of plugin messages); libFuzzer's
+    final statistics are at its end."""
+    start = time.monotonic()
+    with tempfile.TemporaryFile(mode="w+b") as log:
+        r = subprocess.run(["bash", os.path.join(ROOT, "Tests", "Fuzz", "run.sh")] + arguments, stdout=subprocess.DEVNULL, stderr=log)
+        log.seek(max(0, log.seek(0, os.SEEK_END) - 65536))
+        tail = log.read().decode("utf-8", "replace")
+    executed = re.findall(r"stat::number_of_executed_units:\s*(\d+)", tail)
+    units = re.findall(r"stat::new_units_added:\s*(\d+)", tail)
+    return {"executions": int(executed[-1]) if executed else None, "new_units": int(units[-1]) if units else None,
+            "seconds": round(time.monotonic() - start), "findings": 0 if r.returncode == 0 else 1,
+            **({"tail": tail[-600:]} if r.returncode else {})}
+
+
 def fuzz(seconds):
-    r = subprocess.run(["bash", os.path.join(ROOT, "Tests", "Fuzz", "run.sh"), str(seconds)], capture_output=True, text=True)
-    executed = re.findall(r"stat::number_of_executed_units:\s*(\d+)", r.stderr)
-    return {"seconds": seconds, "executions": int(executed[-1]) if executed else None, "findings": 0 if r.returncode == 0 else 1,
-            **({"tail": r.stderr[-600:]} if r.returncode else {})}
+    return run_fuzzer([str(seconds)])
 
 
 FUZZ_SURFACES = ["checkpoint", "effect", "motionTemplate", "keyframes", "frei0r"]
@@ -478,14 +491,7 @@ FUZZ_SURFACES = ["checkpoint", "effect", "motionTemplate", "keyframes", "frei0r"
 def fuzz_runs(runs):
     report = {}
     for surface in FUZZ_SURFACES:
-        start = time.monotonic()
-        r = subprocess.run(["bash", os.path.join(ROOT, "Tests", "Fuzz", "run.sh"), "--runs", str(runs), surface],
-                           capture_output=True, text=True)
-        executed = re.findall(r"stat::number_of_executed_units:\s*(\d+)", r.stderr)
-        units = re.findall(r"stat::new_units_added:\s*(\d+)", r.stderr)
-        report[surface] = {"executions": int(executed[-1]) if executed else None, "new_units": int(units[-1]) if units else None,
-                           "seconds": round(time.monotonic() - start), "findings": 0 if r.returncode == 0 else 1,
-                           **({"tail": r.stderr[-600:]} if r.returncode else {})}
+        report[surface] = run_fuzzer(["--runs", str(runs), surface])
         print(f"fuzz {surface}: {report[surface]}", file=sys.stderr)
     return report
 
