@@ -165,9 +165,11 @@ int32_t eqr_model_resolution(const eqr_model *model);
 /* The T^z variant, "given", "pixels" or "features"; NULL for a bad handle. */
 const char *eqr_model_variant(const eqr_model *model);
 
-/* The number of floats in one feature map (C' × R/4 × R/4), the size of the buffers of
-   eqr_encode_character, eqr_encode_background and eqr_render; EQR_ERROR_INVALID_HANDLE
-   for a bad handle. */
+/* The number of floats in one frame's feature maps, the size of the buffers of
+   eqr_encode_character, eqr_encode_background and eqr_render: C' × R/s × R/s (s the
+   feature stride, 4 or 2), followed for a two-level model (`eqr train --fine-level`) by
+   its fine level, B × R × R. Both levels are row-major [channel][row][column].
+   EQR_ERROR_INVALID_HANDLE for a bad handle. */
 int32_t eqr_model_feature_count(const eqr_model *model);
 
 /* ---- Contexts --------------------------------------------------------------------- */

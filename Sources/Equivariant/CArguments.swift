@@ -42,7 +42,7 @@ enum CArguments {
 
     /// Checks that a caller's feature count matches the model's.
     static func checkFeatureCount(_ count: Int32, model: ModelHandle, _ name: String) throws {
-        let expected = model.model.featureCount
+        let expected = model.model.configuration.featureCount
         guard Int(count) == expected else {
             throw CallFailure.invalid("\(name) is \(count) floats, this model's feature maps have \(expected) (eqr_model_feature_count)")
         }
@@ -50,16 +50,17 @@ enum CArguments {
 
     /// Copies a tensor's values into a caller buffer of `count` floats.
     static func write(_ tensor: Tensor, to pointer: UnsafeMutablePointer<Float>?, count: Int, _ name: String) throws {
-        guard let pointer else { throw CallFailure.null(name) }
-        guard tensor.count == count else { throw CallFailure(status: EQR_ERROR_INTERNAL, message: "\(name): produced \(tensor.count) values for \(count)") }
-        tensor.scalars.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
+        try write(tensor.scalars, to: pointer, count: count, name)
     }
-}
 
-extension EquivariantModel {
-    /// Floats in one sample's feature map, C' × R/4 × R/4.
-    var featureCount: Int {
-        let c = configuration
-        return c.featureChannels * c.featureSize * c.featureSize
+    /// Copies feature maps (all levels, coarse first) into a caller buffer of `count` floats.
+    static func write(_ maps: FeatureMaps, to pointer: UnsafeMutablePointer<Float>?, count: Int, _ name: String) throws {
+        try write(maps.scalars, to: pointer, count: count, name)
+    }
+
+    private static func write(_ values: [Float], to pointer: UnsafeMutablePointer<Float>?, count: Int, _ name: String) throws {
+        guard let pointer else { throw CallFailure.null(name) }
+        guard values.count == count else { throw CallFailure(status: EQR_ERROR_INTERNAL, message: "\(name): produced \(values.count) values for \(count)") }
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
     }
 }

@@ -38,7 +38,7 @@ public func eqrTransfer(_ context: OpaquePointer?, _ driver: UnsafePointer<eqr_i
 
 /// f(x) or h(x) of a caller image into a caller buffer of `count` floats.
 private func encode(_ context: OpaquePointer?, _ frame: UnsafePointer<eqr_image>?, _ features: UnsafeMutablePointer<Float>?, _ count: Int32,
-                    _ encoder: @escaping (EquivariantModel, Tensor) throws -> Tensor) -> eqr_status {
+                    _ encoder: @escaping (EquivariantModel, Tensor) throws -> FeatureMaps) -> eqr_status {
     ContextHandle.perform(context) { handle in
         try CArguments.checkFeatureCount(count, model: handle.owner, "count")
         let image = try handle.pipeline.modelFrame(try CArguments.image(frame, "frame"))
@@ -81,10 +81,9 @@ public func eqrRender(_ context: OpaquePointer?, _ character: UnsafePointer<Floa
                _ background: UnsafePointer<Float>?, _ count: Int32, _ output: UnsafeMutablePointer<eqr_image>?) -> eqr_status {
     ContextHandle.perform(context) { handle in
         try CArguments.checkFeatureCount(count, model: handle.owner, "count")
-        let c = handle.model.configuration
-        let shape = [1, c.featureChannels, c.featureSize, c.featureSize]
-        let characterFeatures = Tensor(shape: shape, scalars: try CArguments.floats(character, count: Int(count), "character"))
-        let backgroundFeatures = Tensor(shape: shape, scalars: try CArguments.floats(background, count: Int(count), "background"))
+        let shapes = handle.model.configuration.featureShapes
+        let characterFeatures = FeatureMaps(shapes: shapes, scalars: try CArguments.floats(character, count: Int(count), "character"))
+        let backgroundFeatures = FeatureMaps(shapes: shapes, scalars: try CArguments.floats(background, count: Int(count), "background"))
         let thetaTensor = try theta.map { Tensor(shape: [1, 6], scalars: try CArguments.floats($0, count: 6, "theta")) }
         try handle.pipeline.render(characterFeatures: characterFeatures, backgroundFeatures: backgroundFeatures, theta: thetaTensor,
                                    into: try CArguments.image(output, "out"))

@@ -79,5 +79,5 @@ public func eqrModelVariant(_ model: OpaquePointer?) -> UnsafePointer<CChar>? {
 @c(eqr_model_feature_count)
 public func eqrModelFeatureCount(_ model: OpaquePointer?) -> Int32 {
     guard let handle = ModelHandle.registry.object(model) else { return EQR_ERROR_INVALID_HANDLE.rawValue }
-    return Int32(handle.model.featureCount)
+    return Int32(handle.model.configuration.featureCount)
 }

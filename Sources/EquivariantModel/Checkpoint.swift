@@ -52,6 +52,7 @@ public enum Checkpoint {
         metadata[K.transformOutput] = c.transformOutput.rawValue
         if c.rendererBlocks > 0 { metadata[K.rendererBlocks] = String(c.rendererBlocks) }
         if c.featureStride != 4 { metadata[K.featureStride] = String(c.featureStride) }
+        if c.fineLevel { metadata[K.fineLevel] = "true" }
         metadata[K.resolution] = String(c.resolution)
         metadata[K.featureChannels] = String(c.featureChannels)
         metadata[K.baseChannels] = String(c.baseChannels)
@@ -105,11 +106,18 @@ public enum Checkpoint {
         guard let transformOutput = TransformOutput(rawValue: outputName) else {
             throw ModelError.invalidCheckpoint("\(url.path): unknown transform output '\(outputName)' (expected \(TransformOutput.nameList))")
         }
+        func fineLevel() throws -> Bool {
+            switch metadata[K.fineLevel] {
+            case nil, "false": return false
+            case "true": return true
+            case let other?: throw ModelError.invalidCheckpoint("\(url.path): metadata '\(K.fineLevel)' must be true or false, got '\(other)'")
+            }
+        }
         let configuration = ModelConfiguration(
             resolution: try integer(K.resolution), featureChannels: try integer(K.featureChannels),
             baseChannels: try integer(K.baseChannels), groups: try integer(K.groups), variant: variant, renderer: renderer,
             transformOutput: transformOutput, rendererBlocks: metadata[K.rendererBlocks] == nil ? 0 : try integer(K.rendererBlocks),
-            featureStride: metadata[K.featureStride] == nil ? 4 : try integer(K.featureStride))
+            featureStride: metadata[K.featureStride] == nil ? 4 : try integer(K.featureStride), fineLevel: try fineLevel())
         let model: EquivariantModel
         do { model = try EquivariantModel(configuration: configuration, seed: 0) } catch {
             throw ModelError.invalidCheckpoint("\(url.path): \(error)")

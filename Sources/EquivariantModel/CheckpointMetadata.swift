@@ -22,6 +22,8 @@ public enum CheckpointMetadata {
     /// The feature maps' stride, 2 or 4 (absent when 4, and in files written before it
     /// could be chosen).
     public static let featureStride = "feature_stride"
+    /// "true" for a model whose f and h also emit a fine level at R (absent: one level).
+    public static let fineLevel = "fine_level"
     /// The model's frame side in pixels.
     public static let resolution = "resolution"
     /// Channels of the feature maps.

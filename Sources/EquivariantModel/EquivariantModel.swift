@@ -6,6 +6,7 @@ import Tensors
 /// T^z and renderer g, with `x̂' = g(T^z(f(x)) + h(x))`; with the layered renderer, a
 /// coverage head draws α from the warped character features and
 /// `x̂' = α·g(T^z(f(x)) + h(x)) + (1 − α)·g(h(x))` (see ``compose(character:background:)``).
+/// Features are ``FeatureMaps``: the coarse maps, and a fine level at R for a two-level model.
 ///
 /// All operations take and return NCHW batches of RGB frames in [0, 1] at the model's
 /// resolution. Inference methods record nothing and mutate nothing, so one model can serve
@@ -14,16 +15,16 @@ public final class EquivariantModel {
     /// The architecture.
     public let configuration: ModelConfiguration
     /// f: frame → character features.
-    public let characterEncoder: Sequential
+    public let characterEncoder: FeatureEncoder
     /// h: frame → background features.
-    public let backgroundEncoder: Sequential
+    public let backgroundEncoder: FeatureEncoder
     /// g: features → frame.
-    public let renderer: Sequential
+    public let renderer: FeatureDecoder
     /// The T^z variant: where θ_z comes from.
     public let transform: any TransformVariant
     /// The coverage head of the layered renderer (character features → α); nil for the
     /// additive renderer.
-    public let coverage: Sequential?
+    public let coverage: FeatureDecoder?
     /// The feature-space spatial transformer.
     public let warp = SpatialTransformer()
 
@@ -62,23 +63,23 @@ public final class EquivariantModel {
     // MARK: - Building blocks
 
     /// f(x): character features.
-    public func encodeCharacter(_ frames: Tensor) throws -> Tensor {
+    public func encodeCharacter(_ frames: Tensor) throws -> FeatureMaps {
         try checkFrames(frames)
         return characterEncoder(frames)
     }
 
     /// h(x): background features.
-    public func encodeBackground(_ frames: Tensor) throws -> Tensor {
+    public func encodeBackground(_ frames: Tensor) throws -> FeatureMaps {
         try checkFrames(frames)
         return backgroundEncoder(frames)
     }
 
     /// g(z): a frame from features (the renderer alone, without the coverage map).
-    public func render(_ features: Tensor) -> Tensor { renderer(features) }
+    public func render(_ features: FeatureMaps) -> Tensor { renderer(features) }
 
     /// The frame drawn from character features c (already moved) and background features b:
     /// `g(c + b)` for the additive renderer, `α(c)·g(c + b) + (1 − α(c))·g(b)` for the layered one.
-    public func compose(character: Tensor, background: Tensor) -> Tensor {
+    public func compose(character: FeatureMaps, background: FeatureMaps) -> Tensor {
         let full = renderer(character + background)
         guard let coverage else { return full }
         return Self.blend(full, renderer(background), coverage: coverage(character))
@@ -91,7 +92,7 @@ public final class EquivariantModel {
     /// where its other inputs are small; e.g. 0.5 instead of the built-in 0.95 (see
     /// `Networks.coverage`). Throws for an additive model or an α outside (0, 1).
     public func startCoverage(at alpha: Float) throws {
-        guard let coverage, let head = coverage.layers.last(where: { $0 is Conv2D }) as? Conv2D else {
+        guard let coverage, let head = coverage.tail.layers.last(where: { $0 is Conv2D }) as? Conv2D else {
             throw ModelError.unsupportedOperation("only a layered model has a coverage head")
         }
         guard alpha > 0, alpha < 1 else { throw ModelError.invalidConfiguration("the starting coverage must be in (0, 1), got \(alpha)") }
@@ -99,7 +100,7 @@ public final class EquivariantModel {
     }
 
     /// α(c) [N, 1, R, R] of character features, or nil for the additive renderer.
-    public func coverageMap(_ character: Tensor) -> Tensor? { coverage?(character) }
+    public func coverageMap(_ character: FeatureMaps) -> Tensor? { coverage?(character) }
 
     /// `α·front + (1 − α)·back`, α [N, 1, H, W] broadcast over the channels of [N, C, H, W].
     public static func blend(_ front: Tensor, _ back: Tensor, coverage alpha: Tensor) -> Tensor {
@@ -120,9 +121,22 @@ public final class EquivariantModel {
         return out
     }
 
-    /// T^z(z): warps features by sampling matrices θ_z [N, 6].
-    public func warpFeatures(_ features: Tensor, theta: Tensor) -> Tensor {
-        warp.forward(input: features, theta: theta, tape: nil)
+    /// T^z(z): warps features (every level) by sampling matrices θ_z [N, 6].
+    public func warpFeatures(_ features: FeatureMaps, theta: Tensor) -> FeatureMaps {
+        warpFeatures(features, theta: theta, tape: nil)
+    }
+
+    /// T^z(z) of every level with the same θ_z, recorded on `tape` when given.
+    func warpFeatures(_ features: FeatureMaps, theta: Tensor, tape: Tape?) -> FeatureMaps {
+        FeatureMaps(coarse: warp.forward(input: features.coarse, theta: theta, tape: tape),
+                    fine: features.fine.map { warp.forward(input: $0, theta: theta, tape: tape) })
+    }
+
+    /// The backward of ``warpFeatures(_:theta:tape:)``: the gradients of the features and of θ_z.
+    func warpFeaturesBackward(_ gradient: FeatureMaps, tape: Tape) -> (features: FeatureMaps, theta: Tensor) {
+        let fine = gradient.fine.map { warp.backward($0, tape: tape) }  // recorded last
+        let coarse = warp.backward(gradient.coarse, tape: tape)
+        return (FeatureMaps(coarse: coarse.input, fine: fine?.input), fine.map { coarse.theta + $0.theta } ?? coarse.theta)
     }
 
     /// The T^z variant's type (its name and what it needs).
@@ -147,8 +161,8 @@ public final class EquivariantModel {
         }
         var inputs = TransformInputs(frames: frames, nextFrames: nextFrames)
         if variant.readsCharacterFeatures {
-            inputs.characterFeatures = characterEncoder(frames)
-            inputs.nextCharacterFeatures = characterEncoder(nextFrames)
+            inputs.characterFeatures = characterEncoder(frames).coarse
+            inputs.nextCharacterFeatures = characterEncoder(nextFrames).coarse
         }
         return try transform.theta(for: inputs, tape: nil)
     }
@@ -185,7 +199,7 @@ public final class EquivariantModel {
     }
 
     /// T^z(character), or the features unchanged without θ_z.
-    public func moveCharacter(_ character: Tensor, theta: Tensor?) -> Tensor {
+    public func moveCharacter(_ character: FeatureMaps, theta: Tensor?) -> FeatureMaps {
         guard let theta else { return character }
         return warpFeatures(character, theta: theta)
     }
@@ -214,16 +228,21 @@ public final class EquivariantModel {
 }
 
 extension EquivariantModel {
-    /// Copies the weights of f, h and g from another model of the same sizes (any T^z
-    /// variant) — e.g. to start a `pixels` or `features` model from a `given` one — and
+    /// Copies the weights of f, h and g from another model with the same channel counts (any
+    /// T^z variant) — e.g. to start a `pixels` or `features` model from a `given` one — and
     /// returns how many tensors were copied; a layered model also takes a layered one's
-    /// coverage head. Tensors are matched by name, so renderer blocks that only this model
-    /// has keep their fresh weights. The T^z predictor keeps its own weights.
+    /// coverage head. Tensors are matched by name, so renderer blocks and fine-level heads that
+    /// only this model has keep their fresh weights (a fine level starts at zero: the copy
+    /// then renders as its source does). The T^z predictor keeps its own weights.
+    ///
+    /// The resolutions may differ: f, h, g and the coverage head are convolutions and group
+    /// norms, whose weights do not depend on the frame size, so a 64×64 model can start a
+    /// 128×128 one (which then sees every structure at twice the size in pixels).
     @discardableResult
     public func copyEncodersAndRenderer(from other: EquivariantModel) throws -> Int {
         let c = configuration, o = other.configuration
-        guard c.resolution == o.resolution, c.featureChannels == o.featureChannels, c.baseChannels == o.baseChannels, c.groups == o.groups else {
-            throw ModelError.invalidConfiguration("cannot copy f, h, g from a \(o.resolution)×\(o.resolution) model with \(o.featureChannels)/\(o.baseChannels) channels into a \(c.resolution)×\(c.resolution) one with \(c.featureChannels)/\(c.baseChannels)")
+        guard c.featureChannels == o.featureChannels, c.baseChannels == o.baseChannels, c.groups == o.groups else {
+            throw ModelError.invalidConfiguration("cannot copy f, h, g from a model with \(o.featureChannels)/\(o.baseChannels) channels in \(o.groups) groups into one with \(c.featureChannels)/\(c.baseChannels) in \(c.groups)")
         }
         func sharedParameters(_ model: EquivariantModel) -> [Parameter] {
             model.characterEncoder.parameters + model.backgroundEncoder.parameters + model.renderer.parameters + (model.coverage?.parameters ?? [])

@@ -22,10 +22,13 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
     /// prototype) or 2 (finer maps: f and h keep their last convolutions at R/2, and g and
     /// the coverage head upsample once).
     public var featureStride: Int
+    /// Whether f and h also emit a fine level at the frame's size R (B channels), warped by
+    /// the same θ_z and joined into g and the coverage head at R (``FeatureMaps``).
+    public var fineLevel: Bool
 
     /// Creates a configuration; defaults follow the prototype in DESIGN.md.
     public init(resolution: Int = 64, featureChannels: Int = 64, baseChannels: Int = 32, groups: Int = 8, variant: String, renderer: RendererKind = .additive,
-                transformOutput: TransformOutput = .direct, rendererBlocks: Int = 0, featureStride: Int = 4) {
+                transformOutput: TransformOutput = .direct, rendererBlocks: Int = 0, featureStride: Int = 4, fineLevel: Bool = false) {
         self.resolution = resolution
         self.featureChannels = featureChannels
         self.baseChannels = baseChannels
@@ -35,6 +38,7 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
         self.transformOutput = transformOutput
         self.rendererBlocks = rendererBlocks
         self.featureStride = featureStride
+        self.fineLevel = fineLevel
     }
 
     /// The T^z variant's type; nil for an unknown name (``validate()`` refuses it).
@@ -42,6 +46,14 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
 
     /// Side of the feature maps: resolution / featureStride.
     public var featureSize: Int { resolution / featureStride }
+
+    /// The shapes of one frame's feature maps, coarse level first.
+    public var featureShapes: [[Int]] {
+        [[1, featureChannels, featureSize, featureSize]] + (fineLevel ? [[1, baseChannels, resolution, resolution]] : [])
+    }
+
+    /// Scalars in one frame's feature maps, all levels.
+    public var featureCount: Int { featureShapes.reduce(0) { $0 + $1.reduce(1, *) } }
 
     /// Throws a `ModelError.invalidConfiguration` naming the bad value.
     public func validate() throws {

@@ -9,26 +9,42 @@ enum Networks {
     /// conv3×3 (3→B) · GN · LReLU · conv3×3/2 (B→C') · GN · LReLU · conv3×3/2 (C'→C') · GN ·
     /// LReLU · conv3×3 (C'→C'), the last linear so features can be signed (f and h add up);
     /// with feature stride 2 the third convolution keeps the size (stride 1).
-    /// Each GN · LReLU is one fused layer (`GroupNorm(leakySlope:)`).
-    static func encoder(_ prefix: String, _ c: ModelConfiguration, _ g: inout SeededGenerator) -> Sequential {
+    /// Each GN · LReLU is one fused layer (`GroupNorm(leakySlope:)`). The first two layers
+    /// are the stem at R; a two-level encoder's fine head, conv3×3 (B→B, linear, starting at
+    /// zero), reads the stem's output.
+    static func encoder(_ prefix: String, _ c: ModelConfiguration, _ g: inout SeededGenerator) -> FeatureEncoder {
         let b = c.baseChannels, f = c.featureChannels
-        return Sequential([
+        let stem = Sequential([
             Conv2D(inputChannels: 3, outputChannels: b, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).conv1", generator: &g),
             GroupNorm(groups: c.groups, channels: b, leakySlope: 0.2, name: "\(prefix).norm1"),
+        ])
+        let body = Sequential([
             Conv2D(inputChannels: b, outputChannels: f, kernelSize: 3, stride: 2, padding: 1, name: "\(prefix).conv2", generator: &g),
             GroupNorm(groups: c.groups, channels: f, leakySlope: 0.2, name: "\(prefix).norm2"),
             Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: c.featureStride / 2, padding: 1, name: "\(prefix).conv3", generator: &g),
             GroupNorm(groups: c.groups, channels: f, leakySlope: 0.2, name: "\(prefix).norm3"),
             Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: 1, padding: 1, name: "\(prefix).conv4", generator: &g),
         ])
+        return FeatureEncoder(stem: stem, body: body, fineHead: c.fineLevel ? zeroConvolution("\(prefix).fine", channels: b) : nil)
+    }
+
+    /// conv3×3 (C→C) with zero weights and bias: a new level that starts by adding nothing.
+    /// (Drawn from a generator of its own, so adding a level leaves every other weight as the
+    /// seed makes it.)
+    static func zeroConvolution(_ name: String, channels: Int) -> Conv2D {
+        var unused = SeededGenerator(seed: 0)
+        let conv = Conv2D(inputChannels: channels, outputChannels: channels, kernelSize: 3, stride: 1, padding: 1, name: name, generator: &unused)
+        conv.weight.value.zero()
+        conv.bias.value.zero()
+        return conv
     }
 
     /// The renderer g: features [N, C', R/s, R/s] → image [N, 3, R, R] in (0, 1).
     ///
     /// conv3×3 (C'→C') · GN · LReLU · [`rendererBlocks` residual blocks] · up×2 · conv3×3
     /// (C'→B) · GN · LReLU · up×2 · conv3×3 (B→3) · sigmoid; with feature stride 2 without
-    /// the first up×2.
-    static func renderer(_ c: ModelConfiguration, _ g: inout SeededGenerator) -> Sequential {
+    /// the first up×2. A two-level model's fine maps join after the last up×2 (B channels at R).
+    static func renderer(_ c: ModelConfiguration, _ g: inout SeededGenerator) -> FeatureDecoder {
         let b = c.baseChannels, f = c.featureChannels
         let blocks: [Layer] = (0..<c.rendererBlocks).map { residualBlock("g.res\($0 + 1)", channels: f, groups: c.groups, &g) }
         let firstUpsampling: [Layer] = c.featureStride == 4 ? [Upsample2x(mode: .bilinear)] : []
@@ -36,13 +52,15 @@ enum Networks {
             Conv2D(inputChannels: f, outputChannels: f, kernelSize: 3, stride: 1, padding: 1, name: "g.conv1", generator: &g),
             GroupNorm(groups: c.groups, channels: f, leakySlope: 0.2, name: "g.norm1"),
         ]
-        return Sequential(first + blocks + firstUpsampling + [
+        let coarse = Sequential(first + blocks + firstUpsampling + [
             Conv2D(inputChannels: f, outputChannels: b, kernelSize: 3, stride: 1, padding: 1, name: "g.conv2", generator: &g),
             GroupNorm(groups: c.groups, channels: b, leakySlope: 0.2, name: "g.norm2"),
             Upsample2x(mode: .bilinear),
+        ])
+        return FeatureDecoder(coarse: coarse, tail: Sequential([
             Conv2D(inputChannels: b, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1, name: "g.conv3", generator: &g),
             Sigmoid(),
-        ])
+        ]), readsFineLevel: c.fineLevel)
     }
 
     /// conv3×3 · GN · LReLU · conv3×3 · GN, added to its input. The second norm starts at
@@ -60,13 +78,14 @@ enum Networks {
 
     /// The coverage head of the layered renderer: character features [N, C', R/4, R/4] →
     /// α [N, 1, R, R] in (0, 1). conv3×3 (C'→B) · LReLU · up×2 · up×2 (one up×2 with
-    /// feature stride 2) · conv3×3 (B→1) · sigmoid.
+    /// feature stride 2) · conv3×3 (B→1) · sigmoid; a two-level model's fine character maps
+    /// join before the last convolution.
     ///
     /// It starts at α ≈ 0.95 everywhere (small last weights, bias 3), i.e. at the note's
     /// additive model, and the scene loss and the sparsity prior carve the background out of
     /// it. Started at α ≈ 0.5, α fell to 0 everywhere within 300 steps of a `given-64`
     /// fine-tune and never came back (the sigmoid saturates).
-    static func coverage(_ c: ModelConfiguration, _ g: inout SeededGenerator) -> Sequential {
+    static func coverage(_ c: ModelConfiguration, _ g: inout SeededGenerator) -> FeatureDecoder {
         let head = Conv2D(inputChannels: c.baseChannels, outputChannels: 1, kernelSize: 3, stride: 1, padding: 1, name: "a.conv2", generator: &g)
         head.weight.value = head.weight.value * 0.1
         head.bias.value = Tensor(shape: [1], repeating: 3)
@@ -75,10 +94,7 @@ enum Networks {
             Conv2D(inputChannels: c.featureChannels, outputChannels: c.baseChannels, kernelSize: 3, stride: 1, padding: 1, name: "a.conv1", generator: &g),
             LeakyReLU(slope: 0.2),
         ]
-        return Sequential(first + upsampling + [
-            head,
-            Sigmoid(),
-        ])
+        return FeatureDecoder(coarse: Sequential(first + upsampling), tail: Sequential([head, Sigmoid()]), readsFineLevel: c.fineLevel)
     }
 
     /// The `pose` output's keypoint detectors: character features [N, C', S, S] → heatmap

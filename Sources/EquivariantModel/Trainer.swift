@@ -172,22 +172,23 @@ public final class Trainer {
         // The background the prediction is drawn over: h(x''), or h(x) without a distant frame.
         let hScene = distant == nil ? hx : backgrounds.batches((2 * n)..<(3 * n))
         let thetaZ = try model.transform.theta(
-            for: TransformInputs(frames: batch.frames, nextFrames: batch.nextFrames, characterFeatures: fx, nextCharacterFeatures: fNext, knownTheta: thetaX),
+            for: TransformInputs(frames: batch.frames, nextFrames: batch.nextFrames, characterFeatures: fx.coarse, nextCharacterFeatures: fNext.coarse,
+                                 knownTheta: thetaX),
             tape: tape)
         // The predictor on (x, x̃) must find the drawn motion's sampling matrix.
         let drawnTheta = try drawn.map { pairs in
             try model.transform.theta(
-                for: TransformInputs(frames: batch.frames, nextFrames: pairs.frames, characterFeatures: fx,
-                                     nextCharacterFeatures: readsFeatures ? features.batches((2 * n)..<(3 * n)) : nil),
+                for: TransformInputs(frames: batch.frames, nextFrames: pairs.frames, characterFeatures: fx.coarse,
+                                     nextCharacterFeatures: readsFeatures ? features.batches((2 * n)..<(3 * n)).coarse : nil),
                 tape: tape)
         }
         let drawnLoss = drawnTheta.map { Loss.meanSquaredError($0, drawn!.theta) }
-        let warped = model.warp.forward(input: fx, theta: thetaZ, tape: tape)
+        let warped = model.warpFeatures(fx, theta: thetaZ, tape: tape)
         // Layered: g also draws the background layers (g(h_scene) behind the prediction, g(h(x))
         // behind the reconstruction: one chunk when they are the same), and α comes from the
         // character features that each frame shows (moved for the prediction, as they are
         // for the reconstruction).
-        let backgroundLayers = !layered ? [] : (distant == nil ? [hx] : [hScene, hx])
+        let backgroundLayers: [FeatureMaps] = !layered ? [] : (distant == nil ? [hx] : [hScene, hx])
         let rendered = model.renderer.forward(.concatenatingBatches([warped + hScene, fx + hx] + backgroundLayers), tape: tape)
         let coverage = model.coverage?.forward(.concatenatingBatches([warped, fx]), tape: tape)
         let chunk = { (k: Int) in rendered.batches((k * n)..<((k + 1) * n)) }
@@ -201,10 +202,10 @@ public final class Trainer {
         // Losses.
         let scene = imageLoss(prediction, batch.nextFrames)
         let recon = imageLoss(reconstruction, batch.frames)
-        let equivariance = weights.normalizesCharacter ? Self.normalizedSquaredError(warped, fNext) : Self.plainSquaredError(warped, fNext)
+        let equivariance = Self.equivarianceLoss(warped, fNext, normalized: weights.normalizesCharacter)
         // Invariance: h(x') ≈ h(x), and h(x'') ≈ h(x) across the distant gap too.
-        let invariance = Loss.meanSquaredError(hNext, hx)
-        let distantInvariance = distant == nil ? nil : Loss.meanSquaredError(hScene, hx)
+        let invariance = FeatureMaps.meanSquaredError(hNext, hx)
+        let distantInvariance = distant == nil ? nil : FeatureMaps.meanSquaredError(hScene, hx)
         let w = weights
         // Optional supervision of a learned T^z by the true motion (synthetic data only).
         let supervision: (value: Float, gradient: Tensor)? =
@@ -224,8 +225,8 @@ public final class Trainer {
 
         // Backward, in reverse order of the forward calls.
         let dPrediction = scene.gradient * w.scene, dReconstruction = recon.gradient * w.reconstruction
-        var renderedGradient: Tensor
-        var coverageInputGradient: (warped: Tensor, fx: Tensor)?
+        var renderedGradient: FeatureMaps
+        var coverageInputGradient: (warped: FeatureMaps, fx: FeatureMaps)?
         if let coverage, let priors {
             let p = Self.blendBackward(chunk(0), predictionBack, coverage.batches(0..<n), dPrediction)
             let r = Self.blendBackward(chunk(1), reconstructionBack, coverage.batches(n..<(2 * n)), dReconstruction)
@@ -241,7 +242,7 @@ public final class Trainer {
         let dPredictionFeatures = renderedChunk(0), dReconstructionFeatures = renderedChunk(1)
         var dWarped = dPredictionFeatures + equivariance.gradient * w.character
         if let coverageInputGradient { dWarped += coverageInputGradient.warped }
-        let (dFxFromWarp, dTheta) = model.warp.backward(dWarped, tape: tape)
+        let (dFxFromWarp, dTheta) = model.warpFeaturesBackward(dWarped, tape: tape)
         let drawnFeatureGradients = drawnLoss.flatMap { model.transform.backward($0.gradient * w.drawnMotion, tape: tape) }
         var dThetaTotal = dTheta
         if let supervision { dThetaTotal += supervision.gradient * w.transform }
@@ -250,7 +251,7 @@ public final class Trainer {
         let dInvariance = invariance.gradient * w.background
         // h(x) feeds the reconstruction (and its background layer) and the invariance terms;
         // h_scene feeds the prediction (and its background layer).
-        let backgroundGradients: [Tensor]
+        let backgroundGradients: [FeatureMaps]
         if let distantInvariance {
             let dDistant = distantInvariance.gradient * w.background
             var dHx = dReconstructionFeatures - dInvariance - dDistant
@@ -270,16 +271,16 @@ public final class Trainer {
         if let coverageInputGradient { dFx += coverageInputGradient.fx }
         var dFNext = equivariance.targetGradient * w.character
         if let (a, b) = predictorFeatureGradients {
-            dFx += a
-            dFNext += b
+            dFx.coarse += a
+            dFNext.coarse += b
         }
         var featureGradients = [dFx, dFNext]
         if readsFeatures, drawn != nil {
             if let (a, b) = drawnFeatureGradients {
-                featureGradients[0] += a
-                featureGradients.append(b)
+                featureGradients[0].coarse += a
+                featureGradients.append(FeatureMaps(coarse: b, fine: fx.fine.map { Tensor(shape: $0.shape, repeating: 0) }))
             } else {
-                featureGradients.append(Tensor(shape: fx.shape, repeating: 0))
+                featureGradients.append(fx.zeros)
             }
         }
         model.characterEncoder.backwardParameters(.concatenatingBatches(featureGradients), tape: tape)
@@ -292,7 +293,7 @@ public final class Trainer {
         return StepReport(
             step: step, total: total, scene: scene.value, reconstruction: recon.value,
             character: equivariance.value, background: invarianceValue,
-            characterFeatureMagnitude: Float(fx.meanAbsolute()), backgroundFeatureMagnitude: Float(hx.meanAbsolute()),
+            characterFeatureMagnitude: Float(fx.coarse.meanAbsolute()), backgroundFeatureMagnitude: Float(hx.coarse.meanAbsolute()),
             transformError: transformError, coverageMean: coverage.map { Float($0.scalars.reduce(0.0) { $0 + Double($1) } / Double(max($0.count, 1))) },
             drawnMotionError: drawnTheta.map { Float(($0 - drawn!.theta).meanAbsolute()) })
     }
@@ -367,6 +368,14 @@ public final class Trainer {
             }
         }
         return (dFront, dBack, dAlpha)
+    }
+
+    /// L_c over every level of the feature maps: the sum of each level's normalised (or
+    /// plain) squared error, with its gradients with respect to the moved features and the target.
+    static func equivarianceLoss(_ moved: FeatureMaps, _ target: FeatureMaps, normalized: Bool)
+        -> (value: Float, gradient: FeatureMaps, targetGradient: FeatureMaps) {
+        let terms = zip(moved.levels, target.levels).map { normalized ? normalizedSquaredError($0, $1) : plainSquaredError($0, $1) }
+        return (terms.reduce(0) { $0 + $1.value }, FeatureMaps(levels: terms.map(\.gradient)), FeatureMaps(levels: terms.map(\.targetGradient)))
     }
 
     /// `mean((p − t)²)` with its gradients with respect to p and t.

@@ -36,7 +36,7 @@ public final class FramePipeline {
     private let scratch = ScratchPool()
     private var background: Background = .none
     /// h(b) of the still background for the output size it was fitted to.
-    private var stillFeatures: (width: Int, height: Int, features: Tensor)?
+    private var stillFeatures: (width: Int, height: Int, features: FeatureMaps)?
     /// The still background fitted to the output size, for composition.
     private var stillImage: PlanarImage?
     /// What swap, transform and transfer output (layers at full resolution by default).
@@ -240,7 +240,7 @@ public final class FramePipeline {
         if effect == .reconstruct {
             rendered = try model.reconstruct(frame)
         } else {
-            let backgroundFeatures: Tensor
+            let backgroundFeatures: FeatureMaps
             if let frameBackground {
                 backgroundFeatures = try model.encodeBackground(fittedModelFrame(frameBackground, videoWidth: output.width, videoHeight: output.height))
             } else if let set = try nextBackgroundFeatures(videoWidth: output.width, videoHeight: output.height) {
@@ -453,9 +453,9 @@ public final class FramePipeline {
         try write(try render(frame, theta: theta, over: backgroundFeatures), into: output)
     }
 
-    /// g(T^z(character) + background) from features the caller holds (`[1, C', R/4, R/4]`
-    /// each; θ_z `[1, 6]` or nil for none), resized into `output`.
-    public func render(characterFeatures: Tensor, backgroundFeatures: Tensor, theta: Tensor?, into output: PixelBuffer) throws {
+    /// g(T^z(character) + background) from feature maps the caller holds (one frame each, the
+    /// model's levels; θ_z `[1, 6]` or nil for none), resized into `output`.
+    public func render(characterFeatures: FeatureMaps, backgroundFeatures: FeatureMaps, theta: Tensor?, into output: PixelBuffer) throws {
         try output.validate()
         try write(model.compose(character: model.moveCharacter(characterFeatures, theta: theta), background: backgroundFeatures), into: output)
     }
@@ -473,7 +473,7 @@ public final class FramePipeline {
     // MARK: - Internals
 
     /// The one place a frame is rendered: g(T^z(f(x)) + h(b)).
-    private func render(_ frame: Tensor, theta: Tensor?, over backgroundFeatures: Tensor) throws -> Tensor {
+    private func render(_ frame: Tensor, theta: Tensor?, over backgroundFeatures: FeatureMaps) throws -> Tensor {
         model.compose(character: model.moveCharacter(try model.encodeCharacter(frame), theta: theta), background: backgroundFeatures)
     }
 
@@ -491,7 +491,7 @@ public final class FramePipeline {
 
     /// h(b) for the next frame of a `width`×`height` video: the still background's features
     /// (fitted and encoded once per size), the moving one's next frame, or nil without one.
-    private func nextBackgroundFeatures(videoWidth width: Int, videoHeight height: Int) throws -> Tensor? {
+    private func nextBackgroundFeatures(videoWidth width: Int, videoHeight height: Int) throws -> FeatureMaps? {
         switch background {
         case .none:
             return nil

@@ -200,7 +200,17 @@ public enum Evaluation {
 
     /// Runs `body` on consecutive ranges of at most 16 samples and joins the results.
     static func inBatches(_ count: Int, _ body: (Range<Int>) throws -> Tensor) throws -> Tensor {
-        try .concatenatingBatches(Swift.stride(from: 0, to: count, by: 16).map { try body($0..<min($0 + 16, count)) })
+        try .concatenatingBatches(batchRanges(count).map(body))
+    }
+
+    /// ``inBatches(_:_:)`` for feature maps.
+    static func inBatches(_ count: Int, _ body: (Range<Int>) throws -> FeatureMaps) throws -> FeatureMaps {
+        try .concatenatingBatches(batchRanges(count).map(body))
+    }
+
+    /// `0..<count` in pieces of at most 16 samples.
+    static func batchRanges(_ count: Int) -> [Range<Int>] {
+        Swift.stride(from: 0, to: count, by: 16).map { $0..<min($0 + 16, count) }
     }
 
     /// Per-sample temporal median of a 15-frame clip of the same character and background:

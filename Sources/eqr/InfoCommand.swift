@@ -19,7 +19,7 @@ struct InfoCommand: ParsableCommand {
             ("variant", c.variant),
             ("renderer", c.renderer.rawValue),
             ("resolution", "\(c.resolution)x\(c.resolution)"),
-            ("feature map", "\(c.featureChannels)x\(c.featureSize)x\(c.featureSize)"),
+            ("feature map", "\(c.featureChannels)x\(c.featureSize)x\(c.featureSize)" + (c.fineLevel ? " + fine level \(c.baseChannels)x\(c.resolution)x\(c.resolution)" : "")),
             ("base channels", "\(c.baseChannels)"),
             ("parameters", "\(contents.model.parameterCount)"),
             ("optimizer state", contents.optimizerState.map { "Adam, step \($0.step) (resumable)" } ?? "none (inference only)"),

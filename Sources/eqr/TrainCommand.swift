@@ -27,6 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Model resolution (square frames, a multiple of 8).") var resolution = 64
     @Option(parsing: .unconditional, help: "Residual blocks in the renderer g at the feature maps' size (0: the note's three-convolution g).") var rendererBlocks = 0
     @Option(parsing: .unconditional, help: "Feature maps are this many times smaller than a frame on each side: 4 (the note's prototype) or 2 (finer, about twice the compute).") var featureStride = 4
+    @Flag(help: "f and h also emit a fine level at the frame's size, warped by the same θ_z and joined into g and the coverage head there (starts at zero: with --init-from, the copy first renders as its source).") var fineLevel = false
     @Option(parsing: .unconditional, help: "Total optimisation steps (a resumed run continues up to this count).") var steps = 2000
     @Option(parsing: .unconditional, help: "Training pairs per step.") var batch = 16
     @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam learning rate.") var learningRate: Float = 2e-3
@@ -129,7 +130,7 @@ struct TrainCommand: ParsableCommand {
         try checkOption("--coverage-lr-scale") { try Trainer.checkRates(learningRate: learningRate, coverageLearningRateScale: coverageLrScale) }
         try checkOption("--w-* (loss weights)") { try lossWeights.validate() }
         if resume == nil {
-            try checkOption("--resolution, --variant, --transform-output, --renderer-blocks, --feature-stride") {
+            try checkOption("--resolution, --variant, --transform-output, --renderer-blocks, --feature-stride, --fine-level") {
                 try newModelConfiguration.validate()
             }
         }
@@ -139,7 +140,7 @@ struct TrainCommand: ParsableCommand {
     var newModelConfiguration: ModelConfiguration {
         ModelConfiguration(resolution: resolution, variant: variant, renderer: RendererKind(rawValue: renderer)!,
                            transformOutput: TransformOutput(rawValue: transformOutput)!, rendererBlocks: rendererBlocks,
-                           featureStride: featureStride)
+                           featureStride: featureStride, fineLevel: fineLevel)
     }
 
     /// The loss weights the options give.

@@ -130,8 +130,23 @@ final class WeightCopyTests: XCTestCase {
         let frames = ModelGradientTests.batch(seed: 3).frames
         XCTAssertEqual(try pixels.reconstruct(frames), try given.reconstruct(frames))
         XCTAssertEqual(pixels.transform.parameters.map(\.value), predictorBefore)
-        let other = try EquivariantModel(configuration: ModelConfiguration(resolution: 32, featureChannels: 4, baseChannels: 4, groups: 2, variant: "pixels"), seed: 1)
-        XCTAssertThrowsError(try other.copyEncodersAndRenderer(from: given)) { XCTAssertTrue("\($0)".contains("cannot copy"), "\($0)") }
+        let wider = try EquivariantModel(configuration: ModelConfiguration(resolution: 16, featureChannels: 8, baseChannels: 4, groups: 2, variant: "pixels"), seed: 1)
+        XCTAssertThrowsError(try wider.copyEncodersAndRenderer(from: given)) { XCTAssertTrue("\($0)".contains("cannot copy"), "\($0)") }
+    }
+
+    /// Convolution and norm weights do not depend on the frame size: a 32×32 model starts
+    /// from a 16×16 one's f, h and g, and then renders its own size.
+    func testAModelOfAnotherResolutionTakesTheWeights() throws {
+        let source = try ModelFixtures.tinyModel("given", seed: 1, renderer: .layered)
+        let target = try EquivariantModel(configuration: ModelConfiguration(resolution: 32, featureChannels: 4, baseChannels: 4, groups: 2,
+                                                                            variant: "given", renderer: .layered), seed: 2)
+        let copied = try target.copyEncodersAndRenderer(from: source)
+        let shared = { (m: EquivariantModel) in m.parameters.filter { p in !m.transform.parameters.contains { $0 === p } } }
+        XCTAssertEqual(copied, shared(source).count, "every tensor of f, h, g and α")
+        XCTAssertEqual(shared(target).map(\.value), shared(source).map(\.value))
+        var frames = Tensor(shape: [1, 3, 32, 32], repeating: 0.5)
+        for i in 0..<frames.count { frames.scalars[i] = Float(i % 7) / 7 }
+        XCTAssertEqual(try target.reconstruct(frames).shape, [1, 3, 32, 32])
     }
 
     /// Weights are matched by name: a renderer with residual blocks takes everything a plain
@@ -196,7 +211,7 @@ final class LayeredRendererTests: XCTestCase {
 
     func testCheckpointRoundTripKeepsTheRendererBlocksAndFeatureStride() throws {
         let model = try ModelFixtures.tinyModel("given", seed: 5, renderer: .layered, rendererBlocks: 2, featureStride: 2)
-        XCTAssertEqual(try model.encodeCharacter(randomTensor([1, 3, 16, 16], seed: 1, range: 0...1)).shape, [1, 4, 8, 8], "features at R/2")
+        XCTAssertEqual(try model.encodeCharacter(randomTensor([1, 3, 16, 16], seed: 1, range: 0...1)).coarse.shape, [1, 4, 8, 8], "features at R/2")
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-blocks-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try Checkpoint.save(model, to: url)
@@ -223,3 +238,74 @@ final class LayeredRendererTests: XCTestCase {
         XCTAssertEqual(EquivariantModel.blend(front, back, coverage: alpha).scalars, [0.25, 1, 0.25, 1])
     }
 }
+
+/// Two-level models: f and h also emit a fine level at R, warped by the same θ_z and joined
+/// into g and the coverage head at R.
+final class FineLevelTests: XCTestCase {
+    /// Moves a model's fine heads off their zero start, so the fine level changes the output.
+    static func wakeFineLevel(_ model: EquivariantModel, seed: UInt64) {
+        for p in model.parameters where p.name.hasSuffix(".fine.weight") || p.name.hasSuffix(".fine.bias") {
+            p.value = randomTensor(p.value.shape, seed: seed, range: -0.2...0.2)
+        }
+    }
+
+    func testTheLevelsHaveTheirSizesAndTheFlatLayoutRoundTrips() throws {
+        let model = try ModelFixtures.tinyModel("features", renderer: .layered, featureStride: 2, fineLevel: true)
+        let c = model.configuration
+        XCTAssertEqual(c.featureShapes, [[1, 4, 8, 8], [1, 4, 16, 16]])
+        XCTAssertEqual(c.featureCount, 4 * 8 * 8 + 4 * 16 * 16)
+        Self.wakeFineLevel(model, seed: 3)
+        let maps = try model.encodeCharacter(randomTensor([1, 3, 16, 16], seed: 1, range: 0...1))
+        XCTAssertEqual(maps.coarse.shape, [1, 4, 8, 8])
+        XCTAssertEqual(maps.fine?.shape, [1, 4, 16, 16])
+        XCTAssertEqual(maps.count, c.featureCount)
+        XCTAssertEqual(FeatureMaps(shapes: c.featureShapes, scalars: maps.scalars), maps)
+        XCTAssertEqual(Array(maps.scalars.prefix(maps.coarse.count)), maps.coarse.scalars, "the coarse level first")
+        // Both levels move with the same θ: a half-frame shift moves each by half its width.
+        let shift = Tensor(shape: [1, 6], scalars: [1, 0, 1, 0, 1, 0])
+        let moved = model.warpFeatures(maps, theta: shift)
+        for level in [moved.coarse, moved.fine!] {
+            let side = level.shape[3]
+            XCTAssertEqual(level.scalars[side - 1], 0, "the right half is outside the input (zero padding)")
+        }
+        XCTAssertEqual(moved.fine!.scalars[0], maps.fine!.scalars[8], "fine: the sample 8 columns (half of 16) to the right")
+        XCTAssertEqual(moved.coarse.scalars[0], maps.coarse.scalars[4], "coarse: the sample 4 columns (half of 8) to the right")
+        // A one-level model's maps have no fine level.
+        XCTAssertNil(try ModelFixtures.tinyModel("features").encodeCharacter(randomTensor([1, 3, 16, 16], seed: 1, range: 0...1)).fine)
+    }
+
+    func testAFineLevelStartsAsTheModelWhoseWeightsItTakes() throws {
+        let source = try ModelFixtures.tinyModel("given", seed: 1, renderer: .layered, rendererBlocks: 1, featureStride: 2)
+        let target = try ModelFixtures.tinyModel("given", seed: 2, renderer: .layered, rendererBlocks: 1, featureStride: 2, fineLevel: true)
+        try target.copyEncodersAndRenderer(from: source)
+        let frames = ModelGradientTests.batch(seed: 3).frames
+        XCTAssertEqual(try target.reconstruct(frames), try source.reconstruct(frames), "a zero fine level adds nothing")
+        Self.wakeFineLevel(target, seed: 4)
+        XCTAssertNotEqual(try target.reconstruct(frames), try source.reconstruct(frames), "the fine level reaches the output")
+    }
+
+    func testCheckpointRoundTripKeepsTheFineLevel() throws {
+        let model = try ModelFixtures.tinyModel("features", seed: 5, renderer: .layered, featureStride: 2, fineLevel: true)
+        Self.wakeFineLevel(model, seed: 6)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-fine-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("m.safetensors")
+        try Checkpoint.save(model, to: url)
+        let loaded = try Checkpoint.load(contentsOf: url)
+        XCTAssertTrue(loaded.model.configuration.fineLevel)
+        XCTAssertEqual(loaded.metadata["fine_level"], "true")
+        let frames = ModelGradientTests.batch(seed: 7).frames
+        XCTAssertEqual(try loaded.model.reconstruct(frames), try model.reconstruct(frames))
+        // A one-level file does not say it; an unreadable value is refused by name.
+        let plain = directory.appendingPathComponent("plain.safetensors")
+        try Checkpoint.save(try ModelFixtures.tinyModel("features"), to: plain)
+        XCTAssertNil(try Checkpoint.load(contentsOf: plain).metadata["fine_level"])
+        var file = try SafeTensors.read(contentsOf: url)
+        file.metadata["fine_level"] = "yes"
+        let bad = directory.appendingPathComponent("bad.safetensors")
+        try SafeTensors.write(file.tensors, metadata: file.metadata, to: bad)
+        XCTAssertThrowsError(try Checkpoint.load(contentsOf: bad)) { XCTAssertTrue("\($0)".contains("'fine_level' must be true or false, got 'yes'"), "\($0)") }
+    }
+}
+
