@@ -140,6 +140,20 @@ final class CInterfaceTests: XCTestCase {
         XCTAssertTrue(checked.standardError.contains("ERROR SUMMARY: 0 errors"), checked.standardError)
     }
 
+    /// A two-level model (`eqr train --fine-level`) hands both levels through one buffer of
+    /// eqr_model_feature_count floats, the coarse level first, and eqr_render reads the fine one.
+    func testATwoLevelModelsFeatureBuffersHoldBothLevels() throws {
+        let model = path("fine.safetensors")
+        let training = try EqrProcess.run(["train", "--variant", "pixels", "--transform-output", "aligned", "--renderer", "layered", "--feature-stride", "2",
+                                           "--fine-level", "--resolution", "16", "--steps", "2", "--batch", "2", "--log-every", "1", "--threads", "1",
+                                           "-o", model])
+        XCTAssertEqual(training.status, 0, training.standardError)
+        let program = try compileTestProgram("abi_levels", extra: ["-lequivariant"])
+        let coarse = 64 * 8 * 8, fine = 32 * 16 * 16  // C' × (R/2)², B × R² at the default channels
+        let result = try succeed(program, [model, "\(coarse + fine)", "\(coarse)"])
+        XCTAssertTrue(result.standardOutput.contains(", 0 failures"), result.standardOutput + result.standardError)
+    }
+
     func testThreadsWithTheirOwnContextsAgreeWithOneThread() throws {
         let program = try compileTestProgram("abi_threads", extra: ["-lequivariant", "-lpthread"])
         let result = try succeed(program, [features, "4"])

@@ -8,7 +8,8 @@
 #                       sizes, strides, formats and effect strings, calls out of order;
 #   abi_threads         four threads with their own contexts against one thread;
 #   abi_shared_context  two threads inside one context (refused with EQR_ERROR_BUSY);
-#   abi_log             the log callback attached, used and detached.
+#   abi_log             the log callback attached, used and detached;
+#   abi_levels          a two-level model's feature buffers (a tiny model trained here).
 #   bash Tests/Sanitizers/c_abi.sh
 # Exits non-zero when a program fails its own checks or a sanitizer reports anything.
 set -euo pipefail
@@ -48,4 +49,9 @@ run abi_misuse -lequivariant -lm -- "$models/features-64.safetensors" "$models/g
 run abi_threads -lequivariant -lpthread -- "$models/features-64.safetensors" 4
 run abi_shared_context -lequivariant -lpthread -- "$models/features-64.safetensors"
 run abi_log -lequivariant -- "$models/features-64.safetensors"
-echo "C ABI under AddressSanitizer and UndefinedBehaviorSanitizer: 4 programs, 0 reports"
+swift build -c release --product eqr >/dev/null
+"$(swift build -c release --show-bin-path)/eqr" train --variant pixels --transform-output aligned --renderer layered --feature-stride 2 \
+    --fine-level --resolution 16 --steps 2 --batch 2 --threads 1 -o "$work/fine.safetensors" 2>"$work/train.err" \
+    || { cat "$work/train.err" >&2; exit 1; }
+run abi_levels -lequivariant -- "$work/fine.safetensors" $((64 * 8 * 8 + 32 * 16 * 16)) $((64 * 8 * 8))
+echo "C ABI under AddressSanitizer and UndefinedBehaviorSanitizer: 5 programs, 0 reports"
