@@ -8,8 +8,9 @@
 #                      DIR/lib/pkgconfig/equivariant.pc, DIR/lib/frei0r-1/equivariant.so
 #                      (FFmpeg's filter), DIR/lib/frei0r-1/equivariant_mixer.so (MLT's mixer2),
 #                      DIR/bin/eqr, DIR/share/eqr/models/*.safetensors (the committed models,
-#                      found by `eqr -m NAME`), DIR/share/kdenlive/effects/frei0r_equivariant.xml
-#                      (Kdenlive's names, labels and ranges for the filter)
+#                      found by `eqr -m NAME`), DIR/share/kdenlive/effects/frei0r_equivariant.xml,
+#                      DIR/share/kdenlive/transitions/frei0r_equivariant_mixer.xml
+#                      (Kdenlive's names, labels and ranges for the filter and the mixer)
 #   --no-build       install what DIR (--build-dir) already holds instead of building
 #   --build-dir DIR  the SwiftPM products directory (default .build/release)
 #
@@ -68,8 +69,10 @@ fi
 for model in examples/models/*.safetensors; do
     put "$model" "$prefix/share/eqr/models/$(basename "$model")" 644
 done
-# Kdenlive reads effect descriptions from share/kdenlive/effects in its data folders.
+# Kdenlive reads effect descriptions from share/kdenlive/effects in its data folders, and
+# composition (transition) descriptions from share/kdenlive/transitions.
 put CInterop/editors/kdenlive/frei0r_equivariant.xml "$prefix/share/kdenlive/effects/frei0r_equivariant.xml" 644
+put CInterop/editors/kdenlive/frei0r_equivariant_mixer.xml "$prefix/share/kdenlive/transitions/frei0r_equivariant_mixer.xml" 644
 # Programs and Python's ctypes find libequivariant.so by name through the linker's cache.
 if [ "$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 case "$prefix" in

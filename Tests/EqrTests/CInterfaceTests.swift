@@ -197,7 +197,8 @@ final class CInterfaceTests: XCTestCase {
         // The test build's eqr links the toolchain's Swift runtime: the installer says so.
         XCTAssertTrue(install.standardOutput.contains("links the Swift runtime of the toolchain"), install.standardOutput)
         for installed in ["lib/libequivariant.so", "include/equivariant.h", "lib/pkgconfig/equivariant.pc", "lib/frei0r-1/equivariant.so",
-                          "lib/frei0r-1/equivariant_mixer.so", "bin/eqr", "share/eqr/models/features-64.safetensors", "share/kdenlive/effects/frei0r_equivariant.xml"] {
+                          "lib/frei0r-1/equivariant_mixer.so", "bin/eqr", "share/eqr/models/features-64.safetensors", "share/kdenlive/effects/frei0r_equivariant.xml",
+                          "share/kdenlive/transitions/frei0r_equivariant_mixer.xml"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(prefix)/\(installed)"), installed)
         }
         // The installed eqr finds the installed models by name, from any folder.

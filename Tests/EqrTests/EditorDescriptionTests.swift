@@ -4,13 +4,30 @@ import FoundationXML
 #endif
 import XCTest
 
-/// The editor description shipped for Kdenlive (`CInterop/editors/kdenlive`) agrees with the
-/// plugin: every parameter it lists is one the plugin declares (as `melt -query` reads it),
-/// every number's range maps into the plugin's [0, 1] with its default on the plugin's, and
-/// `melt` runs the filter with every listed value and every number's minimum, default and
-/// maximum without the plugin reporting an error.
+/// The editor descriptions shipped for Kdenlive (`CInterop/editors/kdenlive`: the filter as an
+/// effect, the mixer as a composition) agree with the plugins: every parameter a description
+/// lists is one the plugin declares (as `melt -query` reads it), every number's range maps into
+/// the plugin's [0, 1] with its default on the plugin's, and `melt` runs the filter (or the
+/// mixer, as a transition between two tracks) with every listed value and every number's
+/// minimum, default and maximum without the plugin reporting an error.
 final class EditorDescriptionTests: PluginWorkspaceTestCase {
-    static let kdenlive = EqrProcess.packageRoot.appendingPathComponent("CInterop/editors/kdenlive/frei0r_equivariant.xml")
+    /// One shipped description: its file, its root element and the MLT service it describes.
+    struct Description {
+        var file: String
+        var root: String
+        var service: String
+        var tag: String
+        var url: URL { EqrProcess.packageRoot.appendingPathComponent("CInterop/editors/kdenlive/\(file)") }
+    }
+
+    static let filter = Description(file: "frei0r_equivariant.xml", root: "effect", service: "filter", tag: "frei0r.equivariant")
+    static let mixer = Description(file: "frei0r_equivariant_mixer.xml", root: "transition", service: "transition", tag: "frei0r.equivariant_mixer")
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        try FileManager.default.createSymbolicLink(atPath: path("plugins/equivariant_mixer.so"),
+                                                   withDestinationPath: EqrProcess.products.appendingPathComponent("libequivariant-frei0r-mixer.so").path)
+    }
 
     /// A `<parameter>` of the description.
     struct Parameter {
@@ -23,10 +40,10 @@ final class EditorDescriptionTests: PluginWorkspaceTestCase {
         func pluginValue(_ shown: Double) -> Double { (shown - (number("offset") ?? 0)) / (number("factor") ?? 1) }
     }
 
-    func parameters() throws -> (tag: String, parameters: [Parameter]) {
-        let document = try XMLDocument(contentsOf: Self.kdenlive, options: [])
+    func parameters(_ description: Description) throws -> (tag: String, parameters: [Parameter]) {
+        let document = try XMLDocument(contentsOf: description.url, options: [])
         let effect = try XCTUnwrap(document.rootElement())
-        XCTAssertEqual(effect.name, "effect")
+        XCTAssertEqual(effect.name, description.root)
         let tag = try XCTUnwrap(effect.attribute(forName: "tag")?.stringValue)
         XCTAssertFalse(try XCTUnwrap(effect.elements(forName: "name").first?.stringValue).isEmpty)
         let parameters = effect.elements(forName: "parameter").map { element in
@@ -41,8 +58,8 @@ final class EditorDescriptionTests: PluginWorkspaceTestCase {
     }
 
     /// `melt -query` of the plugin: each parameter's title and its default (nil for none).
-    func pluginParameters() throws -> [String: String?] {
-        let query = try EqrProcess.run(program: "/usr/bin/melt", ["-query", "filter=frei0r.equivariant"],
+    func pluginParameters(_ description: Description) throws -> [String: String?] {
+        let query = try EqrProcess.run(program: "/usr/bin/melt", ["-query", "\(description.service)=\(description.tag)"],
                                        environment: ["MLT_FREI0R_PLUGIN_PATH": path("plugins")])
         XCTAssertEqual(query.status, 0, query.standardError)
         var result: [String: String?] = [:], inParameters = false, title: String?
@@ -59,22 +76,30 @@ final class EditorDescriptionTests: PluginWorkspaceTestCase {
         return result
     }
 
-    func testKdenliveDescriptionAgreesWithThePluginAndRunsInMelt() throws {
-        let (tag, parameters) = try parameters()
-        XCTAssertEqual(tag, "frei0r.equivariant")
-        let plugin = try pluginParameters()
+    func testKdenliveEffectAgreesWithTheFilterAndRunsInMelt() throws { try check(Self.filter) }
+
+    func testKdenliveCompositionAgreesWithTheMixerAndRunsInMelt() throws { try check(Self.mixer) }
+
+    func check(_ description: Description) throws {
+        let (tag, parameters) = try parameters(description)
+        XCTAssertEqual(tag, description.tag)
+        let plugin = try pluginParameters(description)
+        XCTAssertFalse(plugin.isEmpty, "melt -query \(description.service)=\(description.tag) lists no parameters")
         XCTAssertEqual(Set(parameters.map(\.name)), Set(plugin.keys), "the description lists exactly the plugin's parameters")
 
         let clip = path("in.mp4"), background = path("bg.png")
         try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "4", "-pix_fmt", "yuv420p", clip])
         try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "gradients=size=64x48:seed=5", "-frames:v", "1", background])
+        // The filter takes the background as a parameter; the mixer takes it from the second track.
+        let service = description.service == "filter"
+            ? [clip, "out=3", "-filter", description.tag, "model=\(model)", "background=\(background)"]
+            : [clip, "out=3", "-track", background, "out=3", "-transition", description.tag, "a_track=0", "b_track=1", "model=\(model)"]
         var runs = 0
         /// Runs the filter in melt with these properties over the clip and checks its output.
         func melt(_ properties: [String]) throws {
             let output = path("melt-\(runs).mkv")
             runs += 1
-            let run = try EqrProcess.run(program: "/usr/bin/melt", ["-quiet", clip, "out=3", "-filter", "frei0r.equivariant", "model=\(model)",
-                                                                    "background=\(background)"] + properties
+            let run = try EqrProcess.run(program: "/usr/bin/melt", ["-quiet"] + service + properties
                                          + ["-consumer", "avformat:\(output)", "vcodec=ffv1", "an=1", "real_time=0"],
                                          environment: ["MLT_FREI0R_PLUGIN_PATH": path("plugins")])
             XCTAssertEqual(run.status, 0, "\(properties): \(run.standardError)")
