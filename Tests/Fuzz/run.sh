@@ -4,9 +4,13 @@
 # and value, frames, calls on freed instances) with libFuzzer and AddressSanitizer.
 #   bash Tests/Fuzz/run.sh [SECONDS] [SURFACE]   a timed run (default 60 s) of every surface, or of one
 #   bash Tests/Fuzz/run.sh --runs N SURFACE      N executions of one surface (the 10^6 runs), optimised build
-# SURFACE: checkpoint, effect, motionTemplate, keyframes or frei0r. The timed run builds without
+# SURFACE: checkpoint, effect, motionTemplate, keyframes, frei0r or abi. The timed run builds without
 # optimisation (.build/fuzz, Swift's debug checks on); --runs builds with -O (.build/fuzz-release,
 # overflow and bounds checks stay on) so 10^6 inputs take minutes, not hours.
+# abi fuzzes the C ABI of libequivariant (Tests/Fuzz/abi_fuzz.c: programs of calls on contexts,
+# images, effect strings, feature buffers and handles): the library is built with AddressSanitizer
+# and coverage (.build/fuzz-abi, optimised), the program with the toolchain's clang and
+# -fsanitize=fuzzer,address, and it runs against the committed features-64 model.
 # Starts from a small valid input per surface plus Tests/Fuzz/corpus (the inputs that once
 # broke something). Exits non-zero when an input crashes, trips the sanitizer, hangs for 10 s
 # or allocates past 2 GB; the input is kept in .build/fuzz/findings/ — copy it into
@@ -25,8 +29,22 @@ else
     [ $# -gt 0 ] && shift
 fi
 surface=${1:-}
-case "$surface" in ""|checkpoint|effect|motionTemplate|keyframes|frei0r) ;;
-    *) echo "run.sh: unknown surface '$surface' (checkpoint, effect, motionTemplate, keyframes or frei0r)" >&2; exit 64 ;; esac
+case "$surface" in ""|checkpoint|effect|motionTemplate|keyframes|frei0r|abi) ;;
+    *) echo "run.sh: unknown surface '$surface' (checkpoint, effect, motionTemplate, keyframes, frei0r or abi)" >&2; exit 64 ;; esac
+fuzz_options=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=.build/fuzz/findings/)
+if [ "$surface" = abi ]; then
+    scratch=.build/fuzz-abi
+    swift build -c release --scratch-path "$scratch" --sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table --product equivariant >/dev/null
+    products=$(swift build -c release --scratch-path "$scratch" --sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table --show-bin-path)
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    mkdir -p "$work/corpus" .build/fuzz/findings
+    "$(dirname "$(command -v swift)")/clang" -std=c99 -O1 -g -fsanitize=fuzzer,address -I CInterop/include Tests/Fuzz/abi_fuzz.c \
+        -o "$work/abi_fuzz" -L "$products" -Wl,-rpath,"$products" -lequivariant -lm 2>"$work/build.log" || { cat "$work/build.log" >&2; exit 1; }
+    EQR_FUZZ_MODEL=examples/models/features-64.safetensors SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+        "$work/abi_fuzz" "${limit[@]}" -max_len=4096 "${fuzz_options[@]}" "$work/corpus"
+    exit
+fi
 # The normal build writes the seeds (the test suite, which holds .build's lock, has built it).
 [ "${EQR_FUZZ_RELEASE_BUILT:-0}" = 1 ] || swift build -c release --product eqr-fuzz >/dev/null
 swift build -c "$configuration" --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --product eqr-fuzz >/dev/null
@@ -38,5 +56,4 @@ cp Tests/Fuzz/corpus/* "$work/seeds/" 2>/dev/null || true
 # A crash should end the run at once, not wait for Swift's interactive backtracer; the Swift
 # runtime's process-lifetime allocations are not leaks.
 EQR_FUZZ_SURFACE="$surface" SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-    "$scratch/$configuration/eqr-fuzz" "${limit[@]}" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix=.build/fuzz/findings/ "$work/corpus" "$work/seeds"
+    "$scratch/$configuration/eqr-fuzz" "${limit[@]}" -max_len=16384 "${fuzz_options[@]}" "$work/corpus" "$work/seeds"

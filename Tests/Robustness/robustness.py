@@ -485,7 +485,7 @@ def fuzz(seconds):
     return run_fuzzer([str(seconds)])
 
 
-FUZZ_SURFACES = ["checkpoint", "effect", "motionTemplate", "keyframes", "frei0r"]
+FUZZ_SURFACES = ["checkpoint", "effect", "motionTemplate", "keyframes", "frei0r", "abi"]
 
 
 def fuzz_runs(runs):
