@@ -66,7 +66,7 @@ struct BenchHostCommand: ParsableCommand {
         let background = try VideoReader(generator: "mandelbrot=size=640x480").next()!
         try ImageFile.write(background, to: path("bg.png"))
 
-        let eqr = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let eqr = RunningExecutable.url.path
         func host(_ input: String, _ output: String) throws -> (seconds: Double, peakMB: Double) {
             try Self.measure(eqr, ["-i", path(input), "-i", path("bg.png"), "-m", model, "-effect", "swap", "-nostats", "-y", path(output)])
         }

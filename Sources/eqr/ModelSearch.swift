@@ -28,7 +28,7 @@ enum ModelSearch {
         } else if let home = environment["HOME"], !home.isEmpty {
             folders.append(URL(fileURLWithPath: home).appendingPathComponent(".local/share/eqr/models", isDirectory: true))
         }
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let executable = RunningExecutable.url
         let bin = executable.deletingLastPathComponent()
         folders.append(bin.deletingLastPathComponent().appendingPathComponent("share/eqr/models", isDirectory: true))
         // A SwiftPM build: <tree>/.build/<triple>/release/eqr (or .build/release/eqr).

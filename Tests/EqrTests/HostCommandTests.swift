@@ -199,8 +199,10 @@ final class HostCommandTests: XCTestCase {
         XCTAssertEqual(try FFmpegTools.streams(path("silent.mp4")).map { $0.split(separator: ",")[0] }, ["video"])
     }
 
+    /// Started by name from PATH (argv[0] is then just "eqr"), as users start it.
     func testBenchHostReportsFiguresAsJSON() throws {
-        let result = try EqrProcess.run(["bench", "host", "--frames", "10", "-m", model, "--json"])
+        let result = try EqrProcess.run(program: "/usr/bin/env", ["eqr", "bench", "host", "--frames", "10", "-m", model, "--json"],
+                                        environment: ["PATH": EqrProcess.products.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")])
         XCTAssertEqual(result.status, 0, result.standardError)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
         for key in ["fps", "ffmpeg_fps", "rss_mb_short", "rss_mb_long", "plugin_fps", "plugin_fps_openblas_1_thread"] {
