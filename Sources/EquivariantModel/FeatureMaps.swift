@@ -38,9 +38,6 @@ public struct FeatureMaps: Equatable, Sendable {
     /// Every scalar, the coarse level first: the flat layout of the C ABI's feature buffers.
     public var scalars: [Float] { levels.flatMap(\.scalars) }
 
-    /// Whether every value is finite.
-    public var isFinite: Bool { levels.allSatisfy(\.isFinite) }
-
     /// Feature maps shaped like `shapes` (coarse first) filled from a flat buffer in the
     /// layout of ``scalars``.
     public init(shapes: [[Int]], scalars: [Float]) {

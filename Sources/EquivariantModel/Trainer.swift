@@ -278,7 +278,9 @@ public final class Trainer {
         if readsFeatures, drawn != nil {
             if let (a, b) = drawnFeatureGradients {
                 featureGradients[0].coarse += a
-                featureGradients.append(FeatureMaps(coarse: b, fine: fx.fine.map { Tensor(shape: $0.shape, repeating: 0) }))
+                var drawnGradient = fx.zeros  // the predictor reads the coarse level only
+                drawnGradient.coarse = b
+                featureGradients.append(drawnGradient)
             } else {
                 featureGradients.append(fx.zeros)
             }
