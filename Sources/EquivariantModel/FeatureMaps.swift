@@ -61,13 +61,16 @@ public struct FeatureMaps: Equatable, Sendable {
     }
 
     /// Level by level sums (both with the same levels).
-    public static func + (lhs: FeatureMaps, rhs: FeatureMaps) -> FeatureMaps {
-        precondition((lhs.fine == nil) == (rhs.fine == nil), "FeatureMaps: a one-level and a two-level sum")
-        return FeatureMaps(levels: zip(lhs.levels, rhs.levels).map { $0 + $1 })
-    }
+    public static func + (lhs: FeatureMaps, rhs: FeatureMaps) -> FeatureMaps { lhs.combined(with: rhs, by: +) }
 
-    /// Level by level differences.
-    public static func - (lhs: FeatureMaps, rhs: FeatureMaps) -> FeatureMaps { lhs + rhs * -1 }
+    /// Level by level differences (both with the same levels).
+    public static func - (lhs: FeatureMaps, rhs: FeatureMaps) -> FeatureMaps { lhs.combined(with: rhs, by: -) }
+
+    /// `operation` applied level by level to maps with the same levels.
+    private func combined(with other: FeatureMaps, by operation: (Tensor, Tensor) -> Tensor) -> FeatureMaps {
+        precondition((fine == nil) == (other.fine == nil), "FeatureMaps: one-level and two-level maps combined")
+        return FeatureMaps(levels: zip(levels, other.levels).map(operation))
+    }
 
     /// Adds level by level.
     public static func += (lhs: inout FeatureMaps, rhs: FeatureMaps) { lhs = lhs + rhs }

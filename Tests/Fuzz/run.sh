@@ -34,9 +34,10 @@ case "$surface" in ""|checkpoint|effect|motionTemplate|keyframes|frei0r|abi) ;;
     *) echo "run.sh: unknown surface '$surface' (checkpoint, effect, motionTemplate, keyframes, frei0r or abi)" >&2; exit 64 ;; esac
 fuzz_options=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=.build/fuzz/findings/)
 if [ "$surface" = abi ]; then
-    scratch=.build/fuzz-abi
-    swift build -c release --scratch-path "$scratch" --sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table --product equivariant >/dev/null
-    products=$(swift build -c release --scratch-path "$scratch" --sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table --show-bin-path)
+    # libFuzzer reads inline 8-bit counters (plain edge coverage would be trace-pc-guard, which it refuses).
+    build=(swift build -c release --scratch-path .build/fuzz-abi --sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table)
+    "${build[@]}" --product equivariant >/dev/null
+    products=$("${build[@]}" --show-bin-path)
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     mkdir -p "$work/corpus" .build/fuzz/findings
