@@ -90,4 +90,8 @@ public enum CheckpointMetadata {
     public static let backgroundCrops = "background_crops"
     /// The directory of photos that textured the synthetic characters, when one did.
     public static let characterImages = "character_images"
+    /// Procedural backgrounds trained on beside the photo ones (absent when none).
+    public static let proceduralBackgrounds = "procedural_backgrounds"
+    /// Characters that keep their procedural colours beside the photo-textured ones (absent when none).
+    public static let proceduralCharacters = "procedural_characters"
 }

@@ -28,6 +28,14 @@ public struct SceneWorld {
     /// A directory of photos that texture the characters: each procedural character keeps
     /// its shape (alpha) and takes photo `index mod count`, scaled to the frame, as its colours.
     public var characterImages: String?
+    /// Procedural backgrounds trained on beside the photos of ``backgroundImages`` (0: photos
+    /// only). A mixed world also keeps the procedural world's unseen backgrounds for the
+    /// evaluation, after the unseen photos.
+    public var proceduralBackgrounds = 0
+    /// Of the ``characters``, how many keep their procedural colours when ``characterImages``
+    /// textures the others (0: every character takes a photo's colours). The procedural ones
+    /// are the last.
+    public var proceduralCharacters = 0
 
     /// The metadata entries that describe this world. Photo folders are absolute paths, or,
     /// given the folder the checkpoint is written to, paths relative to it (so a model and
@@ -41,6 +49,8 @@ public struct SceneWorld {
         if let backgroundImages { m[K.backgroundImages] = recorded(backgroundImages) }
         if let characterImages { m[K.characterImages] = recorded(characterImages) }
         if backgroundCrops != 1 { m[K.backgroundCrops] = String(backgroundCrops) }
+        if proceduralBackgrounds != 0 { m[K.proceduralBackgrounds] = String(proceduralBackgrounds) }
+        if proceduralCharacters != 0 { m[K.proceduralCharacters] = String(proceduralCharacters) }
         return m
     }
 
@@ -53,6 +63,8 @@ public struct SceneWorld {
         trainedBackgrounds = m[K.trainedBackgrounds].flatMap { Int($0) } ?? 8
         characters = m[K.characters].flatMap { Int($0) } ?? 8
         backgroundCrops = m[K.backgroundCrops].flatMap { Int($0) } ?? 1
+        proceduralBackgrounds = m[K.proceduralBackgrounds].flatMap { Int($0) } ?? 0
+        proceduralCharacters = m[K.proceduralCharacters].flatMap { Int($0) } ?? 0
         func located(_ path: String?) -> String? {
             guard let path, !path.hasPrefix("/"), let checkpointFolder else { return path }
             return checkpointFolder.appendingPathComponent(path).standardizedFileURL.path
@@ -81,10 +93,21 @@ public struct SceneWorld {
     }
 
     /// Builds the generator; photos are decoded with FFmpeg at the model resolution.
+    ///
+    /// A mixed world (photos and ``proceduralBackgrounds``) orders its bank as: trained photo
+    /// crops, trained procedural backgrounds, unseen photo crops, unseen procedural ones.
     public func makeGenerator() throws -> SceneGenerator {
+        try checkMixing()
         var configuration = SceneGenerator.Configuration(
             resolution: resolution, worldSeed: worldSeed, trainedBackgroundCount: trainedBackgrounds, characterCount: characters)
         if backgroundImages == nil && characterImages == nil { return try SceneGenerator(configuration) }
+        // The procedural world with the same seed gives the characters' shapes (and any
+        // backgrounds not taken from photos, or mixed with them).
+        var proceduralConfiguration = configuration
+        proceduralConfiguration.trainedBackgroundCount = max(1, proceduralBackgrounds)
+        proceduralConfiguration.unseenBackgroundCount = 0
+        proceduralConfiguration.holdsOutPairings = false
+        let procedural = try SceneGenerator(proceduralConfiguration)
         var backgrounds: BackgroundBank?
         if let backgroundImages {
             let paths = try Self.files(in: backgroundImages, extensions: Self.imageExtensions)
@@ -94,25 +117,55 @@ public struct SceneWorld {
             guard (1...Self.cropOrigins.count).contains(backgroundCrops) else {
                 throw ModelError.invalidInput("background crops must be in 1...\(Self.cropOrigins.count), got \(backgroundCrops)")
             }
-            configuration.trainedBackgroundCount = trainedBackgrounds * backgroundCrops
-            configuration.unseenBackgroundCount = (paths.count - trainedBackgrounds) * backgroundCrops
-            backgrounds = try BackgroundBank(images: try paths.flatMap(readCrops))
+            let crops = try paths.flatMap(readCrops)
+            let trainedPhotos = trainedBackgrounds * backgroundCrops
+            var trained = Array(crops[..<trainedPhotos]), unseen = Array(crops[trainedPhotos...])
+            if proceduralBackgrounds > 0 {
+                let bank = procedural.backgrounds
+                let unseenStart = SceneGenerator.unseenBackgroundIndexOffset
+                trained += (0..<proceduralBackgrounds).map { bank.background(at: $0) }
+                unseen += (unseenStart..<(unseenStart + Self.proceduralUnseenBackgrounds)).map { bank.background(at: $0) }
+            }
+            configuration.trainedBackgroundCount = trained.count
+            configuration.unseenBackgroundCount = unseen.count
+            backgrounds = try BackgroundBank(images: trained + unseen)
         }
-        // The procedural world with the same seed gives the characters (and any backgrounds
-        // not taken from photos).
-        let procedural = try SceneGenerator(configuration)
         var characters = procedural.characters
         if let characterImages {
             let photos = try Self.files(in: characterImages, extensions: Self.imageExtensions).map(readImage)
             let plane = resolution * resolution
+            let textured = self.characters - proceduralCharacters
             let cutouts = (0..<self.characters).map { index in
                 var layer = procedural.characters.layer(at: index)
-                layer.scalars.replaceSubrange(0..<3 * plane, with: photos[index % photos.count].scalars)
+                if index < textured { layer.scalars.replaceSubrange(0..<3 * plane, with: photos[index % photos.count].scalars) }
                 return layer
             }
             characters = try CharacterBank(cutouts: cutouts)
         }
         return try SceneGenerator(configuration, backgrounds: backgrounds ?? procedural.backgrounds, characters: characters)
+    }
+
+    /// The unseen procedural backgrounds a mixed world keeps for the evaluation (as many as a
+    /// procedural world has).
+    static let proceduralUnseenBackgrounds = SceneGenerator.Configuration().unseenBackgroundCount
+
+    /// Refuses procedural counts that do not fit the photos they are mixed with.
+    private func checkMixing() throws {
+        guard (0...SceneGenerator.unseenBackgroundIndexOffset).contains(proceduralBackgrounds) else {
+            throw ModelError.invalidInput("procedural backgrounds must be in 0...\(SceneGenerator.unseenBackgroundIndexOffset), got \(proceduralBackgrounds)")
+        }
+        if proceduralBackgrounds > 0 && backgroundImages == nil {
+            throw ModelError.invalidInput("procedural backgrounds are mixed with photo backgrounds: give the photos (--background-images)")
+        }
+        guard proceduralCharacters >= 0 else { throw ModelError.invalidInput("procedural characters must not be negative, got \(proceduralCharacters)") }
+        if proceduralCharacters > 0 {
+            guard characterImages != nil else {
+                throw ModelError.invalidInput("procedural characters are mixed with photo-textured ones: give the photos (--character-images)")
+            }
+            guard proceduralCharacters < characters else {
+                throw ModelError.invalidInput("\(proceduralCharacters) of \(characters) characters procedural leaves none for the photos; keep it below \(characters)")
+            }
+        }
     }
 
     /// The file name extensions read as photos.

@@ -69,6 +69,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "A directory of photos to use as synthetic backgrounds (the first --trained-backgrounds train, the rest are unseen).") var backgroundImages: String?
     @Option(parsing: .unconditional, help: "Square crops per background photo (1: the whole photo; 2–9: crops of the photo at twice the frame's side, so more backgrounds with the same photos).") var backgroundCrops = 1
     @Option(help: "A directory of photos that texture the synthetic characters (each keeps its procedural shape and takes a photo's colours).") var characterImages: String?
+    @Option(parsing: .unconditional, help: "Procedural backgrounds trained on beside the photos of --background-images (0: photos only); the evaluation then also uses the procedural world's unseen backgrounds.") var proceduralBackgrounds = 0
+    @Option(parsing: .unconditional, help: "Of --characters, how many keep their procedural colours beside those textured by --character-images (0: all take photos).") var proceduralCharacters = 0
     @Option(parsing: .upToNextOption, help: "Train on frame pairs of these videos (files or directories of files) instead of synthetic scenes.") var videos: [String] = []
     @Option(parsing: .unconditional, help: "Frame gap k of video pairs (t, t+k).") var gap = 1
     @Option(parsing: .unconditional, help: "Largest frame gap of video pairs: each pair's gap is drawn from --gap...--max-gap (default: --gap).") var maxGap: Int?
@@ -120,6 +122,18 @@ struct TrainCommand: ParsableCommand {
         }
         guard (1...9).contains(backgroundCrops) else { throw ValidationError("--background-crops must be in 1...9, got \(backgroundCrops)") }
         if backgroundCrops > 1 && backgroundImages == nil { throw ValidationError("--background-crops crops photos: give --background-images") }
+        guard (0...SceneGenerator.unseenBackgroundIndexOffset).contains(proceduralBackgrounds) else {
+            throw ValidationError("--procedural-backgrounds must be in 0...\(SceneGenerator.unseenBackgroundIndexOffset), got \(proceduralBackgrounds)")
+        }
+        if proceduralBackgrounds > 0 && backgroundImages == nil {
+            throw ValidationError("--procedural-backgrounds mixes procedural backgrounds with photos: give --background-images (without it every background is procedural; use --trained-backgrounds)")
+        }
+        guard proceduralCharacters >= 0, proceduralCharacters < characters else {
+            throw ValidationError("--procedural-characters must be in 0..<--characters (\(characters)), got \(proceduralCharacters)")
+        }
+        if proceduralCharacters > 0 && characterImages == nil {
+            throw ValidationError("--procedural-characters mixes procedural characters with photo-textured ones: give --character-images")
+        }
         if initFrom != nil && resume != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if !videos.isEmpty && variantType.needsKnownMotion {
             throw ValidationError("--variant \(variant) needs the true motion of each pair; train it on synthetic scenes (omit --videos)")
@@ -196,6 +210,8 @@ struct TrainCommand: ParsableCommand {
             var world = SceneWorld(resolution: resolution, worldSeed: worldSeed, trainedBackgrounds: trainedBackgrounds,
                                    characters: characters, backgroundImages: backgroundImages, characterImages: characterImages)
             world.backgroundCrops = backgroundCrops
+            world.proceduralBackgrounds = proceduralBackgrounds
+            world.proceduralCharacters = proceduralCharacters
             data = SyntheticTrainingData(generator: try world.makeGenerator(), seed: seed, distantFrames: sceneBackground == "distant",
                                          emptyDistantFraction: emptyDistantFrames)
             metadata.merge(world.metadata(checkpointFolder: URL(fileURLWithPath: output).deletingLastPathComponent())) { $1 }

@@ -192,6 +192,11 @@ final class ModelCommandTests: XCTestCase {
             (["train", "--variant", "pixels", "--scene-background", "distant", "--empty-distant-frames", "1.5", "-o", path("x.safetensors")],
              "--empty-distant-frames must be in 0...1"),
             (["train", "--variant", "pixels", "--empty-distant-frames", "0.25", "-o", path("x.safetensors")], "--scene-background distant"),
+            (["train", "--variant", "pixels", "--procedural-backgrounds", "64", "-o", path("x.safetensors")], "give --background-images"),
+            (["train", "--variant", "pixels", "--procedural-backgrounds", "1001", "-o", path("x.safetensors")], "--procedural-backgrounds must be in 0...1000"),
+            (["train", "--variant", "pixels", "--procedural-characters", "2", "-o", path("x.safetensors")], "give --character-images"),
+            (["train", "--variant", "pixels", "--characters", "4", "--procedural-characters", "4", "-o", path("x.safetensors")],
+             "--procedural-characters must be in 0..<--characters (4)"),
             (["synth", path("s.mp4"), "--character", "99"], "--character 99"),
             (["train", "--variant", "pixels", "--steps", "1", "-o", path("no/such/dir/x.safetensors")], "does not exist or is not writable"),
         ]

@@ -94,4 +94,72 @@ final class SceneWorldTests: XCTestCase {
         world.backgroundCrops = 10
         XCTAssertThrowsError(try world.makeGenerator()) { XCTAssertTrue("\($0)".contains("crops"), "\($0)") }
     }
+
+    /// A mixed world: photo crops and procedural backgrounds train together, the unseen photos
+    /// and the procedural world's unseen backgrounds are kept for the evaluation, and the last
+    /// characters keep their procedural colours.
+    func testProceduralBackgroundsAndCharactersMixWithPhotos() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-mixed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let side = 16
+        let colours: [(String, UInt8, UInt8, UInt8)] = [("a.png", 200, 30, 90), ("b.png", 10, 240, 120), ("c.png", 70, 70, 250)]
+        for (name, red, green, blue) in colours {
+            try ImageFile.write(try Frame(width: 20, height: 20, red: red, green: green, blue: blue), to: directory.appendingPathComponent(name).path)
+        }
+        let plain = SceneWorld(resolution: side, worldSeed: 5, trainedBackgrounds: 4, characters: 4, backgroundImages: nil)
+        var mixed = SceneWorld(resolution: side, worldSeed: 5, trainedBackgrounds: 2, characters: 4, backgroundImages: directory.path,
+                               characterImages: directory.path)
+        mixed.proceduralBackgrounds = 5
+        mixed.proceduralCharacters = 2
+        let procedural = try plain.makeGenerator(), generator = try mixed.makeGenerator()
+        let unseenProcedural = SceneGenerator.Configuration().unseenBackgroundCount
+        XCTAssertEqual(generator.configuration.trainedBackgroundCount, 2 + 5)
+        XCTAssertEqual(generator.configuration.unseenBackgroundCount, 1 + unseenProcedural)
+        XCTAssertEqual(generator.backgroundIndices(for: .unseenBackgrounds), Array(7..<(8 + unseenProcedural)))
+        let plane = side * side
+        func isFlat(_ image: Tensor, _ colour: (String, UInt8, UInt8, UInt8)) -> Bool {
+            let expected = [colour.1, colour.2, colour.3].map { Float($0) / 255 }
+            return (0..<3).allSatisfy { c in image.scalars[(c * plane)..<((c + 1) * plane)].allSatisfy { abs($0 - expected[c]) < 1e-6 } }
+        }
+        // Trained: the two photos, then procedural backgrounds 0..<5.
+        XCTAssertTrue(isFlat(generator.backgrounds.background(at: 0), colours[0]))
+        XCTAssertTrue(isFlat(generator.backgrounds.background(at: 1), colours[1]))
+        for index in 0..<5 {
+            XCTAssertEqual(generator.backgrounds.background(at: 2 + index), procedural.backgrounds.background(at: index), "procedural \(index)")
+        }
+        // Unseen: the third photo, then the procedural world's unseen backgrounds.
+        XCTAssertTrue(isFlat(generator.backgrounds.background(at: 7), colours[2]))
+        let offset = SceneGenerator.unseenBackgroundIndexOffset
+        XCTAssertEqual(generator.backgrounds.background(at: 8), procedural.backgrounds.background(at: offset))
+        XCTAssertEqual(generator.backgrounds.background(at: 7 + unseenProcedural), procedural.backgrounds.background(at: offset + unseenProcedural - 1))
+        // Characters 0 and 1 take photos' colours, 2 and 3 stay as the procedural world draws them.
+        for index in 0..<4 {
+            let layer = generator.characters.layer(at: index), original = procedural.characters.layer(at: index)
+            XCTAssertEqual(Array(layer.scalars[(3 * plane)...]), Array(original.scalars[(3 * plane)...]), "character \(index) keeps its shape")
+            if index < 2 {
+                XCTAssertEqual(layer.scalars[0], Float(colours[index].1) / 255, accuracy: 1e-6)
+                XCTAssertNotEqual(layer.scalars[0..<plane], original.scalars[0..<plane])
+            } else {
+                XCTAssertEqual(layer, original, "character \(index) keeps its colours")
+            }
+        }
+        // The metadata brings the mix back.
+        let metadata = mixed.metadata()
+        XCTAssertEqual(metadata["procedural_backgrounds"], "5")
+        XCTAssertEqual(metadata["procedural_characters"], "2")
+        XCTAssertNil(plain.metadata()["procedural_backgrounds"])
+        let file = directory.appendingPathComponent("m.safetensors")
+        try Checkpoint.save(try ModelFixtures.tinyModel("given"), metadata: metadata, to: file)
+        let read = SceneWorld(checkpoint: try Checkpoint.load(contentsOf: file), checkpointFolder: directory)
+        XCTAssertEqual(read.proceduralBackgrounds, 5)
+        XCTAssertEqual(read.proceduralCharacters, 2)
+        // Counts that do not fit are refused with their reason.
+        var noPhotos = plain
+        noPhotos.proceduralBackgrounds = 3
+        XCTAssertThrowsError(try noPhotos.makeGenerator()) { XCTAssertTrue("\($0)".contains("--background-images"), "\($0)") }
+        var allProcedural = mixed
+        allProcedural.proceduralCharacters = 4
+        XCTAssertThrowsError(try allProcedural.makeGenerator()) { XCTAssertTrue("\($0)".contains("leaves none for the photos"), "\($0)") }
+    }
 }
