@@ -16,6 +16,11 @@ struct EqrCommand: ParsableCommand {
             print(EffectSpecification.help)
             return
         }
+        // Completion scripts come from a tree that has both the words and the host's options.
+        if arguments.first == "--generate-completion-script" {
+            CompletionTree.main(arguments)
+            return
+        }
         // ffmpeg-style invocations (`eqr -i … out.mp4`) go to the host; words to subcommands.
         if let first = arguments.first, first.hasPrefix("-"), !["-h", "--help", "--version"].contains(first) {
             HostCommand.main(arguments)
@@ -38,6 +43,15 @@ struct EqrCommand: ParsableCommand {
         """,
         version: ProductVersion.string + "\n" + ProcessSettings.blasKernelSummary,
         subcommands: [TrainCommand.self, FitCommand.self, EvalCommand.self, SynthCommand.self, InfoCommand.self, ModelsCommand.self, ExportCommand.self, DemoCommand.self, BenchCommand.self])
+}
+
+/// What shells complete for `eqr`: the host's options (`-i`, `-m`, `-effect`, …) at the top,
+/// as ffmpeg-style commands use them, and the tools' words with their own options. It is only
+/// described, never run: invocations are routed by ``EqrCommand/main()``.
+struct CompletionTree: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eqr", subcommands: EqrCommand.configuration.subcommands)
+
+    @OptionGroup var host: HostOptions
 }
 
 /// `eqr bench ...`: benchmark commands that print measured figures.
