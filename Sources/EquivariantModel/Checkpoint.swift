@@ -57,6 +57,7 @@ public enum Checkpoint {
         metadata[K.featureChannels] = String(c.featureChannels)
         metadata[K.baseChannels] = String(c.baseChannels)
         metadata[K.groups] = String(c.groups)
+        metadata[K.architecture] = ModelArchitecture(model: model).json()
         if let optimizer { metadata[K.adamStep] = String(optimizer.state.step) }
         metadata[K.checksum] = CheckpointChecksum.value(of: tensors)
         try SafeTensors.write(tensors, metadata: metadata, to: url)

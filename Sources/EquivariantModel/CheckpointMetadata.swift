@@ -4,6 +4,10 @@
 public enum CheckpointMetadata {
     // MARK: Format and architecture (written by ``Checkpoint/save(_:optimizer:metadata:to:)``)
 
+    /// Every network's layers, the input convention, the warp and the composition as JSON
+    /// (``ModelArchitecture``), for rebuilding the model in another framework. Written on
+    /// every save; informative only (loading rebuilds the layers from the keys above).
+    public static let architecture = "architecture"
     /// `equivariant-renderer`.
     public static let format = "format"
     /// The format version, an integer.

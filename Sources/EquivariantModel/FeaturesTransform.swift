@@ -25,6 +25,9 @@ public final class FeaturesTransform: TransformVariant {
 
     public var parameters: [Parameter] { network.parameters }
 
+    /// The network's layers.
+    public var networkDescription: [LayerDescription]? { network.layerDescription.layers }
+
     public func theta(for inputs: TransformInputs, tape: Tape?) throws -> Tensor {
         guard let features = inputs.characterFeatures, let nextFeatures = inputs.nextCharacterFeatures else {
             throw ModelError.invalidInput("the `features` variant needs the character features of both frames")

@@ -19,6 +19,9 @@ public final class GivenTransform: TransformVariant {
 
     public var parameters: [Parameter] { map.parameters }
 
+    /// The network's layers.
+    public var networkDescription: [LayerDescription]? { [map.layerDescription] }
+
     public func theta(for inputs: TransformInputs, tape: Tape?) throws -> Tensor {
         guard let known = inputs.knownTheta else {
             throw ModelError.invalidInput("the `given` variant needs the true motion of every training pair")

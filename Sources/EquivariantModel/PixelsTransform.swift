@@ -18,6 +18,9 @@ public final class PixelsTransform: TransformVariant {
 
     public var parameters: [Parameter] { network?.parameters ?? [] }
 
+    /// The network's layers.
+    public var networkDescription: [LayerDescription]? { network?.layerDescription.layers }
+
     public func theta(for inputs: TransformInputs, tape: Tape?) throws -> Tensor {
         guard let network else { return PairAlignment.theta(frames: inputs.frames, nextFrames: inputs.nextFrames) }
         return network.forward(.concatenatingChannels([inputs.frames, inputs.nextFrames]), tape: tape)

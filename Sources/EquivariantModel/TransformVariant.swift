@@ -40,6 +40,8 @@ public protocol TransformVariant: AnyObject {
     /// the learned map for `given`, θ_x itself for variants that estimate motion from frames
     /// (their feature space shares the frames' normalised coordinates).
     func theta(forKnownTheta thetaX: Tensor) -> Tensor
+    /// The variant's network as data (``ModelArchitecture``), or nil when it has none.
+    var networkDescription: [LayerDescription]? { get }
 }
 
 extension TransformVariant {

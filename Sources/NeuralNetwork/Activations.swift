@@ -49,7 +49,10 @@ private enum ElementFunction {
 }
 
 /// Rectified linear unit, `max(0, x)`.
-public final class ReLU: Layer {
+public final class ReLU: DescribedLayer {
+    /// `relu`.
+    public var layerDescription: LayerDescription { LayerDescription(op: "relu") }
+
     /// Creates the activation.
     public init() {}
     /// Any shape is accepted and kept.
@@ -67,7 +70,10 @@ public final class ReLU: Layer {
 }
 
 /// Leaky rectified linear unit, `x` for `x > 0` else `slope · x`.
-public final class LeakyReLU: Layer {
+public final class LeakyReLU: DescribedLayer {
+    /// `leaky_relu` with its slope.
+    public var layerDescription: LayerDescription { LayerDescription(op: "leaky_relu", settings: ["slope": LayerDescription.decimal(slope)]) }
+
     /// The slope for negative inputs.
     public let slope: Float
     /// Creates the activation; `slope` must be in [0, 1).
@@ -90,7 +96,10 @@ public final class LeakyReLU: Layer {
 }
 
 /// Logistic sigmoid, `1 / (1 + e^(−x))`, mapping to (0, 1) (the renderer's last layer).
-public final class Sigmoid: Layer {
+public final class Sigmoid: DescribedLayer {
+    /// `sigmoid`.
+    public var layerDescription: LayerDescription { LayerDescription(op: "sigmoid") }
+
     /// Creates the activation.
     public init() {}
     /// Any shape is accepted and kept.

@@ -12,7 +12,13 @@ import Glibc
 /// A free regression can output any θ, and one large step warps the features entirely out
 /// of the frame, where zero padding leaves no gradient to come back; this bound is what
 /// label-free training needs (see `Trainer`).
-public final class BoundedAffine: Layer {
+public final class BoundedAffine: DescribedLayer {
+    /// `bounded_affine` with its two bounds.
+    public var layerDescription: LayerDescription {
+        LayerDescription(op: "bounded_affine", settings: ["linear": LayerDescription.decimal(linearBound), "translation": LayerDescription.decimal(translationBound)])
+    }
+
+
     /// The largest change of each linear entry from the identity.
     public let linearBound: Float
     /// The largest translation.

@@ -11,7 +11,15 @@ import Tensors
 /// stride-1 kernel with few output channels, as the convolution of dY_n with the flipped
 /// kernel). The tape holds the padded planes (or the input, when forward split a sample's
 /// rows between workers), so backward does not pad again.
-public final class Conv2D: Layer {
+public final class Conv2D: DescribedLayer {
+    /// `conv2d` with its channels, kernel, stride and padding.
+    public var layerDescription: LayerDescription {
+        LayerDescription(op: "conv2d", name: LayerDescription.prefix(of: weight), settings: [
+            "in": Double(inputChannels), "out": Double(outputChannels), "kernel": Double(kernelSize), "stride": Double(stride), "padding": Double(padding),
+        ])
+    }
+
+
     /// Kernel weights `[outputChannels, inputChannels, kernelSize, kernelSize]`.
     public let weight: Parameter
     /// Per-output-channel bias `[outputChannels]`.

@@ -2,7 +2,13 @@ import Tensors
 
 /// A fully connected layer, `y = x·Wᵀ + b`, on `[N, inputFeatures]` (any input of rank ≥ 2
 /// is flattened per sample, so it can follow a convolution directly).
-public final class Dense: Layer {
+public final class Dense: DescribedLayer {
+    /// `dense` with its sizes.
+    public var layerDescription: LayerDescription {
+        LayerDescription(op: "dense", name: LayerDescription.prefix(of: weight), settings: ["in": Double(inputFeatures), "out": Double(outputFeatures)])
+    }
+
+
     /// Weights `[outputFeatures, inputFeatures]`.
     public let weight: Parameter
     /// Bias `[outputFeatures]`.

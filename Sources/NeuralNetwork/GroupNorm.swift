@@ -16,7 +16,15 @@ import Tensors
 /// `n = γ_c · x̂ + β_c`, in the same pass (and, going back, gates dy by the sign of n,
 /// recomputed from the kept input): one pass over the activations less each way, and no
 /// second tensor kept, against a `GroupNorm` followed by a `LeakyReLU`.
-public final class GroupNorm: Layer {
+public final class GroupNorm: DescribedLayer {
+    /// `group_norm` with its groups, epsilon and fused leaky ReLU (if any).
+    public var layerDescription: LayerDescription {
+        var settings = ["groups": Double(groups), "channels": Double(channels), "eps": LayerDescription.decimal(epsilon)]
+        if let leakySlope { settings["leaky_relu"] = LayerDescription.decimal(leakySlope) }
+        return LayerDescription(op: "group_norm", name: LayerDescription.prefix(of: scale), settings: settings)
+    }
+
+
     /// Scale γ, `[channels]`, initially 1.
     public let scale: Parameter
     /// Shift β, `[channels]`, initially 0.

@@ -25,6 +25,13 @@ public protocol Layer: AnyObject {
     func backwardParameters(_ outputGradient: Tensor, tape: Tape)
 }
 
+/// Layers that say what they compute, so a checkpoint can describe its networks as data
+/// (``LayerDescription``) for other frameworks.
+public protocol DescribedLayer: Layer {
+    /// The operation, its settings and the name of its tensors.
+    var layerDescription: LayerDescription { get }
+}
+
 extension Layer {
     /// Inference: the output without recording anything.
     public func callAsFunction(_ input: Tensor) -> Tensor { forward(input, tape: nil) }
@@ -39,7 +46,7 @@ extension Layer {
 }
 
 /// Layers applied one after the other.
-public final class Sequential: Layer {
+public final class Sequential: DescribedLayer {
     /// The layers, in application order.
     public let layers: [Layer]
 
@@ -55,6 +62,11 @@ public final class Sequential: Layer {
 
     /// All parameters of all layers, in order.
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+
+    /// The inner layers in order (a layer that cannot describe itself shows as `unknown`).
+    public var layerDescription: LayerDescription {
+        LayerDescription(op: "sequential", layers: layers.map { ($0 as? DescribedLayer)?.layerDescription ?? LayerDescription(op: "unknown") })
+    }
 
     /// Applies every layer in order.
     public func forward(_ input: Tensor, tape: Tape?) -> Tensor {

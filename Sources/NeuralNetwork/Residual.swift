@@ -5,7 +5,11 @@ import Tensors
 /// The identity path lets a deep renderer start as (nearly) the layers around it and add
 /// detail only where its body learns some; with the body's last layer started small, a
 /// block added to a trained network changes its output little at first.
-public final class Residual: Layer {
+public final class Residual: DescribedLayer {
+    /// `residual` around its body's layers.
+    public var layerDescription: LayerDescription { LayerDescription(op: "residual", layers: body.layerDescription.layers) }
+
+
     /// The layers whose output is added to the input.
     public let body: Sequential
 

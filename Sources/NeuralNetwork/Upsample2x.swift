@@ -6,7 +6,11 @@ import Tensors
 /// convention (PyTorch `align_corners=False`): output pixel `o` samples input coordinate
 /// `(o + 0.5)/2 − 0.5`, clamped to the edge (``BilinearDoubling``). Backward is the adjoint:
 /// each input pixel receives the weighted sum of the gradients of the output pixels it fed.
-public final class Upsample2x: Layer {
+public final class Upsample2x: DescribedLayer {
+    /// `upsample2x` with its mode.
+    public var layerDescription: LayerDescription { LayerDescription(op: "upsample2x", mode: mode.rawValue) }
+
+
     /// How new pixels are computed.
     public enum Mode: String, Sendable {
         /// Copy the nearest input pixel.

@@ -23,7 +23,8 @@ struct ExportCommand: ParsableCommand {
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: ModelSearch.resolve(input)))
         var metadata = contents.metadata
         metadata[CheckpointMetadata.adamStep] = nil
-        metadata[CheckpointMetadata.exportedFrom] = URL(fileURLWithPath: input).lastPathComponent
+        // An export of an export keeps naming the training checkpoint it came from.
+        metadata[CheckpointMetadata.exportedFrom] = metadata[CheckpointMetadata.exportedFrom] ?? URL(fileURLWithPath: input).lastPathComponent
         try Checkpoint.save(contents.model, metadata: metadata, to: URL(fileURLWithPath: output))
         print("wrote \(output) (\(contents.model.parameterCount) parameters, no optimizer state)")
     }

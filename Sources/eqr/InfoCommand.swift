@@ -10,10 +10,19 @@ struct InfoCommand: ParsableCommand {
 
     @Argument(help: "A checkpoint written by `eqr train`, or a model name that `eqr models` lists.") var model: String
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Print the model's architecture as JSON (every network's layers, tensor names, the input convention, the warp, the composition), as new checkpoints carry it under `architecture`, for rebuilding the model in another framework.")
+    var architecture = false
 
     func run() throws {
         let file = try ModelSearch.resolve(model)
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: file))
+        if architecture {
+            // Built from the loaded layers, so files written before the key existed have one too.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(ModelArchitecture(model: contents.model)), as: UTF8.self))
+            return
+        }
         let c = contents.model.configuration
         var fields: [(String, String)] = [
             ("variant", c.variant),
@@ -25,10 +34,11 @@ struct InfoCommand: ParsableCommand {
             ("optimizer state", contents.optimizerState.map { "Adam, step \($0.step) (resumable)" } ?? "none (inference only)"),
         ]
         typealias K = CheckpointMetadata
-        let skip: Set = [K.format, K.formatVersion, K.variant, K.renderer, K.resolution, K.featureChannels, K.baseChannels, K.groups]
+        let skip: Set = [K.format, K.formatVersion, K.variant, K.renderer, K.resolution, K.featureChannels, K.baseChannels, K.groups, K.architecture]
         for key in contents.metadata.keys.sorted() where !skip.contains(key) {
             fields.append((key, contents.metadata[key]!))
         }
+        if contents.metadata[K.architecture] != nil { fields.append(("architecture", "layer list as JSON (eqr info --architecture)")) }
         // This machine, not the file: what will run the model's matrix products.
         fields.append(("blas", ProcessSettings.blasKernelSummary))
         if json {

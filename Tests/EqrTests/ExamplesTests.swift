@@ -35,6 +35,65 @@ final class ExamplesTests: PluginWorkspaceTestCase {
         XCTAssertLessThan(try FFmpegTools.psnr(path("python.png"), path("character.png")).average, 30)
     }
 
+    /// The architecture a checkpoint carries is complete: `equivariant.reference`, a NumPy
+    /// forward pass built from the file alone (its `architecture` metadata and tensors), gives
+    /// the library's features and renders for the default (layered, stride 2, residual blocks),
+    /// an additive stride-4 model and a two-level model; a description changed in one place
+    /// (bilinear upsampling read as nearest) no longer does, so the comparison can fail.
+    func testNumPyReferenceFromTheFileAloneMatchesTheLibrary() throws {
+        let twoLevel = path("two-level.safetensors")
+        let train = try EqrProcess.run(["train", "--variant", "pixels", "--transform-output", "aligned", "--renderer", "layered", "--fine-level",
+                                        "--renderer-blocks", "1", "--feature-stride", "2", "--resolution", "32", "--steps", "3", "--batch", "2",
+                                        "--lr", "0.01", "--quiet", "-o", twoLevel])
+        XCTAssertEqual(train.status, 0, train.standardError)
+        let script = """
+            import json, subprocess, sys, numpy as np, equivariant
+            from equivariant.checkpoint import read
+            from equivariant.reference import ReferenceModel
+            eqr, paths = sys.argv[1], sys.argv[2:]
+            rng = np.random.default_rng(1)
+            def levels(flat, like):
+                out, at = [], 0
+                for level in like:
+                    out.append(flat[at:at + level.size].reshape(level.shape)); at += level.size
+                assert at == flat.size, (at, flat.size)
+                return out
+            def compare(path, reference):
+                side = reference.resolution
+                a, b = [(rng.random((side, side, 3)) * 255).astype(np.uint8) for _ in range(2)]
+                theta = np.array([0.9, 0.1, 0.05, -0.1, 0.95, -0.02], np.float32)
+                with equivariant.Model(path) as model, model.context() as context:
+                    f, h = context.encode_character(a), context.encode_background(b)
+                    rendered = context.render(f, h, theta)
+                tensor = lambda image: image.transpose(2, 0, 1)[None].astype(np.float32) / 255
+                mine_f, mine_h = reference.encode_character(tensor(a)), reference.encode_background(tensor(b))
+                feature_error = max(np.abs(np.concatenate([l.ravel() for l in mine]) - theirs).max() / (np.abs(theirs).max() + 1e-6)
+                                    for mine, theirs in [(mine_f, f), (mine_h, h)])
+                image = reference.render(levels(f, mine_f), levels(h, mine_h), theta[None])[0].transpose(1, 2, 0)
+                render_error = np.abs(np.clip(np.round(image * 255), 0, 255) - rendered).max()
+                return feature_error, render_error, len(mine_f)
+            for path in paths:
+                reference = ReferenceModel(path)
+                printed = json.loads(subprocess.run([eqr, "info", "--architecture", path], check=True, capture_output=True, text=True).stdout)
+                assert printed == reference.architecture, path + ": eqr info --architecture differs from the file's"
+                feature_error, render_error, count = compare(path, reference)
+                print(f"{path}: {count} level(s), feature error {feature_error:.2e}, render error {render_error:.0f}")
+                assert feature_error < 1e-4 and render_error <= 1, (path, feature_error, render_error)
+                for layer in reference.architecture["g"]["coarse"]:
+                    if layer["op"] == "upsample2x":
+                        layer["mode"] = "nearest"
+                _, broken, _ = compare(path, reference)
+                print(f"{path}: with nearest upsampling in g, render error {broken:.0f}")
+                assert broken > 2, (path, broken)
+            """
+        let models = [CommittedModelTests.models.appendingPathComponent("aligned-wide-64.safetensors").path, model, twoLevel]
+        let run = try EqrProcess.run(program: "/usr/bin/python3", ["-c", script, EqrProcess.executable.path] + models,
+                                     environment: ["PYTHONPATH": EqrProcess.packageRoot.appendingPathComponent("python").path,
+                                                   "EQR_LIBRARY": EqrProcess.products.appendingPathComponent("libequivariant.so").path])
+        XCTAssertEqual(run.status, 0, run.standardOutput + run.standardError)
+        XCTAssertEqual(run.standardOutput.components(separatedBy: "render error").count, 7, run.standardOutput)
+    }
+
     /// The Python package (python/): `pip install` into a virtual environment (offline, as
     /// Debian's setuptools builds it), then a stream of NumPy frames through it gives the
     /// frames `eqr -plate running` gives, and errors arrive as exceptions.

@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-__all__ = ["EquivariantError", "Model", "Context", "version", "load_library", "set_log"]
+__all__ = ["EquivariantError", "Model", "Context", "version", "load_library", "set_log"]  # and the modules checkpoint, reference
 
 _STATUS = {
     0: "ok", -1: "null argument", -2: "invalid handle", -3: "invalid argument", -4: "file error",
@@ -31,6 +31,7 @@ _LogCallback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_vo
 _RGBA8, _RGB8 = 0, 1
 _FITS = {"cover": 0, "contain": 1, "stretch": 2}
 _RENDER = {"composite": 0, "model": 1}
+_FLOATS = ctypes.POINTER(ctypes.c_float)
 
 
 class EquivariantError(RuntimeError):
@@ -78,6 +79,8 @@ def load_library(path=None):
     lib.eqr_model_free.argtypes = [ctypes.c_void_p]
     lib.eqr_model_resolution.argtypes = [ctypes.c_void_p]
     lib.eqr_model_resolution.restype = ctypes.c_int32
+    lib.eqr_model_feature_count.argtypes = [ctypes.c_void_p]
+    lib.eqr_model_feature_count.restype = ctypes.c_int32
     lib.eqr_model_variant.argtypes = [ctypes.c_void_p]
     lib.eqr_model_variant.restype = ctypes.c_char_p
     lib.eqr_context_new.argtypes = [ctypes.c_void_p]
@@ -92,7 +95,10 @@ def load_library(path=None):
                         ("eqr_context_reset_plate", [ctypes.c_void_p]),
                         ("eqr_context_set_effect", [ctypes.c_void_p, ctypes.c_char_p]),
                         ("eqr_context_process", [ctypes.c_void_p, ctypes.POINTER(_Image), ctypes.POINTER(_Image)]),
-                        ("eqr_context_rewind", [ctypes.c_void_p])]:
+                        ("eqr_context_rewind", [ctypes.c_void_p]),
+                        ("eqr_encode_character", [ctypes.c_void_p, ctypes.POINTER(_Image), _FLOATS, ctypes.c_int32]),
+                        ("eqr_encode_background", [ctypes.c_void_p, ctypes.POINTER(_Image), _FLOATS, ctypes.c_int32]),
+                        ("eqr_render", [ctypes.c_void_p, _FLOATS, _FLOATS, _FLOATS, ctypes.c_int32, ctypes.POINTER(_Image)])]:
         function = getattr(lib, name_)
         function.argtypes = args
         function.restype = ctypes.c_int32
@@ -187,6 +193,12 @@ class Model(_Closing):
         """The model's T^z variant: "given", "pixels" or "features"."""
         return self._lib.eqr_model_variant(self._live()).decode()
 
+    @property
+    def feature_count(self):
+        """Floats in one frame's feature maps, all levels (coarse first, then a two-level
+        model's fine level), as encode_character returns them."""
+        return self._lib.eqr_model_feature_count(self._live())
+
     def context(self):
         """A new stream of frames (effect, background, plate, frame count) over this model."""
         return Context(self)
@@ -270,6 +282,41 @@ class Context(_Closing):
         if written is not out and not np.shares_memory(written, out):
             raise EquivariantError(-3, "out must be a C-contiguous uint8 array")
         self._check(self._lib.eqr_context_process(self._live(), ctypes.byref(source), ctypes.byref(target)))
+        return out
+
+    # Building blocks: f, h, T^z and g at the model's resolution.
+
+    def _encode(self, function, frame):
+        source, keep = _image(frame, "frame")
+        features = np.empty(self._model.feature_count, np.float32)
+        self._check(function(self._live(), ctypes.byref(source), features.ctypes.data_as(_FLOATS), features.size))
+        return features
+
+    def encode_character(self, frame):
+        """f(x): the character features of a uint8 frame (scaled to the model's resolution
+        first), a flat float32 array of Model.feature_count values, coarse level first."""
+        return self._encode(self._lib.eqr_encode_character, frame)
+
+    def encode_background(self, frame):
+        """h(x): the background features of a uint8 frame, as encode_character."""
+        return self._encode(self._lib.eqr_encode_background, frame)
+
+    def render(self, character, background, theta=None, size=None):
+        """g's frame from character features moved by θ (six floats; None: identity) and
+        background features: a new uint8 (size, size, 3) array (default: the model's side)."""
+        count = self._model.feature_count
+        buffers = [np.ascontiguousarray(a, np.float32).ravel() for a in (character, background)]
+        if any(b.size != count for b in buffers):
+            raise EquivariantError(-3, f"feature arrays must hold {count} floats, got {buffers[0].size} and {buffers[1].size}")
+        theta_buffer = None if theta is None else np.ascontiguousarray(theta, np.float32).ravel()
+        if theta_buffer is not None and theta_buffer.size != 6:
+            raise EquivariantError(-3, f"theta must hold 6 floats, got {theta_buffer.size}")
+        side = size or self._model.resolution
+        out = np.empty((side, side, 3), np.uint8)
+        target, written = _image(out, "out")
+        self._check(self._lib.eqr_render(self._live(), buffers[0].ctypes.data_as(_FLOATS),
+                                         None if theta_buffer is None else theta_buffer.ctypes.data_as(_FLOATS),
+                                         buffers[1].ctypes.data_as(_FLOATS), count, ctypes.byref(target)))
         return out
 
     def close(self):
