@@ -104,7 +104,7 @@ public struct SceneWorld {
         // The procedural world with the same seed gives the characters' shapes (and any
         // backgrounds not taken from photos, or mixed with them).
         var proceduralConfiguration = configuration
-        proceduralConfiguration.trainedBackgroundCount = max(1, proceduralBackgrounds)
+        proceduralConfiguration.trainedBackgroundCount = 1  // its plates are not used: the bank renders what a mix needs
         proceduralConfiguration.unseenBackgroundCount = 0
         proceduralConfiguration.holdsOutPairings = false
         let procedural = try SceneGenerator(proceduralConfiguration)
@@ -149,22 +149,20 @@ public struct SceneWorld {
     /// procedural world has).
     static let proceduralUnseenBackgrounds = SceneGenerator.Configuration().unseenBackgroundCount
 
-    /// Refuses procedural counts that do not fit the photos they are mixed with.
-    private func checkMixing() throws {
+    /// Refuses procedural counts that do not fit the photos they are mixed with (`eqr train`
+    /// checks its options with it before anything is read).
+    public func checkMixing() throws {
         guard (0...SceneGenerator.unseenBackgroundIndexOffset).contains(proceduralBackgrounds) else {
-            throw ModelError.invalidInput("procedural backgrounds must be in 0...\(SceneGenerator.unseenBackgroundIndexOffset), got \(proceduralBackgrounds)")
+            throw ModelError.invalidInput("--procedural-backgrounds must be in 0...\(SceneGenerator.unseenBackgroundIndexOffset), got \(proceduralBackgrounds)")
         }
         if proceduralBackgrounds > 0 && backgroundImages == nil {
-            throw ModelError.invalidInput("procedural backgrounds are mixed with photo backgrounds: give the photos (--background-images)")
+            throw ModelError.invalidInput("--procedural-backgrounds mixes procedural backgrounds with photos: give --background-images (without it every background is procedural; use --trained-backgrounds)")
         }
-        guard proceduralCharacters >= 0 else { throw ModelError.invalidInput("procedural characters must not be negative, got \(proceduralCharacters)") }
-        if proceduralCharacters > 0 {
-            guard characterImages != nil else {
-                throw ModelError.invalidInput("procedural characters are mixed with photo-textured ones: give the photos (--character-images)")
-            }
-            guard proceduralCharacters < characters else {
-                throw ModelError.invalidInput("\(proceduralCharacters) of \(characters) characters procedural leaves none for the photos; keep it below \(characters)")
-            }
+        guard proceduralCharacters >= 0, proceduralCharacters < characters else {
+            throw ModelError.invalidInput("--procedural-characters must be in 0..<--characters (\(characters)), got \(proceduralCharacters): that many procedural leaves none for the photos")
+        }
+        if proceduralCharacters > 0 && characterImages == nil {
+            throw ModelError.invalidInput("--procedural-characters mixes procedural characters with photo-textured ones: give --character-images")
         }
     }
 

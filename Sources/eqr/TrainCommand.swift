@@ -122,18 +122,7 @@ struct TrainCommand: ParsableCommand {
         }
         guard (1...9).contains(backgroundCrops) else { throw ValidationError("--background-crops must be in 1...9, got \(backgroundCrops)") }
         if backgroundCrops > 1 && backgroundImages == nil { throw ValidationError("--background-crops crops photos: give --background-images") }
-        guard (0...SceneGenerator.unseenBackgroundIndexOffset).contains(proceduralBackgrounds) else {
-            throw ValidationError("--procedural-backgrounds must be in 0...\(SceneGenerator.unseenBackgroundIndexOffset), got \(proceduralBackgrounds)")
-        }
-        if proceduralBackgrounds > 0 && backgroundImages == nil {
-            throw ValidationError("--procedural-backgrounds mixes procedural backgrounds with photos: give --background-images (without it every background is procedural; use --trained-backgrounds)")
-        }
-        guard proceduralCharacters >= 0, proceduralCharacters < characters else {
-            throw ValidationError("--procedural-characters must be in 0..<--characters (\(characters)), got \(proceduralCharacters)")
-        }
-        if proceduralCharacters > 0 && characterImages == nil {
-            throw ValidationError("--procedural-characters mixes procedural characters with photo-textured ones: give --character-images")
-        }
+        do { try syntheticWorld.checkMixing() } catch ModelError.invalidInput(let message) { throw ValidationError(message) }
         if initFrom != nil && resume != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if !videos.isEmpty && variantType.needsKnownMotion {
             throw ValidationError("--variant \(variant) needs the true motion of each pair; train it on synthetic scenes (omit --videos)")
@@ -148,6 +137,16 @@ struct TrainCommand: ParsableCommand {
                 try newModelConfiguration.validate()
             }
         }
+    }
+
+    /// The synthetic world the options describe.
+    var syntheticWorld: SceneWorld {
+        var world = SceneWorld(resolution: resolution, worldSeed: worldSeed, trainedBackgrounds: trainedBackgrounds,
+                               characters: characters, backgroundImages: backgroundImages, characterImages: characterImages)
+        world.backgroundCrops = backgroundCrops
+        world.proceduralBackgrounds = proceduralBackgrounds
+        world.proceduralCharacters = proceduralCharacters
+        return world
     }
 
     /// The architecture of a new run, as the options give it.
@@ -207,11 +206,7 @@ struct TrainCommand: ParsableCommand {
 
         let data: TrainingData
         if videos.isEmpty {
-            var world = SceneWorld(resolution: resolution, worldSeed: worldSeed, trainedBackgrounds: trainedBackgrounds,
-                                   characters: characters, backgroundImages: backgroundImages, characterImages: characterImages)
-            world.backgroundCrops = backgroundCrops
-            world.proceduralBackgrounds = proceduralBackgrounds
-            world.proceduralCharacters = proceduralCharacters
+            let world = syntheticWorld
             data = SyntheticTrainingData(generator: try world.makeGenerator(), seed: seed, distantFrames: sceneBackground == "distant",
                                          emptyDistantFraction: emptyDistantFrames)
             metadata.merge(world.metadata(checkpointFolder: URL(fileURLWithPath: output).deletingLastPathComponent())) { $1 }
