@@ -10,12 +10,14 @@
 #                      DIR/bin/eqr, DIR/share/eqr/models/*.safetensors (the committed models,
 #                      found by `eqr -m NAME`), DIR/share/kdenlive/effects/frei0r_equivariant.xml,
 #                      DIR/share/kdenlive/transitions/frei0r_equivariant_mixer.xml
-#                      (Kdenlive's names, labels and ranges for the filter and the mixer)
+#                      (Kdenlive's names, labels and ranges for the filter and the mixer),
+#                      DIR/lib/eqr/swift (only with --no-build, see below)
 #   --no-build       install what DIR (--build-dir) already holds instead of building
 #   --build-dir DIR  the SwiftPM products directory (default .build/release)
 #
 # The two shared objects carry the Swift runtime inside (C hosts need no Swift toolchain).
-# eqr is built with --static-swift-stdlib so it runs without one too. Files are copied to a
+# eqr is built with --static-swift-stdlib so it runs without one too; with --no-build, the Swift
+# runtime an ordinary build of eqr links is bundled beside it instead. Files are copied to a
 # temporary name and renamed, so an interrupted install never leaves a half-written file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,12 +60,25 @@ put CInterop/include/equivariant.h "$prefix/include/equivariant.h" 644
 sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" CInterop/equivariant.pc.in > "$prefix/.equivariant.pc.$$"
 put "$prefix/.equivariant.pc.$$" "$prefix/lib/pkgconfig/equivariant.pc" 644
 rm -f "$prefix/.equivariant.pc.$$"
-put "$eqr_binary" "$prefix/bin/eqr" 755
-# A --no-build eqr from an ordinary build links the Swift runtime from the toolchain (its
-# RUNPATH points there), so it would not run on a machine without one: say so.
-if [ "$build" = 0 ] && command -v readelf >/dev/null && readelf -d "$eqr_binary" | grep -q 'libswiftCore\.so'; then
-    echo "install.sh: warning: $eqr_binary links the Swift runtime of the toolchain it was built with; the installed eqr runs only where"
-    echo "  that toolchain is. For a self-contained eqr, install without --no-build (it builds with --static-swift-stdlib)."
+# A --no-build eqr from an ordinary build links the Swift runtime of the toolchain it was built
+# with (its RUNPATH points there). Bundle those libraries in DIR/lib/eqr/swift and point the
+# installed eqr's RUNPATH at them, so it runs where no toolchain is (needs patchelf).
+if [ "$build" = 0 ] && readelf -d "$eqr_binary" | grep -q 'libswiftCore\.so'; then
+    command -v patchelf >/dev/null || { echo "install.sh: $eqr_binary links the Swift runtime of its toolchain; bundling it needs patchelf (apt-get install patchelf), or install without --no-build" >&2; exit 1; }
+    toolchain=$(ldd "$eqr_binary" | awk '$1 == "libswiftCore.so" { print $3 }')
+    toolchain=${toolchain%/*}
+    [ -n "$toolchain" ] && [ -d "$toolchain" ] || { echo "install.sh: cannot find the Swift runtime $eqr_binary links (ldd)" >&2; exit 1; }
+    ldd "$eqr_binary" | awk -v dir="$toolchain/" 'index($3, dir) == 1 { print $3 }' | while read -r library; do
+        put "$library" "$prefix/lib/eqr/swift/$(basename "$library")" 755
+    done
+    mkdir -p "$prefix/bin"
+    cp "$eqr_binary" "$prefix/bin/.eqr.tmp.$$"
+    patchelf --set-rpath '$ORIGIN/../lib/eqr/swift' "$prefix/bin/.eqr.tmp.$$"
+    put "$prefix/bin/.eqr.tmp.$$" "$prefix/bin/eqr" 755
+    rm -f "$prefix/bin/.eqr.tmp.$$"
+    echo "install.sh: $eqr_binary links the Swift runtime of $toolchain; bundled it in $prefix/lib/eqr/swift"
+else
+    put "$eqr_binary" "$prefix/bin/eqr" 755
 fi
 # The committed models, where `eqr -m NAME` (and `eqr models`) find them from any folder.
 for model in examples/models/*.safetensors; do

@@ -194,8 +194,9 @@ final class CInterfaceTests: XCTestCase {
         let prefix = path("prefix")
         let install = try succeed("/bin/bash", [EqrProcess.packageRoot.appendingPathComponent("CInterop/install.sh").path, "--prefix", prefix,
                                                 "--no-build", "--build-dir", EqrProcess.products.path])
-        // The test build's eqr links the toolchain's Swift runtime: the installer says so.
-        XCTAssertTrue(install.standardOutput.contains("links the Swift runtime of the toolchain"), install.standardOutput)
+        // The test build's eqr links the toolchain's Swift runtime: the installer bundles it.
+        XCTAssertTrue(install.standardOutput.contains("bundled it in \(prefix)/lib/eqr/swift"), install.standardOutput)
+        try checkInstalledEqrRunsWithoutTheToolchain(prefix)
         for installed in ["lib/libequivariant.so", "include/equivariant.h", "lib/pkgconfig/equivariant.pc", "lib/frei0r-1/equivariant.so",
                           "lib/frei0r-1/equivariant_mixer.so", "bin/eqr", "share/eqr/models/features-64.safetensors", "share/kdenlive/effects/frei0r_equivariant.xml",
                           "share/kdenlive/transitions/frei0r_equivariant_mixer.xml"] {
@@ -225,6 +226,33 @@ final class CInterfaceTests: XCTestCase {
         // A different effect is far from it, so the bound means something.
         try succeed(path("retarget"), [features, path("bg.png"), "swap", path("in.mp4"), path("swap.mkv"), "-c:v", "ffv1"])
         XCTAssertLessThan(try FFmpegTools.psnr(path("swap.mkv"), path("eqr.mkv")).average, 35)
+    }
+
+    /// The installed eqr resolves every Swift library in the prefix, never in the toolchain, and
+    /// runs with the toolchain's runtime folder hidden (a tmpfs mounted over it in a private mount
+    /// namespace, where the machine allows one; the build's own eqr must fail there, so hiding works).
+    func checkInstalledEqrRunsWithoutTheToolchain(_ prefix: String) throws {
+        let installed = "\(prefix)/bin/eqr"
+        let resolved = try succeed("/usr/bin/ldd", [installed]).standardOutput
+        let swiftLibraries = resolved.split(separator: "\n").filter { $0.contains("libswiftCore") || $0.contains("libFoundation") }
+        XCTAssertFalse(swiftLibraries.isEmpty, resolved)
+        for line in swiftLibraries { XCTAssertTrue(line.contains("=> \(prefix)/") && line.contains("/lib/eqr/swift/lib"), String(line)) }
+        let toolchainRuntime = try XCTUnwrap(try succeed("/usr/bin/ldd", [EqrProcess.executable.path]).standardOutput
+            .split(separator: "\n").first { $0.contains("libswiftCore.so =>") }?
+            .split(separator: " ").first { $0.hasPrefix("/") }.map { URL(fileURLWithPath: String($0)).deletingLastPathComponent().path })
+        func runHidden(_ program: String) throws -> EqrProcess {
+            try EqrProcess.run(program: "/usr/bin/unshare", ["-m", "/bin/sh", "-c", "mount -t tmpfs none \"$0\" || exit 99; exec \"$1\" --version",
+                                                             toolchainRuntime, program])
+        }
+        let control = try runHidden(EqrProcess.executable.path)
+        guard control.status != 99, !control.standardError.contains("unshare failed") else {
+            print("note: no private mount namespace here; the installed eqr was checked with ldd only")
+            return
+        }
+        XCTAssertNotEqual(control.status, 0, "the build's eqr ran with its Swift runtime hidden: the check proves nothing")
+        let hidden = try runHidden(installed)
+        XCTAssertEqual(hidden.status, 0, hidden.standardError)
+        XCTAssertTrue(hidden.standardOutput.contains("OpenBLAS kernel"), hidden.standardOutput)
     }
 
     func testExampleRunsCleanUnderValgrind() throws {
