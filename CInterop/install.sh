@@ -11,6 +11,7 @@
 #                      found by `eqr -m NAME`), DIR/share/kdenlive/effects/frei0r_equivariant.xml,
 #                      DIR/share/kdenlive/transitions/frei0r_equivariant_mixer.xml
 #                      (Kdenlive's names, labels and ranges for the filter and the mixer),
+#                      DIR/share/shotcut/qml/filters/equivariant/{meta,ui}.qml (Shotcut's, the filter),
 #                      DIR/lib/eqr/swift (only with --no-build, see below)
 #   --no-build       install what DIR (--build-dir) already holds instead of building
 #   --build-dir DIR  the SwiftPM products directory (default .build/release)
@@ -88,6 +89,11 @@ done
 # composition (transition) descriptions from share/kdenlive/transitions.
 put CInterop/editors/kdenlive/frei0r_equivariant.xml "$prefix/share/kdenlive/effects/frei0r_equivariant.xml" 644
 put CInterop/editors/kdenlive/frei0r_equivariant_mixer.xml "$prefix/share/kdenlive/transitions/frei0r_equivariant_mixer.xml" 644
+# Shotcut reads filters only from share/shotcut/qml/filters beside its own binary (for
+# Debian's shotcut: --prefix /usr; otherwise copy that folder into Shotcut's).
+for file in meta.qml ui.qml; do
+    put "CInterop/editors/shotcut/equivariant/$file" "$prefix/share/shotcut/qml/filters/equivariant/$file" 644
+done
 # Programs and Python's ctypes find libequivariant.so by name through the linker's cache.
 if [ "$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 case "$prefix" in

@@ -5,11 +5,12 @@ import FoundationXML
 import XCTest
 
 /// The editor descriptions shipped for Kdenlive (`CInterop/editors/kdenlive`: the filter as an
-/// effect, the mixer as a composition) agree with the plugins: every parameter a description
-/// lists is one the plugin declares (as `melt -query` reads it), every number's range maps into
-/// the plugin's [0, 1] with its default on the plugin's, and `melt` runs the filter (or the
-/// mixer, as a transition between two tracks) with every listed value and every number's
-/// minimum, default and maximum without the plugin reporting an error.
+/// effect, the mixer as a composition) and Shotcut (`CInterop/editors/shotcut`: the filter's
+/// metadata and panel) agree with the plugins: every parameter a description lists is one the
+/// plugin declares (as `melt -query` reads it), every number's range maps into the plugin's
+/// [0, 1] with its default on the plugin's, and `melt` runs the filter (or the mixer, as a
+/// transition between two tracks) with every listed value and every number's minimum, default
+/// and maximum without the plugin reporting an error. A real Shotcut loads the metadata.
 final class EditorDescriptionTests: PluginWorkspaceTestCase {
     /// One shipped description: its file, its root element and the MLT service it describes.
     struct Description {
@@ -83,6 +84,11 @@ final class EditorDescriptionTests: PluginWorkspaceTestCase {
     func check(_ description: Description) throws {
         let (tag, parameters) = try parameters(description)
         XCTAssertEqual(tag, description.tag)
+        try check(parameters, of: description)
+    }
+
+    /// Checks a description's parameters against the plugin and runs each in melt.
+    func check(_ parameters: [Parameter], of description: Description) throws {
         let plugin = try pluginParameters(description)
         XCTAssertFalse(plugin.isEmpty, "melt -query \(description.service)=\(description.tag) lists no parameters")
         XCTAssertEqual(Set(parameters.map(\.name)), Set(plugin.keys), "the description lists exactly the plugin's parameters")
@@ -90,18 +96,19 @@ final class EditorDescriptionTests: PluginWorkspaceTestCase {
         let clip = path("in.mp4"), background = path("bg.png")
         try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "4", "-pix_fmt", "yuv420p", clip])
         try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "gradients=size=64x48:seed=5", "-frames:v", "1", background])
-        // The filter takes the background as a parameter; the mixer takes it from the second track.
+        // The filter takes the background as a parameter; the mixer takes it from the second track
+        // (read by MLT's pixbuf producer by name: MLT's Qt module, installed with Shotcut, would
+        // pick qimage, which fails without a display).
         let service = description.service == "filter"
             ? [clip, "out=3", "-filter", description.tag, "model=\(model)", "background=\(background)"]
-            : [clip, "out=3", "-track", background, "out=3", "-transition", description.tag, "a_track=0", "b_track=1", "model=\(model)"]
+            : [clip, "out=3", "-track", "pixbuf:\(background)", "out=3", "-transition", description.tag, "a_track=0", "b_track=1", "model=\(model)"]
         var runs = 0
         /// Runs the filter in melt with these properties over the clip and checks its output.
         func melt(_ properties: [String]) throws {
             let output = path("melt-\(runs).mkv")
             runs += 1
-            let run = try EqrProcess.run(program: "/usr/bin/melt", ["-quiet"] + service + properties
-                                         + ["-consumer", "avformat:\(output)", "vcodec=ffv1", "an=1", "real_time=0"],
-                                         environment: ["MLT_FREI0R_PLUGIN_PATH": path("plugins")])
+            let run = try runMelt(["-quiet"] + service + properties + ["-consumer", "avformat:\(output)", "vcodec=ffv1", "an=1", "real_time=0"],
+                                  output: output, expected: [64, 48, 4])
             XCTAssertEqual(run.status, 0, "\(properties): \(run.standardError)")
             XCTAssertEqual(EqrProcess.pluginReports(in: run.standardError), [], "\(properties): \(run.standardError)")
             XCTAssertEqual(try FFmpegTools.probe(output), [64, 48, 4], "\(properties)")
@@ -131,5 +138,111 @@ final class EditorDescriptionTests: PluginWorkspaceTestCase {
             }
         }
         XCTAssertGreaterThan(runs, 15)
+    }
+
+    // MARK: Shotcut
+
+    static let shotcutFolder = EqrProcess.packageRoot.appendingPathComponent("CInterop/editors/shotcut/equivariant")
+
+    /// The controls of Shotcut's panel (`ui.qml`) as parameters: a `Shotcut.SliderSpinner` with
+    /// `parameter`, `factor`, `offset`, `defaultValue` and its range is a number, a
+    /// `Shotcut.ComboBox` with `parameter`, `values`, `defaultValue` and `model` (the shown
+    /// names) a list, a `Shotcut.Button` with `parameter` and `nameFilters` a file.
+    func shotcutParameters() throws -> [Parameter] {
+        let text = try String(contentsOf: Self.shotcutFolder.appendingPathComponent("ui.qml"), encoding: .utf8)
+        func firstMatch(_ pattern: String, in block: String) -> String? {
+            guard let regex = try? NSRegularExpression(pattern: pattern),
+                  let match = regex.firstMatch(in: block, range: NSRange(block.startIndex..., in: block)),
+                  let range = Range(match.range(at: 1), in: block) else { return nil }
+            return String(block[range])
+        }
+        func quoted(_ list: String) -> [String] {
+            let regex = try! NSRegularExpression(pattern: #"(?:qsTr\()?(['"])(.*?)\1"#)
+            return regex.matches(in: list, range: NSRange(list.startIndex..., in: list)).compactMap { Range($0.range(at: 2), in: list).map { String(list[$0]) } }
+        }
+        var parameters: [Parameter] = []
+        for control in ["Shotcut.SliderSpinner", "Shotcut.ComboBox", "Shotcut.Button"] {
+            var rest = text[...]
+            while let start = rest.range(of: control + " {") {
+                // The control's block, up to its matching brace.
+                var depth = 0, end = start.upperBound
+                for index in rest[start.lowerBound...].indices {
+                    if rest[index] == "{" { depth += 1 } else if rest[index] == "}" { depth -= 1; if depth == 0 { end = index; break } }
+                }
+                let block = String(rest[start.lowerBound..<end])
+                rest = rest[end...]
+                guard let name = firstMatch(#"property string parameter: '([^']+)'"#, in: block) else { continue }
+                var attributes = ["name": name]
+                var shown: [String] = []
+                switch control {
+                case "Shotcut.SliderSpinner":
+                    attributes["type"] = "constant"
+                    for (key, property) in [("min", "minimumValue"), ("max", "maximumValue"), ("factor", "property real factor"),
+                                            ("offset", "property real offset"), ("default", "property real defaultValue")] {
+                        attributes[key] = firstMatch("\\b\(property): (-?[0-9.]+)", in: block)
+                    }
+                case "Shotcut.ComboBox":
+                    attributes["type"] = "list"
+                    attributes["paramlist"] = quoted(firstMatch(#"property var values: \[(.*)\]"#, in: block) ?? "").joined(separator: ";")
+                    attributes["default"] = firstMatch(#"property string defaultValue: '([^']*)'"#, in: block)
+                    shown = quoted(firstMatch(#"\bmodel: \[(.*)\]"#, in: block) ?? "")
+                default:
+                    attributes["type"] = "url"
+                    attributes["default"] = ""
+                    attributes["filter"] = firstMatch(#"property var nameFilters: \[(.*)\]"#, in: block)
+                }
+                parameters.append(Parameter(attributes: attributes.compactMapValues { $0 }, displayNames: shown))
+            }
+        }
+        return parameters
+    }
+
+    func testShotcutPanelAgreesWithTheFilterAndRunsInMelt() throws {
+        let meta = try String(contentsOf: Self.shotcutFolder.appendingPathComponent("meta.qml"), encoding: .utf8)
+        XCTAssertTrue(meta.contains("mlt_service: '\(Self.filter.tag)'"), meta)
+        XCTAssertTrue(meta.contains("qml: 'ui.qml'"), meta)
+        // Qt's own parser reads both files (a syntax error fails here, not in a user's Shotcut).
+        let lint = try EqrProcess.run(program: "/usr/lib/qt5/bin/qmllint", ["meta.qml", "ui.qml"].map { Self.shotcutFolder.appendingPathComponent($0).path })
+        XCTAssertEqual(lint.status, 0, lint.standardOutput + lint.standardError)
+        let parameters = try shotcutParameters()
+        for parameter in parameters where parameter.type == "constant" {
+            for key in ["min", "max", "factor", "offset", "default"] { XCTAssertNotNil(parameter.number(key), "\(parameter.name): \(key)") }
+        }
+        try check(parameters, of: Self.filter)
+    }
+
+    /// Shotcut reads filter metadata from `share/shotcut/qml/filters` beside its binary: a copy of
+    /// Debian's Shotcut in the test's folder, with the shipped filter beside one of Shotcut's own,
+    /// reads both and adds ours only when MLT finds the plugin. (Offscreen, Shotcut then stops
+    /// for want of OpenGL; the metadata is read before that.)
+    func testShotcutLoadsTheFilterMetadata() throws {
+        let shotcut = "/usr/bin/shotcut", share = "/usr/share/shotcut"
+        let root = path("shotcut"), manager = FileManager.default
+        try manager.createDirectory(atPath: "\(root)/bin", withIntermediateDirectories: true)
+        try manager.copyItem(atPath: shotcut, toPath: "\(root)/bin/shotcut")
+        try manager.createDirectory(atPath: "\(root)/share/shotcut/qml/filters", withIntermediateDirectories: true)
+        for item in try manager.contentsOfDirectory(atPath: share) where item != "qml" {
+            try manager.createSymbolicLink(atPath: "\(root)/share/shotcut/\(item)", withDestinationPath: "\(share)/\(item)")
+        }
+        for item in try manager.contentsOfDirectory(atPath: "\(share)/qml") where item != "filters" {
+            try manager.createSymbolicLink(atPath: "\(root)/share/shotcut/qml/\(item)", withDestinationPath: "\(share)/qml/\(item)")
+        }
+        try manager.createSymbolicLink(atPath: "\(root)/share/shotcut/qml/filters/lut3d", withDestinationPath: "\(share)/qml/filters/lut3d")
+        try manager.createSymbolicLink(atPath: "\(root)/share/shotcut/qml/filters/equivariant", withDestinationPath: Self.shotcutFolder.path)
+        func load(plugins: String) throws -> String {
+            let run = try EqrProcess.run(program: "/usr/bin/timeout", ["60", "\(root)/bin/shotcut", "--noupgrade"],
+                                         environment: ["QT_QPA_PLATFORM": "offscreen", "HOME": path("home-\(plugins.count)"), "XDG_CONFIG_HOME": "",
+                                                       "XDG_DATA_HOME": "", "MLT_FREI0R_PLUGIN_PATH": plugins])
+            return run.standardOutput + run.standardError
+        }
+        let log = try load(plugins: path("plugins"))
+        XCTAssertTrue(log.contains(#"reading filter metadata "equivariant" "meta.qml""#), log)
+        XCTAssertTrue(log.contains(#"added filter "LUT (3D)""#), log)
+        XCTAssertTrue(log.contains(#"added filter "Equivariant Character Retargeting""#), log)
+        XCTAssertFalse(log.contains("meta.qml:"), "a QML error in the metadata: \(log)")
+        // Without the plugin, Shotcut reads the metadata but does not offer the filter.
+        let withoutPlugin = try load(plugins: path("no-plugins"))
+        XCTAssertTrue(withoutPlugin.contains(#"reading filter metadata "equivariant" "meta.qml""#), withoutPlugin)
+        XCTAssertFalse(withoutPlugin.contains(#"added filter "Equivariant Character Retargeting""#), withoutPlugin)
     }
 }
