@@ -199,7 +199,8 @@ final class CInterfaceTests: XCTestCase {
         try checkInstalledEqrRunsWithoutTheToolchain(prefix)
         for installed in ["lib/libequivariant.so", "include/equivariant.h", "lib/pkgconfig/equivariant.pc", "lib/frei0r-1/equivariant.so",
                           "lib/frei0r-1/equivariant_mixer.so", "bin/eqr", "share/eqr/models/features-64.safetensors", "share/kdenlive/effects/frei0r_equivariant.xml",
-                          "share/kdenlive/transitions/frei0r_equivariant_mixer.xml"] {
+                          "share/kdenlive/transitions/frei0r_equivariant_mixer.xml", "share/shotcut/qml/filters/equivariant/meta.qml",
+                          "share/shotcut/qml/filters/equivariant/ui.qml"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(prefix)/\(installed)"), installed)
         }
         // The installed eqr finds the installed models by name, from any folder.

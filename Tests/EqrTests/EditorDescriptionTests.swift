@@ -229,9 +229,10 @@ final class EditorDescriptionTests: PluginWorkspaceTestCase {
         }
         try manager.createSymbolicLink(atPath: "\(root)/share/shotcut/qml/filters/lut3d", withDestinationPath: "\(share)/qml/filters/lut3d")
         try manager.createSymbolicLink(atPath: "\(root)/share/shotcut/qml/filters/equivariant", withDestinationPath: Self.shotcutFolder.path)
+        /// Shotcut's log with this frei0r folder, in a fresh home of its own.
         func load(plugins: String) throws -> String {
             let run = try EqrProcess.run(program: "/usr/bin/timeout", ["60", "\(root)/bin/shotcut", "--noupgrade"],
-                                         environment: ["QT_QPA_PLATFORM": "offscreen", "HOME": path("home-\(plugins.count)"), "XDG_CONFIG_HOME": "",
+                                         environment: ["QT_QPA_PLATFORM": "offscreen", "HOME": "\(plugins)-home", "XDG_CONFIG_HOME": "",
                                                        "XDG_DATA_HOME": "", "MLT_FREI0R_PLUGIN_PATH": plugins])
             return run.standardOutput + run.standardError
         }

@@ -29,7 +29,6 @@ class PluginWorkspaceTestCase: XCTestCase {
     /// a race under CPU load: about one run in ten then exits 0 having written an empty file, or
     /// never exits — with MLT's stock `frei0r.addition` too, so not the plugin's doing. Such a
     /// run (status 0 or the timeout's 124, no readable `expected` frames) is retried once.
-    @discardableResult
     func runMelt(_ arguments: [String], output: String, expected: [Int], plugins: String? = nil) throws -> EqrProcess {
         func attempt() throws -> EqrProcess {
             try EqrProcess.run(program: "/usr/bin/timeout", ["120", "/usr/bin/melt"] + arguments,
