@@ -216,24 +216,12 @@ final class EditorDescriptionTests: PluginWorkspaceTestCase {
     /// reads both and adds ours only when MLT finds the plugin. (Offscreen, Shotcut then stops
     /// for want of OpenGL; the metadata is read before that.)
     func testShotcutLoadsTheFilterMetadata() throws {
-        let shotcut = "/usr/bin/shotcut", share = "/usr/share/shotcut"
-        let root = path("shotcut"), manager = FileManager.default
-        try manager.createDirectory(atPath: "\(root)/bin", withIntermediateDirectories: true)
-        try manager.copyItem(atPath: shotcut, toPath: "\(root)/bin/shotcut")
-        try manager.createDirectory(atPath: "\(root)/share/shotcut/qml/filters", withIntermediateDirectories: true)
-        for item in try manager.contentsOfDirectory(atPath: share) where item != "qml" {
-            try manager.createSymbolicLink(atPath: "\(root)/share/shotcut/\(item)", withDestinationPath: "\(share)/\(item)")
-        }
-        for item in try manager.contentsOfDirectory(atPath: "\(share)/qml") where item != "filters" {
-            try manager.createSymbolicLink(atPath: "\(root)/share/shotcut/qml/\(item)", withDestinationPath: "\(share)/qml/\(item)")
-        }
-        try manager.createSymbolicLink(atPath: "\(root)/share/shotcut/qml/filters/lut3d", withDestinationPath: "\(share)/qml/filters/lut3d")
-        try manager.createSymbolicLink(atPath: "\(root)/share/shotcut/qml/filters/equivariant", withDestinationPath: Self.shotcutFolder.path)
+        let shotcut = try ShotcutCopy.make(at: path("shotcut"))
         /// Shotcut's log with this frei0r folder, in a fresh home of its own.
         func load(plugins: String) throws -> String {
-            let run = try EqrProcess.run(program: "/usr/bin/timeout", ["60", "\(root)/bin/shotcut", "--noupgrade"],
-                                         environment: ["QT_QPA_PLATFORM": "offscreen", "HOME": "\(plugins)-home", "XDG_CONFIG_HOME": "",
-                                                       "XDG_DATA_HOME": "", "MLT_FREI0R_PLUGIN_PATH": plugins])
+            let run = try EqrProcess.run(program: "/usr/bin/timeout", ["60", shotcut, "--noupgrade"],
+                                         environment: ShotcutCopy.environment(home: "\(plugins)-home", plugins: plugins)
+                                             .merging(["QT_QPA_PLATFORM": "offscreen"]) { $1 })
             return run.standardOutput + run.standardError
         }
         let log = try load(plugins: path("plugins"))

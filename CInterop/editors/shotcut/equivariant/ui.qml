@@ -23,8 +23,13 @@ Item {
         filter.set(slider.parameter, (slider.value - slider.offset) / slider.factor);
     }
 
+    // A parameter the project never set (a project written by another tool) shows, and gets,
+    // the plugin's default rather than 0 in the plugin's units.
     function showNumber(slider) {
-        slider.value = filter.getDouble(slider.parameter) * slider.factor + slider.offset;
+        if (filter.get(slider.parameter) === '')
+            slider.value = slider.defaultValue;
+        else
+            slider.value = filter.getDouble(slider.parameter) * slider.factor + slider.offset;
     }
 
     function setChoice(combo) {
