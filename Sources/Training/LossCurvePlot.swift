@@ -22,7 +22,7 @@ public enum LossCurvePlot {
 
     /// Renders the panels into one PNG-ready frame.
     public static func render(_ entries: [TrainingRun.LogEntry], panelSize: (width: Int, height: Int) = (240, 150)) throws -> Frame {
-        guard entries.count >= 2 else { throw ModelError.invalidInput("a loss curve needs at least 2 log entries, got \(entries.count)") }
+        guard !entries.isEmpty else { throw ModelError.invalidInput("a loss curve needs at least one log entry; the log is empty") }
         let series: [(String, [Float])] = [
             ("scene L_s", entries.map(\.report.scene)),
             ("reconstruction", entries.map(\.report.reconstruction)),
@@ -44,7 +44,8 @@ public enum LossCurvePlot {
 
     /// One panel: a log-scaled value axis on the left (a label at every power of ten inside the
     /// range, or at the range's ends when it spans less than a decade, with light grid lines),
-    /// the step axis below (first, middle and last logged step), the curve in dark blue.
+    /// the step axis below (first, middle and last logged step), the curve in dark blue (a dot
+    /// when only one step was logged).
     public static func panel(steps: [Float], values: [Float], size: (width: Int, height: Int)) throws -> Frame {
         let (w, h) = size
         var pixels = [UInt8](repeating: 250, count: w * h * 3)
@@ -81,11 +82,16 @@ public enum LossCurvePlot {
         for y in top...bottom { set(left - 1, y, ink) }
         // Step axis.
         for x in (left - 1)...right { set(x, bottom + 1, ink) }
-        for (index, step) in [first, (first + last) / 2, last].enumerated() {
+        let stepTicks: [Float] = first == last ? [first] : [first, (first + last) / 2, last]
+        for (index, step) in stepTicks.enumerated() {
             let label = String(Int(step.rounded())), x = px(step)
             for y in (bottom + 1)...(bottom + 3) { set(x, y, ink) }
             let width = BitmapFont.width(of: label, scale: 1)
             text(label, x: index == 0 ? x : index == 1 ? x - width / 2 : x - width, y: bottom + 5)
+        }
+        if values.count == 1 {  // one logged step (a short run): a dot
+            let (x, y) = (px(steps[0]), py(logs[0]))
+            for dy in -1...1 { for dx in -1...1 { set(x + dx, y + dy, (20, 60, 160)) } }
         }
         for i in 1..<values.count {
             let (x0, y0, x1, y1) = (px(steps[i - 1]), py(logs[i - 1]), px(steps[i]), py(logs[i]))

@@ -118,16 +118,22 @@ final class ModelCommandTests: XCTestCase {
         XCTAssertTrue(demo.standardOutput.contains("-effect transform=angle=20:scale=1.2"), demo.standardOutput)
     }
 
-    /// A log too short to draw fails `eval --plot` before the evaluation runs, and says why.
-    func testEvalPlotOfAShortLogFailsBeforeEvaluating() throws {
+    /// A short run's log (one entry) still plots, a dot per panel; an empty log fails `eval
+    /// --plot` before the evaluation runs, and says why.
+    func testEvalPlotsAShortLogAndRefusesAnEmptyOneBeforeEvaluating() throws {
         let model = path("m.safetensors"), log = path("m.jsonl")
         let train = try EqrProcess.run(["train", "--variant", "given", "--resolution", "16", "--steps", "2", "--batch", "2", "--log-every", "10", "-o", model, "--log", log, "--quiet"])
         XCTAssertEqual(train.status, 0, train.standardError)
         let eval = try EqrProcess.run(["eval", "-m", model, "--samples", "2", "--full-resolution-clips", "0", "--log", log, "--plot", path("loss.png")])
-        XCTAssertEqual(eval.status, 1, eval.standardError)
-        XCTAssertTrue(eval.standardError.contains("at least 2 log entries, got 1"), eval.standardError)
-        XCTAssertFalse(eval.standardOutput.contains("| row |"), "no evaluation ran: \(eval.standardOutput)")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: path("loss.png")))
+        XCTAssertEqual(eval.status, 0, eval.standardError)
+        XCTAssertTrue(eval.standardOutput.contains("| row |"), eval.standardOutput)
+        XCTAssertEqual(try FFmpegTools.probe(path("loss.png")).count, 3)
+        try Data().write(to: URL(fileURLWithPath: path("empty.jsonl")))
+        let empty = try EqrProcess.run(["eval", "-m", model, "--samples", "2", "--full-resolution-clips", "0", "--log", path("empty.jsonl"), "--plot", path("empty.png")])
+        XCTAssertEqual(empty.status, 1, empty.standardError)
+        XCTAssertTrue(empty.standardError.contains("the log is empty"), empty.standardError)
+        XCTAssertFalse(empty.standardOutput.contains("| row |"), "no evaluation ran: \(empty.standardOutput)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("empty.png")))
     }
 
     /// `eqr bench train` reports the shipped step's pairs/s; a peer that fails is a clear error.
