@@ -68,7 +68,7 @@ let package = Package(
         // Owned C strings and checked handles, shared by the C library and the frei0r plugins.
         .target(name: "CInteropSupport"),
         .target(
-            name: "Equivariant", dependencies: ["CEquivariant", "CInteropSupport", "EquivariantModel", "Retargeting", "VideoIO", "Tensors"],
+            name: "Equivariant", dependencies: ["CEquivariant", "CInteropSupport", "EquivariantModel", "Retargeting", "Training", "VideoIO", "Tensors"],
             linkerSettings: staticSwiftRuntime(exporting: "CInterop/equivariant.map")),
         .target(name: "Frei0rSupport", dependencies: ["CFrei0r", "CInteropSupport", "EquivariantModel", "Retargeting", "VideoIO"]),
         .target(name: "Frei0rFilter", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r-filter.map")),

@@ -65,8 +65,9 @@ typedef enum eqr_status {
     EQR_ERROR_UNSUPPORTED = -6,      /* the model's T^z variant cannot do this */
     EQR_ERROR_NOT_READY = -7,        /* the call needs a background and none is set */
     EQR_ERROR_INTERNAL = -8,         /* a bug: please report it with the message */
-    EQR_ERROR_BUSY = -9              /* another thread is inside the same context (use one
+    EQR_ERROR_BUSY = -9,             /* another thread is inside the same context (use one
                                         context per thread); nothing was done */
+    EQR_ERROR_ABORTED = -10          /* the host's abort callback stopped a long call (eqr_fit) */
 } eqr_status;
 
 /* Pixel layouts of eqr_image. */
@@ -298,6 +299,61 @@ eqr_status eqr_theta_for_motion(eqr_context *ctx, const float *motion, float *th
    (wrong count, non-finite numbers, bad image). */
 eqr_status eqr_render(eqr_context *ctx, const float *character, const float *theta, const float *background,
                       int32_t count, eqr_image *out);
+
+/* ---- Fitting a model to a clip ----------------------------------------------------- */
+
+/* Called by eqr_fit after every logged step (every 10 steps, and the last): the step
+   reached, the step count (-1 when only a time budget ends the fit), the seconds since the
+   fit started and the step's total loss. Runs on the thread that called eqr_fit; it must not
+   call back into the library. */
+typedef void (*eqr_progress_callback)(int32_t step, int32_t total_steps, double elapsed_seconds, double loss, void *user_data);
+
+/* Polled by eqr_fit after every training step (a step takes tens of milliseconds at 64x64);
+   a non-zero return ends the fit there, with that step's checkpoint written. */
+typedef int (*eqr_abort_callback)(void *user_data);
+
+/* Options for eqr_fit; start from eqr_fit_default_params(). */
+typedef struct eqr_fit_params {
+    double seconds;           /* time budget in seconds (0: none) */
+    int32_t steps;            /* step count (0: none); at least one of the two must be set,
+                                 and with both the fit ends at whichever comes first */
+    int32_t resolution;       /* the model's side in pixels, a multiple of 8 (default 64) */
+    const char *variant;      /* where T^z comes from: "features" (default) or "pixels" */
+    const char *init_from;    /* NULL, or a layered checkpoint whose f, h and g the fit starts from */
+    int32_t resume;           /* non-zero: continue output_path's own checkpoint (same options) */
+    uint64_t seed;            /* weights and batch order (default 1) */
+    eqr_progress_callback progress_callback;  /* NULL: no progress reports */
+    void *progress_user_data;
+    eqr_abort_callback abort_callback;        /* NULL: the fit runs to its budget */
+    void *abort_user_data;
+} eqr_fit_params;
+
+/* Default fit options: no budget (set seconds or steps), 64x64, "features", seed 1. */
+eqr_fit_params eqr_fit_default_params(void);
+
+/* Fits a layered model to one clip, label-free, as `eqr fit CLIP -o OUTPUT` does: frame pairs
+   of the clip (decoded with FFmpeg) train f, h, g, the coverage head and T^z. The checkpoint is
+   written to output_path atomically every 100 steps and at the end; load it with
+   eqr_model_load. Blocks the calling thread for the budget and uses the library's worker
+   threads (eqr_model_params.n_threads). Returns EQR_OK; EQR_ERROR_ABORTED when the abort
+   callback stopped it (output_path then holds the last step, and resume = 1 continues it);
+   EQR_ERROR_NULL_ARGUMENT; EQR_ERROR_INVALID_ARGUMENT (no budget, a bad variant, resolution
+   or seed, an unwritable output folder); EQR_ERROR_FILE (the clip is missing or not a video
+   FFmpeg decodes); EQR_ERROR_INVALID_MODEL (init_from, or output_path when resuming, is not a
+   checkpoint this fit can start from). error, when not NULL, gets the status and a message.
+
+       static void report(int32_t step, int32_t total, double seconds, double loss, void *user) {
+           printf("step %d/%d  %.1f s  loss %.4f\n", step, total, seconds, loss);
+       }
+       static int cancelled(void *user) { return atomic_load((atomic_int *)user); }
+       ...
+       eqr_fit_params params = eqr_fit_default_params();
+       params.seconds = 300;
+       params.progress_callback = report;
+       params.abort_callback = cancelled;
+       params.abort_user_data = &cancel_flag;   // set from the host's Cancel button
+       eqr_status status = eqr_fit("walk.mp4", "walk.safetensors", &params, &error);  */
+eqr_status eqr_fit(const char *clip_path, const char *output_path, const eqr_fit_params *params, eqr_error *error);
 
 #ifdef __cplusplus
 }

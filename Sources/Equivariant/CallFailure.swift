@@ -47,6 +47,17 @@ struct CallFailure: Error {
         self.status = status
         self.message = message
     }
+
+    /// Fills a caller's `eqr_error` (if any), truncating the message to fit.
+    static func report(_ status: eqr_status, _ message: String, into error: UnsafeMutablePointer<eqr_error>?) {
+        guard let error else { return }
+        error.pointee.status = status
+        withUnsafeMutableBytes(of: &error.pointee.message) { buffer in
+            let bytes = Array(message.utf8.prefix(buffer.count - 1))
+            buffer.copyBytes(from: bytes)
+            buffer[bytes.count] = 0
+        }
+    }
 }
 
 /// The static descriptions behind `eqr_status_string`.
@@ -62,6 +73,7 @@ enum StatusText {
         EQR_ERROR_NOT_READY.rawValue: CString("no background set"),
         EQR_ERROR_INTERNAL.rawValue: CString("internal error"),
         EQR_ERROR_BUSY.rawValue: CString("the context is in use by another thread (use one context per thread)"),
+        EQR_ERROR_ABORTED.rawValue: CString("stopped by the host's abort callback"),
     ]
     static let unknown = CString("unknown status")
 }

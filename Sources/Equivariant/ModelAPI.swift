@@ -39,24 +39,13 @@ public func eqrModelLoad(_ path: UnsafePointer<CChar>?, _ params: eqr_model_para
         BLASKernel.reportAdviceOnce { LibraryLog.emit(EQR_LOG_WARNING, $0) }
         let configuration = contents.model.configuration
         LibraryLog.emit(EQR_LOG_INFO, "loaded \(file): \(configuration.variant) model, \(configuration.resolution)×\(configuration.resolution), \(contents.model.parameterCount) parameters")
-        report(EQR_OK, "", into: errorOut)
+        CallFailure.report(EQR_OK, "", into: errorOut)
         return ModelHandle.registry.register(ModelHandle(model: contents.model))
     } catch {
         let failure = CallFailure(error)
         LibraryLog.emit(EQR_LOG_ERROR, "eqr_model_load: \(failure.message)")
-        report(failure.status, failure.message, into: errorOut)
+        CallFailure.report(failure.status, failure.message, into: errorOut)
         return nil
-    }
-}
-
-/// Fills a caller's `eqr_error` (if any), truncating the message to fit.
-private func report(_ status: eqr_status, _ message: String, into error: UnsafeMutablePointer<eqr_error>?) {
-    guard let error else { return }
-    error.pointee.status = status
-    withUnsafeMutableBytes(of: &error.pointee.message) { buffer in
-        let bytes = Array(message.utf8.prefix(buffer.count - 1))
-        buffer.copyBytes(from: bytes)
-        buffer[bytes.count] = 0
     }
 }
 

@@ -176,6 +176,20 @@ final class CInterfaceTests: XCTestCase {
         XCTAssertFalse(warned.standardError.contains("warning"), warned.standardError)
     }
 
+    /// eqr_fit from C: a short fit reports its progress and writes a model that renders; the
+    /// abort callback stops one with EQR_ERROR_ABORTED and a checkpoint that resume = 1
+    /// continues; bad arguments get the statuses the header lists.
+    func testFitReportsProgressAndStopsWhenTheHostAborts() throws {
+        let clip = path("clip.mp4")
+        let synth = try EqrProcess.run(["synth", clip, "--frames", "24", "--resolution", "32"])
+        XCTAssertEqual(synth.status, 0, synth.standardError)
+        let program = try compileTestProgram("abi_fit", extra: ["-lequivariant"])
+        let result = try succeed(program, [clip, directory.path])
+        XCTAssertTrue(result.standardOutput.contains("all ok"), result.standardOutput + result.standardError)
+        XCTAssertFalse(result.standardOutput.contains("FAILED"), result.standardOutput)
+        XCTAssertEqual(result.standardError, "", "the library printed nothing of its own")
+    }
+
     /// Two threads inside one context at once (forbidden by the header) get EQR_ERROR_BUSY
     /// for the overlapping calls instead of crashing the host in libswscale.
     func testTwoThreadsSharingAContextAreRefusedNotCrashed() throws {

@@ -96,7 +96,8 @@ final class ExamplesTests: PluginWorkspaceTestCase {
 
     /// The Python package (python/): `pip install` into a virtual environment (offline, as
     /// Debian's setuptools builds it), then a stream of NumPy frames through it gives the
-    /// frames `eqr -plate running` gives, and errors arrive as exceptions.
+    /// frames `eqr -plate running` gives, errors arrive as exceptions, and `fit` reports its
+    /// progress, stops when asked and resumes.
     func testPythonPackageInstallsAndMatchesEqr() throws {
         let venv = path("venv"), source = path("python-source")
         // From a copy: setuptools writes build/ and egg-info/ next to the sources it builds.
@@ -142,6 +143,25 @@ final class ExamplesTests: PluginWorkspaceTestCase {
             assert len(messages) == count, "set_log(None) detaches the handler"
             subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "64x64", "-i", "-", "-c:v", "ffv1", sys.argv[3]],
                            input=out.tobytes(), check=True)
+            # fit: progress reported, a stop asked for, a resume to the step count, errors raised.
+            reports = []
+            fitted = sys.argv[3] + ".safetensors"
+            try:
+                equivariant.fit(sys.argv[2], fitted, steps=30, resolution=16, progress=lambda *r: reports.append(r),
+                                should_abort=lambda: len(reports) > 0)
+                sys.exit("no exception for an aborted fit")
+            except equivariant.EquivariantError as error:
+                assert error.status == -10 and "step 11" in error.message, error
+            assert reports[0][:2] == (10, 30) and reports[0][3] > 0, reports
+            equivariant.fit(sys.argv[2], fitted, steps=30, resolution=16, resume=True, progress=lambda *r: reports.append(r))
+            assert [r[0] for r in reports] == [10, 11, 20, 30], reports
+            with equivariant.Model(fitted) as model:
+                assert model.resolution == 16, model.resolution
+            try:
+                equivariant.fit(sys.argv[2], fitted)
+                sys.exit("no exception for a fit without a budget")
+            except equivariant.EquivariantError as error:
+                assert error.status == -3 and "budget" in error.message, error
             print("ok", equivariant.version())
             """
         try script.write(toFile: path("stream.py"), atomically: true, encoding: .utf8)

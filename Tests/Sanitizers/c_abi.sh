@@ -9,7 +9,8 @@
 #   abi_threads         four threads with their own contexts against one thread;
 #   abi_shared_context  two threads inside one context (refused with EQR_ERROR_BUSY);
 #   abi_log             the log callback attached, used and detached;
-#   abi_levels          a two-level model's feature buffers (a tiny model trained here).
+#   abi_levels          a two-level model's feature buffers (a tiny model trained here);
+#   abi_fit             eqr_fit with progress and abort callbacks, resumed, and refused arguments.
 #   bash Tests/Sanitizers/c_abi.sh
 # Exits non-zero when a program fails its own checks or a sanitizer reports anything.
 set -euo pipefail
@@ -54,4 +55,7 @@ swift build -c release --product eqr >/dev/null
     --fine-level --resolution 16 --steps 2 --batch 2 --threads 1 -o "$work/fine.safetensors" 2>"$work/train.err" \
     || { cat "$work/train.err" >&2; exit 1; }
 run abi_levels -lequivariant -- "$work/fine.safetensors" $((64 * 8 * 8 + 32 * 16 * 16)) $((64 * 8 * 8))
-echo "C ABI under AddressSanitizer and UndefinedBehaviorSanitizer: 5 programs, 0 reports"
+"$(swift build -c release --show-bin-path)/eqr" synth "$work/clip.mp4" --frames 24 --resolution 32 >/dev/null 2>"$work/synth.err" \
+    || { cat "$work/synth.err" >&2; exit 1; }
+run abi_fit -lequivariant -- "$work/clip.mp4" "$work"
+echo "C ABI under AddressSanitizer and UndefinedBehaviorSanitizer: 6 programs, 0 reports"

@@ -20,11 +20,11 @@ import os
 
 import numpy as np
 
-__all__ = ["EquivariantError", "Model", "Context", "version", "load_library", "set_log"]  # and the modules checkpoint, reference
+__all__ = ["EquivariantError", "Model", "Context", "version", "load_library", "set_log", "fit"]  # and the modules checkpoint, reference
 
 _STATUS = {
     0: "ok", -1: "null argument", -2: "invalid handle", -3: "invalid argument", -4: "file error",
-    -5: "invalid model", -6: "unsupported", -7: "not ready", -8: "internal error", -9: "busy",
+    -5: "invalid model", -6: "unsupported", -7: "not ready", -8: "internal error", -9: "busy", -10: "aborted",
 }
 _LOG_LEVELS = {0: "error", 1: "warning", 2: "info"}
 _LogCallback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
@@ -50,6 +50,17 @@ class _Image(ctypes.Structure):
 
 class _Params(ctypes.Structure):
     _fields_ = [("n_threads", ctypes.c_int32), ("expected_variant", ctypes.c_char_p)]
+
+
+_ProgressCallback = ctypes.CFUNCTYPE(None, ctypes.c_int32, ctypes.c_int32, ctypes.c_double, ctypes.c_double, ctypes.c_void_p)
+_AbortCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+
+
+class _FitParams(ctypes.Structure):
+    _fields_ = [("seconds", ctypes.c_double), ("steps", ctypes.c_int32), ("resolution", ctypes.c_int32),
+                ("variant", ctypes.c_char_p), ("init_from", ctypes.c_char_p), ("resume", ctypes.c_int32),
+                ("seed", ctypes.c_uint64), ("progress_callback", _ProgressCallback), ("progress_user_data", ctypes.c_void_p),
+                ("abort_callback", _AbortCallback), ("abort_user_data", ctypes.c_void_p)]
 
 
 class _Error(ctypes.Structure):
@@ -102,6 +113,9 @@ def load_library(path=None):
         function = getattr(lib, name_)
         function.argtypes = args
         function.restype = ctypes.c_int32
+    lib.eqr_fit_default_params.restype = _FitParams
+    lib.eqr_fit.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(_FitParams), ctypes.POINTER(_Error)]
+    lib.eqr_fit.restype = ctypes.c_int32
     if path is None:
         _library = lib
     return lib
@@ -132,6 +146,48 @@ def set_log(handler):
     callback = _LogCallback(forward)
     lib.eqr_log_set(callback, None)
     _log_callback = callback
+
+
+def fit(clip, output, seconds=None, steps=None, resolution=64, variant=None, init_from=None, resume=False, seed=1,
+        progress=None, should_abort=None):
+    """Fits a model to one clip, label-free, as `eqr fit` does, and writes it to `output`
+    (a checkpoint every 100 steps and at the end; load it with Model). Give `seconds`, `steps`
+    or both. `progress(step, total_steps, elapsed_seconds, loss)` runs after every logged step
+    (total_steps is -1 under a time budget alone); `should_abort()` runs after every step, and
+    a true result ends the fit there with EquivariantError (status "aborted") and a checkpoint
+    that `resume=True` continues. Exceptions inside either callable are dropped (they cannot
+    cross into C); make should_abort return True to stop instead."""
+    lib = load_library()
+    params = lib.eqr_fit_default_params()
+    params.seconds = float(seconds or 0)
+    params.steps = int(steps or 0)
+    params.resolution = int(resolution)
+    params.variant = variant.encode() if variant else None
+    params.init_from = os.fsencode(init_from) if init_from else None
+    params.resume = 1 if resume else 0
+    params.seed = int(seed)
+
+    def report(step, total, elapsed, loss, _user_data):
+        try:
+            progress(step, total, elapsed, loss)
+        except Exception:  # noqa: BLE001 - nothing may propagate into the C caller
+            pass
+
+    def asked(_user_data):
+        try:
+            return 1 if should_abort() else 0
+        except Exception:  # noqa: BLE001
+            return 0
+
+    # Kept in locals for the length of the call: the library calls them until eqr_fit returns.
+    progress_callback = _ProgressCallback(report) if progress else _ProgressCallback()
+    abort_callback = _AbortCallback(asked) if should_abort else _AbortCallback()
+    params.progress_callback = progress_callback
+    params.abort_callback = abort_callback
+    error = _Error()
+    status = lib.eqr_fit(os.fsencode(clip), os.fsencode(output), ctypes.byref(params), ctypes.byref(error))
+    if status != 0:
+        raise EquivariantError(status, error.message.decode("utf-8", "replace"))
 
 
 def version():
