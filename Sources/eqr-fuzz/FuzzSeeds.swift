@@ -5,9 +5,9 @@ import Tensors
 /// A small valid input for every ``FuzzSurface``: the corpus a fuzzing run mutates.
 enum FuzzSeeds {
     /// Saves the smallest model the configuration allows (16×16, 4 channels) as a checkpoint.
-    static func saveTinyModel(to file: URL) throws {
+    static func saveTinyModel(to file: URL, variant: String = "given") throws {
         let model = try EquivariantModel(configuration: ModelConfiguration(resolution: 16, featureChannels: 4, baseChannels: 4, groups: 2,
-                                                                           variant: "given", renderer: .layered), seed: 1)
+                                                                           variant: variant, renderer: .layered), seed: 1)
         try Checkpoint.save(model, to: file)
     }
 

@@ -5,7 +5,8 @@ import Foundation
 /// Without the fuzzer (a normal build), `eqr-fuzz` replays inputs: each file named, or each
 /// file in each folder named, through the same surfaces — a crash found by fuzzing becomes a
 /// test case this way. `eqr-fuzz --write-seeds DIR` writes a small valid input per surface,
-/// the corpus a fuzzing run starts from.
+/// the corpus a fuzzing run starts from; `eqr-fuzz --write-tiny-model FILE` a layered
+/// `features` model at 16×16 with 4 channels, which the C ABI surface renders through.
 @main
 struct Replay {
     static func main() throws {
@@ -14,8 +15,12 @@ struct Replay {
             try FuzzSeeds.write(to: URL(fileURLWithPath: arguments[1]))
             return
         }
+        if arguments.first == "--write-tiny-model", arguments.count == 2 {
+            try FuzzSeeds.saveTinyModel(to: URL(fileURLWithPath: arguments[1]), variant: "features")
+            return
+        }
         guard !arguments.isEmpty else {
-            FileHandle.standardError.write(Data("usage: eqr-fuzz FILE|DIR ... | eqr-fuzz --write-seeds DIR\n".utf8))
+            FileHandle.standardError.write(Data("usage: eqr-fuzz FILE|DIR ... | eqr-fuzz --write-seeds DIR | eqr-fuzz --write-tiny-model FILE\n".utf8))
             exit(64)
         }
         var files: [String] = []
