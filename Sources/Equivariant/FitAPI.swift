@@ -26,6 +26,9 @@ public func eqrFit(_ clipPath: UnsafePointer<CChar>?, _ outputPath: UnsafePointe
               FileManager.default.isReadableFile(atPath: clip) else {
             throw CallFailure(status: EQR_ERROR_FILE, message: "\(clip): no such readable clip")
         }
+        guard !FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) || !isDirectory.boolValue else {
+            throw CallFailure.invalid("output_path \(output) is a folder; name the checkpoint file to write")
+        }
         let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
         guard FileManager.default.isWritableFile(atPath: folder) else {
             throw CallFailure.invalid("output_path \(output): the folder \(folder) does not exist or is not writable")

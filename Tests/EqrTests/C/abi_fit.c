@@ -105,6 +105,8 @@ int main(int argc, char **argv) {
     check(eqr_fit(argv[2], output, &params, &error) == EQR_ERROR_FILE, "a folder as the clip: EQR_ERROR_FILE");
     check(eqr_fit(clip, "/no/such/folder/out.safetensors", &params, &error) == EQR_ERROR_INVALID_ARGUMENT,
           "an output in a missing folder: EQR_ERROR_INVALID_ARGUMENT");
+    check(eqr_fit(clip, argv[2], &params, &error) == EQR_ERROR_INVALID_ARGUMENT && strstr(error.message, "folder") != NULL,
+          "a folder as the output: EQR_ERROR_INVALID_ARGUMENT");
     eqr_fit_params bad = params;
     bad.variant = "given";
     check(eqr_fit(clip, output, &bad, &error) == EQR_ERROR_INVALID_ARGUMENT && strstr(error.message, "given") != NULL,
