@@ -17,10 +17,11 @@ import XCTest
 ///   (`PATH`, `LD_LIBRARY_PATH`, `PKG_CONFIG_PATH`, `FREI0R_PATH`);
 /// - `ffmpeg -i` gets `-y` (the reader answers ffmpeg's overwrite prompt), `[…]` marks optional
 ///   arguments and is dropped.
+/// - the photo benchmark (`swap_ablation.sh`) scores one scene of 8 frames
+///   (`SWAP_BENCHMARK_ARGS`) with the benchmark script beside the repository (`SWAP_BENCHMARK`).
 /// Three blocks do not run here, each for a stated reason checked below: the two top commands
-/// (CI runs exactly those), the virtual environment for the Python package (run by
-/// `ExamplesTests.testPythonPackageInstallsAndMatchesEqr`), and the photo benchmark, which needs
-/// `python3-skimage`'s photos and about ten minutes.
+/// (CI runs exactly those) and the virtual environment for the Python package (run by
+/// `ExamplesTests.testPythonPackageInstallsAndMatchesEqr`).
 final class ReadmeCommandTests: PluginWorkspaceTestCase {
     /// The README's `sh` blocks, continuation lines joined.
     static func shellBlocks() throws -> [String] {
@@ -39,7 +40,6 @@ final class ReadmeCommandTests: PluginWorkspaceTestCase {
     static func reasonNotRun(_ block: String) -> String? {
         if block.contains("bash .ci/setup && swift") { return "CI runs the README's two commands themselves" }
         if block.contains("venv/bin/pip install ./python") { return "ExamplesTests.testPythonPackageInstallsAndMatchesEqr" }
-        if block.contains("skimage/data") { return "needs python3-skimage's photos and about ten minutes" }
         return nil
     }
 
@@ -77,7 +77,7 @@ final class ReadmeCommandTests: PluginWorkspaceTestCase {
     func testEveryReadmeShellBlockRunsWithTinyBudgets() throws {
         let blocks = try Self.shellBlocks()
         XCTAssertGreaterThanOrEqual(blocks.count, 10, "the README's sh blocks were not found")
-        XCTAssertEqual(blocks.compactMap(Self.reasonNotRun).count, 4, "blocks not run: \(blocks.filter { Self.reasonNotRun($0) != nil })")
+        XCTAssertEqual(blocks.compactMap(Self.reasonNotRun).count, 3, "blocks not run: \(blocks.filter { Self.reasonNotRun($0) != nil })")
 
         // A reader's folder: the repository's files by link, the build as .build/release, media.
         let folder = path("reader"), prefix = path("prefix"), manager = FileManager.default
@@ -101,7 +101,9 @@ final class ReadmeCommandTests: PluginWorkspaceTestCase {
         // What install.sh tells a reader to set for a prefix outside the linker's path.
         let environment = ["PATH": "\(folder)/.build/release:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
                            "LD_LIBRARY_PATH": "\(prefix)/lib", "PKG_CONFIG_PATH": "\(prefix)/lib/pkgconfig",
-                           "FREI0R_PATH": "\(prefix)/lib/frei0r-1", "HOME": path("home")]
+                           "FREI0R_PATH": "\(prefix)/lib/frei0r-1", "HOME": path("home"),
+                           "SWAP_BENCHMARK": EqrProcess.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/bench/swap_benchmark.py").path,
+                           "SWAP_BENCHMARK_ARGS": "--scenes 1 --frames 8"]
         var ran = 0
         for block in blocks where Self.reasonNotRun(block) == nil {
             let script = "set -euo pipefail\n" + Self.withTinyBudgets(block, prefix: prefix)
@@ -114,10 +116,14 @@ final class ReadmeCommandTests: PluginWorkspaceTestCase {
                 result = try attempt()
             }
             XCTAssertEqual(result.status, 0, "README block failed:\n\(script)\n--- stdout\n\(result.standardOutput.suffix(3000))\n--- stderr\n\(result.standardError.suffix(5000))")
+            if block.contains("swap_ablation.sh") {
+                XCTAssertTrue(result.standardOutput.contains("| composite, plate of the whole clip (the default) | "), result.standardOutput)
+            }
             ran += 1
         }
-        XCTAssertGreaterThanOrEqual(ran, 7)
-        // The blocks' last outputs are real: the C example's and the ffmpeg width example's.
+        XCTAssertGreaterThanOrEqual(ran, 8)
+        // The blocks' outputs are real: the ffmpeg width example's video, the benchmark's table.
         XCTAssertEqual(try FFmpegTools.probe("\(folder)/out.mp4").first, 66)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/photos").count, 12)
     }
 }

@@ -7,6 +7,8 @@
 #   RES         output side in pixels (default 128)
 #   MODEL       checkpoint (default examples/models/features-64.safetensors)
 # Needs python3 with numpy, ffmpeg, and eqr on PATH (swift build -c release).
+# SWAP_BENCHMARK (the script's path) and SWAP_BENCHMARK_ARGS (more of its options, e.g.
+# "--scenes 1 --frames 8" for a quick run) override the defaults.
 set -euo pipefail
 photos=${1:?usage: swap_ablation.sh PHOTOS_DIR [RES] [MODEL]}
 res=${2:-128}
@@ -16,7 +18,8 @@ bench=${SWAP_BENCHMARK:-$here/../../../shared/bench/swap_benchmark.py}
 eqr=${EQR:-eqr}
 row() {  # name, extra eqr options
     local json
-    json=$(python3 "$bench" --photos "$photos" --res "$res" \
+    # shellcheck disable=SC2086  # SWAP_BENCHMARK_ARGS is a list of options
+    json=$(python3 "$bench" --photos "$photos" --res "$res" ${SWAP_BENCHMARK_ARGS:-} \
         --cmd "$eqr -i {char} -i {bg} -m $model -effect swap $2 -c:v ffv1 -nostats -y {out}")
     python3 -c 'import json, sys
 d = json.loads(sys.argv[2])
