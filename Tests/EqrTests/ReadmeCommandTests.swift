@@ -82,12 +82,11 @@ final class ReadmeCommandTests: PluginWorkspaceTestCase {
         // A reader's folder: the repository's files by link, the build as .build/release, media.
         let folder = path("reader"), prefix = path("prefix"), manager = FileManager.default
         try manager.createDirectory(atPath: "\(folder)/.build", withIntermediateDirectories: true)
-        for item in ["examples", "CInterop", "python"] {
+        for item in ["examples", "CInterop"] {
             try manager.createSymbolicLink(atPath: "\(folder)/\(item)", withDestinationPath: EqrProcess.packageRoot.appendingPathComponent(item).path)
         }
         try manager.createSymbolicLink(atPath: "\(folder)/.build/release", withDestinationPath: EqrProcess.products.path)
-        let run = { (arguments: [String]) in try EqrProcess.run(arguments) }
-        XCTAssertEqual(try run(["synth", "\(folder)/walk.mp4", "--frames", "25", "--resolution", "128"]).status, 0)
+        XCTAssertEqual(try EqrProcess.run(["synth", "\(folder)/walk.mp4", "--frames", "25", "--resolution", "128"]).status, 0)
         for copy in ["walk1.mp4", "walk2.mp4"] { try manager.copyItem(atPath: "\(folder)/walk.mp4", toPath: "\(folder)/\(copy)") }
         try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "gradients=s=200x150:seed=3", "-frames:v", "1", "\(folder)/beach.jpg"])
         try FFmpegTools.ffmpeg(["-f", "lavfi", "-i", "gradients=s=200x150:seed=3", "-frames:v", "1", "\(folder)/beach.png"])
@@ -124,6 +123,6 @@ final class ReadmeCommandTests: PluginWorkspaceTestCase {
         XCTAssertGreaterThanOrEqual(ran, 8)
         // The blocks' outputs are real: the ffmpeg width example's video, the benchmark's table.
         XCTAssertEqual(try FFmpegTools.probe("\(folder)/out.mp4").first, 66)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/photos").count, 12)
+        XCTAssertEqual(try manager.contentsOfDirectory(atPath: "\(folder)/photos").count, 12)
     }
 }

@@ -33,6 +33,9 @@ fi
 surface=${1:-}
 case "$surface" in ""|checkpoint|effect|motionTemplate|keyframes|frei0r|abi) ;;
     *) echo "run.sh: unknown surface '$surface' (checkpoint, effect, motionTemplate, keyframes, frei0r or abi)" >&2; exit 64 ;; esac
+# The normal build's eqr-fuzz writes the seeds and the tiny model (the test suite, which holds
+# .build's lock, has built it and says so).
+normal_build_eqr_fuzz() { [ "${EQR_FUZZ_RELEASE_BUILT:-0}" = 1 ] || swift build -c release --product eqr-fuzz >/dev/null; }
 fuzz_options=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=.build/fuzz/findings/)
 if [ "$surface" = abi ]; then
     # libFuzzer reads inline 8-bit counters (plain edge coverage would be trace-pc-guard, which it refuses).
@@ -47,7 +50,7 @@ if [ "$surface" = abi ]; then
     # The surface is the ABI, not the network: a tiny layered features model (16×16, 4 channels)
     # renders every frame in well under a millisecond, so 10^6 programs take an hour, not four.
     if [ -z "${EQR_FUZZ_MODEL:-}" ]; then
-        [ "${EQR_FUZZ_RELEASE_BUILT:-0}" = 1 ] || swift build -c release --product eqr-fuzz >/dev/null
+        normal_build_eqr_fuzz
         .build/release/eqr-fuzz --write-tiny-model "$work/tiny.safetensors"
         export EQR_FUZZ_MODEL="$work/tiny.safetensors"
     fi
@@ -55,8 +58,7 @@ if [ "$surface" = abi ]; then
         "$work/abi_fuzz" "${limit[@]}" -max_len=1024 -len_control=0 "${fuzz_options[@]}" "$work/corpus"
     exit
 fi
-# The normal build writes the seeds (the test suite, which holds .build's lock, has built it).
-[ "${EQR_FUZZ_RELEASE_BUILT:-0}" = 1 ] || swift build -c release --product eqr-fuzz >/dev/null
+normal_build_eqr_fuzz
 swift build -c "$configuration" --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --product eqr-fuzz >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
