@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "EquivariantModel", targets: ["EquivariantModel"]),
         .library(name: "Retargeting", targets: ["Retargeting"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "eqr", targets: ["eqr"]),
         .executable(name: "eqr-fuzz", targets: ["eqr-fuzz"]),
         // The C ABI, libequivariant.so: Swift runtime linked in, only eqr_* exported.
@@ -48,6 +49,9 @@ let package = Package(
             pkgConfig: "libavformat libavcodec libavfilter libswscale libavutil",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libswscale-dev", "libavutil-dev"])]),
         .systemLibrary(name: "CMalloc", path: "CInterop/CMalloc"),
+        .systemLibrary(
+            name: "CMPI", path: "CInterop/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CEquivariant", path: "CInterop/CEquivariant"),
         .systemLibrary(
             name: "CFrei0r", path: "CInterop/CFrei0r",
@@ -73,12 +77,14 @@ let package = Package(
         .target(name: "Frei0rSupport", dependencies: ["CFrei0r", "CInteropSupport", "EquivariantModel", "Retargeting", "VideoIO"]),
         .target(name: "Frei0rFilter", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r-filter.map")),
         .target(name: "Frei0rMixer", dependencies: ["Frei0rSupport"], linkerSettings: staticSwiftRuntime(exporting: "CInterop/frei0r-mixer.map")),
+        // Open MPI behind one type, for data-parallel training (linked by eqr only, never by the shared libraries).
+        .target(name: "Distributed", dependencies: ["CMPI", "EquivariantModel"]),
         // Process-wide settings for executables (never linked into the shared libraries).
         .target(name: "ProcessSettings", dependencies: ["CFFmpeg", "CMalloc", "COpenBLAS", "Tensors"]),
         .executableTarget(
             name: "eqr",
             dependencies: [
-                "ProcessSettings", "Tensors", "NeuralNetwork", "VideoIO", "SyntheticScenes", "EquivariantModel", "Retargeting", "Training",
+                "ProcessSettings", "Tensors", "NeuralNetwork", "VideoIO", "SyntheticScenes", "EquivariantModel", "Retargeting", "Training", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The parsers of users' files and strings and the frei0r entry points as fuzz targets: a normal build replays inputs

@@ -51,6 +51,9 @@ public enum CheckpointMetadata {
     public static let data = "data"
     /// Pairs per batch.
     public static let batchSize = "batch_size"
+    /// Processes of the data-parallel run that wrote the checkpoint (absent: one); each
+    /// trained on batch_size / processes pairs of every step.
+    public static let processes = "processes"
     /// The seed of the run.
     public static let seed = "seed"
     /// Worker threads of the run.

@@ -115,9 +115,19 @@ public final class Trainer {
 
     /// One optimisation step; throws on malformed batches or a non-finite loss (the model
     /// is left unchanged).
+    ///
+    /// With a `shard`, `batch` holds this process's samples of the step's global batch and
+    /// the gradients are averaged over the shard's process group before the update, so
+    /// every process takes the same step as one process training on the whole batch would
+    /// (up to float rounding). A failure on any process fails the step on all of them.
     @discardableResult
-    public func train(on batch: TrainingBatch) throws -> StepReport {
-        var report = try computeGradients(on: batch)
+    public func train(on batch: TrainingBatch, shard: BatchShard? = nil) throws -> StepReport {
+        var report: StepReport
+        if let shard, shard.group.size > 1 {
+            report = try computeGradientsAcrossProcesses(on: batch, shard: shard)
+        } else {
+            report = try computeGradients(on: batch)
+        }
         let norm = gradientNorm()
         report.gradientNorm = norm
         if gradientClipNorm > 0 && norm > gradientClipNorm {
@@ -135,7 +145,14 @@ public final class Trainer {
 
     /// Forward and backward without updating: zeroes and fills every parameter's gradient
     /// with the gradient of the weighted total loss, and reports the losses.
-    public func computeGradients(on batch: TrainingBatch) throws -> StepReport {
+    ///
+    /// With a `shard`, `batch` is this process's part of the step's global batch: the
+    /// motions the trainer draws for it are the ones a single process would draw for those
+    /// samples, and the one loss that is not a mean of per-sample terms (the normalised
+    /// L_c, whose denominator is the batch's feature energy) takes its means over the global
+    /// batch (a collective sum inside the forward pass). The gradients and the report are
+    /// then this shard's share; ``train(on:shard:)`` averages them across processes.
+    public func computeGradients(on batch: TrainingBatch, shard: BatchShard? = nil) throws -> StepReport {
         try model.checkFrames(batch.frames)
         try model.checkFrames(batch.nextFrames, "next frames")
         let n = batch.frames.shape[0]
@@ -161,7 +178,7 @@ public final class Trainer {
         let layered = model.coverage != nil
         // Forward.
         // Label-free equivariance of a learned T^z: x̃ = x moved by motions the trainer draws.
-        let drawn = try drawnMotionPairs(for: batch.frames)
+        let drawn = try drawnMotionPairs(for: batch.frames, firstSample: shard?.offset ?? 0)
         let readsFeatures = model.variant.readsCharacterFeatures
         let features = model.characterEncoder.forward(
             .concatenatingBatches([batch.frames, batch.nextFrames] + (readsFeatures ? drawn.map { [$0.frames] } ?? [] : [])), tape: tape)
@@ -202,7 +219,7 @@ public final class Trainer {
         // Losses.
         let scene = imageLoss(prediction, batch.nextFrames)
         let recon = imageLoss(reconstruction, batch.frames)
-        let equivariance = Self.equivarianceLoss(warped, fNext, normalized: weights.normalizesCharacter)
+        let equivariance = try Self.equivarianceLoss(warped, fNext, normalized: weights.normalizesCharacter, group: shard?.group)
         // Invariance: h(x') ≈ h(x), and h(x'') ≈ h(x) across the distant gap too.
         let invariance = FeatureMaps.meanSquaredError(hNext, hx)
         let distantInvariance = distant == nil ? nil : FeatureMaps.meanSquaredError(hScene, hx)
@@ -307,17 +324,19 @@ public final class Trainer {
 
     /// x̃ (each frame moved by a motion drawn for this step) and the motions' sampling
     /// matrices, when the drawn-motion term is on and T^z is learned from frames (by a
-    /// predictor with parameters); else nil.
-    func drawnMotionPairs(for frames: Tensor) throws -> (frames: Tensor, theta: Tensor)? {
+    /// predictor with parameters); else nil. `firstSample`: the frames' place in the step's
+    /// global batch (the draws are sequential, so a shard takes its part of the whole list).
+    func drawnMotionPairs(for frames: Tensor, firstSample: Int = 0) throws -> (frames: Tensor, theta: Tensor)? {
         guard weights.drawnMotion > 0, learnsTransformFromFrames else { return nil }
         let n = frames.shape[0], size = frames.shape[2]
-        let theta = try EquivariantModel.samplingMatrices(for: DrawnMotion.motions(count: n, step: step))
+        let theta = try EquivariantModel.samplingMatrices(for: Array(DrawnMotion.motions(count: firstSample + n, step: step).suffix(n)))
         let moved = model.warp.forward(input: frames, theta: theta, tape: nil)
         switch drawnMotionRegion {
         case .frame: return (moved, theta)
         case .patch:
             // The patch, moved, over the frame as it was.
-            let mask = model.warp.forward(input: DrawnMotion.patchMasks(count: n, size: size, step: step), theta: theta, tape: nil)
+            let masks = DrawnMotion.patchMasks(count: firstSample + n, size: size, step: step).batches(firstSample..<(firstSample + n))
+            let mask = model.warp.forward(input: masks, theta: theta, tape: nil)
             return (EquivariantModel.blend(moved, frames, coverage: mask), theta)
         }
     }
@@ -373,11 +392,33 @@ public final class Trainer {
     }
 
     /// L_c over every level of the feature maps: the sum of each level's normalised (or
-    /// plain) squared error, with its gradients with respect to the moved features and the target.
-    static func equivarianceLoss(_ moved: FeatureMaps, _ target: FeatureMaps, normalized: Bool)
+    /// plain) squared error, with its gradients with respect to the moved features and the
+    /// target. With a process `group` (a data-parallel shard), the normalised error's two
+    /// means are the global batch's, summed across the group in one call.
+    static func equivarianceLoss(_ moved: FeatureMaps, _ target: FeatureMaps, normalized: Bool, group: ProcessGroup? = nil) throws
         -> (value: Float, gradient: FeatureMaps, targetGradient: FeatureMaps) {
-        let terms = zip(moved.levels, target.levels).map { normalized ? normalizedSquaredError($0, $1) : plainSquaredError($0, $1) }
+        let pairs = Array(zip(moved.levels, target.levels))
+        let terms: [(value: Float, gradient: Tensor, targetGradient: Tensor)]
+        if normalized {
+            // Per level: mean((p − t)²) and mean(t²), averaged over the processes' equal shards.
+            let errors = pairs.map { Loss.meanSquaredError($0, $1) }
+            var means = zip(errors, pairs).flatMap { error, pair in [error.value, Self.meanSquare(pair.1)] }
+            if let group, group.size > 1 {
+                try group.sumAcrossProcesses(&means)
+                means = means.map { $0 / Float(group.size) }
+            }
+            terms = pairs.indices.map { k in
+                normalizedSquaredError(target: pairs[k].1, error: errors[k], numerator: means[2 * k], energy: means[2 * k + 1])
+            }
+        } else {
+            terms = pairs.map { plainSquaredError($0, $1) }
+        }
         return (terms.reduce(0) { $0 + $1.value }, FeatureMaps(levels: terms.map(\.gradient)), FeatureMaps(levels: terms.map(\.targetGradient)))
+    }
+
+    /// mean(t²), accumulated in double precision.
+    static func meanSquare(_ t: Tensor) -> Float {
+        Float(t.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(t.count, 1)))
     }
 
     /// `mean((p − t)²)` with its gradients with respect to p and t.
@@ -387,13 +428,14 @@ public final class Trainer {
     }
 
     /// `mean((p − t)²) / (mean(t²) + ε)` with its gradients: for p, `2(p − t)/(n·d)`; for t,
-    /// `−2(p − t)/(n·d) − L·2t/(n·d)` where d is the denominator and L the value.
-    static func normalizedSquaredError(_ p: Tensor, _ t: Tensor) -> (value: Float, gradient: Tensor, targetGradient: Tensor) {
-        let (numerator, numeratorGradient) = Loss.meanSquaredError(p, t)
-        let energy = Float(t.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(t.count, 1)))
+    /// `−2(p − t)/(n·d) − L·2t/(n·d)` where d is the denominator and L the value. `error`:
+    /// mean((p − t)²) of these tensors and its gradient for p; `numerator` and `energy`: the
+    /// two means over the whole batch (more than `t` for a data-parallel shard).
+    static func normalizedSquaredError(target t: Tensor, error: (value: Float, gradient: Tensor), numerator: Float, energy: Float)
+        -> (value: Float, gradient: Tensor, targetGradient: Tensor) {
         let denominator = energy + 1e-4
         let value = numerator / denominator
-        let gradient = numeratorGradient * (1 / denominator)
+        let gradient = error.gradient * (1 / denominator)
         let targetGradient = gradient * -1 - t * (2 * value / (Float(t.count) * denominator))
         return (value, gradient, targetGradient)
     }

@@ -19,4 +19,10 @@ public struct TrainingBatch {
         self.motions = motions
         self.distantFrames = distantFrames
     }
+
+    /// Samples `range` of the batch (a data-parallel shard).
+    public func samples(_ range: Range<Int>) -> TrainingBatch {
+        TrainingBatch(frames: frames.batches(range), nextFrames: nextFrames.batches(range), motions: motions?.batches(range),
+                      distantFrames: distantFrames?.batches(range))
+    }
 }

@@ -57,6 +57,9 @@ public struct ClipFit {
         public var log: URL?
         /// Asked after every step; true stops the fit with a checkpoint (e.g. Ctrl-C).
         public var shouldStop: () -> Bool = { false }
+        /// The processes of a data-parallel fit (nil: this process alone); see
+        /// ``TrainingRun/Options/processGroup``.
+        public var processGroup: ProcessGroup?
 
         /// Options for `clips`, written to `output`.
         public init(clips: [String], output: URL) {
@@ -194,6 +197,7 @@ public struct ClipFit {
         runOptions.logURL = o.log
         runOptions.metadata = metadata
         runOptions.shouldStop = o.shouldStop
+        runOptions.processGroup = o.processGroup
         let run = try TrainingRun(trainer: trainer, data: data, options: runOptions)
         let clock = ContinuousClock(), start = clock.now
         try run.run { progress($0, clock.now - start) }

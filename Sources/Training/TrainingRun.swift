@@ -29,6 +29,11 @@ public final class TrainingRun {
         /// Asked after every step; when it returns true the run writes a checkpoint of the
         /// step just taken and returns (e.g. on Ctrl-C).
         public var shouldStop: () -> Bool = { false }
+        /// The processes of a data-parallel run (nil: this process alone). Each trains on its
+        /// equal share of every `batchSize` batch, gradients are averaged across them, and
+        /// only process 0 writes the checkpoint and the log and reports progress; all stop at
+        /// the same step (a stop or a spent budget on any process stops them all).
+        public var processGroup: ProcessGroup?
         /// Creates default options.
         public init() {}
     }
@@ -58,6 +63,7 @@ public final class TrainingRun {
         guard options.batchSize > 0, options.totalSteps >= 0, options.checkpointEvery > 0, options.logEvery > 0 else {
             throw ModelError.invalidConfiguration("batch size, checkpoint and log intervals must be positive")
         }
+        if let group = options.processGroup { _ = try BatchShard(group: group, globalSize: options.batchSize) }
         self.trainer = trainer
         self.data = data
         self.options = options
@@ -84,19 +90,18 @@ public final class TrainingRun {
         let clock = ContinuousClock(), start = clock.now
         var lastLog = start, lastLogStep = trainer.step
         var entries: [LogEntry] = []
-        let log = try options.logURL.map { try LogFile(url: $0, keepingStepsUpTo: trainer.step) }
+        let shard = try options.processGroup.map { try BatchShard(group: $0, globalSize: options.batchSize) }
+        // Process 0 alone writes and reports.
+        let writes = (options.processGroup?.rank ?? 0) == 0
+        let log = try writes ? options.logURL.map { try LogFile(url: $0, keepingStepsUpTo: trainer.step) } : nil
         // A resumed run carries the time spent before in its metadata.
         let secondsBefore = Double(options.metadata[CheckpointMetadata.trainingSeconds] ?? "") ?? 0
         ending = .completed
         while trainer.step < options.totalSteps {
-            let batch = try data.batch(step: trainer.step, size: options.batchSize)
-            let report = try trainer.train(on: batch)
+            let whole = try data.batch(step: trainer.step, size: options.batchSize)
+            let report = try trainer.train(on: shard.map { whole.samples($0.range) } ?? whole, shard: shard)
             let now = clock.now
-            if options.shouldStop() {
-                ending = .stopped
-            } else if let budget = options.timeBudget, now - start >= budget {
-                ending = .outOfTime
-            }
+            ending = try agreedEnding(stop: options.shouldStop(), outOfTime: options.timeBudget.map { now - start >= $0 } ?? false)
             let last = report.step == options.totalSteps || ending != .completed
             if report.step % options.logEvery == 0 || last {
                 let seconds = (now - lastLog).inSeconds
@@ -106,22 +111,31 @@ public final class TrainingRun {
                     elapsedSeconds: (now - start).inSeconds)
                 entries.append(entry)
                 try log?.append(entry)
-                progress(entry)
+                if writes { progress(entry) }
                 lastLog = now
                 lastLogStep = report.step
             }
-            if let url = options.checkpointURL, report.step % options.checkpointEvery == 0 || last {
+            if writes, let url = options.checkpointURL, report.step % options.checkpointEvery == 0 || last {
                 var metadata = options.metadata
                 metadata[CheckpointMetadata.step] = String(report.step)
                 metadata[CheckpointMetadata.trainingSeconds] = String(format: "%.1f", secondsBefore + (now - start).inSeconds)
                 metadata[CheckpointMetadata.lossWeights] = Self.json(trainer.weights)
                 metadata[CheckpointMetadata.data] = data.summary
                 metadata[CheckpointMetadata.batchSize] = String(options.batchSize)
+                if let group = options.processGroup { metadata[CheckpointMetadata.processes] = String(group.size) }
                 try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, metadata: metadata, to: url)
             }
             if ending != .completed { break }
         }
         return entries
+    }
+
+    /// How the loop ends after this step, the same on every process of a data-parallel run:
+    /// a stop asked for anywhere stops all; else a budget spent anywhere ends all.
+    private func agreedEnding(stop: Bool, outOfTime: Bool) throws -> Ending {
+        var flags: [Float] = [stop ? 1 : 0, outOfTime ? 1 : 0]
+        if let group = options.processGroup, group.size > 1 { try group.sumAcrossProcesses(&flags) }
+        return flags[0] > 0 ? .stopped : flags[1] > 0 ? .outOfTime : .completed
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

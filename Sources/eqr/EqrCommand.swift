@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import EquivariantModel
 import ProcessSettings
 import Retargeting
@@ -12,6 +13,10 @@ struct EqrCommand: ParsableCommand {
         ProcessSettings.selectBLASKernel()
         ProcessSettings.applyForTools()
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // Started as one of several processes by mpirun: only training and fitting share work.
+        if let size = MPIProcessGroup.launchedJobSize(), size > 1, !["train", "fit"].contains(arguments.first ?? "") {
+            exit(withError: RuntimeError("this is one of \(size) processes started by an MPI launcher, but only `eqr train` and `eqr fit` run across processes (data-parallel); run this command without mpirun"))
+        }
         if arguments == ["-h", "effects"] || arguments == ["--help", "effects"] {
             print(EffectSpecification.help)
             return

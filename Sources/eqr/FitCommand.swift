@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import EquivariantModel
 import Foundation
 import Tensors
@@ -69,6 +70,10 @@ struct FitCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
+        // Under mpirun: one data-parallel process of the job (see README, "Over Open MPI").
+        let job = try MPIProcessGroup.joinLaunchedJob()
+        defer { job?.finish() }
+        let lead = (job?.rank ?? 0) == 0
         var options = ClipFit.Options(clips: clips, output: URL(fileURLWithPath: output))
         options.timeBudget = try time.map { try FitBudget.parse($0) }
         options.steps = steps
@@ -86,16 +91,17 @@ struct FitCommand: ParsableCommand {
         options.log = log.map { URL(fileURLWithPath: $0) }
         InterruptRequest.install()
         options.shouldStop = { InterruptRequest.isRequested }
+        options.processGroup = job
         let outcome = try ClipFit(options: options).run { entry, elapsed in
             guard !quiet else { return }
             printError(FitBudget.progressLine(entry, elapsed: elapsed, budget: options.timeBudget, steps: steps, batch: batch))
         }
         switch outcome.ending {
         case .stopped:
-            printError("stopped at step \(outcome.step); \(output) holds it (continue with --resume)")
+            if lead { printError("stopped at step \(outcome.step); \(output) holds it (continue with --resume)") }
             throw ExitCode(InterruptRequest.exitStatus)
         case .outOfTime, .completed:
-            if !quiet { printError("fitted \(outcome.step) steps on \(outcome.dataSummary); wrote \(output)") }
+            if !quiet && lead { printError("fitted \(outcome.step) steps on \(outcome.dataSummary); wrote \(output)") }
         }
     }
 }

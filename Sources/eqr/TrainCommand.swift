@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import EquivariantModel
 import Foundation
 import NeuralNetwork
@@ -165,6 +166,10 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
+        // Under mpirun: one data-parallel process of the job (see README, "Over Open MPI").
+        let job = try MPIProcessGroup.joinLaunchedJob()
+        defer { job?.finish() }
+        let lead = (job?.rank ?? 0) == 0
         typealias K = CheckpointMetadata
         let weights = lossWeights
         var metadata = [K.seed: String(seed), K.threads: String(Parallel.workerCount), K.learningRate: "\(learningRate)"]
@@ -227,10 +232,12 @@ struct TrainCommand: ParsableCommand {
         // command exits 130 (a second signal quits at once).
         InterruptRequest.install()
         options.shouldStop = { InterruptRequest.isRequested }
+        options.processGroup = job
         let run = try TrainingRun(trainer: trainer, data: data, options: options)
         let startStep = trainer.step
-        if !quiet {
-            printError("training \(variant) model \(resolution)x\(resolution), \(model.parameterCount) parameters, batch \(batch), steps \(startStep)→\(steps), \(Parallel.workerCount) threads")
+        if !quiet && lead {
+            let processes = job.map { ", \($0.size) processes of \(batch / $0.size) pairs each" } ?? ""
+            printError("training \(variant) model \(resolution)x\(resolution), \(model.parameterCount) parameters, batch \(batch)\(processes), steps \(startStep)→\(steps), \(Parallel.workerCount) threads")
             printError("data: \(data.summary)")
         }
         try run.run { entry in
@@ -248,10 +255,10 @@ struct TrainCommand: ParsableCommand {
             printError(line)
         }
         if run.ending == .stopped {
-            printError("stopped at step \(trainer.step); \(output) holds it (continue with --resume \(output))")
+            if lead { printError("stopped at step \(trainer.step); \(output) holds it (continue with --resume \(output))") }
             throw ExitCode(InterruptRequest.exitStatus)
         }
-        if !quiet { printError("wrote \(output)") }
+        if !quiet && lead { printError("wrote \(output)") }
     }
 }
 
