@@ -1,18 +1,23 @@
 import ArgumentParser
 import Foundation
+import ProcessSettings
 import Tensors
 
 /// `--threads N`, shared by the commands that compute.
 struct ThreadOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Worker threads, OpenBLAS's included (default: all cores).") var threads: Int?
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
-    /// Sets the worker count when one was given.
+    /// Sets the worker count, and OpenBLAS's thread count, when one was given (one
+    /// process of a data-parallel job on `--threads 1` then keeps to one core).
     func apply() {
-        if let threads { Parallel.workerCount = threads }
+        if let threads {
+            Parallel.workerCount = threads
+            ProcessSettings.blasThreadCount = threads
+        }
     }
 }
 

@@ -63,5 +63,5 @@ struct CompletionTree: ParsableCommand {
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks that print measured figures.",
-        subcommands: [BenchKernelsCommand.self, BenchIOCommand.self, BenchHostCommand.self, BenchTrainCommand.self])
+        subcommands: [BenchKernelsCommand.self, BenchIOCommand.self, BenchHostCommand.self, BenchTrainCommand.self, BenchScaleCommand.self])
 }
