@@ -192,6 +192,16 @@ public final class FramePipeline {
     /// Starts counting frames from zero again (keyframes and templates restart).
     public func rewind() { frameIndex = 0 }
 
+    /// Passes over the input's next frame without rendering it (it is rendered elsewhere,
+    /// e.g. by another process of a segment-parallel job): the effect's motion and a moving
+    /// background advance as if it had been processed, so the next frame renders as it
+    /// would in one pass. A plate learned while streaming does not learn from it; give the
+    /// clip's plate (``setPlate(_:)``) for identical frames.
+    public func skipFrame() throws {
+        if needsBackground, case .moving(let source) = background { _ = try source.nextFrame() }
+        frameIndex += 1
+    }
+
     /// Uses the background plate of the whole clip (e.g. ``BackgroundPlate/consensus(of:)``
     /// over frames sampled ahead) for composition, instead of learning one frame by frame.
     /// Applies to outputs of the plate's size.

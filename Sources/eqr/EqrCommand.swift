@@ -13,9 +13,10 @@ struct EqrCommand: ParsableCommand {
         ProcessSettings.selectBLASKernel()
         ProcessSettings.applyForTools()
         let arguments = Array(CommandLine.arguments.dropFirst())
-        // Started as one of several processes by mpirun: only training and fitting share work.
-        if let size = MPIProcessGroup.launchedJobSize(), size > 1, !["train", "fit"].contains(arguments.first ?? "") {
-            exit(withError: RuntimeError("this is one of \(size) processes started by an MPI launcher, but only `eqr train` and `eqr fit` run across processes (data-parallel); run this command without mpirun"))
+        // Started as one of several processes by mpirun: training and fitting share each
+        // step's batch, the host renders a clip in segments; nothing else shares work.
+        if let size = MPIProcessGroup.launchedJobSize(), size > 1, let first = arguments.first, !first.hasPrefix("-"), !["train", "fit"].contains(first) {
+            exit(withError: RuntimeError("this is one of \(size) processes started by an MPI launcher, but only `eqr train`, `eqr fit` and the host (`eqr -i …`) run across processes; run `eqr \(first)` without mpirun"))
         }
         if arguments == ["-h", "effects"] || arguments == ["--help", "effects"] {
             print(EffectSpecification.help)

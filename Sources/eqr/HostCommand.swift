@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import EquivariantModel
 import Foundation
 import ProcessSettings
@@ -111,7 +112,15 @@ struct HostCommand: ParsableCommand {
     func run() throws {
         ProcessSettings.setFFmpegLogLevel(Self.logLevels[options.logLevel]!)
         if let threads = options.threads { Parallel.workerCount = threads }
-        let showStats = !options.noStats && options.logLevel != "quiet"
+        // Under mpirun: this process renders one segment of the clip (``RenderSegment``).
+        let job = try MPIProcessGroup.joinLaunchedJob()
+        defer { job?.finish() }
+        if let job, job.size > 1,
+           let why = RenderSegment.refusal(options: options, output: output ?? "", readOnce: RegularFile.isReadOnce(options.inputs[0])) {
+            throw RuntimeError("this is one of \(job.size) processes of an MPI job, which renders a clip in segments, but \(why); run it without mpirun")
+        }
+        let lead = (job?.rank ?? 0) == 0
+        let showStats = !options.noStats && options.logLevel != "quiet" && lead
         // validate() made sure there is a model or a fit.
         let modelPath = try options.fit.map { try FitCache.model(for: options.inputs[0], budget: $0, initFrom: options.model.map { try ModelSearch.resolve($0) }, showProgress: showStats).path } ?? ModelSearch.resolve(options.model!)
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: modelPath))
@@ -132,9 +141,23 @@ struct HostCommand: ParsableCommand {
         let frameLimit = [options.maxFrames, options.duration.map { Int(saturating: ($0 * rate).rounded(.up)) }].compactMap { $0 }.min()
         // One plate per shot of the clip (`-plate clip`), switched at each shot's first frame.
         var shots: [Shot] = []
-        if pipeline.usesPlate && options.plate == "clip" {
-            shots = try clipPlates(for: pipeline, frameLimit: frameLimit, showStats: showStats)
+        // Segment-parallel: process 0 reads the clip once (its plates and length) for all.
+        var segment: RenderSegment?
+        if let job, job.size > 1 {
+            var frameCount = 0
+            if lead {
+                if pipeline.usesPlate && options.plate == "clip" {
+                    (shots, frameCount) = try clipPlates(for: pipeline, frameLimit: frameLimit, showStats: showStats)
+                } else {
+                    frameCount = try countFrames(limit: frameLimit)
+                }
+            }
+            (shots, frameCount) = try RenderSegment.broadcast(shots, frameCount: frameCount, in: job)
+            segment = RenderSegment(job: job, frameCount: frameCount, output: output!)
+        } else if pipeline.usesPlate && options.plate == "clip" {
+            shots = try clipPlates(for: pipeline, frameLimit: frameLimit, showStats: showStats).shots
         }
+        let lastFrame = segment?.frames.upperBound ?? frameLimit
         // The frames carry thumbnails when a shot's plate was found on them (camera footage).
         if shots.contains(where: { $0.plate?.detection != nil }) { try reader.makeThumbnails(size: CharacterMatte.detectionGrid) }
         var nextShot = 0
@@ -166,7 +189,7 @@ struct HostCommand: ParsableCommand {
         }
         /// The one-line notice of how the background is fitted to the first frame.
         func noteBackgroundFit(_ frame: Frame) {
-            if options.logLevel != "quiet", let notice = pipeline.backgroundFitNotice(videoWidth: frame.width, videoHeight: frame.height) {
+            if options.logLevel != "quiet" && lead, let notice = pipeline.backgroundFitNotice(videoWidth: frame.width, videoHeight: frame.height) {
                 FileHandle.standardError.write(Data("eqr: \(notice)\n".utf8))
             }
         }
@@ -186,11 +209,21 @@ struct HostCommand: ParsableCommand {
         InterruptRequest.install()
         defer { InterruptRequest.uninstall() }
         do {
-            while frameLimit.map({ index < $0 }) ?? true, let frame = try reader.next() {
+            while lastFrame.map({ index < $0 }) ?? true, let frame = try reader.next() {
                 if InterruptRequest.isRequested {
                     writer?.cancel()
                     FileHandle.standardError.write(Data("\neqr: interrupted after \(index) frames; the partial output was removed\n".utf8))
                     throw ExitCode(InterruptRequest.exitStatus)
+                }
+                if nextShot < shots.count && shots[nextShot].start == index {
+                    if let plate = shots[nextShot].plate { pipeline.setPlate(plate) } else { pipeline.resetPlate() }
+                    nextShot += 1
+                }
+                // Another process renders the frames before this one's segment.
+                if let segment, index < segment.frames.lowerBound {
+                    try pipeline.skipFrame()
+                    index += 1
+                    continue
                 }
                 if writer == nil {
                     if streamed && !options.noAudio && options.logLevel != "quiet" {
@@ -199,14 +232,12 @@ struct HostCommand: ParsableCommand {
                     // The output takes the size of the first frame after the pre-chain.
                     noteBackgroundFit(frame)
                     // YUV 4:2:0 straight from the pipeline when the encoder takes it.
-                    writer = try VideoWriter(path: output!, width: frame.width, height: frame.height, frameRate: rate, codec: options.codec, options: encoderOptions,
-                                             filter: postChain.isEmpty ? nil : postChain, audioFrom: options.noAudio || streamed ? nil : options.inputs[0],
+                    // A segment's part has no audio: the join copies it once.
+                    writer = try VideoWriter(path: segment?.partPath ?? output!, width: frame.width, height: frame.height, frameRate: rate, codec: options.codec,
+                                             options: encoderOptions, filter: postChain.isEmpty ? nil : postChain,
+                                             audioFrom: segment != nil || options.noAudio || streamed ? nil : options.inputs[0],
                                              audioSkipping: startSeconds, acceptsYUV420: true,
                                              withAlpha: pipeline.effect == .cutout)
-                }
-                if nextShot < shots.count && shots[nextShot].start == index {
-                    if let plate = shots[nextShot].plate { pipeline.setPlate(plate) } else { pipeline.resetPlate() }
-                    nextShot += 1
                 }
                 try renderFrame(frame, layout: writer!.inputLayout) { try writer!.write($0) }
                 index += 1
@@ -218,9 +249,16 @@ struct HostCommand: ParsableCommand {
                     FileHandle.standardError.write(Data(String(format: "\rframe %d%@  %.1f fps%@", index, total, fps, eta).utf8))
                 }
             }
+            if segment != nil { try writer?.finish() }
         } catch {
             writer?.cancel()
+            if let segment { try segment.finish(failure: error, output: output!, frameRate: rate, audioFrom: nil, audioSkipping: 0) }
             throw error
+        }
+        if let segment {
+            try segment.finish(failure: nil, output: output!, frameRate: rate, audioFrom: options.noAudio || streamed ? nil : options.inputs[0], audioSkipping: startSeconds)
+            if showStats { FileHandle.standardError.write(Data("\rframe \(index), done: \(output!) (\(segment.job.size) processes, \(segment.job.size) segments)\n".utf8)) }
+            return
         }
         guard let writer, index > 0 else { throw RuntimeError("\(options.inputs[0]) produced no frames") }
         try writer.finish()
@@ -237,7 +275,7 @@ struct HostCommand: ParsableCommand {
     /// The background plates of the character input, one per shot: a first pass decodes it
     /// (through `-vf:0`), finds its cuts (``ShotDetector``) and keeps an even sample of each
     /// shot's frames, whose votes a layered model weights by its coverage.
-    func clipPlates(for pipeline: FramePipeline, frameLimit: Int?, showStats: Bool) throws -> [Shot] {
+    func clipPlates(for pipeline: FramePipeline, frameLimit: Int?, showStats: Bool) throws -> (shots: [Shot], frames: Int) {
         // Camera footage's moving region is found on thumbnails made from the decoded picture.
         let reader = try characterReader(thumbnails: true)
         var detector = ShotDetector()
@@ -280,7 +318,16 @@ struct HostCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\(shots.count) shots (cuts before frames \(shots.dropFirst().map { String($0.start) }.joined(separator: ", "))), one background plate each\n".utf8))
             }
         }
-        return shots
+        return (shots, count)
+    }
+
+    /// The character input's frame count (through `-ss` and `-vf:0`), at most `limit`: a
+    /// decoding pass.
+    func countFrames(limit: Int?) throws -> Int {
+        let reader = try characterReader()
+        var count = 0
+        while limit.map({ count < $0 }) ?? true, try reader.next() != nil { count += 1 }
+        return count
     }
 
     /// Writes the motion template of the character input, streaming its frames.
@@ -295,7 +342,7 @@ struct HostCommand: ParsableCommand {
         // Align each step on the frames: the character's matte from its shot's plate (a step
         // across a cut, or in a shot without a plate, keeps the model's estimate).
         if options.refineMotion == 1 {
-            let shots = try clipPlates(for: pipeline, frameLimit: options.maxFrames, showStats: !options.noStats && options.logLevel != "quiet")
+            let shots = try clipPlates(for: pipeline, frameLimit: options.maxFrames, showStats: !options.noStats && options.logLevel != "quiet").shots
             let frames = try characterReader()
             var index = 0
             result = try MotionRefinement.refine(template) {

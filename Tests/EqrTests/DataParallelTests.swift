@@ -23,12 +23,6 @@ final class DataParallelTests: XCTestCase {
          "--threads", "1", "--seed", "3", "-o", path(output), "--log", path(log)]
     }
 
-    /// `mpirun` with the options a root CI container needs, running `processes` copies of eqr.
-    static func mpirun(_ processes: Int, _ arguments: [String]) throws -> EqrProcess {
-        try EqrProcess.run(program: mpirunPath, ["--allow-run-as-root", "--oversubscribe", "-np", String(processes), EqrProcess.executable.path] + arguments)
-    }
-
-    static let mpirunPath = "/usr/bin/mpirun"
 
     /// The reports of a JSON-lines training log.
     func reports(_ log: String) throws -> [[String: Double]] {
@@ -61,7 +55,7 @@ final class DataParallelTests: XCTestCase {
     func testTwoProcessesTrainAsOneDoesWithTheWholeBatchAndRepeatBitForBit() throws {
         let one = try EqrProcess.run(trainArguments(output: "one.safetensors", log: "one.jsonl"))
         XCTAssertEqual(one.status, 0, one.standardError)
-        let two = try Self.mpirun(2, trainArguments(output: "two.safetensors", log: "two.jsonl"))
+        let two = try EqrProcess.mpirun(2, trainArguments(output: "two.safetensors", log: "two.jsonl"))
         XCTAssertEqual(two.status, 0, two.standardError)
         // Only process 0 reports and writes.
         XCTAssertEqual(two.standardError.components(separatedBy: "batch 4, 2 processes of 2 pairs each").count, 2, two.standardError)
@@ -73,7 +67,7 @@ final class DataParallelTests: XCTestCase {
         XCTAssertTrue(info.standardOutput.contains("processes           2"), info.standardOutput)
 
         // Again: the same losses and the same weights, bit for bit.
-        let again = try Self.mpirun(2, trainArguments(output: "again.safetensors", log: "again.jsonl"))
+        let again = try EqrProcess.mpirun(2, trainArguments(output: "again.safetensors", log: "again.jsonl"))
         XCTAssertEqual(again.status, 0, again.standardError)
         XCTAssertEqual(try reports("again.jsonl"), parallel)
         XCTAssertEqual(try tensorBytes("again.safetensors"), try tensorBytes("two.safetensors"))
@@ -85,7 +79,7 @@ final class DataParallelTests: XCTestCase {
     func testResumeWithAnotherProcessCount() throws {
         let straight = try EqrProcess.run(trainArguments(output: "straight.safetensors", log: "straight.jsonl"))
         XCTAssertEqual(straight.status, 0, straight.standardError)
-        let first = try Self.mpirun(2, trainArguments(output: "split.safetensors", log: "split.jsonl", steps: 10))
+        let first = try EqrProcess.mpirun(2, trainArguments(output: "split.safetensors", log: "split.jsonl", steps: 10))
         XCTAssertEqual(first.status, 0, first.standardError)
         let rest = try EqrProcess.run(trainArguments(output: "split.safetensors", log: "split.jsonl") + ["--resume", path("split.safetensors")])
         XCTAssertEqual(rest.status, 0, rest.standardError)
@@ -93,7 +87,7 @@ final class DataParallelTests: XCTestCase {
 
         let onePart = try EqrProcess.run(trainArguments(output: "back.safetensors", log: "back.jsonl", steps: 10))
         XCTAssertEqual(onePart.status, 0, onePart.standardError)
-        let twoParts = try Self.mpirun(2, trainArguments(output: "back.safetensors", log: "back.jsonl") + ["--resume", path("back.safetensors")])
+        let twoParts = try EqrProcess.mpirun(2, trainArguments(output: "back.safetensors", log: "back.jsonl") + ["--resume", path("back.safetensors")])
         XCTAssertEqual(twoParts.status, 0, twoParts.standardError)
         assertLossesAgree(try reports("straight.jsonl"), try reports("back.jsonl"), within: 1e-5)
     }
@@ -107,25 +101,18 @@ final class DataParallelTests: XCTestCase {
         }
         let one = try EqrProcess.run(fit("one.safetensors", "one.jsonl"))
         XCTAssertEqual(one.status, 0, one.standardError)
-        let two = try Self.mpirun(2, fit("two.safetensors", "two.jsonl"))
+        let two = try EqrProcess.mpirun(2, fit("two.safetensors", "two.jsonl"))
         XCTAssertEqual(two.status, 0, two.standardError)
         XCTAssertEqual(two.standardError.components(separatedBy: "fitted 20 steps").count, 2, two.standardError)
         assertLossesAgree(try reports("one.jsonl"), try reports("two.jsonl"), within: 1e-5)
     }
 
-    func testJobsThatCannotBeSharedFailClearly() throws {
+    func testABatchThatDoesNotSplitEvenlyFailsClearly() throws {
         // A batch that does not split evenly.
-        let uneven = try Self.mpirun(3, trainArguments(output: "uneven.safetensors", log: "uneven.jsonl"))
+        let uneven = try EqrProcess.mpirun(3, trainArguments(output: "uneven.safetensors", log: "uneven.jsonl"))
         XCTAssertNotEqual(uneven.status, 0)
         XCTAssertTrue(uneven.standardError.contains("a batch of 4 cannot be split evenly among 3 processes"), uneven.standardError)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("uneven.safetensors")))
-        // Commands that do not run across processes say so instead of each writing the output.
-        let synth = try EqrProcess.run(["synth", path("clip.mp4"), "--frames", "4", "--resolution", "32", "--plate", path("plate.png")])
-        XCTAssertEqual(synth.status, 0, synth.standardError)
-        let host = try Self.mpirun(2, ["-i", path("clip.mp4"), "-i", path("plate.png"), "-m", "default", "-effect", "swap", path("out.mp4")])
-        XCTAssertNotEqual(host.status, 0)
-        XCTAssertTrue(host.standardError.contains("only `eqr train` and `eqr fit` run across processes"), host.standardError)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.mp4")))
     }
 
     /// Killing one process of a running job ends the whole job with a non-zero status; the
@@ -134,15 +121,14 @@ final class DataParallelTests: XCTestCase {
         for victim in [1, 0] {
             let output = "killed\(victim).safetensors", log = "killed\(victim).jsonl"
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.mpirunPath)
-            process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "2", EqrProcess.executable.path]
-                + trainArguments(output: output, log: log, steps: 100_000) + ["--checkpoint-every", "1"]
+            process.executableURL = URL(fileURLWithPath: EqrProcess.mpirunPath)
+            process.arguments = EqrProcess.mpirunArguments(2, trainArguments(output: output, log: log, steps: 100_000) + ["--checkpoint-every", "1"])
             process.standardError = FileHandle.nullDevice
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             let deadline = Date().addingTimeInterval(120)
             while Date() < deadline, (try? reports(log).count) ?? 0 < 3 { Thread.sleep(forTimeInterval: 0.1) }
-            let ranks = Self.children(of: process.processIdentifier)
+            let ranks = EqrProcess.children(of: process.processIdentifier)
             XCTAssertEqual(ranks.count, 2, "mpirun's eqr processes: \(ranks)")
             guard let target = ranks[victim] else { process.terminate(); continue }
             kill(target, SIGKILL)
@@ -154,35 +140,12 @@ final class DataParallelTests: XCTestCase {
             XCTAssertNotEqual(process.terminationStatus, 0)
             Thread.sleep(forTimeInterval: 1)
             for (rank, pid) in ranks where rank != victim {
-                XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(pid)/stat") && !Self.isZombie(pid), "rank \(rank) outlived the job")
+                XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(pid)/stat") && !EqrProcess.isZombie(pid), "rank \(rank) outlived the job")
             }
             let info = try EqrProcess.run(["info", path(output)])
             XCTAssertEqual(info.status, 0, "rank \(victim) killed: \(info.standardError)")
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".tmp") }
             XCTAssertTrue(victim == 0 || leftovers.isEmpty, "\(leftovers)")
         }
-    }
-
-    static func isZombie(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
-    }
-
-    /// The eqr processes that `mpirun` (process `parent`) started, by MPI rank.
-    static func children(of parent: Int32) -> [Int: Int32] {
-        var ranks: [Int: Int32] = [:]
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 2, Int32(fields[1]) == parent,
-                  let environment = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
-            for variable in environment.split(separator: 0) {
-                let text = String(decoding: variable, as: UTF8.self)
-                if text.hasPrefix("OMPI_COMM_WORLD_RANK="), let rank = Int(text.dropFirst("OMPI_COMM_WORLD_RANK=".count)) { ranks[rank] = pid }
-            }
-        }
-        return ranks
     }
 }

@@ -88,3 +88,42 @@ struct EqrProcess {
 private final class DataBox: @unchecked Sendable {
     var data = Data()
 }
+
+/// Open MPI jobs of eqr processes.
+extension EqrProcess {
+    static let mpirunPath = "/usr/bin/mpirun"
+
+    /// `mpirun`'s arguments to run `processes` copies of eqr with `arguments`, with the options
+    /// a root CI container needs.
+    static func mpirunArguments(_ processes: Int, _ arguments: [String]) -> [String] {
+        ["--allow-run-as-root", "--oversubscribe", "-np", String(processes), executable.path] + arguments
+    }
+
+    /// Runs `processes` copies of eqr under mpirun.
+    static func mpirun(_ processes: Int, _ arguments: [String]) throws -> EqrProcess {
+        try run(program: mpirunPath, mpirunArguments(processes, arguments))
+    }
+
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+    }
+
+    /// The eqr processes that `mpirun` (process `parent`) started, by MPI rank.
+    static func children(of parent: Int32) -> [Int: Int32] {
+        var ranks: [Int: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, Int32(fields[1]) == parent,
+                  let environment = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
+            for variable in environment.split(separator: 0) {
+                let text = String(decoding: variable, as: UTF8.self)
+                if text.hasPrefix("OMPI_COMM_WORLD_RANK="), let rank = Int(text.dropFirst("OMPI_COMM_WORLD_RANK=".count)) { ranks[rank] = pid }
+            }
+        }
+        return ranks
+    }
+}
