@@ -299,4 +299,24 @@ final class BackgroundPlateTests: XCTestCase {
         XCTAssertNil(CharacterMatte.detectionGrid(width: 320, height: 240))
         XCTAssertNil(try BackgroundPlate.consensus(of: (0..<7).map { try grainy($0, covered: { $0 % 3 == 0 }) }).detection)
     }
+
+    /// A plate handed to another process (a segment-parallel render) comes back equal, with
+    /// and without its optional fields; bytes that are not a plate are refused.
+    func testPlateBytesRoundTrip() throws {
+        let frames = try (0..<10).map { try frame($0, covered: { $0 % 10 < 7 }) }
+        var plate = try BackgroundPlate.consensus(of: frames)
+        XCTAssertNotNil(plate.support)
+        plate.detection = PlanarImage(width: 3, height: 2, values: (0..<18).map { Float($0) / 17 })
+        plate.grain = 0.25
+        plate.stillGrain = 0.125
+        XCTAssertEqual(try BackgroundPlate(bytes: plate.bytes), plate)
+        plate.detection = nil
+        plate.support = nil
+        XCTAssertEqual(try BackgroundPlate(bytes: plate.bytes), plate)
+        let bytes = plate.bytes
+        XCTAssertThrowsError(try BackgroundPlate(bytes: Array(bytes.dropLast())))
+        XCTAssertThrowsError(try BackgroundPlate(bytes: bytes + [0]))
+        XCTAssertThrowsError(try BackgroundPlate(bytes: [UInt8](repeating: 255, count: 64)))
+        XCTAssertThrowsError(try BackgroundPlate(bytes: []))
+    }
 }
