@@ -84,9 +84,7 @@ struct BenchKernelsCommand: ParsableCommand {
         }
         let report = Report(threads: Parallel.workerCount, sgemm_gflops: sgemm, blas_kernel: ProcessSettings.blasKernelSummary, sgemm_size: sgemmSize, layers: layers, spatial_transformer: transformers)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report, pretty: true)
         } else {
             printTable(report)
         }

@@ -78,9 +78,7 @@ struct BenchScaleCommand: ParsableCommand {
         let report = Report(blas_kernel: ProcessSettings.blasKernelSummary, threads_per_process: 1, resolution: resolution, batch: batch, steps: steps,
                             frames: frames, model: model, training: training, rendering: rendering)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             print(report.blas_kernel)
             for run in training {

@@ -85,9 +85,7 @@ struct BenchTrainCommand: ParsableCommand {
             report.ratio_eqr_to_peer = report.eqr_pairs_per_second / peer.pairs_per_second
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             print(report.blas_kernel)
             let median = rounds > 1 ? "median of \(rounds) rounds, " : ""

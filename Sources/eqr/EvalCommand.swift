@@ -51,9 +51,7 @@ struct EvalCommand: ParsableCommand {
         }
         // The figures first, so a file that cannot be written does not lose them.
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report, pretty: true)
         } else {
             print(Self.table(report))
         }

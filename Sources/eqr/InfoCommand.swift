@@ -18,9 +18,7 @@ struct InfoCommand: ParsableCommand {
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: file))
         if architecture {
             // Built from the loaded layers, so files written before the key existed have one too.
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(ModelArchitecture(model: contents.model)), as: UTF8.self))
+            try printJSON(ModelArchitecture(model: contents.model), pretty: true)
             return
         }
         let c = contents.model.configuration
