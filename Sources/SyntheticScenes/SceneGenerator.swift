@@ -281,14 +281,18 @@ public struct SceneGenerator: Sendable {
     /// sample also gets its scene at another time of its walk, drawn from the sample's walk
     /// seed and time (the other fields are the same either way); about `emptyDistantFraction`
     /// of those distant frames show the background alone, as when the character has left the
-    /// view (which ones is drawn from the same seed and time).
+    /// view (which ones is drawn from the same seed and time). `samples`: only these samples
+    /// of the batch (a data-parallel shard), each exactly as in the whole batch.
     ///
-    /// - Precondition: `size >= 1`, the split is not empty and `emptyDistantFraction` is in 0...1.
+    /// - Precondition: `size >= 1`, the split is not empty, `emptyDistantFraction` is in 0...1
+    ///   and `samples` is a non-empty part of `0..<size`.
     public func batch(size: Int, split: SceneSplit = .trainedBackgrounds, seed: UInt64, distantFrames: Bool = false,
-                      emptyDistantFraction: Double = 0) -> SceneBatch {
+                      emptyDistantFraction: Double = 0, samples: Range<Int>? = nil) -> SceneBatch {
         precondition(size >= 1, "SceneGenerator.batch: size must be at least 1, got \(size)")
         precondition((0...1).contains(emptyDistantFraction), "SceneGenerator.batch: empty distant fraction must be in 0...1, got \(emptyDistantFraction)")
-        return render((0..<size).map { draw(split: split, seed: SceneGenerator.sampleSeed(batchSeed: seed, index: $0)) },
+        let indices = samples ?? 0..<size
+        precondition(!indices.isEmpty && indices.lowerBound >= 0 && indices.upperBound <= size, "SceneGenerator.batch: samples \(indices) outside a batch of \(size)")
+        return render(indices.map { draw(split: split, seed: SceneGenerator.sampleSeed(batchSeed: seed, index: $0)) },
                       distantFrames: distantFrames, emptyDistantFraction: emptyDistantFraction)
     }
 

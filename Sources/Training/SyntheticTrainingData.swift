@@ -40,8 +40,13 @@ public final class SyntheticTrainingData: TrainingData {
 
     /// The batch for `step`.
     public func batch(step: Int, size: Int) throws -> TrainingBatch {
+        try batch(step: step, size: size, samples: 0..<size)
+    }
+
+    /// Pairs `samples` of the batch for `step`, drawn alone (each pair has its own seed).
+    public func batch(step: Int, size: Int, samples: Range<Int>) throws -> TrainingBatch {
         let scenes = generator.batch(size: size, split: .trainedBackgrounds, seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15,
-                                     distantFrames: distantFrames, emptyDistantFraction: emptyDistantFraction)
+                                     distantFrames: distantFrames, emptyDistantFraction: emptyDistantFraction, samples: samples)
         return TrainingBatch(frames: scenes.frames, nextFrames: scenes.nextFrames, motions: scenes.motions, distantFrames: scenes.distantFrames)
     }
 }

@@ -98,8 +98,9 @@ public final class TrainingRun {
         let secondsBefore = Double(options.metadata[CheckpointMetadata.trainingSeconds] ?? "") ?? 0
         ending = .completed
         while trainer.step < options.totalSteps {
-            let whole = try data.batch(step: trainer.step, size: options.batchSize)
-            let report = try trainer.train(on: shard.map { whole.samples($0.range) } ?? whole, shard: shard)
+            let batch = try shard.map { try data.batch(step: trainer.step, size: options.batchSize, samples: $0.range) }
+                ?? data.batch(step: trainer.step, size: options.batchSize)
+            let report = try trainer.train(on: batch, shard: shard)
             let now = clock.now
             ending = try agreedEnding(stop: options.shouldStop(), outOfTime: options.timeBudget.map { now - start >= $0 } ?? false)
             let last = report.step == options.totalSteps || ending != .completed

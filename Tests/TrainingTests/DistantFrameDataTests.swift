@@ -89,4 +89,27 @@ final class DistantFrameDataTests: XCTestCase {
         XCTAssertGreaterThan(withDistant.background, withSame.background, "the distant pair adds to the invariance loss")
         XCTAssertTrue(withDistant.total.isFinite)
     }
+
+    /// A data-parallel shard of a synthetic batch is drawn alone and equals those pairs of
+    /// the whole batch, distant (and empty distant) frames and motions included; a video
+    /// batch's shard is cut from the whole batch.
+    func testAShardIsThosePairsOfTheWholeBatch() throws {
+        let world = SceneWorld(resolution: 16, worldSeed: 0, trainedBackgrounds: 4, characters: 4, backgroundImages: nil)
+        let data = SyntheticTrainingData(generator: try world.makeGenerator(), seed: 7, distantFrames: true, emptyDistantFraction: 0.5)
+        let whole = try data.batch(step: 3, size: 8)
+        for range in [0..<4, 4..<8, 2..<3] {
+            let shard = try data.batch(step: 3, size: 8, samples: range)
+            XCTAssertEqual(shard.frames.scalars, whole.frames.batches(range).scalars, "\(range)")
+            XCTAssertEqual(shard.nextFrames.scalars, whole.nextFrames.batches(range).scalars)
+            XCTAssertEqual(shard.motions?.scalars, whole.motions?.batches(range).scalars)
+            XCTAssertEqual(shard.distantFrames?.scalars, whole.distantFrames?.batches(range).scalars)
+        }
+        XCTAssertNotEqual(try data.batch(step: 3, size: 8, samples: 0..<4).frames.scalars, try data.batch(step: 3, size: 8, samples: 4..<8).frames.scalars)
+
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-shard-\(UUID().uuidString).y4m")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try writeNumberedClip(frames: 24, to: url)
+        let video = try VideoTrainingData(paths: [url.path], resolution: 8, offset: 2, seed: 3, distantFrames: true)
+        XCTAssertEqual(try video.batch(step: 1, size: 6, samples: 3..<6).frames.scalars, try video.batch(step: 1, size: 6).frames.batches(3..<6).scalars)
+    }
 }
