@@ -124,7 +124,7 @@ struct HostCommand: ParsableCommand {
         // validate() made sure there is a model or a fit.
         let modelPath = try options.fit.map { try FitCache.model(for: options.inputs[0], budget: $0, initFrom: options.model.map { try ModelSearch.resolve($0) }, showProgress: showStats).path } ?? ModelSearch.resolve(options.model!)
         let contents = try Checkpoint.load(contentsOf: URL(fileURLWithPath: modelPath))
-        let reader = try characterReader()
+        var reader = try characterReader()
         let pipeline = try FramePipeline(model: contents.model, effect: try EffectSpecification.parse(options.effect),
                                          backgroundFit: BackgroundFit(rawValue: options.backgroundFit)!)
         if let extractMotion = options.extractMotion { return try extract(pipeline, reader, to: extractMotion) }
@@ -144,16 +144,15 @@ struct HostCommand: ParsableCommand {
         // Segment-parallel: process 0 reads the clip once (its plates and length) for all.
         var segment: RenderSegment?
         if let job, job.size > 1 {
-            var frameCount = 0
+            var timestamps: [Double] = []
             if lead {
                 if pipeline.usesPlate && options.plate == "clip" {
-                    (shots, frameCount) = try clipPlates(for: pipeline, frameLimit: frameLimit, showStats: showStats)
+                    (shots, timestamps) = try clipPlates(for: pipeline, frameLimit: frameLimit, showStats: showStats)
                 } else {
-                    frameCount = try countFrames(limit: frameLimit)
+                    timestamps = try frameTimestamps(limit: frameLimit)
                 }
             }
-            (shots, frameCount) = try RenderSegment.broadcast(shots, frameCount: frameCount, in: job)
-            segment = RenderSegment(job: job, frameCount: frameCount, output: output!)
+            (segment, shots) = try RenderSegment.plan(job: job, shots: shots, timestamps: timestamps, output: output!)
         } else if pipeline.usesPlate && options.plate == "clip" {
             shots = try clipPlates(for: pipeline, frameLimit: frameLimit, showStats: showStats).shots
         }
@@ -161,6 +160,13 @@ struct HostCommand: ParsableCommand {
         // The frames carry thumbnails when a shot's plate was found on them (camera footage).
         if shots.contains(where: { $0.plate?.detection != nil }) { try reader.makeThumbnails(size: CharacterMatte.detectionGrid) }
         var nextShot = 0
+        /// Switches to the plate of the shot that starts at frame `index`, if one does.
+        func enterFrame(_ index: Int) {
+            if nextShot < shots.count && shots[nextShot].start == index {
+                if let plate = shots[nextShot].plate { pipeline.setPlate(plate) } else { pipeline.resetPlate() }
+                nextShot += 1
+            }
+        }
         // A FIFO or device input is read once: its audio cannot be copied in a second read.
         let streamed = RegularFile.isReadOnce(options.inputs[0])
         var encoderOptions: [String: String] = [:]
@@ -173,6 +179,28 @@ struct HostCommand: ParsableCommand {
         var writer: VideoWriter?
         var rendered: [UInt8] = []
         var index = 0
+        // A segment that starts later seeks there when the input maps frames to times plainly
+        // (no -ss, no -vf:0, not an image sequence) and the frame found is the one expected;
+        // else its frames are decoded from the start and passed over.
+        var sought: Frame?
+        if let segment, segment.frames.lowerBound > 0, let time = segment.startTime,
+           options.start == nil && options.preFilter == nil && !options.inputs[0].contains("%") {
+            try reader.seek(to: time)
+            if let frame = try reader.next(), abs(frame.timestamp - time) < 0.25 / rate {
+                sought = frame
+                for skipped in 0..<segment.frames.lowerBound {
+                    enterFrame(skipped)
+                    try pipeline.skipFrame()
+                }
+                index = segment.frames.lowerBound
+            } else {
+                reader = try characterReader(thumbnails: shots.contains { $0.plate?.detection != nil })
+            }
+        }
+        if let segment, options.logLevel == "debug" {
+            let how = segment.frames.lowerBound == 0 ? "" : sought != nil ? ", sought to \(segment.startTime!) s" : ", decoding from the start"
+            FileHandle.standardError.write(Data("eqr: process \(segment.job.rank) of \(segment.job.size) renders frames \(segment.frames)\(how)\n".utf8))
+        }
         /// Renders `frame` into `rendered` (sized for `layout`) and hands the result to `deliver`.
         func renderFrame(_ frame: Frame, layout: PixelLayout, _ deliver: (PixelBuffer) throws -> Void) throws {
             if rendered.count != layout.byteCount(width: frame.width, height: frame.height) {
@@ -209,16 +237,14 @@ struct HostCommand: ParsableCommand {
         InterruptRequest.install()
         defer { InterruptRequest.uninstall() }
         do {
-            while lastFrame.map({ index < $0 }) ?? true, let frame = try reader.next() {
+            while lastFrame.map({ index < $0 }) ?? true, let frame = try sought ?? reader.next() {
+                sought = nil
                 if InterruptRequest.isRequested {
                     writer?.cancel()
                     FileHandle.standardError.write(Data("\neqr: interrupted after \(index) frames; the partial output was removed\n".utf8))
                     throw ExitCode(InterruptRequest.exitStatus)
                 }
-                if nextShot < shots.count && shots[nextShot].start == index {
-                    if let plate = shots[nextShot].plate { pipeline.setPlate(plate) } else { pipeline.resetPlate() }
-                    nextShot += 1
-                }
+                enterFrame(index)
                 // Another process renders the frames before this one's segment.
                 if let segment, index < segment.frames.lowerBound {
                     try pipeline.skipFrame()
@@ -275,12 +301,13 @@ struct HostCommand: ParsableCommand {
     /// The background plates of the character input, one per shot: a first pass decodes it
     /// (through `-vf:0`), finds its cuts (``ShotDetector``) and keeps an even sample of each
     /// shot's frames, whose votes a layered model weights by its coverage.
-    func clipPlates(for pipeline: FramePipeline, frameLimit: Int?, showStats: Bool) throws -> (shots: [Shot], frames: Int) {
+    func clipPlates(for pipeline: FramePipeline, frameLimit: Int?, showStats: Bool) throws -> (shots: [Shot], timestamps: [Double]) {
         // Camera footage's moving region is found on thumbnails made from the decoded picture.
         let reader = try characterReader(thumbnails: true)
         var detector = ShotDetector()
         var samplers: [(start: Int, sampler: PlateSampler)] = []
         var count = 0
+        var timestamps: [Double] = []
         InterruptRequest.install()
         defer { InterruptRequest.uninstall() }
         while frameLimit.map({ count < $0 }) ?? true, let frame = try reader.next() {
@@ -293,6 +320,7 @@ struct HostCommand: ParsableCommand {
             if let first = samplers.first?.sampler.samples.first, first.width != frame.width || first.height != frame.height { break }
             if detector.offer(frame) { samplers.append((count, PlateSampler(frameBytes: frame.rgb8.count))) }
             samplers[samplers.count - 1].sampler.offer(frame)
+            timestamps.append(frame.timestamp)
             count += 1
         }
         var shots: [Shot] = []
@@ -318,16 +346,16 @@ struct HostCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\(shots.count) shots (cuts before frames \(shots.dropFirst().map { String($0.start) }.joined(separator: ", "))), one background plate each\n".utf8))
             }
         }
-        return (shots, count)
+        return (shots, timestamps)
     }
 
-    /// The character input's frame count (through `-ss` and `-vf:0`), at most `limit`: a
-    /// decoding pass.
-    func countFrames(limit: Int?) throws -> Int {
+    /// The timestamps of the character input's frames (through `-ss` and `-vf:0`), at most
+    /// `limit` of them: a decoding pass.
+    func frameTimestamps(limit: Int?) throws -> [Double] {
         let reader = try characterReader()
-        var count = 0
-        while limit.map({ count < $0 }) ?? true, try reader.next() != nil { count += 1 }
-        return count
+        var timestamps: [Double] = []
+        while limit.map({ timestamps.count < $0 }) ?? true, let frame = try reader.next() { timestamps.append(frame.timestamp) }
+        return timestamps
     }
 
     /// Writes the motion template of the character input, streaming its frames.

@@ -5,8 +5,9 @@ import VideoIO
 
 /// This process's share of a segment-parallel render (`mpirun -np N eqr -i … out.mp4`): the
 /// clip's frames are split into N contiguous segments, each process renders its own into a
-/// part file (decoding the frames before it without rendering them, so every frame renders as
-/// in one pass), and process 0 joins the parts without re-encoding, with the input's audio.
+/// part file (seeking to its first frame, or decoding the frames before it without rendering
+/// them, so every frame renders as in one pass), and process 0 joins the parts without
+/// re-encoding, with the input's audio.
 ///
 /// The clip's background plates are computed once, by process 0, and broadcast. Every
 /// process then composes each frame exactly as a single process would, so the joined video's
@@ -21,6 +22,9 @@ struct RenderSegment {
     let frameCounts: [Int]
     /// Every process's part file, by rank.
     let partPaths: [String]
+    /// The timestamp of this segment's first frame in the clip, as process 0 decoded it (nil
+    /// for an empty segment): where it can seek to.
+    let startTime: Double?
 
     /// This process's part file.
     var partPath: String { partPaths[job.rank] }
@@ -39,23 +43,15 @@ struct RenderSegment {
         return nil
     }
 
-    /// The segments of a clip of `frameCount` frames for `job`, and the part files beside
-    /// `output` (hidden names, the output's container).
-    init(job: MPIProcessGroup, frameCount: Int, output: String) {
-        self.job = job
-        let bounds = (0...job.size).map { frameCount * $0 / job.size }
-        frameCounts = (0..<job.size).map { bounds[$0 + 1] - bounds[$0] }
-        frames = bounds[job.rank]..<bounds[job.rank + 1]
-        let url = URL(fileURLWithPath: output)
-        let name = url.lastPathComponent, ext = url.pathExtension
-        partPaths = (0..<job.size).map { url.deletingLastPathComponent().appendingPathComponent(".\(name).part\($0).\(ext)").path }
-    }
-
-    /// The clip's shots and frame count as process 0 computed them, on every process.
-    static func broadcast(_ shots: [HostCommand.Shot], frameCount: Int, in job: MPIProcessGroup) throws -> (shots: [HostCommand.Shot], frameCount: Int) {
+    /// This process's segment, planned by process 0 from the clip it read (`shots`, and the
+    /// `timestamps` of its frames), and the clip's shots, on every process: process 0
+    /// broadcasts the frame count, each segment's start time and the shots with their plates.
+    static func plan(job: MPIProcessGroup, shots: [HostCommand.Shot], timestamps: [Double], output: String) throws -> (RenderSegment, [HostCommand.Shot]) {
         var bytes: [UInt8] = []
         if job.rank == 0 {
-            var words = [Int64(frameCount), Int64(shots.count)]
+            let starts = (0..<job.size).map { timestamps.count * $0 / job.size }
+            var words = [Int64(timestamps.count), Int64(shots.count)]
+            words += starts.map { Int64(bitPattern: ($0 < timestamps.count ? timestamps[$0] : -1).bitPattern) }
             var plates: [[UInt8]] = []
             for shot in shots {
                 let plate = shot.plate?.bytes ?? []
@@ -67,13 +63,13 @@ struct RenderSegment {
         let length = try job.broadcast(bytes.count, from: 0)
         if job.rank != 0 { bytes = [UInt8](repeating: 0, count: length) }
         try job.broadcast(&bytes, from: 0)
-        if job.rank == 0 { return (shots, frameCount) }
         func word(_ k: Int) -> Int64 { bytes[(8 * k)..<(8 * k + 8)].reversed().reduce(Int64(0)) { $0 << 8 | Int64($1) } }
-        let count = Int(word(1))
-        var offset = 8 * (2 + 2 * count)
+        let frameCount = Int(word(0)), shotCount = Int(word(1))
+        let startTime = Double(bitPattern: UInt64(bitPattern: word(2 + job.rank)))
         var received: [HostCommand.Shot] = []
-        for k in 0..<count {
-            let start = Int(word(2 + 2 * k)), length = Int(word(3 + 2 * k))
+        var offset = 8 * (2 + job.size + 2 * shotCount)
+        for k in 0..<shotCount {
+            let start = Int(word(2 + job.size + 2 * k)), length = Int(word(3 + job.size + 2 * k))
             if length < 0 {
                 received.append(HostCommand.Shot(start: start, plate: nil))
             } else {
@@ -81,7 +77,20 @@ struct RenderSegment {
                 offset += length
             }
         }
-        return (received, Int(word(0)))
+        return (RenderSegment(job: job, frameCount: frameCount, startTime: startTime >= 0 ? startTime : nil, output: output), job.rank == 0 ? shots : received)
+    }
+
+    /// The segments of a clip of `frameCount` frames for `job`, and the part files beside
+    /// `output` (hidden names, the output's container).
+    init(job: MPIProcessGroup, frameCount: Int, startTime: Double?, output: String) {
+        self.job = job
+        let bounds = (0...job.size).map { frameCount * $0 / job.size }
+        frameCounts = (0..<job.size).map { bounds[$0 + 1] - bounds[$0] }
+        frames = bounds[job.rank]..<bounds[job.rank + 1]
+        self.startTime = startTime
+        let url = URL(fileURLWithPath: output)
+        let name = url.lastPathComponent, ext = url.pathExtension
+        partPaths = (0..<job.size).map { url.deletingLastPathComponent().appendingPathComponent(".\(name).part\($0).\(ext)").path }
     }
 
     /// Ends the job's render once this process has rendered its part (`failure` nil) or

@@ -41,11 +41,20 @@ final class SegmentRenderingTests: XCTestCase {
         XCTAssertEqual(one.count, 50)
         XCTAssertGreaterThan(audio.count, 50)
         for processes in [2, 3] {
-            let run = try render("many\(processes).mkv", processes: processes, ["-c:v", "ffv1"])
+            let run = try render("many\(processes).mkv", processes: processes, ["-c:v", "ffv1", "-loglevel", "debug"])
             XCTAssertEqual(run.status, 0, run.standardError)
             XCTAssertEqual(try frameChecksums("many\(processes).mkv", stream: "v"), one, "\(processes) processes")
             XCTAssertEqual(try frameChecksums("many\(processes).mkv", stream: "a"), audio, "\(processes) processes")
+            // A plain input: the later segments seek to their first frame.
+            XCTAssertTrue(run.standardError.contains("process 1 of \(processes) renders frames \(50 / processes)..<\(2 * 50 / processes), sought to"), run.standardError)
         }
+        // Through -vf:0 the later segments decode from the start (seeking would restart the chain).
+        XCTAssertEqual(try render("flipped1.mkv", processes: 1, ["-c:v", "ffv1", "-vf:0", "hflip"]).status, 0)
+        let flipped = try render("flipped2.mkv", processes: 2, ["-c:v", "ffv1", "-vf:0", "hflip", "-loglevel", "debug"])
+        XCTAssertEqual(flipped.status, 0, flipped.standardError)
+        XCTAssertTrue(flipped.standardError.contains("process 1 of 2 renders frames 25..<50, decoding from the start"), flipped.standardError)
+        XCTAssertEqual(try frameChecksums("flipped2.mkv", stream: "v"), try frameChecksums("flipped1.mkv", stream: "v"))
+        XCTAssertNotEqual(try frameChecksums("flipped1.mkv", stream: "v"), one)
         // The default H.264 in MP4 (B-frames, a new group of pictures at each segment): the
         // same frame count and timestamps, and a stream that decodes without an error.
         XCTAssertEqual(try render("one.mp4", processes: 1).status, 0)
