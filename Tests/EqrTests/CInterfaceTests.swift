@@ -169,7 +169,8 @@ final class CInterfaceTests: XCTestCase {
         XCTAssertFalse(result.standardOutput.contains("FAILED"), result.standardOutput)
         // A warning goes to the callback, not to stderr: OpenBLAS's kernel treated as the slow
         // generic one (the variable eqr's own kernel tests use) makes the load warn.
-        let warned = try EqrProcess.run(program: program, [features], environment: ["EQR_BLAS_ASSUME_KERNEL": "Prescott"])
+        let warned = try EqrProcess.run(program: program, [features],
+                                        environment: EqrProcess.environmentWithoutKernelChoice.merging(["EQR_BLAS_ASSUME_KERNEL": "Prescott"]) { $1 }, inherit: false)
         XCTAssertEqual(warned.status, 0, warned.standardOutput + warned.standardError)
         XCTAssertTrue(warned.standardOutput.contains("warnings seen: 1"), warned.standardOutput + warned.standardError)
         XCTAssertTrue(warned.standardOutput.contains("log 1: ") && warned.standardOutput.contains("OPENBLAS_CORETYPE="), warned.standardOutput)

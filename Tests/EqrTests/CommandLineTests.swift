@@ -86,8 +86,7 @@ final class CommandLineTests: XCTestCase {
     /// slower than the CPU supports it restarts itself with the better one (forced here with
     /// EQR_BLAS_ASSUME_KERNEL, which makes eqr treat OpenBLAS's choice as Prescott).
     func testOpenBLASKernelSelection() throws {
-        var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_CORETYPE"] = nil
+        let environment = EqrProcess.environmentWithoutKernelChoice
         let given = try EqrProcess.run(program: EqrProcess.executable.path, ["--version"], environment: environment.merging(["OPENBLAS_CORETYPE": "Prescott"]) { $1 }, inherit: false)
         XCTAssertTrue(given.standardOutput.contains("OpenBLAS kernel Prescott (OPENBLAS_CORETYPE=Prescott from the environment)"), given.standardOutput)
         let detected = try EqrProcess.run(program: EqrProcess.executable.path, ["--version"], environment: environment, inherit: false)

@@ -45,6 +45,15 @@ struct EqrProcess {
         return ["OPENBLAS_CORETYPE": String(kernel)]
     }
 
+    /// This process's environment without `OPENBLAS_CORETYPE` (some machines set it for
+    /// every process): for a child that must find OpenBLAS's own kernel choice, as on a
+    /// machine where nobody chose one. Tests never set the variable themselves.
+    static var environmentWithoutKernelChoice: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = nil
+        return environment
+    }
+
     /// The frei0r plugin's own reports in a host's standard error, one per line, without the
     /// OpenBLAS kernel advice (`BLASKernel.advice`) that every run prints on a CPU OpenBLAS
     /// misdetects: a test asserts on what the plugin says about its work, not on the machine.
