@@ -100,7 +100,7 @@ struct HostCommand: ParsableCommand {
         let trim = skip > 0 ? "trim=start=\(skip),setpts=PTS-STARTPTS" : nil
         let chain = [trim, options.preFilter].compactMap { $0 }.joined(separator: ",")
         let reader = try VideoReader(path: options.inputs[0], filter: chain.isEmpty ? nil : chain,
-                                     options: options.inputFrameRate.map { ["framerate": "\($0)"] } ?? [:])
+                                     options: options.inputFrameRate.map { ["framerate": "\($0)"] } ?? [:], threads: options.threads ?? 0)
         if thumbnails { try reader.makeThumbnails(size: CharacterMatte.detectionGrid) }
         return reader
     }
@@ -174,6 +174,8 @@ struct HostCommand: ParsableCommand {
         if let bitRate = options.bitRate { encoderOptions["b:v"] = bitRate }
         if let preset = options.preset { encoderOptions["preset"] = preset }
         if let pixelFormat = options.pixelFormat { encoderOptions["pix_fmt"] = pixelFormat }
+        // As ffmpeg's -threads: the codecs' threads too.
+        if let threads = options.threads { encoderOptions["threads"] = String(threads) }
         let postChain = [options.outputRate.map { "fps=\($0)" }, options.postFilter].compactMap { $0 }.joined(separator: ",")
         let clock = ContinuousClock(), start = clock.now
         var writer: VideoWriter?

@@ -24,7 +24,7 @@ struct HostOptions: ParsableArguments {
     @Option(name: .customShort("r"), parsing: .unconditional, help: "Output frame rate (frames are dropped or repeated by libavfilter's fps filter).") var outputRate: Double?
     @Option(name: .customLong("pix_fmt", withSingleDash: true), help: "Output pixel format (default yuv420p).") var pixelFormat: String?
     @Option(name: [.customLong("loglevel", withSingleDash: true), .customShort("v")], help: "quiet, fatal, error (default), warning, info or debug, as in ffmpeg; quiet also hides progress.", completion: .list(HostCommand.logLevels.keys.sorted())) var logLevel = "error"
-    @Option(name: .customLong("threads", withSingleDash: true), parsing: .unconditional, help: "Worker threads for the model and the composite (default: all cores), as in ffmpeg.") var threads: Int?
+    @Option(name: .customLong("threads", withSingleDash: true), parsing: .unconditional, help: "Threads for the model, the composite, the decoder and the encoder (default: all cores), as in ffmpeg.") var threads: Int?
     @Flag(name: .customLong("hide_banner", withSingleDash: true), help: "Accepted as in ffmpeg (eqr prints no banner).") var hideBanner = false
     @Option(name: .customLong("bg-loop", withSingleDash: true), parsing: .unconditional, help: "A background video shorter than the input: 1 loops it, 0 holds its last frame.") var backgroundLoop = 1
     @Option(name: .customLong("bg-fit", withSingleDash: true), help: "A background of another aspect ratio: cover (scale and centre-crop, the default), contain (scale and pad with black) or stretch.", completion: .list(BackgroundFit.allCases.map(\.rawValue))) var backgroundFit = "cover"
