@@ -203,6 +203,20 @@ private func removeStaleTemporaries(in directory: String, startingWith start: St
     for name in stale { unlink(directory + "/" + name) }
 }
 
+/// Completes a muxed file written to `temporary` — the trailer, then the file closed when
+/// `fileOpened` (set to false) — and renames it to `path`.
+/// - Throws: `writeFailed` for the trailer or the close, or what ``commitTemporary(_:to:)`` throws.
+func completeOutput(_ output: UnsafeMutablePointer<AVFormatContext>, fileOpened: inout Bool, temporary: String, path: String) throws {
+    var ret = av_write_trailer(output)
+    if ret < 0 { throw VideoIOError.writeFailed(path: path, code: ret, message: ffErrorString(ret)) }
+    if fileOpened {
+        ret = avio_closep(&output.pointee.pb)
+        fileOpened = false
+        if ret < 0 { throw VideoIOError.writeFailed(path: path, code: ret, message: ffErrorString(ret)) }
+    }
+    try commitTemporary(temporary, to: path)
+}
+
 /// Renames `temporary` to `final` atomically; on failure removes `temporary` and throws.
 func commitTemporary(_ temporary: String, to final: String) throws {
     if rename(temporary, final) != 0 {

@@ -74,14 +74,7 @@ public enum SegmentJoiner {
                 framesBefore += count
             }
             try audio?.copy(upTo: Double(framesBefore) / frameRate, write: write)
-            ret = av_write_trailer(output)
-            if ret < 0 { throw VideoIOError.writeFailed(path: path, code: ret, message: ffErrorString(ret)) }
-            if opened {
-                ret = avio_closep(&output.pointee.pb)
-                opened = false
-                if ret < 0 { throw VideoIOError.writeFailed(path: path, code: ret, message: ffErrorString(ret)) }
-            }
-            try commitTemporary(temporary, to: path)
+            try completeOutput(output, fileOpened: &opened, temporary: temporary, path: path)
         } catch {
             unlink(temporary)
             throw error

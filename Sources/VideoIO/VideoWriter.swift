@@ -354,15 +354,7 @@ public final class VideoWriter {
                 try send(nil)
                 if packetsWritten == 0 { throw VideoIOError.noFrames(path: path) }
                 try audio?.copy(upTo: Double(framesWritten) / frameRate) { try writePacket($0) }
-                let fmt = formatContext!
-                var ret = av_write_trailer(fmt)
-                if ret < 0 { throw VideoIOError.writeFailed(path: path, code: ret, message: ffErrorString(ret)) }
-                if fileOpened {
-                    ret = avio_closep(&fmt.pointee.pb)
-                    fileOpened = false
-                    if ret < 0 { throw VideoIOError.writeFailed(path: path, code: ret, message: ffErrorString(ret)) }
-                }
-                try commitTemporary(temporaryPath, to: path)
+                try completeOutput(formatContext!, fileOpened: &fileOpened, temporary: temporaryPath, path: path)
             }
             state = .finished
             releaseResources()
