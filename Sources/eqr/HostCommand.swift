@@ -187,8 +187,15 @@ struct HostCommand: ParsableCommand {
         var sought: Frame?
         if let segment, segment.frames.lowerBound > 0, let time = segment.startTime,
            options.start == nil && options.preFilter == nil && !options.inputs[0].contains("%") {
-            try reader.seek(to: time)
-            if let frame = try reader.next(), abs(frame.timestamp - time) < 0.25 / rate {
+            // An input that cannot seek, or lands elsewhere, takes the slow path.
+            var landed: Frame?
+            do {
+                try reader.seek(to: time)
+                landed = try reader.next()
+            } catch {
+                landed = nil
+            }
+            if let frame = landed, abs(frame.timestamp - time) < 0.25 / rate {
                 sought = frame
                 for skipped in 0..<segment.frames.lowerBound {
                     enterFrame(skipped)
