@@ -54,6 +54,8 @@ public final class TrainingRun {
     public let data: TrainingData
     /// The options.
     public let options: Options
+    /// This process's share of every batch in a data-parallel run (nil: the whole batch).
+    private let shard: BatchShard?
 
     /// Creates a run; throws if the data cannot train this model's variant.
     public init(trainer: Trainer, data: TrainingData, options: Options) throws {
@@ -63,7 +65,7 @@ public final class TrainingRun {
         guard options.batchSize > 0, options.totalSteps >= 0, options.checkpointEvery > 0, options.logEvery > 0 else {
             throw ModelError.invalidConfiguration("batch size, checkpoint and log intervals must be positive")
         }
-        if let group = options.processGroup { _ = try BatchShard(group: group, globalSize: options.batchSize) }
+        shard = try options.processGroup.map { try BatchShard(group: $0, globalSize: options.batchSize) }
         self.trainer = trainer
         self.data = data
         self.options = options
@@ -90,9 +92,8 @@ public final class TrainingRun {
         let clock = ContinuousClock(), start = clock.now
         var lastLog = start, lastLogStep = trainer.step
         var entries: [LogEntry] = []
-        let shard = try options.processGroup.map { try BatchShard(group: $0, globalSize: options.batchSize) }
         // Process 0 alone writes and reports.
-        let writes = (options.processGroup?.rank ?? 0) == 0
+        let writes = (shard?.group.rank ?? 0) == 0
         let log = try writes ? options.logURL.map { try LogFile(url: $0, keepingStepsUpTo: trainer.step) } : nil
         // A resumed run carries the time spent before in its metadata.
         let secondsBefore = Double(options.metadata[CheckpointMetadata.trainingSeconds] ?? "") ?? 0
@@ -123,7 +124,7 @@ public final class TrainingRun {
                 metadata[CheckpointMetadata.lossWeights] = Self.json(trainer.weights)
                 metadata[CheckpointMetadata.data] = data.summary
                 metadata[CheckpointMetadata.batchSize] = String(options.batchSize)
-                if let group = options.processGroup { metadata[CheckpointMetadata.processes] = String(group.size) }
+                if let shard { metadata[CheckpointMetadata.processes] = String(shard.group.size) }
                 try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, metadata: metadata, to: url)
             }
             if ending != .completed { break }
@@ -135,7 +136,7 @@ public final class TrainingRun {
     /// a stop asked for anywhere stops all; else a budget spent anywhere ends all.
     private func agreedEnding(stop: Bool, outOfTime: Bool) throws -> Ending {
         var flags: [Float] = [stop ? 1 : 0, outOfTime ? 1 : 0]
-        if let group = options.processGroup, group.size > 1 { try group.sumAcrossProcesses(&flags) }
+        if let group = shard?.group, group.size > 1 { try group.sumAcrossProcesses(&flags) }
         return flags[0] > 0 ? .stopped : flags[1] > 0 ? .outOfTime : .completed
     }
 
