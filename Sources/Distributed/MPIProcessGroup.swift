@@ -28,6 +28,14 @@ public final class MPIProcessGroup: ProcessGroup {
         return nil
     }
 
+    /// This process's rank as the launcher announced it in `environment`, or nil when no MPI
+    /// launcher started it (read before MPI is initialised, e.g. to let one process report an
+    /// error every process finds).
+    public static func launchedRank(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
+        for name in ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"] { if let value = environment[name], let rank = Int(value), rank >= 0 { return rank } }
+        return nil
+    }
+
     /// The job this process belongs to, with MPI initialised; nil when no launcher started
     /// it (``launchedJobSize(environment:)``), so that a plain run never touches MPI.
     public static func joinLaunchedJob() throws -> MPIProcessGroup? {

@@ -16,6 +16,8 @@ struct EqrCommand: ParsableCommand {
         // Started as one of several processes by mpirun: training and fitting share each
         // step's batch, the host renders a clip in segments; nothing else shares work.
         if let size = MPIProcessGroup.launchedJobSize(), size > 1, let first = arguments.first, !first.hasPrefix("-"), !["train", "fit"].contains(first) {
+            // Every process finds this; process 0 alone says it (their lines would interleave).
+            if MPIProcessGroup.launchedRank() != 0 { exit(withError: ExitCode.failure) }
             exit(withError: RuntimeError("this is one of \(size) processes started by an MPI launcher, but only `eqr train`, `eqr fit` and the host (`eqr -i …`) run across processes; run `eqr \(first)` without mpirun"))
         }
         if arguments == ["-h", "effects"] || arguments == ["--help", "effects"] {

@@ -117,6 +117,8 @@ struct HostCommand: ParsableCommand {
         defer { job?.finish() }
         if let job, job.size > 1,
            let why = RenderSegment.refusal(options: options, output: output ?? "", readOnce: RegularFile.isReadOnce(options.inputs[0])) {
+            // Every process finds this; process 0 alone says it (their lines would interleave).
+            if job.rank != 0 { throw ExitCode.failure }
             throw RuntimeError("this is one of \(job.size) processes of an MPI job, which renders a clip in segments, but \(why); run it without mpirun")
         }
         let lead = (job?.rank ?? 0) == 0

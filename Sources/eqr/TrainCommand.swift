@@ -233,7 +233,14 @@ struct TrainCommand: ParsableCommand {
         InterruptRequest.install()
         options.shouldStop = { InterruptRequest.isRequested }
         options.processGroup = job
-        let run = try TrainingRun(trainer: trainer, data: data, options: options)
+        let run: TrainingRun
+        do {
+            run = try TrainingRun(trainer: trainer, data: data, options: options)
+        } catch {
+            // A setting every process rejects alike (a batch that does not split): process 0 says it.
+            if !lead { throw ExitCode.failure }
+            throw error
+        }
         let startStep = trainer.step
         if !quiet && lead {
             let processes = job.map { ", \($0.size) processes of \(batch / $0.size) pairs each" } ?? ""
