@@ -60,7 +60,9 @@ let package = Package(
         // MARK: - Swift modules
         .target(name: "Tensors", dependencies: ["COpenBLAS"]),
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
-        .target(name: "NeuralNetwork", dependencies: ["Tensors"]),
+        // Direct kernels for thin convolutions, compiled for AVX2 + FMA: called only where the CPU has both.
+        .target(name: "VectorKernels", swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]),
+        .target(name: "NeuralNetwork", dependencies: ["Tensors", "VectorKernels"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
         .target(name: "SyntheticScenes", dependencies: ["Tensors"]),
         // The model core: f, h, g, the T^z variants, configuration, checkpoints, trainer (no video I/O).

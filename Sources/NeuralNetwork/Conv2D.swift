@@ -34,6 +34,14 @@ public final class Conv2D: DescribedLayer {
     public let stride: Int
     /// Zero padding on every side.
     public let padding: Int
+    /// Whether thin stride-1 products (at most four channels on one side: the RGB layers,
+    /// a coverage head) run the direct AVX2 + FMA kernels of `VectorKernels` instead of
+    /// OpenBLAS. Set by default; has no effect on a CPU without AVX2 and FMA, which always
+    /// uses OpenBLAS. Results agree to rounding either way (the sums run in another order).
+    public var prefersDirectThinKernels = true
+
+    /// Whether this layer's thin products run the direct kernels on this CPU.
+    public var usesDirectThinKernels: Bool { prefersDirectThinKernels && ThinConvolution.cpuSupported }
 
     /// Creates a convolution with He-uniform weights and zero bias.
     public init(
@@ -138,8 +146,11 @@ public final class Conv2D: DescribedLayer {
     static func convolve(
         _ windows: ShiftedWindows, planes: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>,
         perOffset: UnsafePointer<Float>?, outputs: Int, columns: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>,
-        maximumProduct: Int = .max
+        maximumProduct: Int = .max, direct: Bool
     ) {
+        if direct && ThinConvolution.applies(windows, outputs: outputs) {
+            return ThinConvolution.convolve(windows, planes: planes, rows: rows, weight: weight, outputs: outputs, into: y)
+        }
         let g = windows.geometry, kw = g.kernelWidth, kk = g.kernelHeight * kw, inputs = g.channels
         let wq = windows.paddedWidth, extended = windows.extendedCount(rows: rows), stride = windows.planeStride(rows: rows)
         if let perOffset {
@@ -189,8 +200,9 @@ public final class Conv2D: DescribedLayer {
         let blocks = batch >= Parallel.workerCount ? 1 : min(oh, (Parallel.workerCount + batch - 1) / batch)
         var output = Tensor(uninitializedShape: outShape)
         let windows = ShiftedWindows(g), deep = cin >= Self.shiftedMinimumChannels
-        let perOffset = deep ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kernelSize * kernelSize) : []
-        let columnCount = Self.columnScratch(windows, deep: deep)
+        let direct = usesDirectThinKernels && ThinConvolution.applies(windows, outputs: cout)
+        let perOffset = deep && !direct ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kernelSize * kernelSize) : []
+        let columnCount = direct ? 0 : Self.columnScratch(windows, deep: deep)
         // With a tape and whole samples per task, the planes go to the tape (backward reuses them).
         let keepsPlanes = tape != nil && blocks == 1
         // Inference issues its products in pieces that OpenBLAS runs on the calling thread, on
@@ -199,7 +211,8 @@ public final class Conv2D: DescribedLayer {
         // (28 % of a plugin run's samples). The same pieces in every process, so the same
         // pixels; training keeps whole products.
         let maximumProduct = tape == nil ? BLAS.callingThreadProduct : .max
-        let workers = tape == nil ? Parallel.workerCount : Parallel.gemmWorkerCount
+        // The direct kernels run on the layer's own workers only, so every worker takes part.
+        let workers = tape == nil || direct ? Parallel.workerCount : Parallel.gemmWorkerCount
         let samplePlanes = windows.planesCount(rows: oh)
         var keptPlanes = keepsPlanes ? Tensor(uninitializedShape: [batch, samplePlanes]) : Tensor(shape: [1])
         keptPlanes.withUnsafeMutablePointer { kept in
@@ -216,8 +229,9 @@ public final class Conv2D: DescribedLayer {
                                     let planes = keepsPlanes ? kept + n * samplePlanes : scratch
                                     let y = keepsPlanes ? scratch : scratch + planesCount
                                     windows.pad(x + n * inPlane, into: planes, outputRows: rows)
-                                    Self.convolve(windows, planes: planes, rows: rows.count, weight: w, perOffset: deep ? perOffset.baseAddress! : nil,
-                                                  outputs: cout, columns: y + cout * extended, into: y, maximumProduct: maximumProduct)
+                                    Self.convolve(windows, planes: planes, rows: rows.count, weight: w, perOffset: deep && !direct ? perOffset.baseAddress! : nil,
+                                                  outputs: cout, columns: y + cout * extended, into: y, maximumProduct: maximumProduct,
+                                                  direct: direct)
                                     windows.crop(y, channels: cout, rows: rows.count, into: out + n * outPlane, firstRow: rows.lowerBound, bias: b)
                                 }
                             }
@@ -263,14 +277,23 @@ public final class Conv2D: DescribedLayer {
         // else one GEMM per tile over the column matrix.
         let deepWeight = cin >= Self.shiftedMinimumChannels
         // dX: a stride-1 kernel with few output channels convolves dY with the flipped,
-        // transposed kernel (one GEMM of depth cout·k², not k² of depth cout); otherwise
-        // Wᵀ[ky, kx] · dY is gathered in planes at the window shifts.
+        // transposed kernel (one GEMM of depth cout·k², not k² of depth cout), and so does one
+        // with few input channels where the direct kernels run (a thin convolution then);
+        // otherwise Wᵀ[ky, kx] · dY is gathered in planes at the window shifts.
+        let thinInputs = usesDirectThinKernels && cin <= ThinConvolution.maximumThinChannels
         let flippedGeometry: ConvolutionGeometry? =
-            (needsInputGradient && cout < Self.shiftedMinimumChannels && stride == 1 && padding <= kernelSize - 1)
+            (needsInputGradient && (cout < Self.shiftedMinimumChannels || thinInputs) && stride == 1 && padding <= kernelSize - 1)
             ? ConvolutionGeometry(channels: cout, height: oh, width: g.outputWidth, kernelHeight: kernelSize, kernelWidth: kernelSize,
                                   stride: 1, padding: kernelSize - 1 - padding)
             : nil
         let flippedWindows = flippedGeometry.map(ShiftedWindows.init)
+        // The flipped-kernel dX of a thin layer runs the direct kernels in a pass of its own,
+        // on every worker (the loop below keeps one worker while OpenBLAS runs threaded).
+        let directInputGradient = usesDirectThinKernels && flippedWindows.map { ThinConvolution.applies($0, outputs: cin) } == true
+        // dW of a thin stride-1 layer: the direct kernels too (dot products over the pixels).
+        let directWeight = usesDirectThinKernels && ThinConvolution.applies(windows, outputs: cout)
+        // Without any GEMM left in the loop below, every worker takes part.
+        let chunkWorkers = directWeight && (!needsInputGradient || directInputGradient) ? Parallel.workerCount : Parallel.gemmWorkerCount
         let flipped = flippedGeometry == nil ? [] : flippedTransposedWeight()
         let perOffset = deepWeight || (needsInputGradient && flippedGeometry == nil)
             ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kk) : []
@@ -281,9 +304,9 @@ public final class Conv2D: DescribedLayer {
         }
         // [planes when not kept | dY extended | column matrix when shallow | the input gradient's part]
         let paddingScratch = padded ? 0 : planesCount
-        let weightScratch = paddingScratch + cout * extended + Self.columnScratch(windows, deep: deepWeight)
+        let weightScratch = paddingScratch + cout * extended + Self.columnScratch(windows, deep: deepWeight || directWeight)
         let inputScratch: Int
-        if !needsInputGradient {
+        if !needsInputGradient || directInputGradient {
             inputScratch = 0
         } else if let flippedWindows {
             let rows = flippedWindows.geometry.outputHeight
@@ -302,8 +325,8 @@ public final class Conv2D: DescribedLayer {
                     partials.withUnsafeMutableBufferPointer { partialBuffer in
                         flipped.withUnsafeBufferPointer { flipped in
                         perOffset.withUnsafeBufferPointer { perOffset in
-                            Parallel.forEach(chunks, workers: Parallel.gemmWorkerCount) { chunk in
-                                // dW as [kk, cout, cin] when deep, else as stored, [cout, cin·kk].
+                            Parallel.forEach(chunks, workers: chunkWorkers) { chunk in
+                                // dW as [kk, cout, cin] when deep (and not direct), else as stored, [cout, cin·kk].
                                 let dw = partialBuffer.baseAddress! + chunk * partialSize, db = dw + cout * depth
                                 ScratchPool.withBuffer(count: weightScratch + inputScratch) { scratch in
                                     let dyExtended = scratch + paddingScratch, columns = dyExtended + cout * extended
@@ -314,7 +337,10 @@ public final class Conv2D: DescribedLayer {
                                         let planes = padded ? source + n * planesCount : UnsafePointer(scratch)
                                         if !padded { windows.pad(source + n * inPlane, into: scratch, outputRows: 0..<oh) }
                                         windows.extend(dyn, channels: cout, into: dyExtended)
-                                        if deepWeight {
+                                        if directWeight {
+                                            ThinConvolution.accumulateWeightGradient(windows, planes: planes, rows: oh, outputGradient: dyExtended,
+                                                                                     outputs: cout, into: dw)
+                                        } else if deepWeight {
                                             for tile in Self.tiles(of: 0..<oh, rowsPerTile: tileRows) {
                                                 let start = tile.lowerBound * wq
                                                 for s in 0..<kk {
@@ -330,14 +356,14 @@ public final class Conv2D: DescribedLayer {
                                                           lda: extended, b: columns, ldb: tile.count * wq, beta: 1, c: dw, ldc: depth)
                                             }
                                         }
-                                        if !needsInputGradient { continue }
+                                        if !needsInputGradient || directInputGradient { continue }
                                         if let flippedWindows {
                                             // dX_n = conv(dY_n, flipped Wᵀ)
                                             let fw = flippedWindows, rows = fw.geometry.outputHeight
                                             let fPlanes = inputPart, fy = fPlanes + fw.planesCount(rows: rows)
                                             fw.pad(dyn, into: fPlanes, outputRows: 0..<rows)
                                             Self.convolve(fw, planes: fPlanes, rows: rows, weight: flipped.baseAddress!, perOffset: nil, outputs: cin,
-                                                          columns: fy + cin * fw.extendedCount(rows: rows), into: fy)
+                                                          columns: fy + cin * fw.extendedCount(rows: rows), into: fy, direct: false)
                                             fw.crop(fy, channels: cin, rows: rows, into: dxn, firstRow: 0)
                                             continue
                                         }
@@ -362,12 +388,30 @@ public final class Conv2D: DescribedLayer {
                 }
             }
         }
+        if directInputGradient, let fw = flippedWindows {
+            // dX_n = conv(dY_n, flipped Wᵀ), one sample per task.
+            let rows = fw.geometry.outputHeight, planes = fw.planesCount(rows: rows)
+            inputGradient.withUnsafeMutablePointer { dx in
+                outputGradient.withUnsafePointer { dy in
+                    flipped.withUnsafeBufferPointer { flipped in
+                        Parallel.forEach(batch) { n in
+                            ScratchPool.withBuffer(count: planes + cin * fw.extendedCount(rows: rows)) { scratch in
+                                fw.pad(dy + n * outPlane, into: scratch, outputRows: 0..<rows)
+                                ThinConvolution.convolve(fw, planes: scratch, rows: rows, weight: flipped.baseAddress!, outputs: cin,
+                                                         into: scratch + planes)
+                                fw.crop(scratch + planes, channels: cin, rows: rows, into: dx + n * inPlane, firstRow: 0)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         weight.gradient.withUnsafeMutablePointer { dw in
             bias.gradient.withUnsafeMutablePointer { db in
                 partials.withUnsafeBufferPointer { partial in
                     for chunk in 0..<chunks {
                         let base = chunk * partialSize
-                        if deepWeight {
+                        if deepWeight && !directWeight {
                             // [kk, cout, cin] → [cout, cin, kk]
                             for o in 0..<cout {
                                 for c in 0..<cin {

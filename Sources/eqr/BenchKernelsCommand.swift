@@ -15,6 +15,8 @@ struct BenchKernelsCommand: ParsableCommand {
     @Flag(help: "Fewer repetitions and only the 64×64 shapes (for smoke tests).") var quick = false
     @OptionGroup var threads: ThreadOptions
     @Option(parsing: .unconditional, help: "Batch size.") var batch = 16
+    @Flag(help: "Run the thin layers with OpenBLAS too (what a CPU without AVX2 + FMA runs), not the direct kernels.")
+    var blasOnly = false
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
@@ -40,6 +42,8 @@ struct BenchKernelsCommand: ParsableCommand {
     struct LayerFigures: Encodable {
         var name: String
         var shape: [Int]
+        /// `direct` (the AVX2 + FMA kernels) or `blas`.
+        var path: String
         var forward_gflops: Double
         var backward_gflops: Double
         var forward_ratio_to_sgemm: Double
@@ -118,6 +122,7 @@ struct BenchKernelsCommand: ParsableCommand {
         var generator = SeededGenerator(seed: 3)
         let conv = Conv2D(inputChannels: s.inputChannels, outputChannels: s.outputChannels, kernelSize: s.kernel,
                           stride: s.stride, padding: s.kernel / 2, generator: &generator)
+        conv.prefersDirectThinKernels = !blasOnly
         let input = Self.randomInput([batch, s.inputChannels, s.size, s.size], seed: 4)
         let output = conv(input)
         let outputGradient = Self.randomInput(output.shape, seed: 5)
@@ -147,6 +152,7 @@ struct BenchKernelsCommand: ParsableCommand {
         let forwardGflops = flops / forward / 1e9, backwardGflops = 2 * flops / backward / 1e9
         return LayerFigures(
             name: "\(s.name) @\(s.size)", shape: [batch, s.inputChannels, s.size, s.size] + [s.outputChannels, s.kernel, s.stride],
+            path: conv.usesDirectThinKernels && s.stride == 1 && min(s.inputChannels, s.outputChannels) <= 4 ? "direct" : "blas",
             forward_gflops: forwardGflops, backward_gflops: backwardGflops,
             forward_ratio_to_sgemm: forwardGflops / sgemm, backward_ratio_to_sgemm: backwardGflops / sgemm,
             forward_ms: forward * 1000, backward_ms: backward * 1000, padding_share_of_forward: padding / forward)
@@ -172,12 +178,12 @@ struct BenchKernelsCommand: ParsableCommand {
         print(r.blas_kernel)
         print("threads \(r.threads); sgemm \(r.sgemm_size)³: \(f(r.sgemm_gflops)) GFLOP/s (the ceiling for the ratios below)")
         print("conv layer (batch \(batch))".padding(toLength: 30, withPad: " ", startingAt: 0)
-              + "  fwd ms   fwd GF/s  fwd/sgemm   bwd ms   bwd GF/s  bwd/sgemm  padding share")
+              + "  fwd ms   fwd GF/s  fwd/sgemm   bwd ms   bwd GF/s  bwd/sgemm  padding share  path")
         for l in r.layers {
             print(l.name.padding(toLength: 30, withPad: " ", startingAt: 0)
-                  + String(format: "%8.2f %10.1f %9.0f%% %8.2f %10.1f %9.0f%% %11.0f%%",
+                  + String(format: "%8.2f %10.1f %9.0f%% %8.2f %10.1f %9.0f%% %11.0f%%  ",
                            l.forward_ms, l.forward_gflops, 100 * l.forward_ratio_to_sgemm,
-                           l.backward_ms, l.backward_gflops, 100 * l.backward_ratio_to_sgemm, 100 * l.padding_share_of_forward))
+                           l.backward_ms, l.backward_gflops, 100 * l.backward_ratio_to_sgemm, 100 * l.padding_share_of_forward) + l.path)
         }
         for t in r.spatial_transformer {
             print("spatial transformer \(t.shape): forward \(f(t.forward_ms, 2)) ms, backward \(f(t.backward_ms, 2)) ms per call")

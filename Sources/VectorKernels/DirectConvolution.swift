@@ -1,0 +1,224 @@
+/// Thin convolutions computed directly, with AVX2 and FMA: no column matrix and no GEMM.
+///
+/// The thin layers of the model (the RGB input layer 3→32, the RGB output layer 32→3, the
+/// coverage head 32→1, and the flipped-kernel input gradient of the RGB output layer) are
+/// matrix products with one side only 1–4 wide or 27 deep, where OpenBLAS's packing and
+/// blocking cost more than the arithmetic (7–31 % of sgemm). Here each block of outputs ×
+/// pixels stays in registers (up to 12 vectors of 8 floats) while the loop runs over the
+/// product's depth, reading the shifted planes of ``ShiftedWindows`` in place.
+///
+/// **This module is compiled for AVX2 + FMA** (`-mavx2 -mfma` in `Package.swift`). Its code
+/// must only run on a CPU that has both: callers check first (`Conv2D` does, through
+/// `DirectConvolutionSupport`). It holds nothing but these kernels, which use raw pointers
+/// and `SIMD8<Float>` only, so no code of this module is shared with, or runs in place of,
+/// the portable modules' code (`DirectConvolutionTests` checks the object's symbols).
+public enum DirectConvolution {
+    /// Computes `y[o·outputStride + j] = Σ_d weight[o·depth + d] · source[sourceOffsets[d] + j]`
+    /// for `o` in `0..<outputs` and `j` in `0..<count` (overwriting `y`).
+    ///
+    /// For a stride-1 convolution over padded planes, `d = c·k² + ky·k + kx` runs over the
+    /// window in the stored weight order and `sourceOffsets[d]` is that window element's
+    /// plane offset; `count` covers the extended output rows. Every read
+    /// `source[sourceOffsets[d] + j]` must be in bounds.
+    @inline(never)
+    public static func convolve(
+        source: UnsafePointer<Float>, sourceOffsets: UnsafePointer<Int>, depth: Int,
+        weight: UnsafePointer<Float>, outputs: Int, into y: UnsafeMutablePointer<Float>, outputStride: Int, count: Int
+    ) {
+        // Four outputs × three vectors, or up to three outputs × four vectors: 12 accumulators.
+        // Each group of outputs sweeps the pixels in turn, writing its rows in sequence.
+        let pixels = outputs % 4 == 0 || outputs > 4 ? 24 : 32
+        var o = 0
+        while o < outputs {
+            let group = min(4, outputs - o)
+            let w = weight + o * depth, out = y + o * outputStride
+            var j = 0
+            while j + pixels <= count {
+                switch group {
+                case 4: block(outputs: 4, vectors: 3, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                case 3: block(outputs: 3, vectors: pixels / 8, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                case 2: block(outputs: 2, vectors: pixels / 8, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                default: block(outputs: 1, vectors: pixels / 8, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                }
+                j += pixels
+            }
+            // The remainder: one vector at a time, then single pixels.
+            while j + 8 <= count {
+                for r in 0..<group {
+                    block(outputs: 1, vectors: 1, source + j, sourceOffsets, depth, w + r * depth, out + r * outputStride + j, outputStride)
+                }
+                j += 8
+            }
+            while j < count {
+                for r in 0..<group {
+                    let wr = w + r * depth
+                    var sum: Float = 0
+                    for d in 0..<depth { sum += wr[d] * source[sourceOffsets[d] + j] }
+                    out[r * outputStride + j] = sum
+                }
+                j += 1
+            }
+            o += group
+        }
+    }
+
+    /// Adds `Σ_j dy[o·dyStride + j] · source[sourceOffsets[d] + j]` (over `j` in `0..<count`)
+    /// to `weightGradient[o·depth + d]`, for `o` in `0..<outputs` and `d` in `0..<depth`: the
+    /// weight gradient of ``convolve(source:sourceOffsets:depth:weight:outputs:into:outputStride:count:)``
+    /// for an output gradient `dy` laid out as its `y`. Meant for few outputs (1–4 per pass
+    /// over the pixels); the sums run in 8 lanes, added across lanes at the end.
+    @inline(never)
+    public static func accumulateWeightGradient(
+        outputGradient dy: UnsafePointer<Float>, outputs: Int, outputStride: Int,
+        source: UnsafePointer<Float>, sourceOffsets: UnsafePointer<Int>, depth: Int, count: Int,
+        into weightGradient: UnsafeMutablePointer<Float>
+    ) {
+        var o = 0
+        while o < outputs {
+            let group = min(3, outputs - o)
+            var d = 0
+            while d < depth {
+                let taps = min(3, depth - d)
+                let g = dy + o * outputStride, w = weightGradient + o * depth + d, offsets = sourceOffsets + d
+                switch (group, taps) {
+                case (3, 3): gradientBlock(outputs: 3, taps: 3, g, outputStride, source, offsets, count, w, depth)
+                case (3, _): gradientBlock(outputs: 3, taps: 1, g, outputStride, source, offsets, count, w, depth)
+                case (2, 3): gradientBlock(outputs: 2, taps: 3, g, outputStride, source, offsets, count, w, depth)
+                case (2, _): gradientBlock(outputs: 2, taps: 1, g, outputStride, source, offsets, count, w, depth)
+                case (_, 3): gradientBlock(outputs: 1, taps: 3, g, outputStride, source, offsets, count, w, depth)
+                default: gradientBlock(outputs: 1, taps: 1, g, outputStride, source, offsets, count, w, depth)
+                }
+                d += taps == 3 ? 3 : 1
+            }
+            o += group
+        }
+    }
+
+    /// `outputs` (1–3) × `taps` (1 or 3) dot products over `count` pixels, added into
+    /// `weightGradient[o·depth + t]`.
+    @inline(__always)
+    static func gradientBlock(
+        outputs: Int, taps: Int, _ dy: UnsafePointer<Float>, _ outputStride: Int, _ source: UnsafePointer<Float>,
+        _ offsets: UnsafePointer<Int>, _ count: Int, _ weightGradient: UnsafeMutablePointer<Float>, _ depth: Int
+    ) {
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>()
+        var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>()
+        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>()
+        let s0 = UnsafeRawPointer(source + offsets[0])
+        let s1 = UnsafeRawPointer(source + (taps > 1 ? offsets[1] : offsets[0]))
+        let s2 = UnsafeRawPointer(source + (taps > 2 ? offsets[2] : offsets[0]))
+        let g0 = UnsafeRawPointer(dy), g1 = UnsafeRawPointer(dy + (outputs > 1 ? outputStride : 0))
+        let g2 = UnsafeRawPointer(dy + (outputs > 2 ? 2 * outputStride : 0))
+        var j = 0
+        while j + 8 <= count {
+            let byte = 4 * j
+            let x0 = s0.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self)
+            let x1 = taps > 1 ? s1.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self) : SIMD8<Float>()
+            let x2 = taps > 2 ? s2.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self) : SIMD8<Float>()
+            let ga = g0.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self)
+            a0 = a0.addingProduct(ga, x0)
+            if taps > 1 { a1 = a1.addingProduct(ga, x1) }
+            if taps > 2 { a2 = a2.addingProduct(ga, x2) }
+            if outputs > 1 {
+                let gb = g1.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self)
+                b0 = b0.addingProduct(gb, x0)
+                if taps > 1 { b1 = b1.addingProduct(gb, x1) }
+                if taps > 2 { b2 = b2.addingProduct(gb, x2) }
+            }
+            if outputs > 2 {
+                let gc = g2.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self)
+                c0 = c0.addingProduct(gc, x0)
+                if taps > 1 { c1 = c1.addingProduct(gc, x1) }
+                if taps > 2 { c2 = c2.addingProduct(gc, x2) }
+            }
+            j += 8
+        }
+        var sa0 = lanesSum(a0), sa1 = lanesSum(a1), sa2 = lanesSum(a2)
+        var sb0 = lanesSum(b0), sb1 = lanesSum(b1), sb2 = lanesSum(b2)
+        var sc0 = lanesSum(c0), sc1 = lanesSum(c1), sc2 = lanesSum(c2)
+        let t0 = source + offsets[0], t1 = source + (taps > 1 ? offsets[1] : offsets[0]), t2 = source + (taps > 2 ? offsets[2] : offsets[0])
+        while j < count {
+            let x0 = t0[j], x1 = t1[j], x2 = t2[j], ga = dy[j]
+            sa0 += ga * x0; sa1 += ga * x1; sa2 += ga * x2
+            if outputs > 1 { let gb = dy[outputStride + j]; sb0 += gb * x0; sb1 += gb * x1; sb2 += gb * x2 }
+            if outputs > 2 { let gc = dy[2 * outputStride + j]; sc0 += gc * x0; sc1 += gc * x1; sc2 += gc * x2 }
+            j += 1
+        }
+        add(sa0, sa1, sa2, taps: taps, to: weightGradient)
+        if outputs > 1 { add(sb0, sb1, sb2, taps: taps, to: weightGradient + depth) }
+        if outputs > 2 { add(sc0, sc1, sc2, taps: taps, to: weightGradient + 2 * depth) }
+    }
+
+    @inline(__always)
+    static func lanesSum(_ v: SIMD8<Float>) -> Float {
+        let h = v.lowHalf + v.highHalf
+        return (h[0] + h[2]) + (h[1] + h[3])
+    }
+
+    @inline(__always)
+    static func add(_ s0: Float, _ s1: Float, _ s2: Float, taps: Int, to w: UnsafeMutablePointer<Float>) {
+        w[0] += s0
+        if taps > 1 { w[1] += s1 }
+        if taps > 2 { w[2] += s2 }
+    }
+
+    /// One register block: `outputs` (1–4) rows of `vectors` (1–4) × 8 pixels, summed over
+    /// the depth. Inlined with constant `outputs` and `vectors`, so unused accumulators vanish.
+    @inline(__always)
+    static func block(
+        outputs: Int, vectors: Int, _ source: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ depth: Int,
+        _ weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ outputStride: Int
+    ) {
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
+        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
+        var d0 = SIMD8<Float>(), d1 = SIMD8<Float>(), d2 = SIMD8<Float>(), d3 = SIMD8<Float>()
+        for d in 0..<depth {
+            let p = UnsafeRawPointer(source + offsets[d])
+            let v0 = p.loadUnaligned(as: SIMD8<Float>.self)
+            let v1 = vectors > 1 ? p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) : SIMD8<Float>()
+            let v2 = vectors > 2 ? p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self) : SIMD8<Float>()
+            let v3 = vectors > 3 ? p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self) : SIMD8<Float>()
+            let wa = SIMD8<Float>(repeating: weight[d])
+            a0 = a0.addingProduct(v0, wa)
+            if vectors > 1 { a1 = a1.addingProduct(v1, wa) }
+            if vectors > 2 { a2 = a2.addingProduct(v2, wa) }
+            if vectors > 3 { a3 = a3.addingProduct(v3, wa) }
+            if outputs > 1 {
+                let wb = SIMD8<Float>(repeating: weight[depth + d])
+                b0 = b0.addingProduct(v0, wb)
+                if vectors > 1 { b1 = b1.addingProduct(v1, wb) }
+                if vectors > 2 { b2 = b2.addingProduct(v2, wb) }
+                if vectors > 3 { b3 = b3.addingProduct(v3, wb) }
+            }
+            if outputs > 2 {
+                let wc = SIMD8<Float>(repeating: weight[2 * depth + d])
+                c0 = c0.addingProduct(v0, wc)
+                if vectors > 1 { c1 = c1.addingProduct(v1, wc) }
+                if vectors > 2 { c2 = c2.addingProduct(v2, wc) }
+                if vectors > 3 { c3 = c3.addingProduct(v3, wc) }
+            }
+            if outputs > 3 {
+                let wd = SIMD8<Float>(repeating: weight[3 * depth + d])
+                d0 = d0.addingProduct(v0, wd)
+                if vectors > 1 { d1 = d1.addingProduct(v1, wd) }
+                if vectors > 2 { d2 = d2.addingProduct(v2, wd) }
+                if vectors > 3 { d3 = d3.addingProduct(v3, wd) }
+            }
+        }
+        store(a0, a1, a2, a3, vectors: vectors, to: y)
+        if outputs > 1 { store(b0, b1, b2, b3, vectors: vectors, to: y + outputStride) }
+        if outputs > 2 { store(c0, c1, c2, c3, vectors: vectors, to: y + 2 * outputStride) }
+        if outputs > 3 { store(d0, d1, d2, d3, vectors: vectors, to: y + 3 * outputStride) }
+    }
+
+    @inline(__always)
+    static func store(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>, vectors: Int,
+                      to y: UnsafeMutablePointer<Float>) {
+        let p = UnsafeMutableRawPointer(y)
+        p.storeBytes(of: v0, as: SIMD8<Float>.self)
+        if vectors > 1 { p.storeBytes(of: v1, toByteOffset: 32, as: SIMD8<Float>.self) }
+        if vectors > 2 { p.storeBytes(of: v2, toByteOffset: 64, as: SIMD8<Float>.self) }
+        if vectors > 3 { p.storeBytes(of: v3, toByteOffset: 96, as: SIMD8<Float>.self) }
+    }
+}
