@@ -34,15 +34,21 @@ public enum DirectConvolution {
             let w = weight + o * depth, out = y + o * outputStride
             var j = 0
             while j + pixels <= count {
-                switch group {
-                case 4: block(outputs: 4, vectors: 3, source + j, sourceOffsets, depth, w, out + j, outputStride)
-                case 3: block(outputs: 3, vectors: pixels / 8, source + j, sourceOffsets, depth, w, out + j, outputStride)
-                case 2: block(outputs: 2, vectors: pixels / 8, source + j, sourceOffsets, depth, w, out + j, outputStride)
-                default: block(outputs: 1, vectors: pixels / 8, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                // Constant block shapes, so each case compiles to its own unrolled loop.
+                switch (group, pixels) {
+                case (4, _): block(outputs: 4, vectors: 3, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                case (3, 32): block(outputs: 3, vectors: 4, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                case (3, _): block(outputs: 3, vectors: 3, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                case (2, 32): block(outputs: 2, vectors: 4, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                case (2, _): block(outputs: 2, vectors: 3, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                case (_, 32): block(outputs: 1, vectors: 4, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                default: block(outputs: 1, vectors: 3, source + j, sourceOffsets, depth, w, out + j, outputStride)
                 }
                 j += pixels
             }
-            // The remainder: one vector at a time, then single pixels.
+            // The remainder: one vector at a time, then single pixels, fused in the same order
+            // as the vector lanes: a pixel gets the same bits wherever a block boundary falls
+            // (frames split into row blocks differently give the same output).
             while j + 8 <= count {
                 for r in 0..<group {
                     block(outputs: 1, vectors: 1, source + j, sourceOffsets, depth, w + r * depth, out + r * outputStride + j, outputStride)
@@ -53,7 +59,7 @@ public enum DirectConvolution {
                 for r in 0..<group {
                     let wr = w + r * depth
                     var sum: Float = 0
-                    for d in 0..<depth { sum += wr[d] * source[sourceOffsets[d] + j] }
+                    for d in 0..<depth { sum = sum.addingProduct(wr[d], source[sourceOffsets[d] + j]) }
                     out[r * outputStride + j] = sum
                 }
                 j += 1

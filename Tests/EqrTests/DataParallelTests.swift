@@ -32,14 +32,19 @@ final class DataParallelTests: XCTestCase {
         }
     }
 
-    /// Every loss of `a` and `b` step by step within `tolerance` relative.
+    /// Every loss of `a` and `b` step by step within `tolerance` of the step's total loss (the
+    /// objective; for the total itself, relative). A small term takes the rounding of a
+    /// different summation order relative to the objective, not to itself: L_c, 2 % of the
+    /// total, differs by up to 10⁻⁴ of itself after 20 steps between two builds of one process
+    /// whose convolutions only sum in another order, while the total agrees to 10⁻⁶.
     func assertLossesAgree(_ a: [[String: Double]], _ b: [[String: Double]], within tolerance: Double,
                            file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.map { $0["step"] }, b.map { $0["step"] }, file: file, line: line)
         for (x, y) in zip(a, b) {
             for key in ["total", "scene", "reconstruction", "character", "background"] {
                 let u = x[key]!, v = y[key]!
-                XCTAssertLessThanOrEqual(abs(u - v) / abs(u), tolerance, "step \(x["step"]!) \(key): \(u) vs \(v)", file: file, line: line)
+                XCTAssertLessThanOrEqual(abs(u - v) / abs(x["total"]!), tolerance, "step \(x["step"]!) \(key): \(u) vs \(v)",
+                                         file: file, line: line)
             }
         }
     }
