@@ -51,6 +51,7 @@ public final class PixelScaler {
         guard width > 0, height > 0, width <= 16384, height <= 16384 else {
             throw VideoIOError.invalidArgument("target size \(width)x\(height) is outside 1x1...16384x16384")
         }
+        if width == image.width && height == image.height { return Self.planarFloat(unscaled: image) }
         staging.resize(width: image.width, height: image.height)
         modelPlanes.resize(width: width, height: height)
         staging.split(image)
@@ -71,6 +72,28 @@ public final class PixelScaler {
             }
         }
         return planar
+    }
+
+    /// The image at its own size as planar RGB floats: one pass over its rows, in bands over
+    /// the cores (the same values as a pass through swscale, which copies at equal sizes).
+    private static func planarFloat(unscaled image: PixelBuffer) -> [Float] {
+        let width = image.width, height = image.height, plane = width * height, step = image.layout.bytesPerPixel
+        return [Float](unsafeUninitializedCapacity: 3 * plane) { buffer, count in
+            let out = buffer.baseAddress!
+            let bands = plane >= 1 << 16 ? 8 : 1
+            DispatchQueue.concurrentPerform(iterations: bands) { band in
+                for y in (height * band / bands)..<(height * (band + 1) / bands) {
+                    let source = (image.base + y * image.stride).assumingMemoryBound(to: UInt8.self)
+                    let red = out + y * width, green = red + plane, blue = green + plane
+                    for x in 0..<width {
+                        red[x] = Float(source[step * x]) / 255
+                        green[x] = Float(source[step * x + 1]) / 255
+                        blue[x] = Float(source[step * x + 2]) / 255
+                    }
+                }
+            }
+            count = 3 * plane
+        }
     }
 
     /// Writes a `side`×`side` planar RGB frame (floats, clamped to [0, 1]) into `image`,

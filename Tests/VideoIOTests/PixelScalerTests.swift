@@ -29,6 +29,26 @@ final class PixelScalerTests: XCTestCase {
         }
     }
 
+    /// At the image's own size every pixel comes through exactly (byte / 255), from RGB and
+    /// RGBA rows with padding, small and large enough to be split into bands of rows.
+    func testOwnSizeGivesEveryPixelExactly() throws {
+        for (width, height, layout) in [(37, 21, PixelLayout.rgb8), (320, 241, .rgba8), (641, 480, .rgb8)] {
+            let step = layout.bytesPerPixel, stride = width * step + 7
+            var bytes = [UInt8](repeating: 0, count: stride * height)
+            for y in 0..<height { for x in 0..<width { for c in 0..<step { bytes[y * stride + step * x + c] = UInt8((x * 7 + y * 13 + c * 101) % 256) } } }
+            let planar = try bytes.withUnsafeMutableBytes { raw in
+                try PixelScaler().planarFloat(from: PixelBuffer(base: raw.baseAddress!, width: width, height: height, stride: stride, layout: layout),
+                                              width: width, height: height)
+            }
+            XCTAssertEqual(planar.count, 3 * width * height)
+            var wrong = 0
+            for c in 0..<3 { for y in 0..<height { for x in 0..<width {
+                if planar[(c * height + y) * width + x] != Float(bytes[y * stride + step * x + c]) / 255 { wrong += 1 }
+            } } }
+            XCTAssertEqual(wrong, 0, "\(width)x\(height) \(layout)")
+        }
+    }
+
     func testBadBuffersAreRefused() throws {
         var bytes = [UInt8](repeating: 0, count: 64)
         let scaler = PixelScaler()
