@@ -34,14 +34,31 @@ public final class Conv2D: DescribedLayer {
     public let stride: Int
     /// Zero padding on every side.
     public let padding: Int
-    /// Whether thin stride-1 products (at most four channels on one side: the RGB layers,
-    /// a coverage head) run the direct AVX2 + FMA kernels of `VectorKernels` instead of
-    /// OpenBLAS. Set by default; has no effect on a CPU without AVX2 and FMA, which always
-    /// uses OpenBLAS. Results agree to rounding either way (the sums run in another order).
-    public var prefersDirectThinKernels = true
+    /// Which code runs a thin stride-1 product (at most four channels on one side: the RGB
+    /// layers, a coverage head). Results agree to rounding either way (the sums run in
+    /// another order).
+    public enum ThinKernels: String, CaseIterable, Sendable {
+        /// The direct kernels where they are the faster choice on this machine: the CPU has
+        /// AVX2 and FMA and OpenBLAS runs a kernel below AVX-512; else OpenBLAS.
+        case automatic
+        /// The direct AVX2 + FMA kernels of `VectorKernels` whenever the CPU has AVX2 and
+        /// FMA (else OpenBLAS).
+        case direct
+        /// OpenBLAS always.
+        case blas
+    }
 
-    /// Whether this layer's thin products run the direct kernels on this CPU.
-    public var usesDirectThinKernels: Bool { prefersDirectThinKernels && ThinConvolution.cpuSupported }
+    /// Which code runs this layer's thin products (default ``ThinKernels/automatic``).
+    public var thinKernels = ThinKernels.automatic
+
+    /// Whether this layer's thin products run the direct kernels on this machine.
+    public var usesDirectThinKernels: Bool {
+        switch thinKernels {
+        case .automatic: ThinConvolution.fasterThanBLAS
+        case .direct: ThinConvolution.cpuSupported
+        case .blas: false
+        }
+    }
 
     /// Creates a convolution with He-uniform weights and zero bias.
     public init(

@@ -6,12 +6,18 @@ import VectorKernels
 ///
 /// A product is *thin* when one side has at most ``maximumThinChannels`` channels (the RGB
 /// input and output layers, the coverage head, the RGB output layer's flipped-kernel input
-/// gradient): OpenBLAS runs those at 7–31 % of its sgemm. The direct kernels need AVX2 and
-/// FMA and a stride-1 window (one phase); anything else, or a CPU without them, keeps the
-/// GEMMs.
+/// gradient). With its AVX2 kernels OpenBLAS runs those at 15–50 % of its sgemm, and the
+/// direct kernels (8 lanes, AVX2 + FMA) beat it; with its AVX-512 kernels OpenBLAS runs
+/// them faster than the direct kernels do. So by default (``Conv2D/ThinKernels/automatic``)
+/// they run where the CPU has AVX2 and FMA and OpenBLAS's kernel is not an AVX-512 one. They
+/// also need a stride-1 window (one phase); anything else keeps the GEMMs.
 enum ThinConvolution {
     /// Whether this CPU has AVX2 and FMA (from `/proc/cpuinfo`, read once).
     static let cpuSupported = BLASKernel.vectorClass(ofFlags: BLASKernel.cpuFlags) >= .avx2
+
+    /// Whether the direct kernels are the faster choice here: the CPU has them and OpenBLAS
+    /// runs a kernel of a known class below AVX-512 (an unknown kernel keeps OpenBLAS).
+    static let fasterThanBLAS = cpuSupported && (BLASKernel.vectorClass(ofKernel: BLASKernel.coreName) ?? .avx512) < .avx512
 
     /// The most channels on the thin side of a product the direct kernels take.
     static let maximumThinChannels = 4

@@ -7,6 +7,8 @@ import Tensors
 /// `eqr bench kernels`: sgemm GFLOP/s (the practical ceiling, measured in the same run)
 /// and the forward/backward GFLOP/s of every convolution shape the model uses, plus the
 /// spatial transformer's time per call.
+extension Conv2D.ThinKernels: ExpressibleByArgument {}
+
 struct BenchKernelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels", abstract: "Measure sgemm, convolution and spatial-transformer throughput.")
@@ -15,8 +17,8 @@ struct BenchKernelsCommand: ParsableCommand {
     @Flag(help: "Fewer repetitions and only the 64×64 shapes (for smoke tests).") var quick = false
     @OptionGroup var threads: ThreadOptions
     @Option(parsing: .unconditional, help: "Batch size.") var batch = 16
-    @Flag(help: "Run the thin layers with OpenBLAS too (what a CPU without AVX2 + FMA runs), not the direct kernels.")
-    var blasOnly = false
+    @Option(help: "What runs the thin layers: automatic (the direct AVX2 kernels where they beat OpenBLAS's kernel), direct, or blas.")
+    var thinKernels: Conv2D.ThinKernels = .automatic
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
@@ -122,7 +124,7 @@ struct BenchKernelsCommand: ParsableCommand {
         var generator = SeededGenerator(seed: 3)
         let conv = Conv2D(inputChannels: s.inputChannels, outputChannels: s.outputChannels, kernelSize: s.kernel,
                           stride: s.stride, padding: s.kernel / 2, generator: &generator)
-        conv.prefersDirectThinKernels = !blasOnly
+        conv.thinKernels = thinKernels
         let input = Self.randomInput([batch, s.inputChannels, s.size, s.size], seed: 4)
         let output = conv(input)
         let outputGradient = Self.randomInput(output.shape, seed: 5)

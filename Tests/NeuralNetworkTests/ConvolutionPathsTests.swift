@@ -37,7 +37,7 @@ final class ConvolutionPathsTests: XCTestCase {
         for (index, c) in (cases + cases).enumerated() {
             let conv = Conv2D(inputChannels: c.cin, outputChannels: c.cout, kernelSize: c.kernel, stride: c.stride, padding: c.padding,
                               generator: &generator)
-            conv.prefersDirectThinKernels = index < cases.count
+            conv.thinKernels = index < cases.count ? .direct : .blas
             conv.bias.value = randomTensor([c.cout], seed: UInt64(index + 1))
             let x = randomTensor([c.batch, c.cin, c.height, c.width], seed: UInt64(100 + index))
             let tape = Tape()
