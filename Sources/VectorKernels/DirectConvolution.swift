@@ -185,37 +185,28 @@ public enum DirectConvolution {
             let v1 = vectors > 1 ? p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) : SIMD8<Float>()
             let v2 = vectors > 2 ? p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self) : SIMD8<Float>()
             let v3 = vectors > 3 ? p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self) : SIMD8<Float>()
-            let wa = SIMD8<Float>(repeating: weight[d])
-            a0 = a0.addingProduct(v0, wa)
-            if vectors > 1 { a1 = a1.addingProduct(v1, wa) }
-            if vectors > 2 { a2 = a2.addingProduct(v2, wa) }
-            if vectors > 3 { a3 = a3.addingProduct(v3, wa) }
-            if outputs > 1 {
-                let wb = SIMD8<Float>(repeating: weight[depth + d])
-                b0 = b0.addingProduct(v0, wb)
-                if vectors > 1 { b1 = b1.addingProduct(v1, wb) }
-                if vectors > 2 { b2 = b2.addingProduct(v2, wb) }
-                if vectors > 3 { b3 = b3.addingProduct(v3, wb) }
-            }
-            if outputs > 2 {
-                let wc = SIMD8<Float>(repeating: weight[2 * depth + d])
-                c0 = c0.addingProduct(v0, wc)
-                if vectors > 1 { c1 = c1.addingProduct(v1, wc) }
-                if vectors > 2 { c2 = c2.addingProduct(v2, wc) }
-                if vectors > 3 { c3 = c3.addingProduct(v3, wc) }
-            }
-            if outputs > 3 {
-                let wd = SIMD8<Float>(repeating: weight[3 * depth + d])
-                d0 = d0.addingProduct(v0, wd)
-                if vectors > 1 { d1 = d1.addingProduct(v1, wd) }
-                if vectors > 2 { d2 = d2.addingProduct(v2, wd) }
-                if vectors > 3 { d3 = d3.addingProduct(v3, wd) }
-            }
+            accumulate(&a0, &a1, &a2, &a3, v0, v1, v2, v3, times: weight[d], vectors: vectors)
+            if outputs > 1 { accumulate(&b0, &b1, &b2, &b3, v0, v1, v2, v3, times: weight[depth + d], vectors: vectors) }
+            if outputs > 2 { accumulate(&c0, &c1, &c2, &c3, v0, v1, v2, v3, times: weight[2 * depth + d], vectors: vectors) }
+            if outputs > 3 { accumulate(&d0, &d1, &d2, &d3, v0, v1, v2, v3, times: weight[3 * depth + d], vectors: vectors) }
         }
         store(a0, a1, a2, a3, vectors: vectors, to: y)
         if outputs > 1 { store(b0, b1, b2, b3, vectors: vectors, to: y + outputStride) }
         if outputs > 2 { store(c0, c1, c2, c3, vectors: vectors, to: y + 2 * outputStride) }
         if outputs > 3 { store(d0, d1, d2, d3, vectors: vectors, to: y + 3 * outputStride) }
+    }
+
+    /// One output's row of accumulators += `vectors` input vectors × one weight.
+    @inline(__always)
+    static func accumulate(
+        _ a0: inout SIMD8<Float>, _ a1: inout SIMD8<Float>, _ a2: inout SIMD8<Float>, _ a3: inout SIMD8<Float>,
+        _ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>, times weight: Float, vectors: Int
+    ) {
+        let w = SIMD8<Float>(repeating: weight)
+        a0 = a0.addingProduct(v0, w)
+        if vectors > 1 { a1 = a1.addingProduct(v1, w) }
+        if vectors > 2 { a2 = a2.addingProduct(v2, w) }
+        if vectors > 3 { a3 = a3.addingProduct(v3, w) }
     }
 
     @inline(__always)
