@@ -24,15 +24,22 @@ public final class MPIProcessGroup: ProcessGroup {
     /// The job's size as the launcher announced it in `environment`, or nil when no MPI
     /// launcher started this process.
     public static func launchedJobSize(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
-        for name in sizeVariables { if let value = environment[name], let size = Int(value), size > 0 { return size } }
-        return nil
+        announced(sizeVariables, in: environment, atLeast: 1)
     }
+
+    /// The variables that tell a process its rank, in the same launchers' order.
+    static let rankVariables = ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"]
 
     /// This process's rank as the launcher announced it in `environment`, or nil when no MPI
     /// launcher started it (read before MPI is initialised, e.g. to let one process report an
     /// error every process finds).
     public static func launchedRank(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
-        for name in ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"] { if let value = environment[name], let rank = Int(value), rank >= 0 { return rank } }
+        announced(rankVariables, in: environment, atLeast: 0)
+    }
+
+    /// The first of `variables` set in `environment` to an integer of at least `minimum`.
+    private static func announced(_ variables: [String], in environment: [String: String], atLeast minimum: Int) -> Int? {
+        for name in variables { if let value = environment[name], let number = Int(value), number >= minimum { return number } }
         return nil
     }
 

@@ -60,6 +60,12 @@ public final class Conv2D: DescribedLayer {
         }
     }
 
+    /// Whether this layer is thin (stride 1, at most four channels on one side) and its
+    /// forward pass and weight gradient run the direct kernels on this machine.
+    public var runsDirectKernels: Bool {
+        usesDirectThinKernels && stride == 1 && min(inputChannels, outputChannels) <= ThinConvolution.maximumThinChannels
+    }
+
     /// Creates a convolution with He-uniform weights and zero bias.
     public init(
         inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
@@ -163,11 +169,8 @@ public final class Conv2D: DescribedLayer {
     static func convolve(
         _ windows: ShiftedWindows, planes: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>,
         perOffset: UnsafePointer<Float>?, outputs: Int, columns: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>,
-        maximumProduct: Int = .max, direct: Bool
+        maximumProduct: Int = .max
     ) {
-        if direct && ThinConvolution.applies(windows, outputs: outputs) {
-            return ThinConvolution.convolve(windows, planes: planes, rows: rows, weight: weight, outputs: outputs, into: y)
-        }
         let g = windows.geometry, kw = g.kernelWidth, kk = g.kernelHeight * kw, inputs = g.channels
         let wq = windows.paddedWidth, extended = windows.extendedCount(rows: rows), stride = windows.planeStride(rows: rows)
         if let perOffset {
@@ -217,7 +220,7 @@ public final class Conv2D: DescribedLayer {
         let blocks = batch >= Parallel.workerCount ? 1 : min(oh, (Parallel.workerCount + batch - 1) / batch)
         var output = Tensor(uninitializedShape: outShape)
         let windows = ShiftedWindows(g), deep = cin >= Self.shiftedMinimumChannels
-        let direct = usesDirectThinKernels && ThinConvolution.applies(windows, outputs: cout)
+        let direct = runsDirectKernels
         let perOffset = deep && !direct ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kernelSize * kernelSize) : []
         let columnCount = direct ? 0 : Self.columnScratch(windows, deep: deep)
         // With a tape and whole samples per task, the planes go to the tape (backward reuses them).
@@ -246,9 +249,12 @@ public final class Conv2D: DescribedLayer {
                                     let planes = keepsPlanes ? kept + n * samplePlanes : scratch
                                     let y = keepsPlanes ? scratch : scratch + planesCount
                                     windows.pad(x + n * inPlane, into: planes, outputRows: rows)
-                                    Self.convolve(windows, planes: planes, rows: rows.count, weight: w, perOffset: deep && !direct ? perOffset.baseAddress! : nil,
-                                                  outputs: cout, columns: y + cout * extended, into: y, maximumProduct: maximumProduct,
-                                                  direct: direct)
+                                    if direct {
+                                        ThinConvolution.convolve(windows, planes: planes, rows: rows.count, weight: w, outputs: cout, into: y)
+                                    } else {
+                                        Self.convolve(windows, planes: planes, rows: rows.count, weight: w, perOffset: deep ? perOffset.baseAddress! : nil,
+                                                      outputs: cout, columns: y + cout * extended, into: y, maximumProduct: maximumProduct)
+                                    }
                                     windows.crop(y, channels: cout, rows: rows.count, into: out + n * outPlane, firstRow: rows.lowerBound, bias: b)
                                 }
                             }
@@ -308,7 +314,7 @@ public final class Conv2D: DescribedLayer {
         // on every worker (the loop below keeps one worker while OpenBLAS runs threaded).
         let directInputGradient = usesDirectThinKernels && flippedWindows.map { ThinConvolution.applies($0, outputs: cin) } == true
         // dW of a thin stride-1 layer: the direct kernels too (dot products over the pixels).
-        let directWeight = usesDirectThinKernels && ThinConvolution.applies(windows, outputs: cout)
+        let directWeight = runsDirectKernels
         // Without any GEMM left in the loop below, every worker takes part.
         let chunkWorkers = directWeight && (!needsInputGradient || directInputGradient) ? Parallel.workerCount : Parallel.gemmWorkerCount
         let flipped = flippedGeometry == nil ? [] : flippedTransposedWeight()
@@ -380,7 +386,7 @@ public final class Conv2D: DescribedLayer {
                                             let fPlanes = inputPart, fy = fPlanes + fw.planesCount(rows: rows)
                                             fw.pad(dyn, into: fPlanes, outputRows: 0..<rows)
                                             Self.convolve(fw, planes: fPlanes, rows: rows, weight: flipped.baseAddress!, perOffset: nil, outputs: cin,
-                                                          columns: fy + cin * fw.extendedCount(rows: rows), into: fy, direct: false)
+                                                          columns: fy + cin * fw.extendedCount(rows: rows), into: fy)
                                             fw.crop(fy, channels: cin, rows: rows, into: dxn, firstRow: 0)
                                             continue
                                         }

@@ -4,11 +4,11 @@ import NeuralNetwork
 import ProcessSettings
 import Tensors
 
+extension Conv2D.ThinKernels: ExpressibleByArgument {}
+
 /// `eqr bench kernels`: sgemm GFLOP/s (the practical ceiling, measured in the same run)
 /// and the forward/backward GFLOP/s of every convolution shape the model uses, plus the
 /// spatial transformer's time per call.
-extension Conv2D.ThinKernels: ExpressibleByArgument {}
-
 struct BenchKernelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels", abstract: "Measure sgemm, convolution and spatial-transformer throughput.")
@@ -154,7 +154,7 @@ struct BenchKernelsCommand: ParsableCommand {
         let forwardGflops = flops / forward / 1e9, backwardGflops = 2 * flops / backward / 1e9
         return LayerFigures(
             name: "\(s.name) @\(s.size)", shape: [batch, s.inputChannels, s.size, s.size] + [s.outputChannels, s.kernel, s.stride],
-            path: conv.usesDirectThinKernels && s.stride == 1 && min(s.inputChannels, s.outputChannels) <= 4 ? "direct" : "blas",
+            path: conv.runsDirectKernels ? "direct" : "blas",
             forward_gflops: forwardGflops, backward_gflops: backwardGflops,
             forward_ratio_to_sgemm: forwardGflops / sgemm, backward_ratio_to_sgemm: backwardGflops / sgemm,
             forward_ms: forward * 1000, backward_ms: backward * 1000, padding_share_of_forward: padding / forward)
