@@ -51,6 +51,7 @@ public enum Checkpoint {
         metadata[K.renderer] = c.renderer.rawValue
         metadata[K.transformOutput] = c.transformOutput.rawValue
         if c.rendererBlocks > 0 { metadata[K.rendererBlocks] = String(c.rendererBlocks) }
+        if c.frameSizeBlocks > 0 { metadata[K.frameSizeBlocks] = String(c.frameSizeBlocks) }
         if c.featureStride != 4 { metadata[K.featureStride] = String(c.featureStride) }
         if c.fineLevel { metadata[K.fineLevel] = "true" }
         metadata[K.resolution] = String(c.resolution)
@@ -118,7 +119,8 @@ public enum Checkpoint {
             resolution: try integer(K.resolution), featureChannels: try integer(K.featureChannels),
             baseChannels: try integer(K.baseChannels), groups: try integer(K.groups), variant: variant, renderer: renderer,
             transformOutput: transformOutput, rendererBlocks: metadata[K.rendererBlocks] == nil ? 0 : try integer(K.rendererBlocks),
-            featureStride: metadata[K.featureStride] == nil ? 4 : try integer(K.featureStride), fineLevel: try fineLevel())
+            featureStride: metadata[K.featureStride] == nil ? 4 : try integer(K.featureStride), fineLevel: try fineLevel(),
+            frameSizeBlocks: metadata[K.frameSizeBlocks] == nil ? 0 : try integer(K.frameSizeBlocks))
         let model: EquivariantModel
         do { model = try EquivariantModel(configuration: configuration, seed: 0) } catch {
             throw ModelError.invalidCheckpoint("\(url.path): \(error)")

@@ -23,6 +23,9 @@ public enum CheckpointMetadata {
     /// The renderer's residual blocks, an integer (absent when 0, and in files written
     /// before they existed).
     public static let rendererBlocks = "renderer_blocks"
+    /// The renderer's residual blocks at the frame's size, an integer (absent when 0, and in
+    /// files written before they existed).
+    public static let frameSizeBlocks = "frame_size_blocks"
     /// The feature maps' stride, 2 or 4 (absent when 4, and in files written before it
     /// could be chosen).
     public static let featureStride = "feature_stride"

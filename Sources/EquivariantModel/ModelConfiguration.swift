@@ -18,6 +18,10 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
     /// Residual blocks of the renderer g at the feature maps' size (0: the prototype's
     /// three-convolution g). Each is conv3×3 · GN · LReLU · conv3×3 · GN plus the identity.
     public var rendererBlocks: Int
+    /// Residual blocks of g at the frame's size R (B channels), after the last up×2 (and
+    /// after a fine level joins), before the output convolution: capacity for detail the
+    /// bilinear up×2 cannot draw. 0 (every model before them) keeps g's single layer at R.
+    public var frameSizeBlocks: Int
     /// How much smaller than a frame the feature maps are on each side: 4 (the note's
     /// prototype) or 2 (finer maps: f and h keep their last convolutions at R/2, and g and
     /// the coverage head upsample once).
@@ -28,7 +32,8 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
 
     /// Creates a configuration; defaults follow the prototype in DESIGN.md.
     public init(resolution: Int = 64, featureChannels: Int = 64, baseChannels: Int = 32, groups: Int = 8, variant: String, renderer: RendererKind = .additive,
-                transformOutput: TransformOutput = .direct, rendererBlocks: Int = 0, featureStride: Int = 4, fineLevel: Bool = false) {
+                transformOutput: TransformOutput = .direct, rendererBlocks: Int = 0, featureStride: Int = 4, fineLevel: Bool = false,
+                frameSizeBlocks: Int = 0) {
         self.resolution = resolution
         self.featureChannels = featureChannels
         self.baseChannels = baseChannels
@@ -37,6 +42,7 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
         self.renderer = renderer
         self.transformOutput = transformOutput
         self.rendererBlocks = rendererBlocks
+        self.frameSizeBlocks = frameSizeBlocks
         self.featureStride = featureStride
         self.fineLevel = fineLevel
     }
@@ -77,6 +83,9 @@ public struct ModelConfiguration: Equatable, Codable, Sendable {
         }
         guard (0...16).contains(rendererBlocks) else {
             throw ModelError.invalidConfiguration("renderer blocks must be in 0...16, got \(rendererBlocks)")
+        }
+        guard (0...4).contains(frameSizeBlocks) else {
+            throw ModelError.invalidConfiguration("frame-size blocks must be in 0...4, got \(frameSizeBlocks)")
         }
         guard groups > 0, featureChannels % groups == 0, baseChannels % groups == 0 else {
             throw ModelError.invalidConfiguration("groups (\(groups)) must divide featureChannels (\(featureChannels)) and baseChannels (\(baseChannels))")

@@ -43,7 +43,8 @@ enum Networks {
     ///
     /// conv3×3 (C'→C') · GN · LReLU · [`rendererBlocks` residual blocks] · up×2 · conv3×3
     /// (C'→B) · GN · LReLU · up×2 · conv3×3 (B→3) · sigmoid; with feature stride 2 without
-    /// the first up×2. A two-level model's fine maps join after the last up×2 (B channels at R).
+    /// the first up×2. A two-level model's fine maps join after the last up×2 (B channels at R);
+    /// `frameSizeBlocks` residual blocks (B channels) then run at R before the last convolution.
     static func renderer(_ c: ModelConfiguration, _ g: inout SeededGenerator) -> FeatureDecoder {
         let b = c.baseChannels, f = c.featureChannels
         let blocks: [Layer] = (0..<c.rendererBlocks).map { residualBlock("g.res\($0 + 1)", channels: f, groups: c.groups, &g) }
@@ -57,7 +58,8 @@ enum Networks {
             GroupNorm(groups: c.groups, channels: b, leakySlope: 0.2, name: "g.norm2"),
             Upsample2x(mode: .bilinear),
         ])
-        return FeatureDecoder(coarse: coarse, tail: Sequential([
+        let frameSize: [Layer] = (0..<c.frameSizeBlocks).map { residualBlock("g.full\($0 + 1)", channels: b, groups: c.groups, &g) }
+        return FeatureDecoder(coarse: coarse, tail: Sequential(frameSize + [
             Conv2D(inputChannels: b, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1, name: "g.conv3", generator: &g),
             Sigmoid(),
         ]), readsFineLevel: c.fineLevel)

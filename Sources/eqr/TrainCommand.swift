@@ -27,6 +27,7 @@ struct TrainCommand: ParsableCommand {
     var renderer = RendererKind.additive.rawValue
     @Option(parsing: .unconditional, help: "Model resolution (square frames, a multiple of 8).") var resolution = 64
     @Option(parsing: .unconditional, help: "Residual blocks in the renderer g at the feature maps' size (0: the note's three-convolution g).") var rendererBlocks = 0
+    @Option(parsing: .unconditional, help: "Residual blocks in g at the frame's own size, before its last convolution (0: one layer at that size).") var frameSizeBlocks = 0
     @Option(parsing: .unconditional, help: "Feature maps are this many times smaller than a frame on each side: 4 (the note's prototype) or 2 (finer, about twice the compute).") var featureStride = 4
     @Flag(help: "f and h also emit a fine level at the frame's size, warped by the same θ_z and joined into g and the coverage head there (starts at zero: with --init-from, the copy first renders as its source).") var fineLevel = false
     @Option(parsing: .unconditional, help: "Total optimisation steps (a resumed run continues up to this count).") var steps = 2000
@@ -134,7 +135,7 @@ struct TrainCommand: ParsableCommand {
         try checkOption("--coverage-lr-scale") { try Trainer.checkRates(learningRate: learningRate, coverageLearningRateScale: coverageLrScale) }
         try checkOption("--w-* (loss weights)") { try lossWeights.validate() }
         if resume == nil {
-            try checkOption("--resolution, --variant, --transform-output, --renderer-blocks, --feature-stride, --fine-level") {
+            try checkOption("--resolution, --variant, --transform-output, --renderer-blocks, --frame-size-blocks, --feature-stride, --fine-level") {
                 try newModelConfiguration.validate()
             }
         }
@@ -154,7 +155,7 @@ struct TrainCommand: ParsableCommand {
     var newModelConfiguration: ModelConfiguration {
         ModelConfiguration(resolution: resolution, variant: variant, renderer: RendererKind(rawValue: renderer)!,
                            transformOutput: TransformOutput(rawValue: transformOutput)!, rendererBlocks: rendererBlocks,
-                           featureStride: featureStride, fineLevel: fineLevel)
+                           featureStride: featureStride, fineLevel: fineLevel, frameSizeBlocks: frameSizeBlocks)
     }
 
     /// The loss weights the options give.

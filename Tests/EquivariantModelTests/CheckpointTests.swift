@@ -232,6 +232,24 @@ final class LayeredRendererTests: XCTestCase {
         XCTAssertThrowsError(try ModelConfiguration(variant: "given", rendererBlocks: 17).validate()) { XCTAssertTrue("\($0)".contains("renderer blocks"), "\($0)") }
     }
 
+    func testCheckpointRoundTripKeepsTheFrameSizeBlocks() throws {
+        let model = try ModelFixtures.tinyModel("given", seed: 7, renderer: .layered, frameSizeBlocks: 2)
+        XCTAssertEqual(model.renderer.tail.parameters.count, try ModelFixtures.tinyModel("given", seed: 7, renderer: .layered).renderer.tail.parameters.count + 2 * 8,
+                       "two blocks of two convolutions and two norms at the frame's size")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("eqr-frame-blocks-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Checkpoint.save(model, to: url)
+        let loaded = try Checkpoint.load(contentsOf: url)
+        XCTAssertEqual(loaded.model.configuration.frameSizeBlocks, 2)
+        XCTAssertEqual(loaded.metadata["frame_size_blocks"], "2")
+        XCTAssertTrue(loaded.metadata["architecture"]?.contains("g.full2.conv2") == true, "the architecture lists the blocks")
+        let frames = randomTensor([2, 3, 16, 16], seed: 8, range: 0...1)
+        XCTAssertEqual(try loaded.model.reconstruct(frames), try model.reconstruct(frames))
+        try Checkpoint.save(try ModelFixtures.tinyModel("given", seed: 7), to: url)
+        XCTAssertNil(try Checkpoint.load(contentsOf: url).metadata["frame_size_blocks"], "none: no key, files as before")
+        XCTAssertThrowsError(try ModelConfiguration(variant: "given", frameSizeBlocks: 5).validate()) { XCTAssertTrue("\($0)".contains("frame-size blocks"), "\($0)") }
+    }
+
     func testBlendIsTheCoverageWeightedMix() {
         let front = Tensor(shape: [1, 2, 1, 2], scalars: [1, 1, 1, 1]), back = Tensor(shape: [1, 2, 1, 2], scalars: [0, 0, 0, 0])
         let alpha = Tensor(shape: [1, 1, 1, 2], scalars: [0.25, 1])

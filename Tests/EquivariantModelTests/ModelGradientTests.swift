@@ -21,9 +21,9 @@ final class ModelGradientTests: XCTestCase {
     func checkGradients(_ source: String, renderer: RendererKind = .additive, distant: Bool = false, imageLoss: ImageLoss = .squaredError,
                         transformOutput: TransformOutput = .direct, drawnMotion: Float = 0, rendererBlocks: Int = 0,
                         featureStride: Int = 4, alignmentTeacher: Float = 0, fineLevel: Bool = false,
-                        epsilon: Float = 1e-3) throws {
+                        frameSizeBlocks: Int = 0, epsilon: Float = 1e-3) throws {
         let model = try ModelFixtures.tinyModel(source, renderer: renderer, transformOutput: transformOutput, rendererBlocks: rendererBlocks,
-                                                featureStride: featureStride, fineLevel: fineLevel)
+                                                featureStride: featureStride, fineLevel: fineLevel, frameSizeBlocks: frameSizeBlocks)
         // A fine level starts at zero; move it off so its gradients reach everything.
         FineLevelTests.wakeFineLevel(model, seed: 98)
         // Weights that make every loss term matter (the coverage priors too, when layered).
@@ -71,6 +71,10 @@ final class ModelGradientTests: XCTestCase {
     func testLayeredRendererGradients() throws { try checkGradients("features", renderer: .layered) }
     func testLayeredGivenGradients() throws { try checkGradients("given", renderer: .layered) }
     func testResidualRendererGradients() throws { try checkGradients("given", renderer: .layered, distant: true, rendererBlocks: 2) }
+    /// g's residual blocks at the frame's size, before its last convolution.
+    func testFrameSizeBlockGradients() throws {
+        try checkGradients("given", renderer: .layered, distant: true, rendererBlocks: 1, frameSizeBlocks: 1)
+    }
     func testFineFeatureGradients() throws { try checkGradients("features", renderer: .layered, rendererBlocks: 1, featureStride: 2) }
     /// The fine level is sampled at R, where θ_z crosses 4–16× more pixel cells per unit
     /// than at the coarse level; the bilinear kinks then need a smaller step (at 1e-3 the

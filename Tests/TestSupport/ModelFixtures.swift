@@ -11,9 +11,10 @@ public enum ModelFixtures {
     /// A 16×16 model with 4 feature channels (for finite differences).
     public static func tinyModel(_ variant: String, seed: UInt64 = 1, renderer: RendererKind = .additive,
                                  transformOutput: TransformOutput = .direct, rendererBlocks: Int = 0, featureStride: Int = 4,
-                                 fineLevel: Bool = false) throws -> EquivariantModel {
+                                 fineLevel: Bool = false, frameSizeBlocks: Int = 0) throws -> EquivariantModel {
         try EquivariantModel(configuration: ModelConfiguration(resolution: 16, featureChannels: 4, baseChannels: 4, groups: 2, variant: variant, renderer: renderer,
                                                                transformOutput: transformOutput, rendererBlocks: rendererBlocks,
-                                                               featureStride: featureStride, fineLevel: fineLevel), seed: seed)
+                                                               featureStride: featureStride, fineLevel: fineLevel,
+                                                               frameSizeBlocks: frameSizeBlocks), seed: seed)
     }
 }
