@@ -49,6 +49,7 @@ let package = Package(
             pkgConfig: "libavformat libavcodec libavfilter libswscale libavutil",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libswscale-dev", "libavutil-dev"])]),
         .systemLibrary(name: "CMalloc", path: "CInterop/CMalloc"),
+        .systemLibrary(name: "CCPUID", path: "CInterop/CCPUID"),
         .systemLibrary(
             name: "CMPI", path: "CInterop/CMPI", pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev"])]),
@@ -60,9 +61,11 @@ let package = Package(
         // MARK: - Swift modules
         .target(name: "Tensors", dependencies: ["COpenBLAS"]),
         .target(name: "SafeTensors", dependencies: ["Tensors"]),
-        // Direct kernels for thin convolutions, compiled for AVX2 + FMA: called only where the CPU has both.
+        // Direct kernels for thin convolutions, compiled for AVX2 + FMA and, from the same file, for
+        // AVX-512: each called only where the CPU has its instruction set.
         .target(name: "VectorKernels", swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]),
-        .target(name: "NeuralNetwork", dependencies: ["Tensors", "VectorKernels"]),
+        .target(name: "VectorKernels512", swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mavx512f"])]),
+        .target(name: "NeuralNetwork", dependencies: ["Tensors", "CCPUID", "VectorKernels", "VectorKernels512"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
         .target(name: "SyntheticScenes", dependencies: ["Tensors"]),
         // The model core: f, h, g, the T^z variants, configuration, checkpoints, trainer (no video I/O).

@@ -38,27 +38,47 @@ public final class Conv2D: DescribedLayer {
     /// layers, a coverage head). Results agree to rounding either way (the sums run in
     /// another order).
     public enum ThinKernels: String, CaseIterable, Sendable {
-        /// The direct kernels where they are the faster choice on this machine: the CPU has
-        /// AVX2 and FMA and OpenBLAS runs a kernel below AVX-512; else OpenBLAS.
+        /// The direct kernels where they are the faster choice on this machine (see
+        /// ``automaticKernels``); else OpenBLAS.
         case automatic
-        /// The direct AVX2 + FMA kernels of `VectorKernels` whenever the CPU has AVX2 and
-        /// FMA (else OpenBLAS).
+        /// The widest direct kernels the CPU has (``DirectKernels``); OpenBLAS on a CPU
+        /// without AVX2 and FMA.
         case direct
+        /// The 8-lane AVX2 + FMA kernels of `VectorKernels` whenever the CPU has AVX2 and FMA
+        /// (else OpenBLAS), also where wider ones exist.
+        case directAVX2 = "direct-avx2"
         /// OpenBLAS always.
         case blas
     }
 
+    /// The direct kernels for thin products, by instruction set.
+    public enum DirectKernels: String, Comparable, Sendable {
+        /// 8-lane vectors, AVX2 + FMA (`VectorKernels`).
+        case avx2 = "direct-avx2"
+        /// 16-lane vectors, AVX-512 (`VectorKernels512`, the same source).
+        case avx512 = "direct-avx512"
+
+        public static func < (a: DirectKernels, b: DirectKernels) -> Bool { a == .avx2 && b == .avx512 }
+    }
+
+    /// What ``ThinKernels/automatic`` runs on this machine: ``ThinConvolution/automaticChoice``.
+    public static var automaticKernels: DirectKernels? { ThinConvolution.automaticChoice }
+
     /// Which code runs this layer's thin products (default ``ThinKernels/automatic``).
     public var thinKernels = ThinKernels.automatic
 
-    /// Whether this layer's thin products run the direct kernels on this machine.
-    public var usesDirectThinKernels: Bool {
+    /// The direct kernels this layer's thin products run on this machine; nil: OpenBLAS.
+    public var directKernels: DirectKernels? {
         switch thinKernels {
-        case .automatic: ThinConvolution.fasterThanBLAS
-        case .direct: ThinConvolution.cpuSupported
-        case .blas: false
+        case .automatic: ThinConvolution.automaticChoice
+        case .direct: ThinConvolution.widestSupported
+        case .directAVX2: ThinConvolution.widestSupported.map { _ in .avx2 }
+        case .blas: nil
         }
     }
+
+    /// Whether this layer's thin products run the direct kernels on this machine.
+    public var usesDirectThinKernels: Bool { directKernels != nil }
 
     /// Whether this layer is thin (stride 1, at most four channels on one side) and its
     /// forward pass and weight gradient run the direct kernels on this machine.
@@ -220,7 +240,7 @@ public final class Conv2D: DescribedLayer {
         let blocks = batch >= Parallel.workerCount ? 1 : min(oh, (Parallel.workerCount + batch - 1) / batch)
         var output = Tensor(uninitializedShape: outShape)
         let windows = ShiftedWindows(g), deep = cin >= Self.shiftedMinimumChannels
-        let direct = runsDirectKernels
+        let direct = runsDirectKernels, kernels = directKernels
         let perOffset = deep && !direct ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kernelSize * kernelSize) : []
         let columnCount = direct ? 0 : Self.columnScratch(windows, deep: deep)
         // With a tape and whole samples per task, the planes go to the tape (backward reuses them).
@@ -250,7 +270,7 @@ public final class Conv2D: DescribedLayer {
                                     let y = keepsPlanes ? scratch : scratch + planesCount
                                     windows.pad(x + n * inPlane, into: planes, outputRows: rows)
                                     if direct {
-                                        ThinConvolution.convolve(windows, planes: planes, rows: rows.count, weight: w, outputs: cout, into: y)
+                                        ThinConvolution.convolve(kernels!, windows, planes: planes, rows: rows.count, weight: w, outputs: cout, into: y)
                                     } else {
                                         Self.convolve(windows, planes: planes, rows: rows.count, weight: w, perOffset: deep ? perOffset.baseAddress! : nil,
                                                       outputs: cout, columns: y + cout * extended, into: y, maximumProduct: maximumProduct)
@@ -314,7 +334,7 @@ public final class Conv2D: DescribedLayer {
         // on every worker (the loop below keeps one worker while OpenBLAS runs threaded).
         let directInputGradient = usesDirectThinKernels && flippedWindows.map { ThinConvolution.applies($0, outputs: cin) } == true
         // dW of a thin stride-1 layer: the direct kernels too (dot products over the pixels).
-        let directWeight = runsDirectKernels
+        let directWeight = runsDirectKernels, kernels = directKernels
         // Without any GEMM left in the loop below, every worker takes part.
         let chunkWorkers = directWeight && (!needsInputGradient || directInputGradient) ? Parallel.workerCount : Parallel.gemmWorkerCount
         let flipped = flippedGeometry == nil ? [] : flippedTransposedWeight()
@@ -361,7 +381,7 @@ public final class Conv2D: DescribedLayer {
                                         if !padded { windows.pad(source + n * inPlane, into: scratch, outputRows: 0..<oh) }
                                         windows.extend(dyn, channels: cout, into: dyExtended)
                                         if directWeight {
-                                            ThinConvolution.accumulateWeightGradient(windows, planes: planes, rows: oh, outputGradient: dyExtended,
+                                            ThinConvolution.accumulateWeightGradient(kernels!, windows, planes: planes, rows: oh, outputGradient: dyExtended,
                                                                                      outputs: cout, into: dw)
                                         } else if deepWeight {
                                             for tile in Self.tiles(of: 0..<oh, rowsPerTile: tileRows) {
@@ -420,7 +440,7 @@ public final class Conv2D: DescribedLayer {
                         Parallel.forEach(batch) { n in
                             ScratchPool.withBuffer(count: planes + cin * fw.extendedCount(rows: rows)) { scratch in
                                 fw.pad(dy + n * outPlane, into: scratch, outputRows: 0..<rows)
-                                ThinConvolution.convolve(fw, planes: scratch, rows: rows, weight: flipped.baseAddress!, outputs: cin,
+                                ThinConvolution.convolve(kernels!, fw, planes: scratch, rows: rows, weight: flipped.baseAddress!, outputs: cin,
                                                          into: scratch + planes)
                                 fw.crop(scratch + planes, channels: cin, rows: rows, into: dx + n * inPlane, firstRow: 0)
                             }

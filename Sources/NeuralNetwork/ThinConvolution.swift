@@ -1,23 +1,36 @@
+import CCPUID
 import Tensors
 import VectorKernels
+import VectorKernels512
 
-/// When `Conv2D` runs a product with the direct kernels of `VectorKernels` instead of
-/// OpenBLAS, and how it lays the call out.
+/// When `Conv2D` runs a product with the direct kernels of `VectorKernels` (AVX2) or
+/// `VectorKernels512` (AVX-512) instead of OpenBLAS, and how it lays the call out.
 ///
 /// A product is *thin* when one side has at most ``maximumThinChannels`` channels (the RGB
 /// input and output layers, the coverage head, the RGB output layer's flipped-kernel input
-/// gradient). With its AVX2 kernels OpenBLAS runs those at 15–50 % of its sgemm, and the
-/// direct kernels (8 lanes, AVX2 + FMA) beat it; with its AVX-512 kernels OpenBLAS runs
-/// them faster than the direct kernels do. So by default (``Conv2D/ThinKernels/automatic``)
-/// they run where the CPU has AVX2 and FMA and OpenBLAS's kernel is not an AVX-512 one. They
-/// also need a stride-1 window (one phase); anything else keeps the GEMMs.
+/// gradient). OpenBLAS runs those at 15–50 % of its sgemm. The 8-lane AVX2 kernels beat
+/// OpenBLAS's AVX2 kernels but not its AVX-512 ones; the 16-lane AVX-512 kernels beat both
+/// on the output layer's forward pass and on every backward pass (`eqr bench kernels
+/// --thin-kernels …`, README). So by default (``Conv2D/ThinKernels/automatic``) the AVX-512
+/// kernels run wherever the CPU has AVX-512, the AVX2 ones where it has only AVX2 and FMA and
+/// OpenBLAS's kernel is below AVX-512. They also need a stride-1 window (one phase);
+/// anything else keeps the GEMMs.
 enum ThinConvolution {
-    /// Whether this CPU has AVX2 and FMA (from `/proc/cpuinfo`, read once).
-    static let cpuSupported = BLASKernel.vectorClass(ofFlags: BLASKernel.cpuFlags) >= .avx2
+    /// The widest direct kernels this process may run (CPUID and XGETBV, read once):
+    /// AVX-512 where the CPU and the OS support AVX-512 F, BW, DQ and VL, AVX2 where they
+    /// support AVX2 and FMA; else none. Not `/proc/cpuinfo`: under an emulator (Valgrind
+    /// hides AVX-512) it lists instructions the process cannot run.
+    static let widestSupported: Conv2D.DirectKernels? =
+        eqr_cpu_runs_avx512() != 0 ? .avx512 : eqr_cpu_runs_avx2_fma() != 0 ? .avx2 : nil
 
-    /// Whether the direct kernels are the faster choice here: the CPU has them and OpenBLAS
-    /// runs a kernel of a known class below AVX-512 (an unknown kernel keeps OpenBLAS).
-    static let fasterThanBLAS = cpuSupported && (BLASKernel.vectorClass(ofKernel: BLASKernel.coreName) ?? .avx512) < .avx512
+    /// The direct kernels ``Conv2D/ThinKernels/automatic`` runs: the widest this CPU has,
+    /// except where OpenBLAS's kernel is an AVX-512 one (or unknown) and only the AVX2 ones
+    /// exist, which OpenBLAS then beats.
+    static let automaticChoice: Conv2D.DirectKernels? = {
+        guard let widest = widestSupported else { return nil }
+        let blas = BLASKernel.vectorClass(ofKernel: BLASKernel.coreName) ?? .avx512
+        return blas < .avx512 || widest == .avx512 ? widest : nil
+    }()
 
     /// The most channels on the thin side of a product the direct kernels take.
     static let maximumThinChannels = 4
@@ -30,26 +43,39 @@ enum ThinConvolution {
     /// `y = [outputs, extendedCount(rows)]` (overwritten) from planes made by
     /// `windows.pad` for `rows` output rows, with weights in their stored order
     /// `[outputs, channels·kh·kw]`: what `Conv2D.convolve` computes with GEMMs.
-    static func convolve(_ windows: ShiftedWindows, planes: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>,
-                         outputs: Int, into y: UnsafeMutablePointer<Float>) {
+    static func convolve(_ kernels: Conv2D.DirectKernels, _ windows: ShiftedWindows, planes: UnsafePointer<Float>, rows: Int,
+                         weight: UnsafePointer<Float>, outputs: Int, into y: UnsafeMutablePointer<Float>) {
         let extended = windows.extendedCount(rows: rows)
         withWindowOffsets(windows, rows: rows) { offsets in
-            DirectConvolution.convolve(source: planes, sourceOffsets: offsets.baseAddress!, depth: offsets.count, weight: weight,
-                                       outputs: outputs, into: y, outputStride: extended, count: extended)
+            switch kernels {
+            case .avx2:
+                VectorKernels.DirectConvolution.convolve(source: planes, sourceOffsets: offsets.baseAddress!, depth: offsets.count, weight: weight,
+                                                         outputs: outputs, into: y, outputStride: extended, count: extended)
+            case .avx512:
+                VectorKernels512.DirectConvolution.convolve(source: planes, sourceOffsets: offsets.baseAddress!, depth: offsets.count, weight: weight,
+                                                            outputs: outputs, into: y, outputStride: extended, count: extended)
+            }
         }
     }
 
     /// Adds the weight gradient for an output gradient laid out on the extended rows
     /// (`[outputs, extendedCount(rows)]`, zeros in the extended columns) to `weightGradient`,
     /// in the stored order `[outputs, channels·kh·kw]`.
-    static func accumulateWeightGradient(_ windows: ShiftedWindows, planes: UnsafePointer<Float>, rows: Int,
+    static func accumulateWeightGradient(_ kernels: Conv2D.DirectKernels, _ windows: ShiftedWindows, planes: UnsafePointer<Float>, rows: Int,
                                          outputGradient: UnsafePointer<Float>, outputs: Int,
                                          into weightGradient: UnsafeMutablePointer<Float>) {
         let extended = windows.extendedCount(rows: rows)
         withWindowOffsets(windows, rows: rows) { offsets in
-            DirectConvolution.accumulateWeightGradient(
-                outputGradient: outputGradient, outputs: outputs, outputStride: extended, source: planes,
-                sourceOffsets: offsets.baseAddress!, depth: offsets.count, count: extended, into: weightGradient)
+            switch kernels {
+            case .avx2:
+                VectorKernels.DirectConvolution.accumulateWeightGradient(
+                    outputGradient: outputGradient, outputs: outputs, outputStride: extended, source: planes,
+                    sourceOffsets: offsets.baseAddress!, depth: offsets.count, count: extended, into: weightGradient)
+            case .avx512:
+                VectorKernels512.DirectConvolution.accumulateWeightGradient(
+                    outputGradient: outputGradient, outputs: outputs, outputStride: extended, source: planes,
+                    sourceOffsets: offsets.baseAddress!, depth: offsets.count, count: extended, into: weightGradient)
+            }
         }
     }
 

@@ -1,18 +1,24 @@
-/// Thin convolutions computed directly, with AVX2 and FMA: no column matrix and no GEMM.
+/// Thin convolutions computed directly, with FMA vectors: no column matrix and no GEMM.
 ///
 /// The thin layers of the model (the RGB input layer 3→32, the RGB output layer 32→3, the
 /// coverage head 32→1, and the flipped-kernel input gradient of the RGB output layer) are
 /// matrix products with one side only 1–4 wide or 27 deep, where OpenBLAS's packing and
 /// blocking cost more than the arithmetic (7–31 % of sgemm). Here each block of outputs ×
-/// pixels stays in registers (up to 12 vectors of 8 floats) while the loop runs over the
-/// product's depth, reading the shifted planes of ``ShiftedWindows`` in place.
+/// pixels stays in registers (up to 12 vectors) while the loop runs over the product's
+/// depth, reading the shifted planes of ``ShiftedWindows`` in place.
 ///
-/// **This module is compiled for AVX2 + FMA** (`-mavx2 -mfma` in `Package.swift`). Its code
-/// must only run on a CPU that has both: callers check first (`Conv2D` does, through
-/// `DirectConvolutionSupport`). It holds nothing but these kernels, which use raw pointers
-/// and `SIMD8<Float>` only, so no code of this module is shared with, or runs in place of,
-/// the portable modules' code (`DirectConvolutionTests` checks the object's symbols).
+/// **This one file is compiled twice**, as `VectorKernels` (8-lane vectors, AVX2 + FMA) and,
+/// through a symbolic link, as `VectorKernels512` (16-lane vectors, AVX-512); each module's
+/// `KernelVector.swift` says which ``Vector`` it is, and `Package.swift` gives each module
+/// its instruction set. A module's code must only run on a CPU that has that set: callers
+/// check first (`Conv2D` does, through `ThinConvolution`). The modules hold nothing but
+/// these kernels, which use raw pointers and ``Vector`` only, so no code of theirs is shared
+/// with, or runs in place of, the portable modules' code (`VectorKernelsObjectTests` checks
+/// the objects' symbols).
 public enum DirectConvolution {
+    /// Bytes in one ``Vector``.
+    @inline(__always) static var vectorBytes: Int { MemoryLayout<Vector>.size }
+
     /// Computes `y[o·outputStride + j] = Σ_d weight[o·depth + d] · source[sourceOffsets[d] + j]`
     /// for `o` in `0..<outputs` and `j` in `0..<count` (overwriting `y`).
     ///
@@ -27,7 +33,8 @@ public enum DirectConvolution {
     ) {
         // Four outputs × three vectors, or up to three outputs × four vectors: 12 accumulators.
         // Each group of outputs sweeps the pixels in turn, writing its rows in sequence.
-        let pixels = outputs % 4 == 0 || outputs > 4 ? 24 : 32
+        let lanes = Vector.scalarCount
+        let pixels = outputs % 4 == 0 || outputs > 4 ? 3 * lanes : 4 * lanes
         var o = 0
         while o < outputs {
             let group = min(4, outputs - o)
@@ -35,13 +42,13 @@ public enum DirectConvolution {
             var j = 0
             while j + pixels <= count {
                 // Constant block shapes, so each case compiles to its own unrolled loop.
-                switch (group, pixels) {
+                switch (group, pixels == 4 * lanes) {
                 case (4, _): block(outputs: 4, vectors: 3, source + j, sourceOffsets, depth, w, out + j, outputStride)
-                case (3, 32): block(outputs: 3, vectors: 4, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                case (3, true): block(outputs: 3, vectors: 4, source + j, sourceOffsets, depth, w, out + j, outputStride)
                 case (3, _): block(outputs: 3, vectors: 3, source + j, sourceOffsets, depth, w, out + j, outputStride)
-                case (2, 32): block(outputs: 2, vectors: 4, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                case (2, true): block(outputs: 2, vectors: 4, source + j, sourceOffsets, depth, w, out + j, outputStride)
                 case (2, _): block(outputs: 2, vectors: 3, source + j, sourceOffsets, depth, w, out + j, outputStride)
-                case (_, 32): block(outputs: 1, vectors: 4, source + j, sourceOffsets, depth, w, out + j, outputStride)
+                case (_, true): block(outputs: 1, vectors: 4, source + j, sourceOffsets, depth, w, out + j, outputStride)
                 default: block(outputs: 1, vectors: 3, source + j, sourceOffsets, depth, w, out + j, outputStride)
                 }
                 j += pixels
@@ -49,11 +56,11 @@ public enum DirectConvolution {
             // The remainder: one vector at a time, then single pixels, fused in the same order
             // as the vector lanes: a pixel gets the same bits wherever a block boundary falls
             // (frames split into row blocks differently give the same output).
-            while j + 8 <= count {
+            while j + lanes <= count {
                 for r in 0..<group {
                     block(outputs: 1, vectors: 1, source + j, sourceOffsets, depth, w + r * depth, out + r * outputStride + j, outputStride)
                 }
-                j += 8
+                j += lanes
             }
             while j < count {
                 for r in 0..<group {
@@ -72,7 +79,7 @@ public enum DirectConvolution {
     /// to `weightGradient[o·depth + d]`, for `o` in `0..<outputs` and `d` in `0..<depth`: the
     /// weight gradient of ``convolve(source:sourceOffsets:depth:weight:outputs:into:outputStride:count:)``
     /// for an output gradient `dy` laid out as its `y`. Meant for few outputs (1–4 per pass
-    /// over the pixels); the sums run in 8 lanes, added across lanes at the end.
+    /// over the pixels); the sums run in the vector's lanes, added across lanes at the end.
     @inline(never)
     public static func accumulateWeightGradient(
         outputGradient dy: UnsafePointer<Float>, outputs: Int, outputStride: Int,
@@ -107,37 +114,37 @@ public enum DirectConvolution {
         outputs: Int, taps: Int, _ dy: UnsafePointer<Float>, _ outputStride: Int, _ source: UnsafePointer<Float>,
         _ offsets: UnsafePointer<Int>, _ count: Int, _ weightGradient: UnsafeMutablePointer<Float>, _ depth: Int
     ) {
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>()
-        var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>()
-        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>()
+        var a0 = Vector(), a1 = Vector(), a2 = Vector()
+        var b0 = Vector(), b1 = Vector(), b2 = Vector()
+        var c0 = Vector(), c1 = Vector(), c2 = Vector()
         let s0 = UnsafeRawPointer(source + offsets[0])
         let s1 = UnsafeRawPointer(source + (taps > 1 ? offsets[1] : offsets[0]))
         let s2 = UnsafeRawPointer(source + (taps > 2 ? offsets[2] : offsets[0]))
         let g0 = UnsafeRawPointer(dy), g1 = UnsafeRawPointer(dy + (outputs > 1 ? outputStride : 0))
         let g2 = UnsafeRawPointer(dy + (outputs > 2 ? 2 * outputStride : 0))
         var j = 0
-        while j + 8 <= count {
+        while j + Vector.scalarCount <= count {
             let byte = 4 * j
-            let x0 = s0.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self)
-            let x1 = taps > 1 ? s1.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self) : SIMD8<Float>()
-            let x2 = taps > 2 ? s2.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self) : SIMD8<Float>()
-            let ga = g0.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self)
+            let x0 = s0.loadUnaligned(fromByteOffset: byte, as: Vector.self)
+            let x1 = taps > 1 ? s1.loadUnaligned(fromByteOffset: byte, as: Vector.self) : Vector()
+            let x2 = taps > 2 ? s2.loadUnaligned(fromByteOffset: byte, as: Vector.self) : Vector()
+            let ga = g0.loadUnaligned(fromByteOffset: byte, as: Vector.self)
             a0 = a0.addingProduct(ga, x0)
             if taps > 1 { a1 = a1.addingProduct(ga, x1) }
             if taps > 2 { a2 = a2.addingProduct(ga, x2) }
             if outputs > 1 {
-                let gb = g1.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self)
+                let gb = g1.loadUnaligned(fromByteOffset: byte, as: Vector.self)
                 b0 = b0.addingProduct(gb, x0)
                 if taps > 1 { b1 = b1.addingProduct(gb, x1) }
                 if taps > 2 { b2 = b2.addingProduct(gb, x2) }
             }
             if outputs > 2 {
-                let gc = g2.loadUnaligned(fromByteOffset: byte, as: SIMD8<Float>.self)
+                let gc = g2.loadUnaligned(fromByteOffset: byte, as: Vector.self)
                 c0 = c0.addingProduct(gc, x0)
                 if taps > 1 { c1 = c1.addingProduct(gc, x1) }
                 if taps > 2 { c2 = c2.addingProduct(gc, x2) }
             }
-            j += 8
+            j += Vector.scalarCount
         }
         var sa0 = lanesSum(a0), sa1 = lanesSum(a1), sa2 = lanesSum(a2)
         var sb0 = lanesSum(b0), sb1 = lanesSum(b1), sb2 = lanesSum(b2)
@@ -156,35 +163,29 @@ public enum DirectConvolution {
     }
 
     @inline(__always)
-    static func lanesSum(_ v: SIMD8<Float>) -> Float {
-        let h = v.lowHalf + v.highHalf
-        return (h[0] + h[2]) + (h[1] + h[3])
-    }
-
-    @inline(__always)
     static func add(_ s0: Float, _ s1: Float, _ s2: Float, taps: Int, to w: UnsafeMutablePointer<Float>) {
         w[0] += s0
         if taps > 1 { w[1] += s1 }
         if taps > 2 { w[2] += s2 }
     }
 
-    /// One register block: `outputs` (1–4) rows of `vectors` (1–4) × 8 pixels, summed over
+    /// One register block: `outputs` (1–4) rows of `vectors` (1–4) × ``Vector`` pixels, summed over
     /// the depth. Inlined with constant `outputs` and `vectors`, so unused accumulators vanish.
     @inline(__always)
     static func block(
         outputs: Int, vectors: Int, _ source: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ depth: Int,
         _ weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ outputStride: Int
     ) {
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
-        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
-        var d0 = SIMD8<Float>(), d1 = SIMD8<Float>(), d2 = SIMD8<Float>(), d3 = SIMD8<Float>()
+        var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
+        var b0 = Vector(), b1 = Vector(), b2 = Vector(), b3 = Vector()
+        var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
+        var d0 = Vector(), d1 = Vector(), d2 = Vector(), d3 = Vector()
         for d in 0..<depth {
             let p = UnsafeRawPointer(source + offsets[d])
-            let v0 = p.loadUnaligned(as: SIMD8<Float>.self)
-            let v1 = vectors > 1 ? p.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) : SIMD8<Float>()
-            let v2 = vectors > 2 ? p.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self) : SIMD8<Float>()
-            let v3 = vectors > 3 ? p.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self) : SIMD8<Float>()
+            let v0 = p.loadUnaligned(as: Vector.self)
+            let v1 = vectors > 1 ? p.loadUnaligned(fromByteOffset: Self.vectorBytes, as: Vector.self) : Vector()
+            let v2 = vectors > 2 ? p.loadUnaligned(fromByteOffset: 2 * Self.vectorBytes, as: Vector.self) : Vector()
+            let v3 = vectors > 3 ? p.loadUnaligned(fromByteOffset: 3 * Self.vectorBytes, as: Vector.self) : Vector()
             accumulate(&a0, &a1, &a2, &a3, v0, v1, v2, v3, times: weight[d], vectors: vectors)
             if outputs > 1 { accumulate(&b0, &b1, &b2, &b3, v0, v1, v2, v3, times: weight[depth + d], vectors: vectors) }
             if outputs > 2 { accumulate(&c0, &c1, &c2, &c3, v0, v1, v2, v3, times: weight[2 * depth + d], vectors: vectors) }
@@ -199,10 +200,10 @@ public enum DirectConvolution {
     /// One output's row of accumulators += `vectors` input vectors × one weight.
     @inline(__always)
     static func accumulate(
-        _ a0: inout SIMD8<Float>, _ a1: inout SIMD8<Float>, _ a2: inout SIMD8<Float>, _ a3: inout SIMD8<Float>,
-        _ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>, times weight: Float, vectors: Int
+        _ a0: inout Vector, _ a1: inout Vector, _ a2: inout Vector, _ a3: inout Vector,
+        _ v0: Vector, _ v1: Vector, _ v2: Vector, _ v3: Vector, times weight: Float, vectors: Int
     ) {
-        let w = SIMD8<Float>(repeating: weight)
+        let w = Vector(repeating: weight)
         a0 = a0.addingProduct(v0, w)
         if vectors > 1 { a1 = a1.addingProduct(v1, w) }
         if vectors > 2 { a2 = a2.addingProduct(v2, w) }
@@ -210,12 +211,12 @@ public enum DirectConvolution {
     }
 
     @inline(__always)
-    static func store(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>, vectors: Int,
+    static func store(_ v0: Vector, _ v1: Vector, _ v2: Vector, _ v3: Vector, vectors: Int,
                       to y: UnsafeMutablePointer<Float>) {
         let p = UnsafeMutableRawPointer(y)
-        p.storeBytes(of: v0, as: SIMD8<Float>.self)
-        if vectors > 1 { p.storeBytes(of: v1, toByteOffset: 32, as: SIMD8<Float>.self) }
-        if vectors > 2 { p.storeBytes(of: v2, toByteOffset: 64, as: SIMD8<Float>.self) }
-        if vectors > 3 { p.storeBytes(of: v3, toByteOffset: 96, as: SIMD8<Float>.self) }
+        p.storeBytes(of: v0, as: Vector.self)
+        if vectors > 1 { p.storeBytes(of: v1, toByteOffset: Self.vectorBytes, as: Vector.self) }
+        if vectors > 2 { p.storeBytes(of: v2, toByteOffset: 2 * Self.vectorBytes, as: Vector.self) }
+        if vectors > 3 { p.storeBytes(of: v3, toByteOffset: 3 * Self.vectorBytes, as: Vector.self) }
     }
 }

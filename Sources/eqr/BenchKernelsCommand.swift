@@ -17,7 +17,7 @@ struct BenchKernelsCommand: ParsableCommand {
     @Flag(help: "Fewer repetitions and only the 64×64 shapes (for smoke tests).") var quick = false
     @OptionGroup var threads: ThreadOptions
     @Option(parsing: .unconditional, help: "Batch size.") var batch = 16
-    @Option(help: "What runs the thin layers: automatic (the direct AVX2 kernels where they beat OpenBLAS's kernel), direct, or blas.")
+    @Option(help: "What runs the thin layers: automatic (the direct kernels where they beat OpenBLAS's kernel), direct (the widest the CPU has), direct-avx2, or blas.")
     var thinKernels: Conv2D.ThinKernels = .automatic
 
     func validate() throws {
@@ -154,7 +154,7 @@ struct BenchKernelsCommand: ParsableCommand {
         let forwardGflops = flops / forward / 1e9, backwardGflops = 2 * flops / backward / 1e9
         return LayerFigures(
             name: "\(s.name) @\(s.size)", shape: [batch, s.inputChannels, s.size, s.size] + [s.outputChannels, s.kernel, s.stride],
-            path: conv.runsDirectKernels ? "direct" : "blas",
+            path: conv.runsDirectKernels ? conv.directKernels!.rawValue : "blas",
             forward_gflops: forwardGflops, backward_gflops: backwardGflops,
             forward_ratio_to_sgemm: forwardGflops / sgemm, backward_ratio_to_sgemm: backwardGflops / sgemm,
             forward_ms: forward * 1000, backward_ms: backward * 1000, padding_share_of_forward: padding / forward)

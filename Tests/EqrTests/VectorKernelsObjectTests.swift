@@ -1,16 +1,29 @@
 import Foundation
 import XCTest
 
-/// `VectorKernels` is compiled for AVX2 + FMA and must only run after a CPU check. If its
-/// object defined any symbol another module could bind to — a shared specialisation of a
-/// standard-library generic, say — the linker could pick that AVX2 copy for portable code,
-/// which would then fault on a CPU without AVX2. So every symbol the object defines must be
-/// the module's own, and its code must really use FMA (the flags took effect).
+/// `VectorKernels` is compiled for AVX2 + FMA and `VectorKernels512` for AVX-512, and each
+/// must only run after a CPU check. If their objects defined any symbol another module could
+/// bind to — a shared specialisation of a standard-library generic, say — the linker could
+/// pick that copy for portable code, which would then fault on a CPU without the instruction
+/// set. So every symbol an object defines must be the module's own, and its code must really
+/// use the set (the flags took effect).
 final class VectorKernelsObjectTests: XCTestCase {
     func testTheAVX2ObjectDefinesOnlyItsOwnSymbolsAndUsesFMA() throws {
-        let folder = EqrProcess.products.appendingPathComponent("VectorKernels.build")
+        try checkModule("VectorKernels", instruction: "vfmadd", vectorRegister: "%ymm")
+    }
+
+    func testTheAVX512ObjectDefinesOnlyItsOwnSymbolsAndUses512BitFMA() throws {
+        try checkModule("VectorKernels512", instruction: "vfmadd", vectorRegister: "%zmm")
+    }
+
+    /// Every object of `module` defines only the module's symbols; the kernels' object
+    /// defines `DirectConvolution` and has `instruction` on `vectorRegister`s.
+    private func checkModule(_ module: String, instruction: String, vectorRegister: String) throws {
+        let folder = EqrProcess.products.appendingPathComponent("\(module).build")
         let objects = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".o") }
         XCTAssertFalse(objects.isEmpty, "no object files in \(folder.path)")
+        let prefix = "\(module.count)\(module)"
+        var kernelObjects = 0
         for object in objects {
             let path = folder.appendingPathComponent(object).path
             let nm = try EqrProcess.run(program: "/usr/bin/nm", ["--defined-only", path])
@@ -19,14 +32,18 @@ final class VectorKernelsObjectTests: XCTestCase {
                 let fields = line.split(separator: " ", maxSplits: 2)
                 return fields.count == 3 ? (String(fields[1]), String(fields[2])) : nil
             }
-            XCTAssertTrue(symbols.contains { $0.name.contains("DirectConvolution") }, "\(object): \(nm.standardOutput)")
             for symbol in symbols where symbol.name != "__swift_reflection_version" {
-                XCTAssertTrue(symbol.name.hasPrefix("$s13VectorKernels") || symbol.name.hasPrefix("symbolic ") && symbol.name.contains("13VectorKernels"),
-                              "\(object) defines \(symbol.name) (\(symbol.kind)), which is not the module's own")
+                XCTAssertTrue(symbol.name.hasPrefix("$s\(prefix)") || symbol.name.hasPrefix("symbolic ") && symbol.name.contains(prefix),
+                              "\(object) defines \(symbol.name) (\(symbol.kind)), which is not \(module)'s own")
             }
+            guard symbols.contains(where: { $0.name.contains("DirectConvolution") }) else { continue }
+            kernelObjects += 1
             let disassembly = try EqrProcess.run(program: "/usr/bin/objdump", ["-d", path])
             XCTAssertEqual(disassembly.status, 0, disassembly.standardError)
-            XCTAssertTrue(disassembly.standardOutput.contains("vfmadd"), "\(object): no FMA instructions; were -mavx2 -mfma applied?")
+            let fused = disassembly.standardOutput.split(separator: "\n").filter { $0.contains(instruction) }
+            XCTAssertTrue(fused.contains { $0.contains(vectorRegister) },
+                          "\(object): no \(instruction) on \(vectorRegister) registers; were \(module)'s flags applied?")
         }
+        XCTAssertEqual(kernelObjects, 1, "\(module): the object defining DirectConvolution")
     }
 }

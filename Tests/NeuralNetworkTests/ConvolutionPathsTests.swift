@@ -24,8 +24,8 @@ final class ConvolutionPathsTests: XCTestCase {
             Case(cin: 16, cout: 16, kernel: 3, stride: 1, padding: 0, height: 8, width: 9, batch: 2),
             Case(cin: 4, cout: 5, kernel: 3, stride: 2, padding: 1, height: 9, width: 10, batch: 2),  // shallow, strided
             Case(cin: 16, cout: 17, kernel: 3, stride: 1, padding: 1, height: 70, width: 66, batch: 1),  // several tiles of rows
-            // Thin products (the direct kernels where the CPU has AVX2 + FMA): register blocks of
-            // 24 and 32 pixels, single vectors and single pixels at the end of a row block.
+            // Thin products (the direct kernels where the CPU has them): register blocks of 3 and
+            // 4 vectors (8 or 16 lanes), single vectors and single pixels at a row block's end.
             Case(cin: 32, cout: 3, kernel: 3, stride: 1, padding: 1, height: 13, width: 29, batch: 2),
             Case(cin: 20, cout: 1, kernel: 3, stride: 1, padding: 1, height: 9, width: 7, batch: 3),
             Case(cin: 3, cout: 32, kernel: 3, stride: 1, padding: 1, height: 17, width: 23, batch: 2),
@@ -33,11 +33,13 @@ final class ConvolutionPathsTests: XCTestCase {
             Case(cin: 4, cout: 6, kernel: 3, stride: 1, padding: 0, height: 8, width: 40, batch: 1),
         ]
         var generator = SeededGenerator(seed: 21)
-        // Every case with the direct thin kernels (where this CPU has them) and with OpenBLAS.
-        for (index, c) in (cases + cases).enumerated() {
+        // Every case with the widest direct thin kernels this CPU has, with the AVX2 ones (both
+        // where the CPU has them) and with OpenBLAS.
+        let choices: [Conv2D.ThinKernels] = [.direct, .directAVX2, .blas]
+        for (index, c) in (cases + cases + cases).enumerated() {
             let conv = Conv2D(inputChannels: c.cin, outputChannels: c.cout, kernelSize: c.kernel, stride: c.stride, padding: c.padding,
                               generator: &generator)
-            conv.thinKernels = index < cases.count ? .direct : .blas
+            conv.thinKernels = choices[index / cases.count]
             conv.bias.value = randomTensor([c.cout], seed: UInt64(index + 1))
             let x = randomTensor([c.batch, c.cin, c.height, c.width], seed: UInt64(100 + index))
             let tape = Tape()
@@ -66,7 +68,7 @@ final class ConvolutionPathsTests: XCTestCase {
                 } } }
                 expectedY[outIndex] = sum
             } } } }
-            let label = "case \(index % cases.count) (\(conv.usesDirectThinKernels ? "direct thin kernels where thin" : "OpenBLAS")): \(c)"
+            let label = "case \(index % cases.count) (\(conv.directKernels.map { "\($0.rawValue) kernels where thin" } ?? "OpenBLAS")): \(c)"
             XCTAssertLessThan(worstError(y.scalars, expectedY), 1e-4, "forward, \(label)")
             XCTAssertLessThan(worstError(dx.scalars, expectedDX), 1e-4, "input gradient, \(label)")
             XCTAssertLessThan(worstError(conv.weight.gradient.scalars, expectedDW), 1e-3, "weight gradient, \(label)")

@@ -1,0 +1,11 @@
+/// The vector `DirectConvolution.swift` computes with in this module: 8 floats (AVX2 + FMA).
+public typealias Vector = SIMD8<Float>
+
+extension DirectConvolution {
+    /// The sum of a vector's lanes, in a fixed order.
+    @inline(__always)
+    static func lanesSum(_ v: Vector) -> Float {
+        let h = v.lowHalf + v.highHalf
+        return (h[0] + h[2]) + (h[1] + h[3])
+    }
+}
