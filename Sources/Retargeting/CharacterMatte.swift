@@ -41,7 +41,7 @@ public enum CharacterMatte {
                                 style: MatteStyle = .automatic, thumbnail: PlanarImage? = nil, pool: ScratchPool = ScratchPool()) -> PlanarMask {
         precondition(frame.width == plate.width && frame.height == plate.height, "CharacterMatte: frame and plate sizes differ")
         if style.takesMovingRegion(over: plate) {
-            if let thumbnail, let detection = plate.detection, thumbnail.width == detection.width, thumbnail.height == detection.height {
+            if let thumbnail, let detection = plate.detection, findsRegionOnGrid(plate: plate, style: style, thumbnail: thumbnail) {
                 return movingRegion(thumbnail: thumbnail, plate: detection, width: frame.width, height: frame.height, spread: margin)
             }
             return movingRegion(frame: frame, plate: plate, coverage: coverage, spread: margin, pool: pool)
@@ -256,6 +256,15 @@ public enum CharacterMatte {
         }
         pool.give(guide, input, soft)
         return out
+    }
+
+    /// Whether ``estimate(frame:plate:coverage:margin:style:thumbnail:pool:)`` finds the
+    /// moving region on the plate's detection grid: camera footage larger than the grid, with
+    /// the frame's `thumbnail` on it. That matte reads no coverage, so a caller need not
+    /// compute one.
+    public static func findsRegionOnGrid(plate: BackgroundPlate, style: MatteStyle, thumbnail: PlanarImage?) -> Bool {
+        guard style.takesMovingRegion(over: plate), let thumbnail, let detection = plate.detection else { return false }
+        return thumbnail.width == detection.width && thumbnail.height == detection.height
     }
 
     /// The margin for a clip of this size and noise level: 0 below 1/255 of noise.

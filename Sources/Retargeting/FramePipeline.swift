@@ -381,10 +381,13 @@ public final class FramePipeline {
     }
 
     /// The matte of a full-resolution frame against `plate`, with the model's coverage
-    /// (computed only when the model has one and part of the plate is not trusted) and the
-    /// frame on the plate's detection grid (`onGrid`), when it has one.
+    /// (computed only when the model has one, part of the plate is not trusted and the matte
+    /// reads it: not for a moving region found on the detection grid) and the frame on the
+    /// plate's detection grid (`onGrid`), when it has one.
     private func matte(of frame: PlanarImage, input: PixelBuffer, onGrid: PlanarImage?, plate: BackgroundPlate) throws -> PlanarMask {
-        let coverage = model.hasCoverage && plate.trustedFraction < 1 ? try self.coverage(input) : nil
+        let readsCoverage = model.hasCoverage && plate.trustedFraction < 1
+            && !CharacterMatte.findsRegionOnGrid(plate: plate, style: matteStyle, thumbnail: onGrid)
+        let coverage = readsCoverage ? try self.coverage(input) : nil
         return CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, style: matteStyle,
                                        thumbnail: onGrid, pool: scratch)
     }

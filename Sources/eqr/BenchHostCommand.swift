@@ -19,10 +19,27 @@ struct BenchHostCommand: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "Model checkpoint: a path, or a name that `eqr models` lists.") var model = "default"
     @Option(parsing: .unconditional, help: "Frames of the short input (the long one has 10×).") var frames = 200
+    @Option(help: "Measure on this clip instead of ffmpeg's testsrc2 pattern, e.g. camera footage (scaled to 640×480 and looped as needed).")
+    var clip: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
         guard frames >= 10, frames <= 5000 else { throw ValidationError("--frames must be in 10...5000, got \(frames)") }
+        if let clip {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: clip, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw ValidationError("--clip \(clip): no such file")
+            }
+        }
+    }
+
+    /// The lavfi source of the input clips: `clip` (through a link in `directory`, so its
+    /// path needs no escaping in the filter graph) scaled to 640×480 and looped, else testsrc2.
+    func inputSource(in directory: URL) throws -> String {
+        guard let clip else { return "testsrc2=size=640x480:rate=25" }
+        let link = directory.appendingPathComponent("clip")
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: URL(fileURLWithPath: clip).standardizedFileURL.path)
+        return "movie=\(link.path):loop=0,setpts=N/(25*TB),scale=640:480,setsar=1"
     }
 
     /// Wall seconds and peak resident memory (MB) of a child process.
@@ -57,8 +74,9 @@ struct BenchHostCommand: ParsableCommand {
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
         // Inputs: 640×480 clips of `frames` and 10×`frames` frames, and a 640×480 background.
+        let sourceGraph = try inputSource(in: directory)
         for (name, count) in [("short.mp4", frames), ("long.mp4", 10 * frames)] {
-            let source = try VideoReader(generator: "testsrc2=size=640x480:rate=25")
+            let source = try VideoReader(generator: sourceGraph)
             let writer = try VideoWriter(path: path(name), width: 640, height: 480, frameRate: 25)
             for _ in 0..<count { try writer.write(try source.next()!) }
             try writer.finish()
@@ -101,10 +119,11 @@ struct BenchHostCommand: ParsableCommand {
                 "plugin_fps": pluginFPS.map { ($0 * 10).rounded() / 10 } ?? NSNull(),
                 "plugin_fps_openblas_1_thread": pluginSingleBLASFPS.map { ($0 * 10).rounded() / 10 } ?? NSNull(),
                 "frames_short": frames, "frames_long": 10 * frames, "input": "640x480", "effect": "swap", "model": model,
+                "clip": clip ?? "testsrc2",
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print("eqr bench host — 640x480 input, swap effect, \(model)")
+            print("eqr bench host — 640x480 input (\(clip ?? "testsrc2")), swap effect, \(model)")
             print(String(format: "  eqr host        %7.1f frames/s  (%d frames)", fps, 10 * frames))
             print(String(format: "  ffmpeg dec+enc  %7.1f frames/s  (same clip, %@) — host/ffmpeg %.2f", ffmpegFPS, VideoIO.defaultVideoEncoder, fps / ffmpegFPS))
             if let pluginFPS, let pluginSingleBLASFPS {

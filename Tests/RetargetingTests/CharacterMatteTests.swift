@@ -178,6 +178,25 @@ final class CharacterMatteTests: XCTestCase {
         var thumbnail = detection
         for y in 50..<60 { for x in 100..<110 { thumbnail.values[cells + y * 320 + x] += 0.15 } }
         let matte = CharacterMatte.estimate(frame: flat, plate: plate, thumbnail: thumbnail)
+        // This matte reads no coverage (the frame pipeline then computes none); the
+        // full-size ones do, where the plate is not trusted.
+        XCTAssertTrue(CharacterMatte.findsRegionOnGrid(plate: plate, style: .automatic, thumbnail: thumbnail))
+        XCTAssertTrue(CharacterMatte.findsRegionOnGrid(plate: plate, style: .region, thumbnail: thumbnail))
+        XCTAssertFalse(CharacterMatte.findsRegionOnGrid(plate: plate, style: .edges, thumbnail: thumbnail))
+        XCTAssertFalse(CharacterMatte.findsRegionOnGrid(plate: plate, style: .automatic, thumbnail: nil))
+        XCTAssertFalse(CharacterMatte.findsRegionOnGrid(plate: plate, style: .automatic, thumbnail: flat), "a thumbnail off the grid")
+        var rendered = plate
+        rendered.grain = 0
+        XCTAssertFalse(CharacterMatte.findsRegionOnGrid(plate: rendered, style: .automatic, thumbnail: thumbnail), "a rendered clip")
+        // Nowhere trusted and covered everywhere: the full-size region takes the coverage,
+        // the grid's does not.
+        var untrusted = plate
+        untrusted.confidence = [Float](repeating: 0, count: w * h)
+        let covered = PlanarMask(width: w, height: h, values: [Float](repeating: 1, count: w * h))
+        XCTAssertEqual(CharacterMatte.estimate(frame: flat, plate: untrusted, coverage: covered, thumbnail: thumbnail), matte,
+                       "coverage changes nothing on the grid")
+        XCTAssertEqual(CharacterMatte.estimate(frame: flat, plate: untrusted, coverage: covered, style: .region).values.min(), 1,
+                       "the full-size region takes the coverage where the plate is not trusted")
         // Spread by 2 cells, each pixel taking the cell its centre is in: pixels 196..<224, 96..<124.
         for y in 0..<h {
             for x in 0..<w {
