@@ -210,6 +210,19 @@ final class HostCommandTests: XCTestCase {
         }
     }
 
+    /// `--clip` measures on a given clip (here the test's 12-frame character clip, looped to
+    /// 10 and 100 frames); a missing one is refused before anything runs.
+    func testBenchHostMeasuresOnAGivenClip() throws {
+        let result = try EqrProcess.run(["bench", "host", "--frames", "10", "-m", model, "--clip", path("char.mp4"), "--json"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        XCTAssertEqual(object["clip"] as? String, path("char.mp4"))
+        XCTAssertGreaterThan(try XCTUnwrap(object["fps"] as? Double), 0)
+        let missing = try EqrProcess.run(["bench", "host", "--clip", path("missing.mp4")])
+        XCTAssertEqual(missing.status, 64)
+        XCTAssertTrue(missing.standardError.contains("--clip \(path("missing.mp4")): no such file"), missing.standardError)
+    }
+
     func testKeyframedTransformFromAFile() throws {
         try Data("[{\"frame\": 0, \"angle\": 0}, {\"frame\": 11, \"angle\": 90, \"tx\": 0.2}]".utf8).write(to: URL(fileURLWithPath: path("kf.json")))
         let ok = try EqrProcess.run(["-i", path("char.mp4"), "-i", path("bg.png"), "-m", model, "-effect", "transform=keyframes=\(path("kf.json"))", "-nostats", path("kf.mp4")])
