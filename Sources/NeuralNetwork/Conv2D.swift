@@ -38,8 +38,9 @@ public final class Conv2D: DescribedLayer {
     /// layers, a coverage head). Results agree to rounding either way (the sums run in
     /// another order).
     public enum ThinKernels: String, CaseIterable, Sendable {
-        /// The direct kernels where they are the faster choice on this machine (see
-        /// ``automaticKernels``); else OpenBLAS.
+        /// The direct kernels where they are the faster choice on this machine: the
+        /// AVX-512 ones wherever the CPU has AVX-512, the AVX2 ones where it has AVX2 and
+        /// FMA and OpenBLAS's kernel is below AVX-512; else OpenBLAS.
         case automatic
         /// The widest direct kernels the CPU has (``DirectKernels``); OpenBLAS on a CPU
         /// without AVX2 and FMA.
@@ -52,17 +53,12 @@ public final class Conv2D: DescribedLayer {
     }
 
     /// The direct kernels for thin products, by instruction set.
-    public enum DirectKernels: String, Comparable, Sendable {
+    public enum DirectKernels: String, Sendable {
         /// 8-lane vectors, AVX2 + FMA (`VectorKernels`).
         case avx2 = "direct-avx2"
         /// 16-lane vectors, AVX-512 (`VectorKernels512`, the same source).
         case avx512 = "direct-avx512"
-
-        public static func < (a: DirectKernels, b: DirectKernels) -> Bool { a == .avx2 && b == .avx512 }
     }
-
-    /// What ``ThinKernels/automatic`` runs on this machine: ``ThinConvolution/automaticChoice``.
-    public static var automaticKernels: DirectKernels? { ThinConvolution.automaticChoice }
 
     /// Which code runs this layer's thin products (default ``ThinKernels/automatic``).
     public var thinKernels = ThinKernels.automatic

@@ -1,5 +1,5 @@
 /// The vector `DirectConvolution.swift` computes with in this module: 8 floats (AVX2 + FMA).
-public typealias Vector = SIMD8<Float>
+typealias Vector = SIMD8<Float>
 
 extension DirectConvolution {
     /// The sum of a vector's lanes, in a fixed order.

@@ -1,6 +1,6 @@
 /// The vector `DirectConvolution.swift` (the same file as `VectorKernels`', linked) computes
 /// with in this module: 16 floats (AVX-512).
-public typealias Vector = SIMD16<Float>
+typealias Vector = SIMD16<Float>
 
 extension DirectConvolution {
     /// The sum of a vector's lanes, in a fixed order.
