@@ -6,9 +6,9 @@ import VideoIO
 import Glibc
 #endif
 
-/// `eqr bench host`: end-to-end host throughput on a 640×480 clip with the `swap` effect,
-/// next to plain `ffmpeg` decode+encode of the same clip with the same encoder (the
-/// ceiling), peak memory for a short and a 10× longer input (it must be flat), and the
+/// `eqr bench host`: end-to-end host throughput on a 640×480 clip (ffmpeg's `testsrc2`, or
+/// `--clip`, scaled and looped) with the `swap` effect, next to plain `ffmpeg`
+/// decode+encode of the same clip with the same encoder (the ceiling), peak memory for a short and a 10× longer input (it must be flat), and the
 /// frei0r plugin inside stock ffmpeg on the same clip when it is built next to `eqr`: once as
 /// a user runs it, with OpenBLAS's threads as ffmpeg's process has them (the plugin may not
 /// change them), and once with `OPENBLAS_NUM_THREADS=1` in ffmpeg's environment, the setting
