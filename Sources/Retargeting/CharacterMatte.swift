@@ -41,7 +41,7 @@ public enum CharacterMatte {
                                 style: MatteStyle = .automatic, thumbnail: PlanarImage? = nil, pool: ScratchPool = ScratchPool()) -> PlanarMask {
         precondition(frame.width == plate.width && frame.height == plate.height, "CharacterMatte: frame and plate sizes differ")
         if style.takesMovingRegion(over: plate) {
-            if let thumbnail, let detection = plate.detection, findsRegionOnGrid(plate: plate, style: style, thumbnail: thumbnail) {
+            if findsRegionOnGrid(plate: plate, style: style, thumbnail: thumbnail), let thumbnail, let detection = plate.detection {
                 return movingRegion(thumbnail: thumbnail, plate: detection, width: frame.width, height: frame.height, spread: margin)
             }
             return movingRegion(frame: frame, plate: plate, coverage: coverage, spread: margin, pool: pool)

@@ -385,8 +385,9 @@ public final class FramePipeline {
     /// reads it: not for a moving region found on the detection grid) and the frame on the
     /// plate's detection grid (`onGrid`), when it has one.
     private func matte(of frame: PlanarImage, input: PixelBuffer, onGrid: PlanarImage?, plate: BackgroundPlate) throws -> PlanarMask {
-        let readsCoverage = model.hasCoverage && plate.trustedFraction < 1
-            && !CharacterMatte.findsRegionOnGrid(plate: plate, style: matteStyle, thumbnail: onGrid)
+        // The grid check first: the trusted fraction is a pass over every pixel of the plate.
+        let readsCoverage = model.hasCoverage && !CharacterMatte.findsRegionOnGrid(plate: plate, style: matteStyle, thumbnail: onGrid)
+            && plate.trustedFraction < 1
         let coverage = readsCoverage ? try self.coverage(input) : nil
         return CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, style: matteStyle,
                                        thumbnail: onGrid, pool: scratch)
