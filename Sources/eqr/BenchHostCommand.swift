@@ -75,10 +75,16 @@ struct BenchHostCommand: ParsableCommand {
 
         // Inputs: 640×480 clips of `frames` and 10×`frames` frames, and a 640×480 background.
         let sourceGraph = try inputSource(in: directory)
+        // A clip ffmpeg cannot read, or one without a frame, is named as the user gave it.
+        let unreadable = { (why: String) in RuntimeError("--clip \(clip ?? ""): \(why)") }
         for (name, count) in [("short.mp4", frames), ("long.mp4", 10 * frames)] {
-            let source = try VideoReader(generator: sourceGraph)
+            let source: VideoReader
+            do { source = try VideoReader(generator: sourceGraph) } catch where clip != nil { throw unreadable("ffmpeg cannot read it as video (\(error))") }
             let writer = try VideoWriter(path: path(name), width: 640, height: 480, frameRate: 25)
-            for _ in 0..<count { try writer.write(try source.next()!) }
+            for _ in 0..<count {
+                guard let frame = try source.next() else { throw unreadable("it has no video frames") }
+                try writer.write(frame)
+            }
             try writer.finish()
         }
         let background = try VideoReader(generator: "mandelbrot=size=640x480").next()!

@@ -211,7 +211,8 @@ final class HostCommandTests: XCTestCase {
     }
 
     /// `--clip` measures on a given clip (here the test's 12-frame character clip, looped to
-    /// 10 and 100 frames); a missing one is refused before anything runs.
+    /// 10 and 100 frames); a missing one is refused before anything runs, one ffmpeg cannot
+    /// read is named in the error.
     func testBenchHostMeasuresOnAGivenClip() throws {
         let result = try EqrProcess.run(["bench", "host", "--frames", "10", "-m", model, "--clip", path("char.mp4"), "--json"])
         XCTAssertEqual(result.status, 0, result.standardError)
@@ -221,6 +222,10 @@ final class HostCommandTests: XCTestCase {
         let missing = try EqrProcess.run(["bench", "host", "--clip", path("missing.mp4")])
         XCTAssertEqual(missing.status, 64)
         XCTAssertTrue(missing.standardError.contains("--clip \(path("missing.mp4")): no such file"), missing.standardError)
+        try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }).write(to: URL(fileURLWithPath: path("garbage.mp4")))
+        let garbage = try EqrProcess.run(["bench", "host", "--frames", "10", "--clip", path("garbage.mp4")])
+        XCTAssertNotEqual(garbage.status, 0)
+        XCTAssertTrue(garbage.standardError.contains("--clip \(path("garbage.mp4")): ffmpeg cannot read it as video"), garbage.standardError)
     }
 
     func testKeyframedTransformFromAFile() throws {
