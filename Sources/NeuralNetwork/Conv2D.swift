@@ -63,6 +63,25 @@ public final class Conv2D: DescribedLayer {
     /// Which code runs this layer's thin products (default ``ThinKernels/automatic``).
     public var thinKernels = ThinKernels.automatic
 
+    /// What runs a forward pass without a tape (inference) through a 3×3, stride-1,
+    /// padding-1 layer with at least 16 channels on both sides.
+    public enum InferenceKernels: String, CaseIterable, Sendable {
+        /// Winograd's minimal filtering F(4×4, 3×3): a quarter of the multiply-adds, results
+        /// equal to rounding (`WinogradConvolution`).
+        case winograd
+        /// The shifted-window GEMMs that training runs.
+        case shiftedWindows = "shifted-windows"
+    }
+
+    /// What runs this layer's forward pass at inference (default ``InferenceKernels/winograd``).
+    public var inferenceKernels = InferenceKernels.winograd
+
+    /// Whether a forward pass without a tape runs Winograd's F(4×4, 3×3) here.
+    public var runsWinogradAtInference: Bool {
+        inferenceKernels == .winograd
+            && WinogradConvolution.applies(kernelSize: kernelSize, stride: stride, padding: padding, inputs: inputChannels, outputs: outputChannels)
+    }
+
     /// The direct kernels this layer's thin products run on this machine; nil: OpenBLAS.
     public var directKernels: DirectKernels? {
         switch thinKernels {
@@ -228,6 +247,7 @@ public final class Conv2D: DescribedLayer {
     /// splits each GEMM itself.
     public func forward(_ input: Tensor, tape: Tape?) -> Tensor {
         let outShape = checkedOutputShape(input)
+        if tape == nil && runsWinogradAtInference { return winogradForward(input, outputShape: outShape) }
         let g = geometry(height: input.shape[2], width: input.shape[3])
         let batch = input.shape[0], oh = g.outputHeight, cout = outputChannels, cin = inputChannels
         let inPlane = cin * g.height * g.width, outPlane = cout * g.columnCount
@@ -281,6 +301,25 @@ public final class Conv2D: DescribedLayer {
         }
         }
         tape?.push(Record(kept: keepsPlanes ? .planes(keptPlanes) : .input(input), inputShape: input.shape))
+        return output
+    }
+
+    /// The forward pass of an inference through ``WinogradConvolution``.
+    private func winogradForward(_ input: Tensor, outputShape: [Int]) -> Tensor {
+        var output = Tensor(uninitializedShape: outputShape)
+        let transformed = weight.value.withUnsafePointer {
+            WinogradConvolution.transformedWeights($0, outputs: outputChannels, inputs: inputChannels)
+        }
+        output.withUnsafeMutablePointer { out in
+            input.withUnsafePointer { x in
+                bias.value.withUnsafePointer { b in
+                    transformed.withUnsafeBufferPointer { u in
+                        WinogradConvolution.forward(x, batch: input.shape[0], inputs: inputChannels, height: input.shape[2], width: input.shape[3],
+                                                    transformedWeights: u.baseAddress!, bias: b, outputs: outputChannels, into: out)
+                    }
+                }
+            }
+        }
         return output
     }
 

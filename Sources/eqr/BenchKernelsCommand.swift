@@ -29,13 +29,14 @@ struct BenchKernelsCommand: ParsableCommand {
         var name: String, inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int, size: Int
     }
 
-    /// The convolutions of f/h (encoder) and g (renderer) at a model resolution.
+    /// The convolutions of the shipped models (feature stride 2) at a model resolution:
+    /// f/h's stem and stride-2 layer, the 64→64 layers at R/2 (f/h's last two, g's first and
+    /// its residual blocks), g's and the coverage head's 64→32 at R/2, and the RGB output.
     static func modelConvolutions(resolution r: Int) -> [ConvShape] {
         [
             ConvShape(name: "enc1 3→32 s1", inputChannels: 3, outputChannels: 32, kernel: 3, stride: 1, size: r),
             ConvShape(name: "enc2 32→64 s2", inputChannels: 32, outputChannels: 64, kernel: 3, stride: 2, size: r),
-            ConvShape(name: "enc3 64→64 s2", inputChannels: 64, outputChannels: 64, kernel: 3, stride: 2, size: r / 2),
-            ConvShape(name: "dec1 64→64 s1", inputChannels: 64, outputChannels: 64, kernel: 3, stride: 1, size: r / 4),
+            ConvShape(name: "enc3 64→64 s1", inputChannels: 64, outputChannels: 64, kernel: 3, stride: 1, size: r / 2),
             ConvShape(name: "dec2 64→32 s1", inputChannels: 64, outputChannels: 32, kernel: 3, stride: 1, size: r / 2),
             ConvShape(name: "dec3 32→3 s1", inputChannels: 32, outputChannels: 3, kernel: 3, stride: 1, size: r),
         ]
@@ -44,8 +45,11 @@ struct BenchKernelsCommand: ParsableCommand {
     struct LayerFigures: Encodable {
         var name: String
         var shape: [Int]
-        /// `direct` (the AVX2 + FMA kernels) or `blas`.
+        /// What runs the training step's forward and backward: `direct-avx2` or
+        /// `direct-avx512` (the thin layers' kernels) or `blas`.
         var path: String
+        /// What runs a forward pass without a tape (inference): `winograd` or the training path.
+        var inference_path: String
         var forward_gflops: Double
         var backward_gflops: Double
         var forward_ratio_to_sgemm: Double
@@ -53,6 +57,11 @@ struct BenchKernelsCommand: ParsableCommand {
         var forward_ms: Double
         var backward_ms: Double
         var padding_share_of_forward: Double
+        /// The multiply-adds of the direct convolution, twice, over the inference time (for
+        /// Winograd an effective figure: it runs a quarter of them).
+        var inference_gflops: Double
+        var inference_ratio_to_sgemm: Double
+        var inference_ms: Double
     }
 
     struct TransformerFigures: Encodable {
@@ -128,8 +137,10 @@ struct BenchKernelsCommand: ParsableCommand {
         let input = Self.randomInput([batch, s.inputChannels, s.size, s.size], seed: 4)
         let output = conv(input)
         let outputGradient = Self.randomInput(output.shape, seed: 5)
-        let forward = Self.bestTime(repetitions: repetitions) { _ = conv(input) }
-        // Backward alone: forward with a tape (what training runs) minus forward without one.
+        // Training's forward pass (a tape: the planes kept for backward), and inference's.
+        let forward = Self.bestTime(repetitions: repetitions) { _ = conv.forward(input, tape: Tape()) }
+        let inference = Self.bestTime(repetitions: repetitions) { _ = conv.forward(input, tape: nil) }
+        // Backward alone: forward and backward minus forward, both with a tape.
         let forwardAndBackward = Self.bestTime(repetitions: repetitions) {
             let tape = Tape()
             _ = conv.forward(input, tape: tape)
@@ -151,13 +162,15 @@ struct BenchKernelsCommand: ParsableCommand {
             }
         }
         let flops = 2 * Double(batch * s.outputChannels * geometry.columnRows * geometry.columnCount)
-        let forwardGflops = flops / forward / 1e9, backwardGflops = 2 * flops / backward / 1e9
+        let forwardGflops = flops / forward / 1e9, backwardGflops = 2 * flops / backward / 1e9, inferenceGflops = flops / inference / 1e9
+        let path = conv.runsDirectKernels ? conv.directKernels!.rawValue : "blas"
         return LayerFigures(
             name: "\(s.name) @\(s.size)", shape: [batch, s.inputChannels, s.size, s.size] + [s.outputChannels, s.kernel, s.stride],
-            path: conv.runsDirectKernels ? conv.directKernels!.rawValue : "blas",
+            path: path, inference_path: conv.runsWinogradAtInference ? "winograd" : path,
             forward_gflops: forwardGflops, backward_gflops: backwardGflops,
             forward_ratio_to_sgemm: forwardGflops / sgemm, backward_ratio_to_sgemm: backwardGflops / sgemm,
-            forward_ms: forward * 1000, backward_ms: backward * 1000, padding_share_of_forward: padding / forward)
+            forward_ms: forward * 1000, backward_ms: backward * 1000, padding_share_of_forward: padding / forward,
+            inference_gflops: inferenceGflops, inference_ratio_to_sgemm: inferenceGflops / sgemm, inference_ms: inference * 1000)
     }
 
     static func measureTransformer(shape: [Int], repetitions: Int) -> TransformerFigures {
@@ -180,13 +193,16 @@ struct BenchKernelsCommand: ParsableCommand {
         print(r.blas_kernel)
         print("threads \(r.threads); sgemm \(r.sgemm_size)³: \(f(r.sgemm_gflops)) GFLOP/s (the ceiling for the ratios below)")
         print("conv layer (batch \(batch))".padding(toLength: 30, withPad: " ", startingAt: 0)
-              + "  fwd ms   fwd GF/s  fwd/sgemm   bwd ms   bwd GF/s  bwd/sgemm  padding share  path")
+              + "  fwd ms   fwd GF/s  fwd/sgemm   bwd ms   bwd GF/s  bwd/sgemm  padding share  path           inference ms  GF/s  /sgemm  path")
         for l in r.layers {
             print(l.name.padding(toLength: 30, withPad: " ", startingAt: 0)
                   + String(format: "%8.2f %10.1f %9.0f%% %8.2f %10.1f %9.0f%% %11.0f%%  ",
                            l.forward_ms, l.forward_gflops, 100 * l.forward_ratio_to_sgemm,
-                           l.backward_ms, l.backward_gflops, 100 * l.backward_ratio_to_sgemm, 100 * l.padding_share_of_forward) + l.path)
+                           l.backward_ms, l.backward_gflops, 100 * l.backward_ratio_to_sgemm, 100 * l.padding_share_of_forward)
+                  + l.path.padding(toLength: 15, withPad: " ", startingAt: 0)
+                  + String(format: "%12.2f %6.1f %6.0f%%  ", l.inference_ms, l.inference_gflops, 100 * l.inference_ratio_to_sgemm) + l.inference_path)
         }
+        print("inference GF/s count the direct convolution's multiply-adds (Winograd runs a quarter of them)")
         for t in r.spatial_transformer {
             print("spatial transformer \(t.shape): forward \(f(t.forward_ms, 2)) ms, backward \(f(t.backward_ms, 2)) ms per call")
         }

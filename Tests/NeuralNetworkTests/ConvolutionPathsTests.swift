@@ -76,6 +76,51 @@ final class ConvolutionPathsTests: XCTestCase {
         }
     }
 
+    /// Inference through Winograd's F(4×4, 3×3) against the textbook sums: sizes that are
+    /// and are not multiples of the 4×4 tile (one smaller than a tile), batches, channel
+    /// counts that are not multiples of anything; and the layers it must leave alone.
+    func testWinogradInferenceMatchesTheTextbookSums() {
+        let cases = [
+            Case(cin: 16, cout: 16, kernel: 3, stride: 1, padding: 1, height: 8, width: 8, batch: 1),
+            Case(cin: 17, cout: 18, kernel: 3, stride: 1, padding: 1, height: 9, width: 11, batch: 3),
+            Case(cin: 64, cout: 32, kernel: 3, stride: 1, padding: 1, height: 13, width: 30, batch: 2),
+            Case(cin: 20, cout: 64, kernel: 3, stride: 1, padding: 1, height: 3, width: 2, batch: 2),
+            Case(cin: 64, cout: 64, kernel: 3, stride: 1, padding: 1, height: 64, width: 64, batch: 1),
+        ]
+        var generator = SeededGenerator(seed: 23)
+        for (index, c) in cases.enumerated() {
+            let conv = Conv2D(inputChannels: c.cin, outputChannels: c.cout, kernelSize: c.kernel, stride: c.stride, padding: c.padding,
+                              generator: &generator)
+            XCTAssertTrue(conv.runsWinogradAtInference, "\(c)")
+            conv.bias.value = randomTensor([c.cout], seed: UInt64(index + 1))
+            let x = randomTensor([c.batch, c.cin, c.height, c.width], seed: UInt64(300 + index))
+            let y = conv.forward(x, tape: nil)
+            XCTAssertEqual(y.shape, [c.batch, c.cout, c.height, c.width])
+            let w = conv.weight.value.scalars.map(Double.init), xs = x.scalars.map(Double.init)
+            var expected = [Double](repeating: 0, count: y.count)
+            for n in 0..<c.batch { for o in 0..<c.cout { for i in 0..<c.height { for j in 0..<c.width {
+                var sum = Double(conv.bias.value.scalars[o])
+                for ci in 0..<c.cin { for ky in 0..<3 { for kx in 0..<3 {
+                    let iy = i - 1 + ky, ix = j - 1 + kx
+                    guard iy >= 0, iy < c.height, ix >= 0, ix < c.width else { continue }
+                    sum += w[((o * c.cin + ci) * 3 + ky) * 3 + kx] * xs[((n * c.cin + ci) * c.height + iy) * c.width + ix]
+                } } }
+                expected[((n * c.cout + o) * c.height + i) * c.width + j] = sum
+            } } } }
+            let scale = expected.map(abs).max()!
+            XCTAssertLessThan(worstError(y.scalars, expected), 2e-5 * scale, "Winograd forward, \(c)")
+            // The training path (a tape) and the shifted windows agree with it to rounding.
+            conv.inferenceKernels = .shiftedWindows
+            XCTAssertFalse(conv.runsWinogradAtInference)
+            XCTAssertLessThan(worstError(conv.forward(x, tape: nil).scalars, expected), 1e-5 * scale, "shifted windows, \(c)")
+        }
+        for other in [(3, 16, 3, 1, 1), (16, 3, 3, 1, 1), (16, 16, 3, 2, 1), (16, 16, 5, 1, 2), (16, 16, 3, 1, 0)] {
+            let conv = Conv2D(inputChannels: other.0, outputChannels: other.1, kernelSize: other.2, stride: other.3, padding: other.4,
+                              generator: &generator)
+            XCTAssertFalse(conv.runsWinogradAtInference, "\(other)")
+        }
+    }
+
     /// The layout itself: padded planes put every image pixel a window reads where
     /// `offset(ky:kx:rows:)` says, for strides 1 to 3, and `unpad` is its inverse.
     func testPlanesHoldEveryWindowElementAtItsOffset() {
