@@ -57,6 +57,9 @@ public final class FramePipeline {
     private var detectionHistory: ThumbnailHistory?
     /// Finds the cuts of a stream whose plate is learned frame by frame.
     private var shots = ShotDetector()
+    /// The coverage of the frame in ``process(_:thumbnail:coverage:background:into:)``, when
+    /// its caller computed it ahead.
+    private var coverageAhead: PlanarMask?
 
     private enum Background {
         case none
@@ -232,10 +235,20 @@ public final class FramePipeline {
     /// `thumbnail`: the input's thumbnail from its reader (``VideoReader/makeThumbnails(size:)``),
     /// where camera footage's moving region is found when it has the size of the plate's
     /// detection grid (``BackgroundPlate/detection``); without it the frame is resampled.
-    public func process(_ input: PixelBuffer, thumbnail: Thumbnail? = nil, background frameBackground: PixelBuffer? = nil,
-                        into output: PixelBuffer) throws {
+    ///
+    /// `coverage`: the model's coverage of `input` computed ahead (``coverage(_:)`` of another
+    /// pipeline over the same model, e.g. on another thread while the previous frame renders;
+    /// see ``readsCoverage(over:width:height:)``), used wherever this frame reads one instead
+    /// of computing it again. It must be at the model's size.
+    public func process(_ input: PixelBuffer, thumbnail: Thumbnail? = nil, coverage: PlanarMask? = nil,
+                        background frameBackground: PixelBuffer? = nil, into output: PixelBuffer) throws {
         try FrameSizeLimit.check(width: input.width, height: input.height)
         try output.validate()
+        if let coverage, coverage.width != side || coverage.height != side || coverage.values.count != side * side {
+            throw ModelError.invalidInput("a coverage computed ahead is \(coverage.width)×\(coverage.height); this model's is \(side)×\(side)")
+        }
+        coverageAhead = coverage
+        defer { coverageAhead = nil }
         if effect == .matte || effect == .cutout {
             try writeMatte(of: input, thumbnail: thumbnail, into: output, asAlpha: effect == .cutout)
             frameIndex += 1
@@ -272,7 +285,7 @@ public final class FramePipeline {
         if renderMode == .composite {
             alpha = try matte(input, thumbnail: thumbnail, width: width, height: height)
         } else {
-            guard let coverage = try coverage(input) else {
+            guard let coverage = try coverageAhead ?? coverage(input) else {
                 throw ModelError.invalidInput("the matte effect in the model render mode needs a layered model (one that draws a coverage map); this one is additive: use the composite mode")
             }
             alpha = coverage.resized(width: width, height: height)
@@ -385,12 +398,29 @@ public final class FramePipeline {
     /// reads it: not for a moving region found on the detection grid) and the frame on the
     /// plate's detection grid (`onGrid`), when it has one.
     private func matte(of frame: PlanarImage, input: PixelBuffer, onGrid: PlanarImage?, plate: BackgroundPlate) throws -> PlanarMask {
-        // The grid check first: the trusted fraction is a pass over every pixel of the plate.
-        let readsCoverage = model.hasCoverage && !CharacterMatte.findsRegionOnGrid(plate: plate, style: matteStyle, thumbnail: onGrid)
-            && plate.trustedFraction < 1
-        let coverage = readsCoverage ? try self.coverage(input) : nil
+        let coverage = readsCoverage(plate: plate, onGrid: onGrid) ? try coverageAhead ?? self.coverage(input) : nil
         return CharacterMatte.estimate(frame: frame, plate: plate, coverage: coverage, margin: matteMargin, style: matteStyle,
                                        thumbnail: onGrid, pool: scratch)
+    }
+
+    /// Whether the matte of a frame over `plate` reads the model's coverage: the model draws
+    /// one, part of the plate is not trusted, and the matte is not a moving region found on
+    /// the detection grid (whose frame there is `onGrid`).
+    private func readsCoverage(plate: BackgroundPlate, onGrid: PlanarImage?) -> Bool {
+        // The grid check first: the trusted fraction is a pass over every pixel of the plate.
+        model.hasCoverage && !CharacterMatte.findsRegionOnGrid(plate: plate, style: matteStyle, thumbnail: onGrid)
+            && plate.trustedFraction < 1
+    }
+
+    /// Whether rendering a `width`×`height` frame over a given `plate` (``setPlate(_:)``)
+    /// reads the model's coverage of the frame, with this pipeline's effect, render mode and
+    /// matte style: a caller that knows the next frame may then compute its coverage ahead and
+    /// pass it to ``process(_:thumbnail:coverage:background:into:)``.
+    public func readsCoverage(over plate: BackgroundPlate, width: Int, height: Int) -> Bool {
+        guard renderMode == .composite, effect != .reconstruct, plate.width == width, plate.height == height else { return false }
+        // Over a given plate the frame goes onto the detection grid at the detection's size.
+        let onGrid = matteStyle.takesMovingRegion(over: plate) ? plate.detection : nil
+        return readsCoverage(plate: plate, onGrid: onGrid)
     }
 
     /// The background for the next frame at the video's size: the still one (fitted once

@@ -36,6 +36,7 @@ struct HostCommand: ParsableCommand {
         guard Self.logLevels[options.logLevel] != nil else {
             throw ValidationError("-loglevel \(options.logLevel) is not one of \(Self.logLevels.keys.sorted().joined(separator: ", "))")
         }
+        guard options.lookahead == 0 || options.lookahead == 1 else { throw ValidationError("-lookahead must be 0 or 1, got \(options.lookahead)") }
         guard options.backgroundLoop == 0 || options.backgroundLoop == 1 else { throw ValidationError("-bg-loop must be 0 or 1, got \(options.backgroundLoop)") }
         // The effect is parsed here so that a bad one is an argument mistake (usage, exit 64).
         do { _ = try EffectSpecification.parse(options.effect) } catch { throw ValidationError("\(error)") }
@@ -213,7 +214,8 @@ struct HostCommand: ParsableCommand {
             FileHandle.standardError.write(Data("eqr: process \(segment.job.rank) of \(segment.job.size) renders frames \(segment.frames)\(how)\n".utf8))
         }
         /// Renders `frame` into `rendered` (sized for `layout`) and hands the result to `deliver`.
-        func renderFrame(_ frame: Frame, layout: PixelLayout, _ deliver: (PixelBuffer) throws -> Void) throws {
+        /// `coverage`: the model's coverage of `frame`, computed ahead.
+        func renderFrame(_ frame: Frame, layout: PixelLayout, coverage: PlanarMask? = nil, _ deliver: (PixelBuffer) throws -> Void) throws {
             if rendered.count != layout.byteCount(width: frame.width, height: frame.height) {
                 rendered = [UInt8](repeating: 0, count: layout.byteCount(width: frame.width, height: frame.height))
             }
@@ -221,7 +223,7 @@ struct HostCommand: ParsableCommand {
                 try rendered.withUnsafeMutableBytes { bytes in
                     let output = PixelBuffer(base: bytes.baseAddress!, width: frame.width, height: frame.height,
                                              stride: frame.width * layout.bytesPerPixel, layout: layout)
-                    try pipeline.process(input, thumbnail: frame.thumbnail, into: output)
+                    try pipeline.process(input, thumbnail: frame.thumbnail, coverage: coverage, into: output)
                     try deliver(output)
                 }
             }
@@ -243,13 +245,39 @@ struct HostCommand: ParsableCommand {
             if showStats { FileHandle.standardError.write(Data("done: \(output!)\n".utf8)) }
             return
         }
+        // Over a shot's plate, the coverage of the frame after the one rendering is computed
+        // meanwhile, on a thread of its own (with one worker it would only compete).
+        let looksAhead = options.lookahead == 1 && Parallel.workerCount > 1 && shots.contains { $0.plate != nil }
+        let lookahead = looksAhead ? try CoverageLookahead(model: contents.model) : nil
+        var coveragesAhead = 0
+        /// Starts the coverage of frame `index` when this process renders it over its shot's
+        /// plate and reads it there.
+        func coverageAhead(of frame: Frame, at index: Int) -> CoverageLookahead.Job? {
+            guard let lookahead, segment.map({ $0.frames.contains(index) }) ?? true,
+                  let plate = shots.last(where: { $0.start <= index })?.plate,
+                  pipeline.readsCoverage(over: plate, width: frame.width, height: frame.height) else { return nil }
+            coveragesAhead += 1
+            return lookahead.start(frame)
+        }
+        var upcoming: (frame: Frame, coverage: CoverageLookahead.Job?)?
+        /// Frame `index` with its coverage job; reads the frame after it (within the frames
+        /// to render) and starts that one's job, which runs while this one renders.
+        func nextFrame() throws -> (frame: Frame, coverage: CoverageLookahead.Job?)? {
+            if upcoming == nil, let frame = try sought ?? reader.next() { upcoming = (frame, coverageAhead(of: frame, at: index)) }
+            sought = nil
+            guard let current = upcoming else { return nil }
+            upcoming = nil
+            if lastFrame.map({ index + 1 < $0 }) ?? true, let following = try reader.next() {
+                upcoming = (following, coverageAhead(of: following, at: index + 1))
+            }
+            return current
+        }
         // Ctrl-C or SIGTERM stops after the frame in progress and removes the partial output
         // (a second signal quits at once); so does an error.
         InterruptRequest.install()
         defer { InterruptRequest.uninstall() }
         do {
-            while lastFrame.map({ index < $0 }) ?? true, let frame = try sought ?? reader.next() {
-                sought = nil
+            while lastFrame.map({ index < $0 }) ?? true, let (frame, coverageJob) = try nextFrame() {
                 if InterruptRequest.isRequested {
                     writer?.cancel()
                     FileHandle.standardError.write(Data("\neqr: interrupted after \(index) frames; the partial output was removed\n".utf8))
@@ -276,7 +304,7 @@ struct HostCommand: ParsableCommand {
                                              audioSkipping: startSeconds, acceptsYUV420: true,
                                              withAlpha: pipeline.effect == .cutout)
                 }
-                try renderFrame(frame, layout: writer!.inputLayout) { try writer!.write($0) }
+                try renderFrame(frame, layout: writer!.inputLayout, coverage: try coverageJob?.wait()) { try writer!.write($0) }
                 index += 1
                 if showStats && index % 25 == 0 {
                     let fps = Double(index) / max((clock.now - start).inSeconds, 1e-9)
@@ -291,6 +319,9 @@ struct HostCommand: ParsableCommand {
             writer?.cancel()
             if let segment { try segment.finish(failure: error, output: output!, frameRate: rate, audioFrom: nil, audioSkipping: 0) }
             throw error
+        }
+        if options.logLevel == "debug" {
+            FileHandle.standardError.write(Data("eqr: the model's coverage was computed ahead for \(coveragesAhead) frames\n".utf8))
         }
         if let segment {
             try segment.finish(failure: nil, output: output!, frameRate: rate, audioFrom: options.noAudio || streamed ? nil : options.inputs[0], audioSkipping: startSeconds)

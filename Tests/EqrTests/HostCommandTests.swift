@@ -200,6 +200,30 @@ final class HostCommandTests: XCTestCase {
     }
 
     /// Started by name from PATH (argv[0] is then just "eqr"), as users start it.
+    /// Over the clip's plate a layered model's coverage of the next frame is computed while
+    /// the current one renders; the pixels are those of a run that computes each frame's own
+    /// in turn (`-lookahead 0`). The clip (testsrc2, whose plate is not trusted everywhere)
+    /// makes the matte read the coverage on every frame, so a coverage handed to the wrong
+    /// frame would show (tried: 35 dB at worst with the next frame's).
+    func testCoverageComputedAheadGivesTheSamePixels() throws {
+        let layered = CommittedModelTests.models.appendingPathComponent("aligned-wide-64.safetensors").path
+        try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=128x96:rate=25", "-frames:v", "20", "-c:v", "ffv1", path("pattern.mkv")])
+        func render(_ name: String, _ extra: [String]) throws -> EqrProcess {
+            let result = try EqrProcess.run(["-i", path("pattern.mkv"), "-i", path("wide.png"), "-m", layered, "-c:v", "ffv1", "-pix_fmt", "bgr0",
+                                             "-nostats", "-loglevel", "debug"] + extra + [path(name)])
+            XCTAssertEqual(result.status, 0, result.standardError)
+            return result
+        }
+        let ahead = try render("ahead.mkv", [])
+        XCTAssertTrue(ahead.standardError.contains("coverage was computed ahead for 20 frames"), ahead.standardError)
+        let inTurn = try render("in-turn.mkv", ["-lookahead", "0"])
+        XCTAssertTrue(inTurn.standardError.contains("coverage was computed ahead for 0 frames"), inTurn.standardError)
+        XCTAssertEqual(try FFmpegTools.psnr(path("ahead.mkv"), path("in-turn.mkv")).minimum, .infinity)
+        let refused = try EqrProcess.run(["-i", path("pattern.mkv"), "-i", path("wide.png"), "-m", layered, "-lookahead", "2", path("x.mkv")])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.standardError.contains("-lookahead must be 0 or 1, got 2"), refused.standardError)
+    }
+
     func testBenchHostReportsFiguresAsJSON() throws {
         let result = try EqrProcess.run(program: "/usr/bin/env", ["eqr", "bench", "host", "--frames", "10", "-m", model, "--json"],
                                         environment: ["PATH": EqrProcess.products.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")])

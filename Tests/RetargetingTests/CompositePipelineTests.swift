@@ -55,6 +55,45 @@ final class CompositePipelineTests: XCTestCase {
         XCTAssertGreaterThan(Double(intersection) / Double(max(union, 1)), 0.9, "matte IoU")
     }
 
+    /// A coverage computed ahead (by another pipeline over the same model, as the host's
+    /// lookahead does) gives the pixels the pipeline computes itself, and is read exactly
+    /// where ``FramePipeline/readsCoverage(over:width:height:)`` says: over a plate that is
+    /// not trusted everywhere, not over a trusted one, nor in the model render mode.
+    func testACoverageComputedAheadIsReadWhereThePipelineSaysItIs() throws {
+        let clip = clip()
+        let frame = try Frame(modelTensor: clip.frames[3], index: 3)
+        let pipeline = try FramePipeline(model: try ModelFixtures.smallModel("features", renderer: .layered))
+        pipeline.setBackground(try Frame(modelTensor: generator.plate(background: 5)))
+        let ahead = try frame.withPixelBuffer { try FramePipeline(model: pipeline.model).coverage($0)! }
+        let empty = PlanarMask(width: ahead.width, height: ahead.height, values: [Float](repeating: 0, count: ahead.values.count))
+        func render(_ coverage: PlanarMask?) throws -> [UInt8] {
+            var output = try Frame(width: 128, height: 128)
+            try frame.withPixelBuffer { input in
+                try output.withMutablePixelBuffer { try pipeline.process(input, coverage: coverage, into: $0) }
+            }
+            return output.rgb8
+        }
+        // Half of the plate not trusted: the matte reads the model's coverage there.
+        var halfTrusted = cleanPlate(clip)
+        for y in 0..<128 { for x in 0..<64 { halfTrusted.confidence[y * 128 + x] = 0 } }
+        pipeline.setPlate(halfTrusted)
+        XCTAssertTrue(pipeline.readsCoverage(over: halfTrusted, width: 128, height: 128))
+        let own = try render(nil)
+        XCTAssertEqual(try render(ahead), own, "the coverage computed ahead")
+        XCTAssertNotEqual(try render(empty), own, "another coverage is read")
+        // A plate trusted everywhere: no coverage is read, whatever is passed.
+        let trusted = cleanPlate(clip)
+        pipeline.setPlate(trusted)
+        XCTAssertFalse(pipeline.readsCoverage(over: trusted, width: 128, height: 128))
+        XCTAssertEqual(try render(empty), try render(nil))
+        XCTAssertFalse(pipeline.readsCoverage(over: halfTrusted, width: 256, height: 256), "another size")
+        pipeline.renderMode = .model
+        XCTAssertFalse(pipeline.readsCoverage(over: halfTrusted, width: 128, height: 128), "the model render mode")
+        // A coverage of another size is refused.
+        let wrong = PlanarMask(width: 8, height: 8, values: [Float](repeating: 0, count: 64))
+        XCTAssertThrowsError(try render(wrong)) { XCTAssertTrue("\($0)".contains("a coverage computed ahead is 8×8"), "\($0)") }
+    }
+
     func testTransformMovesTheCharactersOwnPixels() throws {
         let clip = clip()
         let frames = try clip.frames.enumerated().map { try Frame(modelTensor: $0.element, index: $0.offset) }
