@@ -382,7 +382,10 @@ public final class FramePipeline {
         let onGrid = history.width == frame.width && history.height == frame.height
             ? frame : try gridThumbnail(of: input, thumbnail: thumbnail, width: history.width, height: history.height)
         detectionHistory!.add(onGrid)
-        plate.detection = detectionHistory!.median()
+        // Only a moving region reads the detection plate (a median over the history, the
+        // plugin's largest pass but the model's on a rendered clip); the history keeps
+        // learning either way.
+        plate.detection = matteStyle.takesMovingRegion(over: plate) ? detectionHistory!.median() : nil
         return (plate, onGrid)
     }
 
