@@ -69,7 +69,9 @@ enum WinogradConvolution {
         _ x: UnsafePointer<Float>, batch: Int, inputs: Int, height: Int, width: Int,
         transformedWeights u: UnsafePointer<Float>, bias: UnsafePointer<Float>, outputs: Int, into y: UnsafeMutablePointer<Float>
     ) {
-        let tilesY = (height + tile - 1) / tile, tilesX = (width + tile - 1) / tile, tiles = tilesY * tilesX
+        // Rows of tiles are padded to a multiple of four tiles (the transforms run four at a
+        // time); the padding's tiles are computed and never written out.
+        let tilesY = (height + tile - 1) / tile, tilesX = ((width + tile - 1) / tile + 3) / 4 * 4, tiles = tilesY * tilesX
         let plane = height * width
         ScratchPool.withBuffer(count: elements * (inputs + outputs) * tiles) { scratch in
             let v = scratch, m = scratch + elements * inputs * tiles
@@ -156,8 +158,8 @@ enum WinogradConvolution {
         (SIMD4(a[0], b[0], c[0], d[0]), SIMD4(a[1], b[1], c[1], d[1]), SIMD4(a[2], b[2], c[2], d[2]), SIMD4(a[3], b[3], c[3], d[3]))
     }
 
-    /// `Bᵀ·(d0 … d5)` along one axis, element-wise over `count`: output a to
-    /// `out + a·stride`.
+    /// `Bᵀ·(d0 … d5)` along one axis, element-wise over `count` (a multiple of 4): output a
+    /// to `out + a·stride`.
     @inline(__always)
     static func transformB(
         _ d0: UnsafePointer<Float>, _ d1: UnsafePointer<Float>, _ d2: UnsafePointer<Float>,
@@ -165,14 +167,14 @@ enum WinogradConvolution {
         into out: UnsafeMutablePointer<Float>, stride: Int, count: Int
     ) {
         let o0 = out, o1 = out + stride, o2 = out + 2 * stride, o3 = out + 3 * stride, o4 = out + 4 * stride, o5 = out + 5 * stride
-        for k in 0..<count {
-            let a0 = d0[k], a1 = d1[k], a2 = d2[k], a3 = d3[k], a4 = d4[k], a5 = d5[k]
-            o0[k] = 4 * a0 - 5 * a2 + a4
-            o1[k] = -4 * (a1 + a2) + a3 + a4
-            o2[k] = 4 * (a1 - a2) - a3 + a4
-            o3[k] = 2 * (a3 - a1) - a2 + a4
-            o4[k] = 2 * (a1 - a3) - a2 + a4
-            o5[k] = 4 * a1 - 5 * a3 + a5
+        for k in Swift.stride(from: 0, to: count, by: 4) {
+            let a0 = load(d0 + k), a1 = load(d1 + k), a2 = load(d2 + k), a3 = load(d3 + k), a4 = load(d4 + k), a5 = load(d5 + k)
+            store(4 * a0 - 5 * a2 + a4, o0 + k)
+            store(-4 * (a1 + a2) + a3 + a4, o1 + k)
+            store(4 * (a1 - a2) - a3 + a4, o2 + k)
+            store(2 * (a3 - a1) - a2 + a4, o3 + k)
+            store(2 * (a1 - a3) - a2 + a4, o4 + k)
+            store(4 * a1 - 5 * a3 + a5, o5 + k)
         }
     }
 
@@ -214,8 +216,8 @@ enum WinogradConvolution {
         }
     }
 
-    /// `Aᵀ·(m0 … m5) + bias` along one axis, element-wise over `count`: output q to
-    /// `out + q·stride`.
+    /// `Aᵀ·(m0 … m5) + bias` along one axis, element-wise over `count` (a multiple of 4):
+    /// output q to `out + q·stride`.
     @inline(__always)
     static func transformA(
         _ m0: UnsafePointer<Float>, _ m1: UnsafePointer<Float>, _ m2: UnsafePointer<Float>,
@@ -223,13 +225,13 @@ enum WinogradConvolution {
         into out: UnsafeMutablePointer<Float>, stride: Int, count: Int, bias: Float
     ) {
         let o0 = out, o1 = out + stride, o2 = out + 2 * stride, o3 = out + 3 * stride
-        for k in 0..<count {
-            let a0 = m0[k], a1 = m1[k], a2 = m2[k], a3 = m3[k], a4 = m4[k], a5 = m5[k]
+        for k in Swift.stride(from: 0, to: count, by: 4) {
+            let a0 = load(m0 + k), a1 = load(m1 + k), a2 = load(m2 + k), a3 = load(m3 + k), a4 = load(m4 + k), a5 = load(m5 + k)
             let sum12 = a1 + a2, difference12 = a1 - a2, sum34 = a3 + a4, difference34 = a3 - a4
-            o0[k] = a0 + sum12 + sum34 + bias
-            o1[k] = difference12 + 2 * difference34 + bias
-            o2[k] = sum12 + 4 * sum34 + bias
-            o3[k] = difference12 + 8 * difference34 + a5 + bias
+            store(a0 + sum12 + sum34 + bias, o0 + k)
+            store(difference12 + 2 * difference34 + bias, o1 + k)
+            store(sum12 + 4 * sum34 + bias, o2 + k)
+            store(difference12 + 8 * difference34 + a5 + bias, o3 + k)
         }
     }
 }
