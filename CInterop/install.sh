@@ -8,7 +8,8 @@
 #                      DIR/lib/pkgconfig/equivariant.pc, DIR/lib/frei0r-1/equivariant.so
 #                      (FFmpeg's filter), DIR/lib/frei0r-1/equivariant_mixer.so (MLT's mixer2),
 #                      DIR/bin/eqr, DIR/share/eqr/models/*.safetensors (the committed models,
-#                      found by `eqr -m NAME`), DIR/share/kdenlive/effects/frei0r_equivariant.xml,
+#                      found by `eqr -m NAME`), DIR/share/eqr/photo-world (the photos of the
+#                      photo-trained models' worlds), DIR/share/kdenlive/effects/frei0r_equivariant.xml,
 #                      DIR/share/kdenlive/transitions/frei0r_equivariant_mixer.xml
 #                      (Kdenlive's names, labels and ranges for the filter and the mixer),
 #                      DIR/share/shotcut/qml/filters/equivariant/{meta,ui}.qml (Shotcut's, the filter),
@@ -84,6 +85,12 @@ fi
 # The committed models, where `eqr -m NAME` (and `eqr models`) find them from any folder.
 for model in examples/models/*.safetensors; do
     put "$model" "$prefix/share/eqr/models/$(basename "$model")" 644
+done
+# The photos the photo-trained models' worlds are drawn from (`eqr demo`, `eqr eval`), where
+# their metadata looks: ../photo-world beside the models (copied from opencv-doc's files).
+for photo in examples/photo-world/*/*; do
+    [ -e "$photo" ] || { echo "install.sh: $photo is missing (apt-get install opencv-doc); the photo models' demo and eval need it" >&2; continue; }
+    put "$photo" "$prefix/share/eqr/photo-world/${photo#examples/photo-world/}" 644
 done
 # Kdenlive reads effect descriptions from share/kdenlive/effects in its data folders, and
 # composition (transition) descriptions from share/kdenlive/transitions.

@@ -7,7 +7,7 @@ import Retargeting
 struct HostOptions: ParsableArguments {
     @Option(name: .customShort("i"), help: "Input: first the character video, then the background (image or video).", completion: .file())
     var inputs: [String] = []
-    @Option(name: .customShort("m"), help: "Model checkpoint: a path, or a name that `eqr models` lists (`default` is aligned-wide-64); with -fit, the layered model the fit starts from.", completion: .file(extensions: ["safetensors"])) var model: String?
+    @Option(name: .customShort("m"), help: "Model checkpoint: a path, or a name that `eqr models` lists (`default` is aligned-photo-128); with -fit, the layered model the fit starts from.", completion: .file(extensions: ["safetensors"])) var model: String?
     @Option(name: .customLong("fit", withSingleDash: true), help: "Fit a model to the character clip for this long first (e.g. 5m), or reuse the one fitted before (cached by the clip's content).") var fit: String?
     @Option(name: .customLong("effect", withSingleDash: true), help: "swap | reconstruct | matte | cutout | transform=... | transfer=template=FILE", completion: .list(["swap", "reconstruct", "matte", "cutout", "transform=", "transfer=template="])) var effect = "swap"
     @Option(name: .customLong("vf:0", withSingleDash: true), help: "Filter chain on the character input, before the model.") var preFilter: String?

@@ -12,10 +12,10 @@ import Foundation
 /// 4. for a build inside the source tree, that tree's `examples/models`.
 ///
 /// An argument that names an existing file, contains a `/` or ends in `.safetensors` is a
-/// path and is used as given. `default` is the README's default model, `aligned-wide-64`.
+/// path and is used as given. `default` is the README's default model, `aligned-photo-128`.
 enum ModelSearch {
     /// The model `-m default` stands for.
-    static let defaultModel = "aligned-wide-64"
+    static let defaultModel = "aligned-photo-128"
 
     /// The search path, in order, without duplicates; folders need not exist.
     static func directories(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {

@@ -222,7 +222,12 @@ final class CInterfaceTests: XCTestCase {
         let models = try EqrProcess.run(program: "\(prefix)/bin/eqr", ["info", "default"],
                                         environment: ["HOME": path("home"), "XDG_DATA_HOME": "", "EQR_MODEL_PATH": ""], currentDirectory: prefix)
         XCTAssertEqual(models.status, 0, models.standardError)
-        XCTAssertTrue(models.standardOutput.hasPrefix("\(prefix)/share/eqr/models/aligned-wide-64.safetensors\n"), models.standardOutput)
+        XCTAssertTrue(models.standardOutput.hasPrefix("\(prefix)/share/eqr/models/aligned-photo-128.safetensors\n"), models.standardOutput)
+        // The default is trained on photos: its demo draws scenes from the installed photo world.
+        let demo = try EqrProcess.run(program: "\(prefix)/bin/eqr", ["demo", "--frames", "3", "--out", path("installed-demo")],
+                                      environment: ["HOME": path("home"), "XDG_DATA_HOME": "", "EQR_MODEL_PATH": ""], currentDirectory: prefix)
+        XCTAssertEqual(demo.status, 0, demo.standardError)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("installed-demo/demo-swap.mp4")), demo.standardOutput)
         let flags = try succeed("/usr/bin/pkg-config", ["--cflags", "--libs", "equivariant"], environment: ["PKG_CONFIG_PATH": "\(prefix)/lib/pkgconfig"])
             .standardOutput.split(whereSeparator: \.isWhitespace).map(String.init)
         XCTAssertTrue(flags.contains("-I\(prefix)/include") && flags.contains("-lequivariant"), flags.joined(separator: " "))

@@ -25,15 +25,15 @@ final class ModelSearchTests: XCTestCase {
     }
 
     func testNamesResolveThroughTheSearchPathFromAnyFolder() throws {
-        // The build in the source tree finds the committed models; `default` is aligned-wide-64.
+        // The build in the source tree finds the committed models; `default` is aligned-photo-128.
         let listed = try eqr(["models"])
         XCTAssertEqual(listed.status, 0, listed.standardError)
-        let line = try XCTUnwrap(listed.standardOutput.split(separator: "\n").first { $0.hasPrefix("aligned-wide-64 (default)") }, listed.standardOutput)
-        XCTAssertTrue(line.contains("pixels") && line.contains("64x64") && line.contains("examples/models/aligned-wide-64.safetensors"), String(line))
+        let line = try XCTUnwrap(listed.standardOutput.split(separator: "\n").first { $0.hasPrefix("aligned-photo-128 (default)") }, listed.standardOutput)
+        XCTAssertTrue(line.contains("pixels") && line.contains("128x128") && line.contains("examples/models/aligned-photo-128.safetensors"), String(line))
         XCTAssertTrue(listed.standardOutput.contains("given-128"), listed.standardOutput)
         let info = try eqr(["info", "default"])
         XCTAssertEqual(info.status, 0, info.standardError)
-        XCTAssertTrue(info.standardOutput.contains("examples/models/aligned-wide-64.safetensors"), info.standardOutput)
+        XCTAssertTrue(info.standardOutput.contains("examples/models/aligned-photo-128.safetensors"), info.standardOutput)
 
         // EQR_MODEL_PATH comes first, and a model there is found by its own name.
         let mine = directory.appendingPathComponent("mine")
