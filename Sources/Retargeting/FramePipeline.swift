@@ -382,8 +382,8 @@ public final class FramePipeline {
         let onGrid = history.width == frame.width && history.height == frame.height
             ? frame : try gridThumbnail(of: input, thumbnail: thumbnail, width: history.width, height: history.height)
         detectionHistory!.add(onGrid)
-        // Only a moving region reads the detection plate (a median over the history, the
-        // plugin's largest pass but the model's on a rendered clip); the history keeps
+        // Only a moving region reads the detection plate, a median over the history (on a
+        // rendered clip it was the plugin's largest pass after the model); the history keeps
         // learning either way.
         plate.detection = matteStyle.takesMovingRegion(over: plate) ? detectionHistory!.median() : nil
         return (plate, onGrid)
