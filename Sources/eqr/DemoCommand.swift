@@ -48,7 +48,9 @@ struct DemoCommand: ParsableCommand {
         let inputs = try clip.frames.enumerated().map { try Frame(modelTensor: $0.element, index: $0.offset) }
         let swap = try FramePipeline(model: net, effect: .swap)
         swap.setBackground(try Frame(modelTensor: still))
-        swap.setPlate(try BackgroundPlate.consensus(of: inputs))  // as `eqr -i` learns it from the clip
+        // As `eqr -i` learns it from the clip: a layered model's coverage votes.
+        let coverage = net.hasCoverage ? try inputs.map { frame in try frame.withPixelBuffer { try swap.coverage($0)! } } : nil
+        swap.setPlate(try BackgroundPlate.consensus(of: inputs, coverage: coverage))
         let rendered = try FramePipeline(model: net, effect: .swap)
         rendered.renderMode = .model
         rendered.setBackground(try Frame(modelTensor: still))
