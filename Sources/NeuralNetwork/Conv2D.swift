@@ -9,8 +9,9 @@ import Tensors
 /// Backward per sample n: `dW[:, :, ky, kx] += dY_n · shifted planes(X_n)ᵀ`, `db += Σ_p dY_n`,
 /// and `dX_n` gathered in planes as `Σ W[:, :, ky, kx]ᵀ · dY_n` at the same shifts (or, for a
 /// stride-1 kernel with few output channels, as the convolution of dY_n with the flipped
-/// kernel). The tape holds the padded planes (or the input, when forward split a sample's
-/// rows between workers), so backward does not pad again.
+/// kernel). The tape holds the input; backward pads it again (a sample's planes, kept for a
+/// whole batch, were written to memory no cache holds: forward ran 10–25 % slower, and the
+/// training step no faster).
 public final class Conv2D: DescribedLayer {
     /// `conv2d` with its channels, kernel, stride and padding.
     public var layerDescription: LayerDescription {
@@ -229,22 +230,18 @@ public final class Conv2D: DescribedLayer {
         }
     }
 
-    /// What a forward pass keeps for backward: the padded planes of every sample when it
-    /// made them for whole samples (backward reads them instead of padding again), else the
-    /// input.
+    /// What a forward pass keeps for backward: its input.
     struct Record {
-        enum Kept { case planes(Tensor), input(Tensor) }
-        var kept: Kept
-        var inputShape: [Int]
+        var input: Tensor
     }
 
-    /// Convolves every sample; with a tape, keeps the padded planes (or the input).
+    /// Convolves every sample; with a tape, keeps the input.
     ///
     /// Work is split into tasks of (sample, block of output rows): one task per sample when
     /// the batch fills the workers, else each sample's rows are split so a single frame
     /// still uses every core. Each task pads its rows into planes and runs its own GEMMs
-    /// (`convolve`). The tasks run on `Parallel.gemmWorkerCount` workers: one when OpenBLAS
-    /// splits each GEMM itself.
+    /// (`convolve`) in pieces OpenBLAS runs on the calling thread, so the tasks run on every
+    /// worker whatever OpenBLAS's thread count.
     public func forward(_ input: Tensor, tape: Tape?) -> Tensor {
         let outShape = checkedOutputShape(input)
         if tape == nil && runsWinogradAtInference { return winogradForward(input, outputShape: outShape) }
@@ -259,31 +256,24 @@ public final class Conv2D: DescribedLayer {
         let direct = runsDirectKernels, kernels = directKernels
         let perOffset = deep && !direct ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kernelSize * kernelSize) : []
         let columnCount = direct ? 0 : Self.columnScratch(windows, deep: deep)
-        // With a tape and whole samples per task, the planes go to the tape (backward reuses them).
-        let keepsPlanes = tape != nil && blocks == 1
-        // Inference issues its products in pieces that OpenBLAS runs on the calling thread, on
-        // every worker: where a host runs OpenBLAS with several threads (ffmpeg does), those
-        // threads never wake, so they do not spin between products against the host's own
-        // (28 % of a plugin run's samples). The same pieces in every process, so the same
-        // pixels; training keeps whole products.
-        let maximumProduct = tape == nil ? BLAS.callingThreadProduct : .max
-        // The direct kernels run on the layer's own workers only, so every worker takes part.
-        let workers = tape == nil || direct ? Parallel.workerCount : Parallel.gemmWorkerCount
-        let samplePlanes = windows.planesCount(rows: oh)
-        var keptPlanes = keepsPlanes ? Tensor(uninitializedShape: [batch, samplePlanes]) : Tensor(shape: [1])
-        keptPlanes.withUnsafeMutablePointer { kept in
+        // Products go in pieces that OpenBLAS runs on the calling thread, on every worker:
+        // where a host runs OpenBLAS with several threads (ffmpeg does), those threads never
+        // wake, so they do not spin between products against the host's own (28 % of a plugin
+        // run's samples); and pieces of a few hundred columns stay in cache (training's 64→64
+        // and 64→32 layers ran 10–20 % faster than as whole products). The same pieces in every
+        // process, so the same pixels.
+        let maximumProduct = BLAS.callingThreadProduct
         output.withUnsafeMutablePointer { out in
             input.withUnsafePointer { x in
                 weight.value.withUnsafePointer { w in
                     bias.value.withUnsafePointer { b in
                         perOffset.withUnsafeBufferPointer { perOffset in
-                            Parallel.forEach(batch * blocks, workers: workers) { task in
+                            Parallel.forEach(batch * blocks) { task in
                                 let n = task / blocks, block = task % blocks
                                 let rows = (block * oh / blocks)..<((block + 1) * oh / blocks)
                                 let planesCount = windows.planesCount(rows: rows.count), extended = windows.extendedCount(rows: rows.count)
-                                ScratchPool.withBuffer(count: (keepsPlanes ? 0 : planesCount) + cout * extended + columnCount) { scratch in
-                                    let planes = keepsPlanes ? kept + n * samplePlanes : scratch
-                                    let y = keepsPlanes ? scratch : scratch + planesCount
+                                ScratchPool.withBuffer(count: planesCount + cout * extended + columnCount) { scratch in
+                                    let planes = scratch, y = scratch + planesCount
                                     windows.pad(x + n * inPlane, into: planes, outputRows: rows)
                                     if direct {
                                         ThinConvolution.convolve(kernels!, windows, planes: planes, rows: rows.count, weight: w, outputs: cout, into: y)
@@ -299,8 +289,7 @@ public final class Conv2D: DescribedLayer {
                 }
             }
         }
-        }
-        tape?.push(Record(kept: keepsPlanes ? .planes(keptPlanes) : .input(input), inputShape: input.shape))
+        tape?.push(Record(input: input))
         return output
     }
 
@@ -341,7 +330,7 @@ public final class Conv2D: DescribedLayer {
     /// The shared backward; the input gradient only when `needsInputGradient`.
     private func gradients(_ outputGradient: Tensor, tape: Tape, needsInputGradient: Bool) -> Tensor? {
         let record = tape.pop(Record.self, for: label)
-        let inputShape = record.inputShape
+        let inputShape = record.input.shape
         let outShape = checkedOutputShape(for: inputShape)
         requireShape(outputGradient.shape == outShape, label, "output gradient \(outputGradient.shape) does not match output \(outShape)")
         let g = geometry(height: inputShape[2], width: inputShape[3])
@@ -375,14 +364,8 @@ public final class Conv2D: DescribedLayer {
         let flipped = flippedGeometry == nil ? [] : flippedTransposedWeight()
         let perOffset = deepWeight || (needsInputGradient && flippedGeometry == nil)
             ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kk) : []
-        let source: Tensor, padded: Bool
-        switch record.kept {
-        case .planes(let planes): (source, padded) = (planes, true)
-        case .input(let input): (source, padded) = (input, false)
-        }
-        // [planes when not kept | dY extended | column matrix when shallow | the input gradient's part]
-        let paddingScratch = padded ? 0 : planesCount
-        let weightScratch = paddingScratch + cout * extended + Self.columnScratch(windows, deep: deepWeight || directWeight)
+        // [planes | dY extended | column matrix when shallow | the input gradient's part]
+        let weightScratch = planesCount + cout * extended + Self.columnScratch(windows, deep: deepWeight || directWeight)
         let inputScratch: Int
         if !needsInputGradient || directInputGradient {
             inputScratch = 0
@@ -398,7 +381,7 @@ public final class Conv2D: DescribedLayer {
         var partials = [Float](repeating: 0, count: chunks * partialSize)
         var inputGradient = needsInputGradient ? Tensor(uninitializedShape: inputShape) : Tensor(shape: [1])  // (never written without dX)
         inputGradient.withUnsafeMutablePointer { dx in
-            source.withUnsafePointer { source in
+            record.input.withUnsafePointer { source in
                 outputGradient.withUnsafePointer { dy in
                     partials.withUnsafeMutableBufferPointer { partialBuffer in
                         flipped.withUnsafeBufferPointer { flipped in
@@ -407,13 +390,13 @@ public final class Conv2D: DescribedLayer {
                                 // dW as [kk, cout, cin] when deep (and not direct), else as stored, [cout, cin·kk].
                                 let dw = partialBuffer.baseAddress! + chunk * partialSize, db = dw + cout * depth
                                 ScratchPool.withBuffer(count: weightScratch + inputScratch) { scratch in
-                                    let dyExtended = scratch + paddingScratch, columns = dyExtended + cout * extended
+                                    let dyExtended = scratch + planesCount, columns = dyExtended + cout * extended
                                     let inputPart = scratch + weightScratch
                                     for n in (chunk * batch / chunks)..<((chunk + 1) * batch / chunks) {
                                         let dyn = dy + n * outPlane, dxn = dx + n * inPlane
                                         for c in 0..<cout { db[c] += Float(LaneSums.sum(dyn + c * p, p)) }
-                                        let planes = padded ? source + n * planesCount : UnsafePointer(scratch)
-                                        if !padded { windows.pad(source + n * inPlane, into: scratch, outputRows: 0..<oh) }
+                                        let planes = UnsafePointer(scratch)
+                                        windows.pad(source + n * inPlane, into: scratch, outputRows: 0..<oh)
                                         windows.extend(dyn, channels: cout, into: dyExtended)
                                         if directWeight {
                                             ThinConvolution.accumulateWeightGradient(kernels!, windows, planes: planes, rows: oh, outputGradient: dyExtended,

@@ -18,7 +18,8 @@ public enum Parallel {
     /// split each product. A library loaded into a host leaves OpenBLAS's thread count as the
     /// host has it, and concurrent multi-threaded GEMMs from several workers contend for the
     /// same cores (the frei0r plugin ran 27 % slower that way). Products issued in pieces of
-    /// at most ``BLAS/callingThreadProduct`` (inference) run on every worker instead.
+    /// at most ``BLAS/callingThreadProduct`` (every convolution's forward pass) run on every
+    /// worker instead.
     public static var gemmWorkerCount: Int { BLAS.threadCount > 1 ? 1 : workerCount }
 
     /// Runs `body(i)` for every `i` in `0..<count`, spread over `workers` threads (default

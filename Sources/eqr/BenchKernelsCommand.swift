@@ -62,6 +62,15 @@ struct BenchKernelsCommand: ParsableCommand {
         var inference_gflops: Double
         var inference_ratio_to_sgemm: Double
         var inference_ms: Double
+
+        /// These figures with their ratios to an sgemm of `sgemm` GFLOP/s.
+        func relative(toSgemm sgemm: Double) -> LayerFigures {
+            var figures = self
+            figures.forward_ratio_to_sgemm = forward_gflops / sgemm
+            figures.backward_ratio_to_sgemm = backward_gflops / sgemm
+            figures.inference_ratio_to_sgemm = inference_gflops / sgemm
+            return figures
+        }
     }
 
     struct TransformerFigures: Encodable {
@@ -83,16 +92,24 @@ struct BenchKernelsCommand: ParsableCommand {
         threads.apply()
         let repetitions = quick ? 2 : 5
         let sgemmSize = quick ? 1024 : 2048
-        // The ceiling: one large sgemm with OpenBLAS's own threads on every worker core.
-        ProcessSettings.blasThreadCount = Parallel.workerCount
-        let sgemm = Self.measureSgemm(size: sgemmSize, repetitions: repetitions)
-        ProcessSettings.blasThreadCount = 1  // the layers' policy (see BLAS)
+        // The layers run with OpenBLAS single-threaded (the layers' policy, see BLAS), and
+        // before the sgemm: OpenBLAS's threads spin for a while after a threaded product and
+        // would slow the first layers measured after it (by up to half).
+        ProcessSettings.blasThreadCount = 1
+        // One untimed pass first: the first layers a fresh process runs took up to twice as
+        // long (thread start-up, first-touch memory), in every repetition.
+        for shape in Self.modelConvolutions(resolution: 64) { _ = measure(shape, repetitions: 1) }
         var layers: [LayerFigures] = []
         for resolution in quick ? [64] : [64, 128] {
             for shape in Self.modelConvolutions(resolution: resolution) {
-                layers.append(measure(shape, sgemm: sgemm, repetitions: repetitions))
+                layers.append(measure(shape, repetitions: repetitions))
             }
         }
+        // The ceiling: one large sgemm with OpenBLAS's own threads on every worker core.
+        ProcessSettings.blasThreadCount = Parallel.workerCount
+        let sgemm = Self.measureSgemm(size: sgemmSize, repetitions: repetitions)
+        ProcessSettings.blasThreadCount = 1
+        layers = layers.map { $0.relative(toSgemm: sgemm) }
         var transformers: [TransformerFigures] = []
         for size in quick ? [16] : [16, 32] {
             transformers.append(Self.measureTransformer(shape: [batch, 64, size, size], repetitions: repetitions))
@@ -129,7 +146,8 @@ struct BenchKernelsCommand: ParsableCommand {
         return Tensor(shape: shape, uniformIn: -1...1, generator: &generator)
     }
 
-    func measure(_ s: ConvShape, sgemm: Double, repetitions: Int) -> LayerFigures {
+    /// One layer's timings; the ratios to sgemm are filled in by ``LayerFigures/relative(toSgemm:)``.
+    func measure(_ s: ConvShape, repetitions: Int) -> LayerFigures {
         var generator = SeededGenerator(seed: 3)
         let conv = Conv2D(inputChannels: s.inputChannels, outputChannels: s.outputChannels, kernelSize: s.kernel,
                           stride: s.stride, padding: s.kernel / 2, generator: &generator)
@@ -137,7 +155,7 @@ struct BenchKernelsCommand: ParsableCommand {
         let input = Self.randomInput([batch, s.inputChannels, s.size, s.size], seed: 4)
         let output = conv(input)
         let outputGradient = Self.randomInput(output.shape, seed: 5)
-        // Training's forward pass (a tape: the planes kept for backward), and inference's.
+        // Training's forward pass (a tape: the input kept for backward), and inference's.
         let forward = Self.bestTime(repetitions: repetitions) { _ = conv.forward(input, tape: Tape()) }
         let inference = Self.bestTime(repetitions: repetitions) { _ = conv.forward(input, tape: nil) }
         // Backward alone: forward and backward minus forward, both with a tape.
@@ -168,9 +186,9 @@ struct BenchKernelsCommand: ParsableCommand {
             name: "\(s.name) @\(s.size)", shape: [batch, s.inputChannels, s.size, s.size] + [s.outputChannels, s.kernel, s.stride],
             path: path, inference_path: conv.runsWinogradAtInference ? "winograd" : path,
             forward_gflops: forwardGflops, backward_gflops: backwardGflops,
-            forward_ratio_to_sgemm: forwardGflops / sgemm, backward_ratio_to_sgemm: backwardGflops / sgemm,
+            forward_ratio_to_sgemm: 0, backward_ratio_to_sgemm: 0,
             forward_ms: forward * 1000, backward_ms: backward * 1000, padding_share_of_forward: padding / forward,
-            inference_gflops: inferenceGflops, inference_ratio_to_sgemm: inferenceGflops / sgemm, inference_ms: inference * 1000)
+            inference_gflops: inferenceGflops, inference_ratio_to_sgemm: 0, inference_ms: inference * 1000)
     }
 
     static func measureTransformer(shape: [Int], repetitions: Int) -> TransformerFigures {
