@@ -7,11 +7,11 @@ import Tensors
 /// channels) takes one GEMM over a column matrix copied span by span from the same planes.
 ///
 /// Backward per sample n: `dW[:, :, ky, kx] += dY_n · shifted planes(X_n)ᵀ`, `db += Σ_p dY_n`,
-/// and `dX_n` gathered in planes as `Σ W[:, :, ky, kx]ᵀ · dY_n` at the same shifts (or, for a
-/// stride-1 kernel with few output channels, as the convolution of dY_n with the flipped
-/// kernel). The tape holds the input; backward pads it again (a sample's planes, kept for a
-/// whole batch, were written to memory no cache holds: forward ran 10–25 % slower, and the
-/// training step no faster).
+/// and, for a stride-1 kernel, `dX` as the convolution of dY with the flipped, transposed
+/// kernel, run as forward runs (a stride-2 kernel's `dX_n` is gathered in planes as
+/// `Σ W[:, :, ky, kx]ᵀ · dY_n` at the same shifts). The tape holds the input; backward pads
+/// it again (a sample's planes, kept for a whole batch, were written to memory no cache
+/// holds: forward ran 10–25 % slower, and the training step no faster).
 public final class Conv2D: DescribedLayer {
     /// `conv2d` with its channels, kernel, stride and padding.
     public var layerDescription: LayerDescription {
@@ -236,26 +236,45 @@ public final class Conv2D: DescribedLayer {
     }
 
     /// Convolves every sample; with a tape, keeps the input.
+    public func forward(_ input: Tensor, tape: Tape?) -> Tensor {
+        let outShape = checkedOutputShape(input)
+        if tape == nil && runsWinogradAtInference { return winogradForward(input, outputShape: outShape) }
+        var output = Tensor(uninitializedShape: outShape)
+        output.withUnsafeMutablePointer { out in
+            input.withUnsafePointer { x in
+                weight.value.withUnsafePointer { w in
+                    bias.value.withUnsafePointer { b in
+                        Self.convolveBatch(x, batch: input.shape[0], geometry(height: input.shape[2], width: input.shape[3]), weight: w,
+                                           outputs: outputChannels, bias: b, kernels: runsDirectKernels ? directKernels : nil, into: out)
+                    }
+                }
+            }
+        }
+        tape?.push(Record(input: input))
+        return output
+    }
+
+    /// Convolves a batch `x = [batch, g.channels, g.height, g.width]` with weights in the stored
+    /// order `[outputs, g.channels·kh·kw]` into `out = [batch, outputs, Hout, Wout]`, adding
+    /// `bias` if given; `kernels`: the direct kernels run the product (a thin, stride-1 one).
     ///
     /// Work is split into tasks of (sample, block of output rows): one task per sample when
     /// the batch fills the workers, else each sample's rows are split so a single frame
     /// still uses every core. Each task pads its rows into planes and runs its own GEMMs
     /// (`convolve`) in pieces OpenBLAS runs on the calling thread, so the tasks run on every
     /// worker whatever OpenBLAS's thread count.
-    public func forward(_ input: Tensor, tape: Tape?) -> Tensor {
-        let outShape = checkedOutputShape(input)
-        if tape == nil && runsWinogradAtInference { return winogradForward(input, outputShape: outShape) }
-        let g = geometry(height: input.shape[2], width: input.shape[3])
-        let batch = input.shape[0], oh = g.outputHeight, cout = outputChannels, cin = inputChannels
+    static func convolveBatch(
+        _ x: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, weight w: UnsafePointer<Float>, outputs cout: Int,
+        bias b: UnsafePointer<Float>?, kernels: DirectKernels?, into out: UnsafeMutablePointer<Float>
+    ) {
+        let oh = g.outputHeight, cin = g.channels, kk = g.kernelHeight * g.kernelWidth
         let inPlane = cin * g.height * g.width, outPlane = cout * g.columnCount
         // The split depends on the worker count only, never on OpenBLAS's threads, so every
         // process computes the same products (the same pixels from the host and the plugins).
         let blocks = batch >= Parallel.workerCount ? 1 : min(oh, (Parallel.workerCount + batch - 1) / batch)
-        var output = Tensor(uninitializedShape: outShape)
-        let windows = ShiftedWindows(g), deep = cin >= Self.shiftedMinimumChannels
-        let direct = runsDirectKernels, kernels = directKernels
-        let perOffset = deep && !direct ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kernelSize * kernelSize) : []
-        let columnCount = direct ? 0 : Self.columnScratch(windows, deep: deep)
+        let windows = ShiftedWindows(g), deep = cin >= shiftedMinimumChannels, direct = kernels != nil
+        let perOffset = deep && !direct ? Self.perOffset(Array(UnsafeBufferPointer(start: w, count: cout * cin * kk)), outputs: cout, inputs: cin, offsets: kk) : []
+        let columnCount = direct ? 0 : columnScratch(windows, deep: deep)
         // Products go in pieces that OpenBLAS runs on the calling thread, on every worker:
         // where a host runs OpenBLAS with several threads (ffmpeg does), those threads never
         // wake, so they do not spin between products against the host's own (28 % of a plugin
@@ -263,34 +282,24 @@ public final class Conv2D: DescribedLayer {
         // and 64→32 layers ran 10–20 % faster than as whole products). The same pieces in every
         // process, so the same pixels.
         let maximumProduct = BLAS.callingThreadProduct
-        output.withUnsafeMutablePointer { out in
-            input.withUnsafePointer { x in
-                weight.value.withUnsafePointer { w in
-                    bias.value.withUnsafePointer { b in
-                        perOffset.withUnsafeBufferPointer { perOffset in
-                            Parallel.forEach(batch * blocks) { task in
-                                let n = task / blocks, block = task % blocks
-                                let rows = (block * oh / blocks)..<((block + 1) * oh / blocks)
-                                let planesCount = windows.planesCount(rows: rows.count), extended = windows.extendedCount(rows: rows.count)
-                                ScratchPool.withBuffer(count: planesCount + cout * extended + columnCount) { scratch in
-                                    let planes = scratch, y = scratch + planesCount
-                                    windows.pad(x + n * inPlane, into: planes, outputRows: rows)
-                                    if direct {
-                                        ThinConvolution.convolve(kernels!, windows, planes: planes, rows: rows.count, weight: w, outputs: cout, into: y)
-                                    } else {
-                                        Self.convolve(windows, planes: planes, rows: rows.count, weight: w, perOffset: deep ? perOffset.baseAddress! : nil,
-                                                      outputs: cout, columns: y + cout * extended, into: y, maximumProduct: maximumProduct)
-                                    }
-                                    windows.crop(y, channels: cout, rows: rows.count, into: out + n * outPlane, firstRow: rows.lowerBound, bias: b)
-                                }
-                            }
-                        }
+        perOffset.withUnsafeBufferPointer { perOffset in
+            Parallel.forEach(batch * blocks) { task in
+                let n = task / blocks, block = task % blocks
+                let rows = (block * oh / blocks)..<((block + 1) * oh / blocks)
+                let planesCount = windows.planesCount(rows: rows.count), extended = windows.extendedCount(rows: rows.count)
+                ScratchPool.withBuffer(count: planesCount + cout * extended + columnCount) { scratch in
+                    let planes = scratch, y = scratch + planesCount
+                    windows.pad(x + n * inPlane, into: planes, outputRows: rows)
+                    if let kernels {
+                        ThinConvolution.convolve(kernels, windows, planes: planes, rows: rows.count, weight: w, outputs: cout, into: y)
+                    } else {
+                        convolve(windows, planes: planes, rows: rows.count, weight: w, perOffset: deep ? perOffset.baseAddress! : nil,
+                                 outputs: cout, columns: y + cout * extended, into: y, maximumProduct: maximumProduct)
                     }
+                    windows.crop(y, channels: cout, rows: rows.count, into: out + n * outPlane, firstRow: rows.lowerBound, bias: b)
                 }
             }
         }
-        tape?.push(Record(input: input))
-        return output
     }
 
     /// The forward pass of an inference through ``WinogradConvolution``.
@@ -341,41 +350,25 @@ public final class Conv2D: DescribedLayer {
         let wq = windows.paddedWidth, extended = windows.extendedCount(rows: oh), planeStride = windows.planeStride(rows: oh)
         let planesCount = windows.planesCount(rows: oh)
         // dW per offset (k² GEMMs as deep as the image, `cin` wide) when the input is deep,
-        // else one GEMM per tile over the column matrix.
+        // else one GEMM per tile over the column matrix; the direct kernels for a thin
+        // stride-1 layer (dot products over the pixels).
         let deepWeight = cin >= Self.shiftedMinimumChannels
-        // dX: a stride-1 kernel with few output channels convolves dY with the flipped,
-        // transposed kernel (one GEMM of depth cout·k², not k² of depth cout), and so does one
-        // with few input channels where the direct kernels run (a thin convolution then);
-        // otherwise Wᵀ[ky, kx] · dY is gathered in planes at the window shifts.
-        let thinInputs = usesDirectThinKernels && cin <= ThinConvolution.maximumThinChannels
-        let flippedGeometry: ConvolutionGeometry? =
-            (needsInputGradient && (cout < Self.shiftedMinimumChannels || thinInputs) && stride == 1 && padding <= kernelSize - 1)
+        let directWeight = runsDirectKernels, kernels = directKernels
+        // dX of a stride-1 layer is the convolution of dY with the flipped, transposed kernel,
+        // run as forward runs (`convolveBatch`: pieces on every worker, the direct kernels where
+        // it is thin) after the weight gradient; a stride-2 layer's is gathered in planes,
+        // Σ W[ky, kx]ᵀ · dY at the window shifts, beside its weight gradient.
+        let flippedGeometry: ConvolutionGeometry? = (needsInputGradient && stride == 1 && padding <= kernelSize - 1)
             ? ConvolutionGeometry(channels: cout, height: oh, width: g.outputWidth, kernelHeight: kernelSize, kernelWidth: kernelSize,
                                   stride: 1, padding: kernelSize - 1 - padding)
             : nil
-        let flippedWindows = flippedGeometry.map(ShiftedWindows.init)
-        // The flipped-kernel dX of a thin layer runs the direct kernels in a pass of its own,
-        // on every worker (the loop below keeps one worker while OpenBLAS runs threaded).
-        let directInputGradient = usesDirectThinKernels && flippedWindows.map { ThinConvolution.applies($0, outputs: cin) } == true
-        // dW of a thin stride-1 layer: the direct kernels too (dot products over the pixels).
-        let directWeight = runsDirectKernels, kernels = directKernels
-        // Without any GEMM left in the loop below, every worker takes part.
-        let chunkWorkers = directWeight && (!needsInputGradient || directInputGradient) ? Parallel.workerCount : Parallel.gemmWorkerCount
-        let flipped = flippedGeometry == nil ? [] : flippedTransposedWeight()
-        let perOffset = deepWeight || (needsInputGradient && flippedGeometry == nil)
-            ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kk) : []
-        // [planes | dY extended | column matrix when shallow | the input gradient's part]
+        let gathersInputGradient = needsInputGradient && flippedGeometry == nil
+        // Without any GEMM in the loop below, every worker takes part.
+        let chunkWorkers = directWeight && !gathersInputGradient ? Parallel.workerCount : Parallel.gemmWorkerCount
+        let perOffset = deepWeight || gathersInputGradient ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kk) : []
+        // [planes | dY extended | column matrix when shallow | the gathered input gradient's planes]
         let weightScratch = planesCount + cout * extended + Self.columnScratch(windows, deep: deepWeight || directWeight)
-        let inputScratch: Int
-        if !needsInputGradient || directInputGradient {
-            inputScratch = 0
-        } else if let flippedWindows {
-            let rows = flippedWindows.geometry.outputHeight
-            inputScratch = flippedWindows.planesCount(rows: rows) + cin * flippedWindows.extendedCount(rows: rows)
-                + Self.columnScratch(flippedWindows, deep: false)
-        } else {
-            inputScratch = planesCount
-        }
+        let inputScratch = gathersInputGradient ? planesCount : 0
         let tileRows = windows.tileRows(channels: cin * windows.phases + cout, floats: Self.tileFloats)
         let partialSize = cout * depth + cout
         var partials = [Float](repeating: 0, count: chunks * partialSize)
@@ -384,19 +377,16 @@ public final class Conv2D: DescribedLayer {
             record.input.withUnsafePointer { source in
                 outputGradient.withUnsafePointer { dy in
                     partials.withUnsafeMutableBufferPointer { partialBuffer in
-                        flipped.withUnsafeBufferPointer { flipped in
                         perOffset.withUnsafeBufferPointer { perOffset in
                             Parallel.forEach(chunks, workers: chunkWorkers) { chunk in
                                 // dW as [kk, cout, cin] when deep (and not direct), else as stored, [cout, cin·kk].
                                 let dw = partialBuffer.baseAddress! + chunk * partialSize, db = dw + cout * depth
                                 ScratchPool.withBuffer(count: weightScratch + inputScratch) { scratch in
-                                    let dyExtended = scratch + planesCount, columns = dyExtended + cout * extended
-                                    let inputPart = scratch + weightScratch
+                                    let planes = scratch, dyExtended = scratch + planesCount, columns = dyExtended + cout * extended
                                     for n in (chunk * batch / chunks)..<((chunk + 1) * batch / chunks) {
-                                        let dyn = dy + n * outPlane, dxn = dx + n * inPlane
+                                        let dyn = dy + n * outPlane
                                         for c in 0..<cout { db[c] += Float(LaneSums.sum(dyn + c * p, p)) }
-                                        let planes = UnsafePointer(scratch)
-                                        windows.pad(source + n * inPlane, into: scratch, outputRows: 0..<oh)
+                                        windows.pad(source + n * inPlane, into: planes, outputRows: 0..<oh)
                                         windows.extend(dyn, channels: cout, into: dyExtended)
                                         if directWeight {
                                             ThinConvolution.accumulateWeightGradient(kernels!, windows, planes: planes, rows: oh, outputGradient: dyExtended,
@@ -417,19 +407,9 @@ public final class Conv2D: DescribedLayer {
                                                           lda: extended, b: columns, ldb: tile.count * wq, beta: 1, c: dw, ldc: depth)
                                             }
                                         }
-                                        if !needsInputGradient || directInputGradient { continue }
-                                        if let flippedWindows {
-                                            // dX_n = conv(dY_n, flipped Wᵀ)
-                                            let fw = flippedWindows, rows = fw.geometry.outputHeight
-                                            let fPlanes = inputPart, fy = fPlanes + fw.planesCount(rows: rows)
-                                            fw.pad(dyn, into: fPlanes, outputRows: 0..<rows)
-                                            Self.convolve(fw, planes: fPlanes, rows: rows, weight: flipped.baseAddress!, perOffset: nil, outputs: cin,
-                                                          columns: fy + cin * fw.extendedCount(rows: rows), into: fy)
-                                            fw.crop(fy, channels: cin, rows: rows, into: dxn, firstRow: 0)
-                                            continue
-                                        }
+                                        guard gathersInputGradient else { continue }
                                         // planes(dX_n) at the shift of (ky, kx) += W[ky, kx]ᵀ · dY_n (extended)
-                                        let dPlanes = inputPart
+                                        let dPlanes = scratch + weightScratch
                                         dPlanes.update(repeating: 0, count: planesCount)
                                         for tile in Self.tiles(of: 0..<oh, rowsPerTile: tileRows) {
                                             let start = tile.lowerBound * wq
@@ -439,30 +419,22 @@ public final class Conv2D: DescribedLayer {
                                                           c: dPlanes + windows.offset(ky: s / kernelSize, kx: s % kernelSize, rows: oh) + start, ldc: planeStride)
                                             }
                                         }
-                                        windows.unpad(dPlanes, into: dxn)
+                                        windows.unpad(dPlanes, into: dx + n * inPlane)
                                     }
                                 }
                             }
                         }
-                        }
                     }
                 }
             }
-        }
-        if directInputGradient, let fw = flippedWindows {
-            // dX_n = conv(dY_n, flipped Wᵀ), one sample per task.
-            let rows = fw.geometry.outputHeight, planes = fw.planesCount(rows: rows)
-            inputGradient.withUnsafeMutablePointer { dx in
+            if let flippedGeometry {
+                // dX = conv(dY, flipped Wᵀ)
+                let flipped = flippedTransposedWeight()
+                let thin = usesDirectThinKernels && ThinConvolution.applies(ShiftedWindows(flippedGeometry), outputs: cin)
                 outputGradient.withUnsafePointer { dy in
                     flipped.withUnsafeBufferPointer { flipped in
-                        Parallel.forEach(batch) { n in
-                            ScratchPool.withBuffer(count: planes + cin * fw.extendedCount(rows: rows)) { scratch in
-                                fw.pad(dy + n * outPlane, into: scratch, outputRows: 0..<rows)
-                                ThinConvolution.convolve(kernels!, fw, planes: scratch, rows: rows, weight: flipped.baseAddress!, outputs: cin,
-                                                         into: scratch + planes)
-                                fw.crop(scratch + planes, channels: cin, rows: rows, into: dx + n * inPlane, firstRow: 0)
-                            }
-                        }
+                        Self.convolveBatch(dy, batch: batch, flippedGeometry, weight: flipped.baseAddress!, outputs: cin, bias: nil,
+                                           kernels: thin ? directKernels : nil, into: dx)
                     }
                 }
             }

@@ -48,8 +48,8 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
-    /// Fewer output than input channels at stride 1: the input gradient takes the
-    /// flipped-kernel convolution route instead of col2im.
+    /// Fewer output than input channels at stride 1, several kernels and paddings: the input
+    /// gradient as the convolution with the flipped kernel (thin on its output side).
     func testConv2DNarrowingStrideOne() {
         var g = SeededGenerator(seed: 30)
         for (kernel, padding) in [(3, 1), (5, 1), (3, 0)] {
