@@ -53,7 +53,20 @@ public final class Conv2D: DescribedLayer {
         case blas
     }
 
-    /// The direct kernels for thin products, by instruction set.
+    /// Which code runs a deep product (more than four channels on both sides). Results agree
+    /// to rounding either way.
+    public enum DeepKernels: String, CaseIterable, Sendable {
+        /// The AVX-512 direct kernels where the CPU has AVX-512 and OpenBLAS's kernel is
+        /// narrower (an AVX2 kernel set through `OPENBLAS_CORETYPE`, a misdetected CPU), where
+        /// they are the faster choice; else OpenBLAS.
+        case automatic
+        /// The AVX-512 direct kernels wherever the CPU has AVX-512 (else OpenBLAS).
+        case direct
+        /// OpenBLAS always.
+        case blas
+    }
+
+    /// The direct kernels, by instruction set.
     public enum DirectKernels: String, Sendable {
         /// 8-lane vectors, AVX2 + FMA (`VectorKernels`).
         case avx2 = "direct-avx2"
@@ -64,43 +77,63 @@ public final class Conv2D: DescribedLayer {
     /// Which code runs this layer's thin products (default ``ThinKernels/automatic``).
     public var thinKernels = ThinKernels.automatic
 
+    /// Which code runs this layer's deep products (default ``DeepKernels/automatic``).
+    public var deepKernels = DeepKernels.automatic
+
     /// What runs a forward pass without a tape (inference) through a 3×3, stride-1,
     /// padding-1 layer with at least 16 channels on both sides.
     public enum InferenceKernels: String, CaseIterable, Sendable {
         /// Winograd's minimal filtering F(4×4, 3×3): a quarter of the multiply-adds, results
         /// equal to rounding (`WinogradConvolution`).
         case winograd
-        /// The shifted-window GEMMs that training runs.
+        /// What training runs: the shifted-window GEMMs, or the direct kernels where
+        /// ``Conv2D/productKernels`` says.
         case shiftedWindows = "shifted-windows"
     }
 
     /// What runs this layer's forward pass at inference (default ``InferenceKernels/winograd``).
     public var inferenceKernels = InferenceKernels.winograd
 
-    /// Whether a forward pass without a tape runs Winograd's F(4×4, 3×3) here.
+    /// Whether a forward pass without a tape runs Winograd's F(4×4, 3×3) here: where it
+    /// applies and OpenBLAS runs the layer's products (the AVX-512 direct kernels beat
+    /// Winograd on OpenBLAS's AVX2 kernel: 64→32 at 64×64 in 6.8 ms against 12.4).
     public var runsWinogradAtInference: Bool {
-        inferenceKernels == .winograd
+        inferenceKernels == .winograd && productKernels == nil
             && WinogradConvolution.applies(kernelSize: kernelSize, stride: stride, padding: padding, inputs: inputChannels, outputs: outputChannels)
     }
 
-    /// The direct kernels this layer's thin products run on this machine; nil: OpenBLAS.
-    public var directKernels: DirectKernels? {
+    /// The direct kernels this layer's thin products would run on this machine; nil: OpenBLAS.
+    public var thinDirectKernels: DirectKernels? {
         switch thinKernels {
-        case .automatic: ThinConvolution.automaticChoice
-        case .direct: ThinConvolution.widestSupported
-        case .directAVX2: ThinConvolution.widestSupported.map { _ in .avx2 }
+        case .automatic: DirectKernelDispatch.automaticChoice
+        case .direct: DirectKernelDispatch.widestSupported
+        case .directAVX2: DirectKernelDispatch.widestSupported.map { _ in .avx2 }
         case .blas: nil
         }
     }
 
-    /// Whether this layer's thin products run the direct kernels on this machine.
-    public var usesDirectThinKernels: Bool { directKernels != nil }
-
-    /// Whether this layer is thin (stride 1, at most four channels on one side) and its
-    /// forward pass and weight gradient run the direct kernels on this machine.
-    public var runsDirectKernels: Bool {
-        usesDirectThinKernels && stride == 1 && min(inputChannels, outputChannels) <= ThinConvolution.maximumThinChannels
+    /// The direct kernels this layer's deep products would run on this machine; nil: OpenBLAS.
+    public var deepDirectKernels: DirectKernels? {
+        switch deepKernels {
+        case .automatic: DirectKernelDispatch.automaticDeepChoice
+        case .direct: DirectKernelDispatch.widestSupported == .avx512 ? .avx512 : nil
+        case .blas: nil
+        }
     }
+
+    /// The direct kernels a product of this layer's kind runs: a thin one (at most four
+    /// channels on one side) with ``thinDirectKernels`` at stride 1 (else OpenBLAS), a deep
+    /// one with ``deepDirectKernels``; nil: OpenBLAS.
+    func directKernels(inputs: Int, outputs: Int, stride: Int) -> DirectKernels? {
+        min(inputs, outputs) <= DirectKernelDispatch.maximumThinChannels ? (stride == 1 ? thinDirectKernels : nil) : deepDirectKernels
+    }
+
+    /// The direct kernels that run this layer's forward pass and weight gradient on this
+    /// machine; nil: OpenBLAS.
+    public var productKernels: DirectKernels? { directKernels(inputs: inputChannels, outputs: outputChannels, stride: stride) }
+
+    /// Whether this layer's forward pass and weight gradient run the direct kernels here.
+    public var runsDirectKernels: Bool { productKernels != nil }
 
     /// Creates a convolution with He-uniform weights and zero bias.
     public init(
@@ -245,7 +278,7 @@ public final class Conv2D: DescribedLayer {
                 weight.value.withUnsafePointer { w in
                     bias.value.withUnsafePointer { b in
                         Self.convolveBatch(x, batch: input.shape[0], geometry(height: input.shape[2], width: input.shape[3]), weight: w,
-                                           outputs: outputChannels, bias: b, kernels: runsDirectKernels ? directKernels : nil, into: out)
+                                           outputs: outputChannels, bias: b, kernels: productKernels, into: out)
                     }
                 }
             }
@@ -256,7 +289,7 @@ public final class Conv2D: DescribedLayer {
 
     /// Convolves a batch `x = [batch, g.channels, g.height, g.width]` with weights in the stored
     /// order `[outputs, g.channels·kh·kw]` into `out = [batch, outputs, Hout, Wout]`, adding
-    /// `bias` if given; `kernels`: the direct kernels run the product (a thin, stride-1 one).
+    /// `bias` if given, with the direct `kernels` (nil: OpenBLAS).
     ///
     /// Work is split into tasks of (sample, block of output rows): one task per sample when
     /// the batch fills the workers, else each sample's rows are split so a single frame
@@ -291,7 +324,7 @@ public final class Conv2D: DescribedLayer {
                     let planes = scratch, y = scratch + planesCount
                     windows.pad(x + n * inPlane, into: planes, outputRows: rows)
                     if let kernels {
-                        ThinConvolution.convolve(kernels, windows, planes: planes, rows: rows.count, weight: w, outputs: cout, into: y)
+                        DirectKernelDispatch.convolve(kernels, windows, planes: planes, rows: rows.count, weight: w, outputs: cout, into: y)
                     } else {
                         convolve(windows, planes: planes, rows: rows.count, weight: w, perOffset: deep ? perOffset.baseAddress! : nil,
                                  outputs: cout, columns: y + cout * extended, into: y, maximumProduct: maximumProduct)
@@ -349,14 +382,14 @@ public final class Conv2D: DescribedLayer {
         let windows = ShiftedWindows(g)
         let wq = windows.paddedWidth, extended = windows.extendedCount(rows: oh), planeStride = windows.planeStride(rows: oh)
         let planesCount = windows.planesCount(rows: oh)
-        // dW per offset (k² GEMMs as deep as the image, `cin` wide) when the input is deep,
-        // else one GEMM per tile over the column matrix; the direct kernels for a thin
-        // stride-1 layer (dot products over the pixels).
-        let deepWeight = cin >= Self.shiftedMinimumChannels
-        let directWeight = runsDirectKernels, kernels = directKernels
+        // dW with the direct kernels where they run the layer (dot products over the pixels),
+        // else per offset (k² GEMMs as deep as the image, `cin` wide) when the input is deep,
+        // else one GEMM per tile over the column matrix.
+        let kernels = productKernels, directWeight = kernels != nil
+        let deepWeight = cin >= Self.shiftedMinimumChannels && !directWeight
         // dX of a stride-1 layer is the convolution of dY with the flipped, transposed kernel,
-        // run as forward runs (`convolveBatch`: pieces on every worker, the direct kernels where
-        // it is thin) after the weight gradient; a stride-2 layer's is gathered in planes,
+        // run as forward runs (`convolveBatch`: pieces on every worker, or the direct kernels)
+        // after the weight gradient; a stride-2 layer's is gathered in planes,
         // Σ W[ky, kx]ᵀ · dY at the window shifts, beside its weight gradient.
         let flippedGeometry: ConvolutionGeometry? = (needsInputGradient && stride == 1 && padding <= kernelSize - 1)
             ? ConvolutionGeometry(channels: cout, height: oh, width: g.outputWidth, kernelHeight: kernelSize, kernelWidth: kernelSize,
@@ -389,7 +422,7 @@ public final class Conv2D: DescribedLayer {
                                         windows.pad(source + n * inPlane, into: planes, outputRows: 0..<oh)
                                         windows.extend(dyn, channels: cout, into: dyExtended)
                                         if directWeight {
-                                            ThinConvolution.accumulateWeightGradient(kernels!, windows, planes: planes, rows: oh, outputGradient: dyExtended,
+                                            DirectKernelDispatch.accumulateWeightGradient(kernels!, windows, planes: planes, rows: oh, outputGradient: dyExtended,
                                                                                      outputs: cout, into: dw)
                                         } else if deepWeight {
                                             for tile in Self.tiles(of: 0..<oh, rowsPerTile: tileRows) {
@@ -430,11 +463,10 @@ public final class Conv2D: DescribedLayer {
             if let flippedGeometry {
                 // dX = conv(dY, flipped Wᵀ)
                 let flipped = flippedTransposedWeight()
-                let thin = usesDirectThinKernels && ThinConvolution.applies(ShiftedWindows(flippedGeometry), outputs: cin)
                 outputGradient.withUnsafePointer { dy in
                     flipped.withUnsafeBufferPointer { flipped in
                         Self.convolveBatch(dy, batch: batch, flippedGeometry, weight: flipped.baseAddress!, outputs: cin, bias: nil,
-                                           kernels: thin ? directKernels : nil, into: dx)
+                                           kernels: directKernels(inputs: cout, outputs: cin, stride: 1), into: dx)
                     }
                 }
             }
@@ -444,7 +476,7 @@ public final class Conv2D: DescribedLayer {
                 partials.withUnsafeBufferPointer { partial in
                     for chunk in 0..<chunks {
                         let base = chunk * partialSize
-                        if deepWeight && !directWeight {
+                        if deepWeight {
                             // [kk, cout, cin] → [cout, cin, kk]
                             for o in 0..<cout {
                                 for c in 0..<cin {

@@ -1,17 +1,18 @@
-/// Thin convolutions computed directly, with FMA vectors: no column matrix and no GEMM.
+/// Convolutions computed directly, with FMA vectors: no column matrix and no GEMM.
 ///
 /// The thin layers of the model (the RGB input layer 3→32, the RGB output layer 32→3, the
 /// coverage head 32→1, and the flipped-kernel input gradient of the RGB output layer) are
 /// matrix products with one side only 1–4 wide or 27 deep, where OpenBLAS's packing and
 /// blocking cost more than the arithmetic (7–31 % of sgemm). Here each block of outputs ×
 /// pixels stays in registers (up to 12 vectors) while the loop runs over the product's
-/// depth, reading the shifted planes of ``ShiftedWindows`` in place.
+/// depth, reading the shifted planes of ``ShiftedWindows`` in place. The 16-lane build also
+/// runs the deep layers where OpenBLAS's kernel is narrower than the CPU (`Conv2D.DeepKernels`).
 ///
 /// **This one file is compiled twice**, as `VectorKernels` (8-lane vectors, AVX2 + FMA) and,
 /// through a symbolic link, as `VectorKernels512` (16-lane vectors, AVX-512); each module's
 /// `KernelVector.swift` says which ``Vector`` it is, and `Package.swift` gives each module
 /// its instruction set. A module's code must only run on a CPU that has that set: callers
-/// check first (`Conv2D` does, through `ThinConvolution`). The modules hold nothing but
+/// check first (`Conv2D` does, through `DirectKernelDispatch`). The modules hold nothing but
 /// these kernels, which use raw pointers and ``Vector`` only, so no code of theirs is shared
 /// with, or runs in place of, the portable modules' code (`VectorKernelsObjectTests` checks
 /// the objects' symbols).

@@ -5,6 +5,7 @@ import ProcessSettings
 import Tensors
 
 extension Conv2D.ThinKernels: ExpressibleByArgument {}
+extension Conv2D.DeepKernels: ExpressibleByArgument {}
 
 /// `eqr bench kernels`: sgemm GFLOP/s (the practical ceiling, measured in the same run)
 /// and the forward/backward GFLOP/s of every convolution shape the model uses, plus the
@@ -19,6 +20,8 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Batch size.") var batch = 16
     @Option(help: "What runs the thin layers: automatic (the direct kernels where they beat OpenBLAS's kernel), direct (the widest the CPU has), direct-avx2, or blas.")
     var thinKernels: Conv2D.ThinKernels = .automatic
+    @Option(help: "What runs the other layers: automatic (the AVX-512 direct kernels where OpenBLAS's kernel is narrower than the CPU), direct (the AVX-512 direct kernels where the CPU has them), or blas.")
+    var deepKernels: Conv2D.DeepKernels = .automatic
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
@@ -152,6 +155,7 @@ struct BenchKernelsCommand: ParsableCommand {
         let conv = Conv2D(inputChannels: s.inputChannels, outputChannels: s.outputChannels, kernelSize: s.kernel,
                           stride: s.stride, padding: s.kernel / 2, generator: &generator)
         conv.thinKernels = thinKernels
+        conv.deepKernels = deepKernels
         let input = Self.randomInput([batch, s.inputChannels, s.size, s.size], seed: 4)
         let output = conv(input)
         let outputGradient = Self.randomInput(output.shape, seed: 5)
@@ -181,7 +185,7 @@ struct BenchKernelsCommand: ParsableCommand {
         }
         let flops = 2 * Double(batch * s.outputChannels * geometry.columnRows * geometry.columnCount)
         let forwardGflops = flops / forward / 1e9, backwardGflops = 2 * flops / backward / 1e9, inferenceGflops = flops / inference / 1e9
-        let path = conv.runsDirectKernels ? conv.directKernels!.rawValue : "blas"
+        let path = conv.productKernels?.rawValue ?? "blas"
         return LayerFigures(
             name: "\(s.name) @\(s.size)", shape: [batch, s.inputChannels, s.size, s.size] + [s.outputChannels, s.kernel, s.stride],
             path: path, inference_path: conv.runsWinogradAtInference ? "winograd" : path,

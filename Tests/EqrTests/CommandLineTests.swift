@@ -17,10 +17,20 @@ final class CommandLineTests: XCTestCase {
             XCTAssertGreaterThan(try XCTUnwrap(layer["forward_gflops"] as? Double), 0)
             XCTAssertGreaterThan(try XCTUnwrap(layer["backward_gflops"] as? Double), 0)
             XCTAssertGreaterThan(try XCTUnwrap(layer["inference_gflops"] as? Double), 0)
-            // The deep 3×3 stride-1 layers infer by Winograd; the others as they train.
+            // The deep 3×3 stride-1 layers infer by Winograd where OpenBLAS runs them; the
+            // others, and those the direct kernels run, as they train.
             let deepStrideOne = name.hasPrefix("enc3") || name.hasPrefix("dec2")
-            XCTAssertEqual(layer["inference_path"] as? String, deepStrideOne ? "winograd" : layer["path"] as? String, name)
+            let path = try XCTUnwrap(layer["path"] as? String)
+            XCTAssertEqual(layer["inference_path"] as? String, deepStrideOne && path == "blas" ? "winograd" : path, name)
         }
+        // Asked for OpenBLAS, the deep layers run it (and Winograd at inference).
+        let blas = try EqrProcess.run(["bench", "kernels", "--quick", "--json", "--batch", "2", "--deep-kernels", "blas"])
+        XCTAssertEqual(blas.status, 0, blas.standardError)
+        let blasLayers = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(blas.standardOutput.utf8)) as? [String: Any])?["layers"] as? [[String: Any]])
+        for layer in blasLayers where (layer["name"] as? String).map({ $0.hasPrefix("enc2") || $0.hasPrefix("enc3") || $0.hasPrefix("dec2") }) == true {
+            XCTAssertEqual(layer["path"] as? String, "blas")
+        }
+        XCTAssertEqual(blasLayers.filter { $0["inference_path"] as? String == "winograd" }.count, 2)
     }
 
     /// A negative number is a value, not an option: each gets its option's own range message

@@ -33,13 +33,14 @@ final class ConvolutionPathsTests: XCTestCase {
             Case(cin: 4, cout: 6, kernel: 3, stride: 1, padding: 0, height: 8, width: 40, batch: 1),
         ]
         var generator = SeededGenerator(seed: 21)
-        // Every case with the widest direct thin kernels this CPU has, with the AVX2 ones (both
-        // where the CPU has them) and with OpenBLAS.
-        let choices: [Conv2D.ThinKernels] = [.direct, .directAVX2, .blas]
+        // Every case with the widest direct kernels this CPU has (thin layers; the deep ones
+        // too where it has AVX-512), with the AVX2 ones for thin layers and OpenBLAS for deep
+        // ones (both where the CPU has them), and with OpenBLAS.
+        let choices: [(Conv2D.ThinKernels, Conv2D.DeepKernels)] = [(.direct, .direct), (.directAVX2, .blas), (.blas, .blas)]
         for (index, c) in (cases + cases + cases).enumerated() {
             let conv = Conv2D(inputChannels: c.cin, outputChannels: c.cout, kernelSize: c.kernel, stride: c.stride, padding: c.padding,
                               generator: &generator)
-            conv.thinKernels = choices[index / cases.count]
+            (conv.thinKernels, conv.deepKernels) = choices[index / cases.count]
             conv.bias.value = randomTensor([c.cout], seed: UInt64(index + 1))
             let x = randomTensor([c.batch, c.cin, c.height, c.width], seed: UInt64(100 + index))
             let tape = Tape()
@@ -68,7 +69,7 @@ final class ConvolutionPathsTests: XCTestCase {
                 } } }
                 expectedY[outIndex] = sum
             } } } }
-            let label = "case \(index % cases.count) (\(conv.directKernels.map { "\($0.rawValue) kernels where thin" } ?? "OpenBLAS")): \(c)"
+            let label = "case \(index % cases.count) (\(conv.productKernels?.rawValue ?? "OpenBLAS")): \(c)"
             XCTAssertLessThan(worstError(y.scalars, expectedY), 1e-4, "forward, \(label)")
             XCTAssertLessThan(worstError(dx.scalars, expectedDX), 1e-4, "input gradient, \(label)")
             XCTAssertLessThan(worstError(conv.weight.gradient.scalars, expectedDW), 1e-3, "weight gradient, \(label)")
@@ -91,6 +92,9 @@ final class ConvolutionPathsTests: XCTestCase {
         for (index, c) in cases.enumerated() {
             let conv = Conv2D(inputChannels: c.cin, outputChannels: c.cout, kernelSize: c.kernel, stride: c.stride, padding: c.padding,
                               generator: &generator)
+            // Winograd runs where OpenBLAS runs the layer (not where the AVX-512 direct kernels
+            // replace OpenBLAS's narrower kernel).
+            conv.deepKernels = .blas
             XCTAssertTrue(conv.runsWinogradAtInference, "\(c)")
             conv.bias.value = randomTensor([c.cout], seed: UInt64(index + 1))
             let x = randomTensor([c.batch, c.cin, c.height, c.width], seed: UInt64(300 + index))
@@ -117,8 +121,13 @@ final class ConvolutionPathsTests: XCTestCase {
         for other in [(3, 16, 3, 1, 1), (16, 3, 3, 1, 1), (16, 16, 3, 2, 1), (16, 16, 5, 1, 2), (16, 16, 3, 1, 0)] {
             let conv = Conv2D(inputChannels: other.0, outputChannels: other.1, kernelSize: other.2, stride: other.3, padding: other.4,
                               generator: &generator)
+            conv.deepKernels = .blas
             XCTAssertFalse(conv.runsWinogradAtInference, "\(other)")
         }
+        // Where the direct kernels run a deep layer, inference runs them too.
+        let direct = Conv2D(inputChannels: 16, outputChannels: 16, kernelSize: 3, padding: 1, generator: &generator)
+        direct.deepKernels = .direct
+        XCTAssertEqual(direct.runsWinogradAtInference, direct.productKernels == nil)
     }
 
     /// The layout itself: padded planes put every image pixel a window reads where

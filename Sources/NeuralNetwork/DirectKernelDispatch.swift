@@ -13,9 +13,18 @@ import VectorKernels512
 /// on the output layer's forward pass and on every backward pass (`eqr bench kernels
 /// --thin-kernels …`, README). So by default (``Conv2D/ThinKernels/automatic``) the AVX-512
 /// kernels run wherever the CPU has AVX-512, the AVX2 ones where it has only AVX2 and FMA and
-/// OpenBLAS's kernel is below AVX-512. They also need a stride-1 window (one phase);
+/// OpenBLAS's kernel is below AVX-512. Thin products also need a stride-1 window (one phase);
 /// anything else keeps the GEMMs.
-enum ThinConvolution {
+///
+/// The other (*deep*) products run the AVX-512 kernels by default
+/// (``Conv2D/DeepKernels/automatic``) where the CPU has AVX-512 and OpenBLAS's kernel is
+/// narrower (an AVX2 kernel set through `OPENBLAS_CORETYPE`, or the generic one of a CPU that
+/// OpenBLAS 0.3.21 misdetects, which a library inside a host cannot restart away from): there
+/// they ran the 64→64 and 64→32 layers' forward passes 1.6–1.8× faster than OpenBLAS's AVX2
+/// kernel, while OpenBLAS's own AVX-512 kernel beats them by 20–25 % (`eqr bench kernels
+/// --deep-kernels …`, README). The window offsets include the stride phases, so a deep
+/// stride-2 layer runs them too.
+enum DirectKernelDispatch {
     /// The widest direct kernels this process may run (CPUID and XGETBV, read once):
     /// AVX-512 where the CPU and the OS support AVX-512 F, BW, DQ and VL, AVX2 where they
     /// support AVX2 and FMA; else none. Not `/proc/cpuinfo`: under an emulator (Valgrind
@@ -23,22 +32,24 @@ enum ThinConvolution {
     static let widestSupported: Conv2D.DirectKernels? =
         eqr_cpu_runs_avx512() != 0 ? .avx512 : eqr_cpu_runs_avx2_fma() != 0 ? .avx2 : nil
 
+    /// The vector class of OpenBLAS's kernel in this process (AVX-512 when unknown).
+    private static let blasClass = BLASKernel.vectorClass(ofKernel: BLASKernel.coreName) ?? .avx512
+
     /// The direct kernels ``Conv2D/ThinKernels/automatic`` runs: the widest this CPU has,
     /// except where OpenBLAS's kernel is an AVX-512 one (or unknown) and only the AVX2 ones
     /// exist, which OpenBLAS then beats.
     static let automaticChoice: Conv2D.DirectKernels? = {
         guard let widest = widestSupported else { return nil }
-        let blas = BLASKernel.vectorClass(ofKernel: BLASKernel.coreName) ?? .avx512
-        return blas < .avx512 || widest == .avx512 ? widest : nil
+        return blasClass < .avx512 || widest == .avx512 ? widest : nil
     }()
+
+    /// The direct kernels ``Conv2D/DeepKernels/automatic`` runs: the AVX-512 ones where the
+    /// CPU has them and OpenBLAS's kernel is narrower; else none (OpenBLAS).
+    static let automaticDeepChoice: Conv2D.DirectKernels? =
+        widestSupported == .avx512 && blasClass < .avx512 ? .avx512 : nil
 
     /// The most channels on the thin side of a product the direct kernels take.
     static let maximumThinChannels = 4
-
-    /// Whether a convolution over `windows` into `outputs` channels is thin and stride 1.
-    static func applies(_ windows: ShiftedWindows, outputs: Int) -> Bool {
-        windows.phases == 1 && min(windows.geometry.channels, outputs) <= maximumThinChannels
-    }
 
     /// `y = [outputs, extendedCount(rows)]` (overwritten) from planes made by
     /// `windows.pad` for `rows` output rows, with weights in their stored order
@@ -79,7 +90,8 @@ enum ThinConvolution {
         }
     }
 
-    /// The plane offset of every window element `d = c·kh·kw + ky·kw + kx` (stride 1).
+    /// The plane offset of every window element `d = c·kh·kw + ky·kw + kx` (its stride phase's
+    /// plane included).
     private static func withWindowOffsets(_ windows: ShiftedWindows, rows: Int, _ body: (UnsafeMutableBufferPointer<Int>) -> Void) {
         let g = windows.geometry, kw = g.kernelWidth, kk = g.kernelHeight * kw, stride = windows.planeStride(rows: rows)
         withUnsafeTemporaryAllocation(of: Int.self, capacity: g.channels * kk) { offsets in
