@@ -2,6 +2,9 @@
 /// with in this module: 16 floats (AVX-512).
 typealias Vector = SIMD16<Float>
 
+/// Vector registers the instruction set has (zmm0–zmm31).
+let vectorRegisters = 32
+
 extension DirectConvolution {
     /// The sum of a vector's lanes, in a fixed order.
     @inline(__always)
