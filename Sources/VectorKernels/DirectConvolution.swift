@@ -92,6 +92,25 @@ public enum DirectConvolution {
         into weightGradient: UnsafeMutablePointer<Float>
     ) {
         var o = 0
+        if vectorRegisters >= 32 {
+            // Four outputs × four taps (16 accumulators, eight loads per sixteen FMAs) where
+            // there are registers for them; the taps past a multiple of four one at a time.
+            while outputs - o >= 4 {
+                let g = dy + o * outputStride
+                var d = 0
+                while depth - d >= 4 {
+                    fourByFourGradientBlock(g, outputStride, source, sourceOffsets + d, count, weightGradient + o * depth + d, depth)
+                    d += 4
+                }
+                while d < depth {
+                    let w = weightGradient + o * depth + d, offsets = sourceOffsets + d
+                    gradientBlock(outputs: 3, taps: 1, g, outputStride, source, offsets, count, w, depth)
+                    gradientBlock(outputs: 1, taps: 1, g + 3 * outputStride, outputStride, source, offsets, count, w + 3 * depth, depth)
+                    d += 1
+                }
+                o += 4
+            }
+        }
         while o < outputs {
             let group = min(3, outputs - o)
             var d = 0
@@ -165,6 +184,53 @@ public enum DirectConvolution {
         add(sa0, sa1, sa2, taps: taps, to: weightGradient)
         if outputs > 1 { add(sb0, sb1, sb2, taps: taps, to: weightGradient + depth) }
         if outputs > 2 { add(sc0, sc1, sc2, taps: taps, to: weightGradient + 2 * depth) }
+    }
+
+    /// Four outputs × four taps of dot products over `count` pixels, added into
+    /// `weightGradient[o·depth + t]`; each sum in the same order as in ``gradientBlock``.
+    @inline(__always)
+    static func fourByFourGradientBlock(
+        _ dy: UnsafePointer<Float>, _ outputStride: Int, _ source: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>,
+        _ count: Int, _ weightGradient: UnsafeMutablePointer<Float>, _ depth: Int
+    ) {
+        var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector(), b3 = Vector()
+        var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector(), d0 = Vector(), d1 = Vector(), d2 = Vector(), d3 = Vector()
+        let t0 = source + offsets[0], t1 = source + offsets[1], t2 = source + offsets[2], t3 = source + offsets[3]
+        let u0 = dy, u1 = dy + outputStride, u2 = dy + 2 * outputStride, u3 = dy + 3 * outputStride
+        var j = 0
+        while j + Vector.scalarCount <= count {
+            let byte = 4 * j
+            let x0 = UnsafeRawPointer(t0).loadUnaligned(fromByteOffset: byte, as: Vector.self)
+            let x1 = UnsafeRawPointer(t1).loadUnaligned(fromByteOffset: byte, as: Vector.self)
+            let x2 = UnsafeRawPointer(t2).loadUnaligned(fromByteOffset: byte, as: Vector.self)
+            let x3 = UnsafeRawPointer(t3).loadUnaligned(fromByteOffset: byte, as: Vector.self)
+            let ga = UnsafeRawPointer(u0).loadUnaligned(fromByteOffset: byte, as: Vector.self)
+            a0 = a0.addingProduct(ga, x0); a1 = a1.addingProduct(ga, x1); a2 = a2.addingProduct(ga, x2); a3 = a3.addingProduct(ga, x3)
+            let gb = UnsafeRawPointer(u1).loadUnaligned(fromByteOffset: byte, as: Vector.self)
+            b0 = b0.addingProduct(gb, x0); b1 = b1.addingProduct(gb, x1); b2 = b2.addingProduct(gb, x2); b3 = b3.addingProduct(gb, x3)
+            let gc = UnsafeRawPointer(u2).loadUnaligned(fromByteOffset: byte, as: Vector.self)
+            c0 = c0.addingProduct(gc, x0); c1 = c1.addingProduct(gc, x1); c2 = c2.addingProduct(gc, x2); c3 = c3.addingProduct(gc, x3)
+            let gd = UnsafeRawPointer(u3).loadUnaligned(fromByteOffset: byte, as: Vector.self)
+            d0 = d0.addingProduct(gd, x0); d1 = d1.addingProduct(gd, x1); d2 = d2.addingProduct(gd, x2); d3 = d3.addingProduct(gd, x3)
+            j += Vector.scalarCount
+        }
+        // sums[4·k + t]: output k, tap t.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { sums in
+            sums[0] = lanesSum(a0); sums[1] = lanesSum(a1); sums[2] = lanesSum(a2); sums[3] = lanesSum(a3)
+            sums[4] = lanesSum(b0); sums[5] = lanesSum(b1); sums[6] = lanesSum(b2); sums[7] = lanesSum(b3)
+            sums[8] = lanesSum(c0); sums[9] = lanesSum(c1); sums[10] = lanesSum(c2); sums[11] = lanesSum(c3)
+            sums[12] = lanesSum(d0); sums[13] = lanesSum(d1); sums[14] = lanesSum(d2); sums[15] = lanesSum(d3)
+            while j < count {
+                for k in 0..<4 {
+                    let g = dy[k * outputStride + j]
+                    for t in 0..<4 { sums[4 * k + t] += g * source[offsets[t] + j] }
+                }
+                j += 1
+            }
+            for k in 0..<4 {
+                for t in 0..<4 { weightGradient[k * depth + t] += sums[4 * k + t] }
+            }
+        }
     }
 
     @inline(__always)
