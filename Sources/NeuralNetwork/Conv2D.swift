@@ -396,12 +396,17 @@ public final class Conv2D: DescribedLayer {
                                   stride: 1, padding: kernelSize - 1 - padding)
             : nil
         let gathersInputGradient = needsInputGradient && flippedGeometry == nil
+        // The gathered dX with the direct kernels: each phase's planes in one pass.
+        let phaseProducts = gathersInputGradient ? directKernels(inputs: cout, outputs: cin, stride: 1).map {
+            PhaseProducts(kernels: $0, windows: windows, weight: weight.value.scalars, outputs: cout, rows: oh)
+        } : nil
         // Without any GEMM in the loop below, every worker takes part.
-        let chunkWorkers = directWeight && !gathersInputGradient ? Parallel.workerCount : Parallel.gemmWorkerCount
-        let perOffset = deepWeight || gathersInputGradient ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kk) : []
-        // [planes | dY extended | column matrix when shallow | the gathered input gradient's planes]
+        let chunkWorkers = directWeight && (!gathersInputGradient || phaseProducts != nil) ? Parallel.workerCount : Parallel.gemmWorkerCount
+        let perOffset = deepWeight || (gathersInputGradient && phaseProducts == nil)
+            ? Self.perOffset(weight.value.scalars, outputs: cout, inputs: cin, offsets: kk) : []
+        // [planes | dY extended | column matrix when shallow | the gathered input gradient's planes | dY with margins]
         let weightScratch = planesCount + cout * extended + Self.columnScratch(windows, deep: deepWeight || directWeight)
-        let inputScratch = gathersInputGradient ? planesCount : 0
+        let inputScratch = gathersInputGradient ? planesCount + (phaseProducts.map { cout * $0.rowLength } ?? 0) : 0
         let tileRows = windows.tileRows(channels: cin * windows.phases + cout, floats: Self.tileFloats)
         let partialSize = cout * depth + cout
         var partials = [Float](repeating: 0, count: chunks * partialSize)
@@ -441,8 +446,13 @@ public final class Conv2D: DescribedLayer {
                                             }
                                         }
                                         guard gathersInputGradient else { continue }
-                                        // planes(dX_n) at the shift of (ky, kx) += W[ky, kx]ᵀ · dY_n (extended)
                                         let dPlanes = scratch + weightScratch
+                                        if let phaseProducts {
+                                            phaseProducts.gather(dyExtended, extended: extended, margined: dPlanes + planesCount, into: dPlanes)
+                                            windows.unpad(dPlanes, into: dx + n * inPlane)
+                                            continue
+                                        }
+                                        // planes(dX_n) at the shift of (ky, kx) += W[ky, kx]ᵀ · dY_n (extended)
                                         dPlanes.update(repeating: 0, count: planesCount)
                                         for tile in Self.tiles(of: 0..<oh, rowsPerTile: tileRows) {
                                             let start = tile.lowerBound * wq
@@ -494,3 +504,66 @@ public final class Conv2D: DescribedLayer {
         return needsInputGradient ? inputGradient : nil
     }
 }
+
+extension Conv2D {
+    /// A stride-2 layer's input gradient in planes (`Σ W[ky, kx]ᵀ · dY` added at each window
+    /// offset) for the direct kernels: the offsets that land in one stride phase's planes are
+    /// one direct convolution of dY, whose rows get zero margins so every shift reads inside
+    /// them; each phase's planes are written once, nothing is added twice.
+    struct PhaseProducts {
+        let kernels: DirectKernels
+        /// Floats per channel of the margined dY: the margin, then the plane's stride.
+        let rowLength: Int
+        let margin: Int, planeStride: Int, phaseSize: Int, inputs: Int, outputs: Int
+        /// Per phase: the weights `[inputs, outputs·taps]` and each (output, tap)'s row offset.
+        let weights: [[Float]], offsets: [[Int]]
+
+        init(kernels: DirectKernels, windows: ShiftedWindows, weight: [Float], outputs: Int, rows: Int) {
+            let g = windows.geometry, k = g.kernelWidth, kk = g.kernelHeight * k, inputs = g.channels
+            let planeStride = windows.planeStride(rows: rows), phaseSize = inputs * planeStride
+            var taps = [[(tap: Int, shift: Int)]](repeating: [], count: windows.phases)
+            for s in 0..<kk {
+                let offset = windows.offset(ky: s / k, kx: s % k, rows: rows)
+                taps[offset / phaseSize].append((s, offset % phaseSize))
+            }
+            let margin = taps.joined().map(\.shift).max() ?? 0, rowLength = margin + planeStride
+            weights = taps.map { phase in
+                var w = [Float](repeating: 0, count: inputs * outputs * phase.count)
+                for c in 0..<inputs {
+                    for o in 0..<outputs {
+                        for (t, tap) in phase.enumerated() { w[(c * outputs + o) * phase.count + t] = weight[(o * inputs + c) * kk + tap.tap] }
+                    }
+                }
+                return w
+            }
+            offsets = taps.map { phase in (0..<outputs).flatMap { o in phase.map { o * rowLength + margin - $0.shift } } }
+            (self.kernels, self.rowLength, self.margin, self.planeStride, self.phaseSize) = (kernels, rowLength, margin, planeStride, phaseSize)
+            (self.inputs, self.outputs) = (inputs, outputs)
+        }
+
+        /// Writes every phase's planes from dY on the extended rows (`[outputs, extended]`),
+        /// through `margined` (`outputs · rowLength` floats of scratch).
+        func gather(_ dyExtended: UnsafePointer<Float>, extended: Int, margined: UnsafeMutablePointer<Float>, into planes: UnsafeMutablePointer<Float>) {
+            for o in 0..<outputs {
+                let row = margined + o * rowLength
+                row.update(repeating: 0, count: margin)
+                (row + margin).update(from: dyExtended + o * extended, count: extended)
+                (row + margin + extended).update(repeating: 0, count: rowLength - margin - extended)
+            }
+            for (phase, offsets) in offsets.enumerated() {
+                let y = planes + phase * phaseSize
+                guard !offsets.isEmpty else {
+                    y.update(repeating: 0, count: phaseSize)
+                    continue
+                }
+                weights[phase].withUnsafeBufferPointer { w in
+                    offsets.withUnsafeBufferPointer { offsets in
+                        DirectKernelDispatch.convolve(kernels, source: margined, offsets: offsets, weight: w.baseAddress!, outputs: inputs, into: y,
+                                                      outputStride: planeStride, count: planeStride)
+                    }
+                }
+            }
+        }
+    }
+}
+

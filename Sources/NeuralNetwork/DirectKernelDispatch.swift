@@ -58,14 +58,23 @@ enum DirectKernelDispatch {
                          weight: UnsafePointer<Float>, outputs: Int, into y: UnsafeMutablePointer<Float>) {
         let extended = windows.extendedCount(rows: rows)
         withWindowOffsets(windows, rows: rows) { offsets in
-            switch kernels {
-            case .avx2:
-                VectorKernels.DirectConvolution.convolve(source: planes, sourceOffsets: offsets.baseAddress!, depth: offsets.count, weight: weight,
-                                                         outputs: outputs, into: y, outputStride: extended, count: extended)
-            case .avx512:
-                VectorKernels512.DirectConvolution.convolve(source: planes, sourceOffsets: offsets.baseAddress!, depth: offsets.count, weight: weight,
-                                                            outputs: outputs, into: y, outputStride: extended, count: extended)
-            }
+            convolve(kernels, source: planes, offsets: UnsafeBufferPointer(offsets), weight: weight, outputs: outputs, into: y,
+                     outputStride: extended, count: extended)
+        }
+    }
+
+    /// `y[o·outputStride + j] = Σ_d weight[o·depth + d] · source[offsets[d] + j]` for `o` in
+    /// `0..<outputs`, `j` in `0..<count`, `depth = offsets.count` (overwriting `y`): the
+    /// direct kernels on any layout of shifted rows.
+    static func convolve(_ kernels: Conv2D.DirectKernels, source: UnsafePointer<Float>, offsets: UnsafeBufferPointer<Int>,
+                         weight: UnsafePointer<Float>, outputs: Int, into y: UnsafeMutablePointer<Float>, outputStride: Int, count: Int) {
+        switch kernels {
+        case .avx2:
+            VectorKernels.DirectConvolution.convolve(source: source, sourceOffsets: offsets.baseAddress!, depth: offsets.count, weight: weight,
+                                                     outputs: outputs, into: y, outputStride: outputStride, count: count)
+        case .avx512:
+            VectorKernels512.DirectConvolution.convolve(source: source, sourceOffsets: offsets.baseAddress!, depth: offsets.count, weight: weight,
+                                                        outputs: outputs, into: y, outputStride: outputStride, count: count)
         }
     }
 
