@@ -36,7 +36,13 @@ final class DataParallelTests: XCTestCase {
     /// objective; for the total itself, relative). A small term takes the rounding of a
     /// different summation order relative to the objective, not to itself: L_c, 2 % of the
     /// total, differs by up to 10⁻⁴ of itself after 20 steps between two builds of one process
-    /// whose convolutions only sum in another order, while the total agrees to 10⁻⁶.
+    /// whose convolutions only sum in another order, while the total agrees to 10⁻⁶ with
+    /// OpenBLAS's kernels. With the AVX-512 direct kernels on the deep layers (an AVX2 OpenBLAS
+    /// kernel on an AVX-512 CPU) the batch-of-4 run in one process drifts from the two-process
+    /// run, and from OpenBLAS's run of the same batch, by up to 1.4·10⁻⁵ of the total after
+    /// 20 steps (its coverage mean smoothly, by 5·10⁻⁶), while a batch of 2 stays within
+    /// 3·10⁻⁷: a drift through rounding the tests cannot tell from a wrong gradient below
+    /// 10⁻⁴. A shard's gradient missing or counted twice moves the total by far more.
     func assertLossesAgree(_ a: [[String: Double]], _ b: [[String: Double]], within tolerance: Double,
                            file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.map { $0["step"] }, b.map { $0["step"] }, file: file, line: line)
@@ -67,7 +73,7 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(two.standardError.components(separatedBy: "wrote ").count, 2, two.standardError)
         let single = try reports("one.jsonl"), parallel = try reports("two.jsonl")
         XCTAssertEqual(parallel.count, 20)
-        assertLossesAgree(single, parallel, within: 1e-5)
+        assertLossesAgree(single, parallel, within: 1e-4)
         let info = try EqrProcess.run(["info", path("two.safetensors")])
         XCTAssertTrue(info.standardOutput.contains("processes           2"), info.standardOutput)
 
@@ -88,13 +94,13 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(first.status, 0, first.standardError)
         let rest = try EqrProcess.run(trainArguments(output: "split.safetensors", log: "split.jsonl") + ["--resume", path("split.safetensors")])
         XCTAssertEqual(rest.status, 0, rest.standardError)
-        assertLossesAgree(try reports("straight.jsonl"), try reports("split.jsonl"), within: 1e-5)
+        assertLossesAgree(try reports("straight.jsonl"), try reports("split.jsonl"), within: 1e-4)
 
         let onePart = try EqrProcess.run(trainArguments(output: "back.safetensors", log: "back.jsonl", steps: 10))
         XCTAssertEqual(onePart.status, 0, onePart.standardError)
         let twoParts = try EqrProcess.mpirun(2, trainArguments(output: "back.safetensors", log: "back.jsonl") + ["--resume", path("back.safetensors")])
         XCTAssertEqual(twoParts.status, 0, twoParts.standardError)
-        assertLossesAgree(try reports("straight.jsonl"), try reports("back.jsonl"), within: 1e-5)
+        assertLossesAgree(try reports("straight.jsonl"), try reports("back.jsonl"), within: 1e-4)
     }
 
     func testFitAcrossTwoProcesses() throws {
@@ -109,7 +115,7 @@ final class DataParallelTests: XCTestCase {
         let two = try EqrProcess.mpirun(2, fit("two.safetensors", "two.jsonl"))
         XCTAssertEqual(two.status, 0, two.standardError)
         XCTAssertEqual(two.standardError.components(separatedBy: "fitted 20 steps").count, 2, two.standardError)
-        assertLossesAgree(try reports("one.jsonl"), try reports("two.jsonl"), within: 1e-5)
+        assertLossesAgree(try reports("one.jsonl"), try reports("two.jsonl"), within: 1e-4)
     }
 
     func testABatchThatDoesNotSplitEvenlyFailsClearly() throws {

@@ -31,6 +31,9 @@ final class ConvolutionPathsTests: XCTestCase {
             Case(cin: 3, cout: 32, kernel: 3, stride: 1, padding: 1, height: 17, width: 23, batch: 2),
             Case(cin: 2, cout: 5, kernel: 5, stride: 1, padding: 2, height: 6, width: 31, batch: 1),
             Case(cin: 4, cout: 6, kernel: 3, stride: 1, padding: 0, height: 8, width: 40, batch: 1),
+            Case(cin: 32, cout: 64, kernel: 3, stride: 2, padding: 1, height: 32, width: 32, batch: 12),
+            Case(cin: 64, cout: 64, kernel: 3, stride: 1, padding: 1, height: 16, width: 16, batch: 12),
+            Case(cin: 64, cout: 64, kernel: 3, stride: 2, padding: 1, height: 16, width: 16, batch: 12),
         ]
         var generator = SeededGenerator(seed: 21)
         // Every case with the widest direct kernels this CPU has (thin layers; the deep ones
